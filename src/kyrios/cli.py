@@ -1,0 +1,123 @@
+"""The `kyrios` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from kyrios import __version__
+from kyrios.settings import Settings
+
+app = typer.Typer(help="Kyrios: Discord community bot and stock-market game.", no_args_is_help=True)
+console = Console()
+
+GuildOpt = Annotated[int, typer.Option("--guild", help="Guild id to act in")]
+UserOpt = Annotated[int, typer.Option("--user", help="Your user id")]
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"kyrios {__version__}")
+
+
+@app.command()
+def migrate(revision: str = "head") -> None:
+    """Bring the database schema up to date."""
+    from kyrios.core.migrate import upgrade_sync
+
+    settings = Settings()
+    upgrade_sync(settings.database_url, revision)
+    console.print(f"[green]database migrated to {revision}[/green]")
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Migrate, then serve the HTTP interactions endpoint (and the gateway bot when a token is set)."""
+    from kyrios.serve import serve
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(settings, host=host or settings.host, port=port or settings.port))
+
+
+@app.command("console")
+def console_command(
+    line: Annotated[
+        str | None, typer.Argument(help='One command, e.g. "/gacha pull"; omit for a prompt')
+    ] = None,
+    guild: GuildOpt = 1,
+    user: UserOpt = 42,
+    admin: Annotated[bool, typer.Option("--admin", help="Act as a server admin")] = False,
+    name: Annotated[str, typer.Option(help="Your display name")] = "console user",
+) -> None:
+    """Run slash commands locally against the same database and print the replies."""
+    from kyrios.console import ConsoleSession, render_reply
+    from kyrios.core.migrate import upgrade
+    from kyrios.runtime import build_runtime
+
+    async def _main() -> int:
+        runtime = build_runtime()
+        try:
+            await upgrade(runtime.db)
+            session = ConsoleSession(runtime, guild_id=guild, user_id=user, admin=admin, name=name)
+            if line is not None:
+                reply = await session.run(line)
+                render_reply(console, reply, runtime.clock.now())
+                return 1 if reply.is_error else 0
+            console.print(
+                "[bold]Kyrios console[/bold] — type a command like [cyan]/gacha pull[/cyan]; "
+                "[cyan]help[/cyan] lists them, [cyan]quit[/cyan] leaves."
+            )
+            while True:
+                try:
+                    typed = await asyncio.to_thread(console.input, "[bold cyan]> [/bold cyan]")
+                except (EOFError, KeyboardInterrupt):
+                    return 0
+                typed = typed.strip()
+                if typed in ("quit", "exit"):
+                    return 0
+                if typed == "help":
+                    for command in runtime.registry.commands.values():
+                        console.print(f"  [cyan]/{command.path}[/cyan] — {command.description}")
+                    continue
+                if typed:
+                    render_reply(console, await session.run(typed), runtime.clock.now())
+        finally:
+            await runtime.aclose()
+
+    raise typer.Exit(asyncio.run(_main()))
+
+
+@app.command("commands")
+def commands_json() -> None:
+    """Print the command set as Discord's application-command JSON."""
+    from kyrios.runtime import build_runtime
+
+    runtime = build_runtime()
+    typer.echo(json.dumps(runtime.registry.discord_commands(), indent=2))
+
+
+@app.command("sync-commands")
+def sync_commands(
+    guild: Annotated[int | None, typer.Option(help="Register in one guild only (instant)")] = None,
+) -> None:
+    """Register (bulk-overwrite) the command set with Discord."""
+    from kyrios.gateway.registration import register_commands
+    from kyrios.runtime import build_runtime
+
+    runtime = build_runtime()
+    count = asyncio.run(register_commands(runtime, guild_id=guild))
+    console.print(f"[green]registered {count} top-level commands[/green]")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The kernel: database, errors, clock, randomness, event bus. Imports no feature."""

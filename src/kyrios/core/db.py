@@ -1,0 +1,154 @@
+"""Engine, sessions and the one `transaction()` every multi-table change goes through.
+
+SQLite has one writer at a time; instead of letting concurrent transactions fight over the
+file lock (busy waits, "database is locked"), writes inside one process queue on an asyncio
+lock and each runs as `BEGIN IMMEDIATE`. MariaDB/PostgreSQL run transactions concurrently and
+a deadlock or serialization failure retries the whole unit of work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import Insert
+
+T = TypeVar("T")
+
+RETRYABLE_MYSQL_CODES = {1213, 1205}  # deadlock, lock wait timeout
+RETRYABLE_PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+MAX_ATTEMPTS = 12
+
+
+def normalise_url(url: str) -> URL:
+    """Pick the async driver for a plain URL (`sqlite:///`, `mysql://`, `postgresql://`)."""
+    parsed = make_url(url)
+    drivers = {"sqlite": "aiosqlite", "mysql": "asyncmy", "mariadb": "asyncmy", "postgresql": "asyncpg"}
+    backend = parsed.get_backend_name()
+    if backend == "mariadb":
+        parsed = parsed.set(drivername="mysql+asyncmy")
+    elif "+" not in parsed.drivername:
+        driver = drivers.get(backend)
+        if driver:
+            parsed = parsed.set(drivername=f"{backend}+{driver}")
+    if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for deadlocks and serialization failures that a retry resolves."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in RETRYABLE_MYSQL_CODES:
+        return True
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    if sqlstate in RETRYABLE_PG_STATES:
+        return True
+    return "database is locked" in str(orig)
+
+
+class Database:
+    """One database: its engine, its session factory and its write discipline."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = normalise_url(url)
+        self.dialect = self.url.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(
+                pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, pool_recycle=1800
+            )
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(
+            self.engine.execution_options(kyrios_readonly=True), expire_on_commit=False
+        )
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        if self.dialect == "sqlite":
+            self._install_sqlite_pragmas()
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded default."""
+        return self.dialect == "sqlite"
+
+    def _install_sqlite_pragmas(self) -> None:
+        sync_engine = self.engine.sync_engine
+
+        @event.listens_for(sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take BEGIN away from the driver: we emit it ourselves (below) so SAVEPOINTs work.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(sync_engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # Writers take the file lock up front instead of failing on a later upgrade.
+            readonly = conn.get_execution_options().get("kyrios_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on any error."""
+        if self._write_lock is None:
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self.sessionmaker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only; never takes the write lock."""
+        async with self._reader() as session:
+            yield session
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, retrying it whole after a deadlock."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with self.transaction() as session:
+                    return await work(session)
+            except DBAPIError as exc:
+                if attempt == MAX_ATTEMPTS or not is_retryable(exc):
+                    raise
+                # Jittered back-off so the transactions that collided do not collide again.
+                await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+        raise AssertionError("unreachable")
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def insert_ignore(session: AsyncSession, table: type[Any] | Table, values: Mapping[str, Any]) -> Insert:
+    """An INSERT that silently does nothing when a unique key already exists."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(**values).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    from sqlalchemy import insert
+
+    return insert(table).values(**values).prefix_with("IGNORE")

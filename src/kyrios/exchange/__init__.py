@@ -1,0 +1,1 @@
+"""The exchange: matching engine, accounts, sequencer, market data."""

@@ -1,0 +1,1 @@
+"""The pure matching core: commands in, events out; no I/O, clock or randomness."""

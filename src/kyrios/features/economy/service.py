@@ -1,0 +1,233 @@
+"""Points economy.
+
+Invariants: points are integers and never negative; every change of `points` is made in the
+same transaction as its `economy_ledger` row, so `points == sum(delta)` for every account;
+spending is a conditional `UPDATE … WHERE points >= cost` (no check-then-act race).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.db import insert_ignore
+from kyrios.core.errors import InsufficientFunds, InvalidInput
+from kyrios.core.paging import Page, clamp_page
+from kyrios.features.economy.models import EconomyAccount, EconomyLedger
+
+MAX_BALANCE = 10**15
+MAX_TRANSFER = 10**9
+
+
+class Reason(StrEnum):
+    """Why points moved; shown in `/points history`."""
+
+    GRANT = "grant"
+    REVOKE = "revoke"
+    GACHA_PULL = "gacha_pull"
+    RUMBLE_WIN = "rumble_win"
+    RUMBLE_LOSS = "rumble_loss"
+    EXCHANGE = "exchange"
+
+
+def check_amount(amount: int) -> None:
+    """Amounts are positive whole numbers within a sane bound."""
+    if amount <= 0:
+        raise InvalidInput("The amount must be a positive whole number.")
+    if amount > MAX_TRANSFER:
+        raise InvalidInput(f"The amount is too large (at most {MAX_TRANSFER:,}).")
+
+
+async def _ensure_account(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> None:
+    values = {"guild_id": guild_id, "user_id": user_id, "points": 0, "created_at": now}
+    await session.execute(insert_ignore(session, EconomyAccount, values))
+
+
+async def balance(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    """Current points (0 for a member who never had any)."""
+    points = await session.scalar(
+        select(EconomyAccount.points).where(
+            EconomyAccount.guild_id == guild_id, EconomyAccount.user_id == user_id
+        )
+    )
+    return int(points or 0)
+
+
+async def _record(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    delta: int,
+    reason: Reason,
+    detail: str,
+    actor_id: int | None,
+    now: datetime,
+) -> int:
+    after = await balance(session, guild_id, user_id)
+    session.add(
+        EconomyLedger(
+            guild_id=guild_id,
+            user_id=user_id,
+            delta=delta,
+            balance_after=after,
+            reason=reason.value,
+            detail=detail[:200],
+            actor_id=actor_id,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return after
+
+
+async def credit(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    amount: int,
+    reason: Reason,
+    now: datetime,
+    detail: str = "",
+    actor_id: int | None = None,
+) -> int:
+    """Add points and write the ledger row; returns the new balance."""
+    check_amount(amount)
+    add = (
+        update(EconomyAccount)
+        .where(
+            EconomyAccount.guild_id == guild_id,
+            EconomyAccount.user_id == user_id,
+            EconomyAccount.points <= MAX_BALANCE - amount,
+        )
+        .values(points=EconomyAccount.points + amount)
+    )
+    result = await session.execute(add)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        # Create the account only when the update found none: inserting first would take a
+        # shared lock on an existing row, and two such locks upgrading to exclusive deadlock.
+        await _ensure_account(session, guild_id, user_id, now)
+        result = await session.execute(add)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidInput(f"That would take the balance over the maximum of {MAX_BALANCE:,} points.")
+    return await _record(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        delta=amount,
+        reason=reason,
+        detail=detail,
+        actor_id=actor_id,
+        now=now,
+    )
+
+
+async def debit(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    amount: int,
+    reason: Reason,
+    now: datetime,
+    detail: str = "",
+    actor_id: int | None = None,
+) -> int:
+    """Take points if the member has enough (atomically), write the ledger row; returns the new balance."""
+    check_amount(amount)
+    result = await session.execute(
+        update(EconomyAccount)
+        .where(
+            EconomyAccount.guild_id == guild_id,
+            EconomyAccount.user_id == user_id,
+            EconomyAccount.points >= amount,
+        )
+        .values(points=EconomyAccount.points - amount)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        have = await balance(session, guild_id, user_id)
+        raise InsufficientFunds(f"You need {amount:,} points but have {have:,}.")
+    return await _record(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        delta=-amount,
+        reason=reason,
+        detail=detail,
+        actor_id=actor_id,
+        now=now,
+    )
+
+
+async def history(
+    session: AsyncSession, guild_id: int, user_id: int, *, page: int = 1, per_page: int = 10
+) -> Page[EconomyLedger]:
+    """The member's own ledger, newest first."""
+    where = (EconomyLedger.guild_id == guild_id, EconomyLedger.user_id == user_id)
+    total = int(await session.scalar(select(func.count()).select_from(EconomyLedger).where(*where)) or 0)
+    page, pages = clamp_page(page, total, per_page)
+    rows = await session.scalars(
+        select(EconomyLedger)
+        .where(*where)
+        .order_by(EconomyLedger.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(list(rows), page, pages, total)
+
+
+async def leaderboard(
+    session: AsyncSession, guild_id: int, *, page: int = 1, per_page: int = 10
+) -> Page[tuple[int, int, int]]:
+    """(rank, user_id, points) for members with points, richest first."""
+    where = (EconomyAccount.guild_id == guild_id, EconomyAccount.points > 0)
+    total = int(await session.scalar(select(func.count()).select_from(EconomyAccount).where(*where)) or 0)
+    page, pages = clamp_page(page, total, per_page)
+    rows = await session.execute(
+        select(EconomyAccount.user_id, EconomyAccount.points)
+        .where(*where)
+        .order_by(EconomyAccount.points.desc(), EconomyAccount.user_id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    start = (page - 1) * per_page
+    return Page(
+        [(start + i + 1, int(uid), int(pts)) for i, (uid, pts) in enumerate(rows)], page, pages, total
+    )
+
+
+async def rank(session: AsyncSession, guild_id: int, user_id: int) -> int | None:
+    """The member's place on the points leaderboard (None without points)."""
+    points = await balance(session, guild_id, user_id)
+    if points <= 0:
+        return None
+    higher = await session.scalar(
+        select(func.count())
+        .select_from(EconomyAccount)
+        .where(EconomyAccount.guild_id == guild_id, EconomyAccount.points > points)
+    )
+    return int(higher or 0) + 1
+
+
+async def unbalanced_accounts(session: AsyncSession) -> list[tuple[int, int, int, int]]:
+    """Accounts whose points differ from their ledger sum: (guild, user, points, sum); empty when sound."""
+    ledger = (
+        select(EconomyLedger.guild_id, EconomyLedger.user_id, func.sum(EconomyLedger.delta).label("total"))
+        .group_by(EconomyLedger.guild_id, EconomyLedger.user_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            EconomyAccount.guild_id, EconomyAccount.user_id, EconomyAccount.points, ledger.c.total
+        ).outerjoin(
+            ledger,
+            (ledger.c.guild_id == EconomyAccount.guild_id) & (ledger.c.user_id == EconomyAccount.user_id),
+        )
+    )
+    return [
+        (int(g), int(u), int(p), int(t or 0)) for g, u, p, t in rows if int(p) != int(t or 0) or int(p) < 0
+    ]

@@ -1,0 +1,88 @@
+"""Admin commands for the gacha table and its costs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from kyrios.core.errors import InvalidInput
+from kyrios.features.gacha import service
+from kyrios.features.gacha.models import Rarity
+from kyrios.features.gacha.service import MAX_WEIGHT
+from kyrios.features.guild_settings import service as guild_settings
+from kyrios.slash.options import Opt
+from kyrios.slash.registry import CommandSet, Context
+from kyrios.slash.reply import Embed, Reply
+
+commands = CommandSet()
+
+ItemName = Annotated[str, Opt("Item name", max_length=64)]
+MAX_PULL_COST = 1_000_000
+MAX_PITY = 1_000
+
+
+@commands.slash("gacha item add", "Add an item to this server's gacha (admins)", feature="gacha", admin=True)
+async def item_add(
+    ctx: Context,
+    name: ItemName,
+    rarity: Annotated[Rarity, Opt("Rarity")],
+    weight: Annotated[int, Opt("Relative weight (higher = more common)", min_value=1, max_value=MAX_WEIGHT)],
+) -> Reply:
+    """Add or re-activate an item."""
+    item = await service.add_item(
+        ctx.session, ctx.guild_id, name=name, rarity=rarity, weight=weight, now=ctx.now
+    )
+    return Reply(
+        content=f"✅ Added **{item.name}** ({item.rarity}, weight {item.weight:,}). See `/gacha rates`."
+    )
+
+
+@commands.slash(
+    "gacha item remove", "Remove an item from this server's gacha (admins)", feature="gacha", admin=True
+)
+async def item_remove(ctx: Context, name: ItemName) -> Reply:
+    """Deactivate an item; history keeps it."""
+    item = await service.remove_item(ctx.session, ctx.guild_id, name=name, now=ctx.now)
+    return Reply(content=f"✅ Removed **{item.name}** from the gacha. Pulls already made keep it.")
+
+
+@commands.slash(
+    "gacha item list", "List this server's gacha items with weights (admins)", feature="gacha", admin=True
+)
+async def item_list(ctx: Context) -> Reply:
+    """Items with their weights and chances."""
+    table = await service.rates(ctx.session, ctx.guild_id, ctx.now)
+    lines = [f"`{r.rarity.value:>3}` **{r.name}** — weight {r.weight:,} ({r.percent:.2f}%)" for r in table]
+    return Reply.embed(
+        Embed(title="Gacha items", description="\n".join(lines) or "No items."), ephemeral=True
+    )
+
+
+@commands.slash(
+    "gacha config", "Set pull cost, pity and the daily free pull (admins)", feature="gacha", admin=True
+)
+async def config(
+    ctx: Context,
+    cost: Annotated[int | None, Opt("Points per paid pull", min_value=1, max_value=MAX_PULL_COST)] = None,
+    pity: Annotated[
+        int | None, Opt("Pulls until the top rarity is guaranteed (0 = off)", min_value=0, max_value=MAX_PITY)
+    ] = None,
+    daily_free: Annotated[bool | None, Opt("Whether the first pull each day is free")] = None,
+) -> Reply:
+    """Change gacha settings."""
+    changes: dict[str, object] = {}
+    if cost is not None:
+        changes["gacha_pull_cost"] = cost
+    if pity is not None:
+        changes["gacha_pity_threshold"] = pity
+    if daily_free is not None:
+        changes["gacha_daily_free"] = daily_free
+    if not changes:
+        raise InvalidInput("Give at least one of `cost`, `pity`, `daily_free`.")
+    settings = await guild_settings.update(ctx.session, ctx.guild_id, now=ctx.now, **changes)
+    pity_text = f"every {settings.gacha_pity_threshold} pulls" if settings.gacha_pity_threshold else "off"
+    return Reply(
+        content=(
+            f"✅ Gacha settings: cost **{settings.gacha_pull_cost:,}** points, pity {pity_text}, "
+            f"daily free pull {'on' if settings.gacha_daily_free else 'off'}."
+        )
+    )

@@ -1,0 +1,1 @@
+"""The guild_settings slice."""

@@ -1,0 +1,42 @@
+"""Per-guild settings: one row per guild, created on first change (defaults otherwise)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyrios.core.models import Base, Snowflake, UTCDateTime
+
+DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+
+class GuildSettings(Base):
+    """Settings of one guild; every feature reads its own columns."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    prefix: Mapped[str | None] = mapped_column(String(25), default=None)
+    disabled_features: Mapped[str] = mapped_column(String(255), default="")
+    log_channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    ticket_category_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    archive_category_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    auto_role_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    gacha_pull_cost: Mapped[int] = mapped_column(BigInteger, default=100)
+    gacha_pity_threshold: Mapped[int] = mapped_column(Integer, default=50)
+    gacha_daily_free: Mapped[bool] = mapped_column(Boolean, default=True)
+    rumble_points_per_win: Mapped[int] = mapped_column(BigInteger, default=50)
+    rumble_points_per_loss: Mapped[int] = mapped_column(BigInteger, default=10)
+    rumble_cooldown_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    wallet_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    wallet_allowed_chains: Mapped[str] = mapped_column(String(64), default="ETH,SOL")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def disabled(self) -> set[str]:
+        """The set of features switched off."""
+        return {name for name in self.disabled_features.split(",") if name}

@@ -1,0 +1,17 @@
+"""Imports every table so `Base.metadata` is complete (Alembic and tests use this)."""
+
+from kyrios.features.achievements.models import AchievementUnlock
+from kyrios.features.economy.models import EconomyAccount, EconomyLedger
+from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaStats
+from kyrios.features.guild_settings.models import GuildSettings
+
+__all__ = [
+    "AchievementUnlock",
+    "EconomyAccount",
+    "EconomyLedger",
+    "GachaDailyClaim",
+    "GachaItem",
+    "GachaPull",
+    "GachaStats",
+    "GuildSettings",
+]

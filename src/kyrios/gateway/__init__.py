@@ -1,0 +1,1 @@
+"""The discord.py shell: the only package (with the slices' cog modules) that imports discord."""

@@ -1,0 +1,50 @@
+"""The composition root: one `Runtime` holds settings, database, clock, randomness and commands.
+
+No module singletons: two runtimes on two databases can live in one process (tests do this).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kyrios.core.clock import Clock, SystemClock
+from kyrios.core.db import Database
+from kyrios.core.rng import RandomSource
+from kyrios.features.catalog import COMMAND_SETS
+from kyrios.features.guild_settings import service as guild_settings
+from kyrios.ops.metrics import Metrics
+from kyrios.settings import Settings
+from kyrios.slash.registry import Registry
+
+
+@dataclass
+class Runtime:
+    """Everything a door needs to serve commands."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    rng: RandomSource
+    registry: Registry
+    metrics: Metrics = field(default_factory=Metrics)
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        await self.db.dispose()
+
+
+def build_runtime(
+    settings: Settings | None = None, *, clock: Clock | None = None, rng: RandomSource | None = None
+) -> Runtime:
+    """Wire a runtime from settings (read from the environment when not given)."""
+    settings = settings or Settings()
+    db = Database(settings.database_url)
+    clock = clock or SystemClock()
+    rng = rng or RandomSource()
+    metrics = Metrics()
+    registry = Registry(
+        db, clock, rng, feature_gate=guild_settings.is_feature_enabled, observers=[metrics.observe_command]
+    )
+    for command_set in COMMAND_SETS:
+        registry.include(command_set)
+    return Runtime(settings=settings, db=db, clock=clock, rng=rng, registry=registry, metrics=metrics)

@@ -1,0 +1,47 @@
+"""`kyrios up`: migrate, then run the web server and (with a token) the gateway bot in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from kyrios.core.migrate import upgrade
+from kyrios.runtime import build_runtime
+from kyrios.settings import Settings
+from kyrios.web.main import create_app
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, *, host: str, port: int) -> None:
+    """Serve until interrupted."""
+    runtime = build_runtime(settings)
+    await upgrade(runtime.db)
+    app = create_app(runtime)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))
+    log.info(
+        "Kyrios on http://%s:%d (database %s)",
+        host,
+        port,
+        runtime.db.url.render_as_string(hide_password=True),
+    )
+    if not settings.discord_public_key:
+        log.warning("KYRIOS_DISCORD_PUBLIC_KEY is unset: POST /interactions answers 503 until it is set")
+    try:
+        if settings.discord_token is None:
+            log.info("KYRIOS_DISCORD_TOKEN is unset: no gateway bot (HTTP interactions and the console work)")
+            await server.serve()
+            return
+        from kyrios.gateway.bot import KyriosBot
+
+        bot = KyriosBot(runtime)
+        bot_task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+        try:
+            await server.serve()
+        finally:
+            await bot.close()
+            await asyncio.gather(bot_task, return_exceptions=True)
+    finally:
+        await runtime.aclose()

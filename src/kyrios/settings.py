@@ -1,0 +1,48 @@
+"""Settings from `KYRIOS_*` environment variables and a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_FILE = "kyrios.db"
+
+
+class Settings(BaseSettings):
+    """Everything Kyrios reads from its environment. Secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="KYRIOS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite+aiosqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}"
+    )
+    redis_url: str | None = None
+    discord_token: SecretStr | None = None
+    discord_application_id: int | None = None
+    discord_public_key: str | None = None
+    discord_api_base: str = "https://discord.com/api/v10"
+    default_timezone: str = "Asia/Tokyo"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    interaction_max_age_seconds: int = 300
+    log_level: str = "INFO"
+
+    @field_validator("discord_public_key")
+    @classmethod
+    def _public_key_is_hex(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError as exc:
+            raise ValueError("KYRIOS_DISCORD_PUBLIC_KEY must be hex") from exc
+        if len(raw) != 32:
+            raise ValueError("KYRIOS_DISCORD_PUBLIC_KEY must be 32 bytes (64 hex digits)")
+        return value.lower()
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""The door-neutral command kernel: declarations, invocations, replies, dispatch."""

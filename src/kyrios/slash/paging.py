@@ -1,0 +1,40 @@
+"""Previous/next buttons for paginated replies."""
+
+from __future__ import annotations
+
+from kyrios.core.errors import Forbidden, InvalidInput
+from kyrios.slash.reply import Button, ButtonStyle
+
+
+def pager(prefix: str, owner_id: int, page: int, pages: int) -> list[list[Button]]:
+    """A row of ◀ / page x of y / ▶ buttons; custom ids are `prefix:owner:page`."""
+    if pages <= 1:
+        return []
+    return [
+        [
+            Button("◀ Prev", f"{prefix}:{owner_id}:{page - 1}", ButtonStyle.SECONDARY, disabled=page <= 1),
+            Button(
+                f"Page {page}/{pages}",
+                f"{prefix}:{owner_id}:{page}:noop",
+                ButtonStyle.SECONDARY,
+                disabled=True,
+            ),
+            Button(
+                "Next ▶", f"{prefix}:{owner_id}:{page + 1}", ButtonStyle.SECONDARY, disabled=page >= pages
+            ),
+        ]
+    ]
+
+
+def read_pager_args(args: tuple[str, ...]) -> tuple[int, int]:
+    """(owner id, page) from a pager button's custom id arguments."""
+    try:
+        return int(args[0]), int(args[1])
+    except (IndexError, ValueError):
+        raise InvalidInput("This button is broken; run the command again.") from None
+
+
+def require_owner(owner_id: int, user_id: int) -> None:
+    """Private listings only page for the member who asked for them."""
+    if owner_id != user_id:
+        raise Forbidden("These buttons belong to someone else; run the command yourself.")

@@ -1,0 +1,56 @@
+"""Discord interaction JSON -> `Invocation`, shared by the HTTP endpoint and the gateway bridge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kyrios.core.errors import InvalidInput
+from kyrios.slash.invocation import Actor, Invocation, Source
+from kyrios.slash.options import OptionType
+
+APPLICATION_COMMAND = 2
+MESSAGE_COMPONENT = 3
+
+
+def _actor(user: dict[str, Any]) -> Actor:
+    name = user.get("global_name") or user.get("username") or f"user {user.get('id')}"
+    return Actor(id=int(user["id"]), name=str(name), is_bot=bool(user.get("bot")), avatar=user.get("avatar"))
+
+
+def _flatten(name: str, options: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """Walk subcommand groups and subcommands down to the leaf and its option values."""
+    path = [name]
+    current = options
+    while current and current[0].get("type") in (OptionType.SUB_COMMAND, OptionType.SUB_COMMAND_GROUP):
+        path.append(str(current[0]["name"]))
+        current = current[0].get("options", [])
+    return " ".join(path), {str(opt["name"]): opt.get("value") for opt in current}
+
+
+def invocation_from_payload(payload: dict[str, Any], source: Source) -> Invocation:
+    """Build an invocation from an APPLICATION_COMMAND or MESSAGE_COMPONENT interaction."""
+    try:
+        member = payload.get("member")
+        user = member["user"] if member else payload["user"]
+        data = payload.get("data") or {}
+        resolved = {
+            int(uid): _actor(raw) for uid, raw in ((data.get("resolved") or {}).get("users") or {}).items()
+        }
+        inv = Invocation(
+            actor=_actor(user),
+            guild_id=int(payload["guild_id"]) if payload.get("guild_id") else None,
+            channel_id=int(payload["channel_id"]) if payload.get("channel_id") else None,
+            permissions=int(member.get("permissions", 0)) if member else 0,
+            source=source,
+            locale=str(payload.get("locale", "en-US")),
+            resolved_users=resolved,
+            interaction_id=int(payload["id"]) if payload.get("id") else None,
+            interaction_token=payload.get("token"),
+        )
+        if payload.get("type") == MESSAGE_COMPONENT:
+            inv.custom_id = str(data["custom_id"])
+        else:
+            inv.command, inv.options = _flatten(str(data["name"]), data.get("options") or [])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(f"Malformed interaction payload ({exc.__class__.__name__}).") from exc
+    return inv

@@ -1,0 +1,167 @@
+"""What a command answers: content, embeds, buttons; one JSON rendering for both Discord doors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any, Self
+
+EPHEMERAL_FLAG = 1 << 6
+MAX_EMBED_DESCRIPTION = 4096
+MAX_FIELD_VALUE = 1024
+MAX_CONTENT = 2000
+
+
+class Colour(IntEnum):
+    """Embed colours used across features."""
+
+    INFO = 0x5865F2
+    SUCCESS = 0x57F287
+    WARNING = 0xFEE75C
+    ERROR = 0xED4245
+    GOLD = 0xF1C40F
+
+
+class ButtonStyle(IntEnum):
+    """Discord button styles."""
+
+    PRIMARY = 1
+    SECONDARY = 2
+    SUCCESS = 3
+    DANGER = 4
+    LINK = 5
+
+
+class CallbackType(IntEnum):
+    """Interaction callback types (Discord `InteractionCallbackType`)."""
+
+    PONG = 1
+    CHANNEL_MESSAGE = 4
+    DEFERRED_CHANNEL_MESSAGE = 5
+    DEFERRED_UPDATE_MESSAGE = 6
+    UPDATE_MESSAGE = 7
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class EmbedField:
+    """One name/value pair of an embed."""
+
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass
+class Embed:
+    """A rich embed, rendered the same way by every door."""
+
+    title: str | None = None
+    description: str | None = None
+    colour: int | None = Colour.INFO
+    fields: list[EmbedField] = field(default_factory=list)
+    footer: str | None = None
+    thumbnail_url: str | None = None
+    timestamp: datetime | None = None
+
+    def add_field(self, name: str, value: str, *, inline: bool = False) -> Self:
+        """Append a field and return the embed for chaining."""
+        self.fields.append(EmbedField(name, value, inline))
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Discord's embed JSON, with its length limits applied."""
+        data: dict[str, Any] = {"type": "rich"}
+        if self.title:
+            data["title"] = _clip(self.title, 256)
+        if self.description:
+            data["description"] = _clip(self.description, MAX_EMBED_DESCRIPTION)
+        if self.colour is not None:
+            data["color"] = int(self.colour)
+        if self.fields:
+            data["fields"] = [
+                {
+                    "name": _clip(f.name, 256),
+                    "value": _clip(f.value or "\u200b", MAX_FIELD_VALUE),
+                    "inline": f.inline,
+                }
+                for f in self.fields[:25]
+            ]
+        if self.footer:
+            data["footer"] = {"text": _clip(self.footer, 2048)}
+        if self.thumbnail_url:
+            data["thumbnail"] = {"url": self.thumbnail_url}
+        if self.timestamp:
+            data["timestamp"] = self.timestamp.isoformat()
+        return data
+
+
+@dataclass
+class Button:
+    """A button; `custom_id` routes a press back to a component handler."""
+
+    label: str
+    custom_id: str | None = None
+    style: ButtonStyle = ButtonStyle.SECONDARY
+    url: str | None = None
+    disabled: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Discord's button component JSON."""
+        data: dict[str, Any] = {"type": 2, "label": _clip(self.label, 80), "style": int(self.style)}
+        if self.style == ButtonStyle.LINK:
+            data["url"] = self.url
+        else:
+            data["custom_id"] = self.custom_id
+        if self.disabled:
+            data["disabled"] = True
+        return data
+
+
+@dataclass
+class Reply:
+    """A command's answer. `update=True` edits the message a button was pressed on."""
+
+    content: str | None = None
+    embeds: list[Embed] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    ephemeral: bool = False
+    update: bool = False
+
+    @classmethod
+    def error(cls, message: str) -> Reply:
+        """An ephemeral error answer."""
+        return cls(content=f"❌ {message}", ephemeral=True)
+
+    @classmethod
+    def embed(cls, embed: Embed, *, ephemeral: bool = False) -> Reply:
+        """A reply holding one embed."""
+        return cls(embeds=[embed], ephemeral=ephemeral)
+
+    @property
+    def is_error(self) -> bool:
+        """True for replies made by `Reply.error`."""
+        return bool(self.content and self.content.startswith("❌"))
+
+    def to_message(self) -> dict[str, Any]:
+        """Discord's message JSON (the `data` of a callback, or a webhook edit body)."""
+        data: dict[str, Any] = {"allowed_mentions": {"parse": []}}
+        data["content"] = _clip(self.content, MAX_CONTENT) if self.content else ""
+        data["embeds"] = [embed.to_dict() for embed in self.embeds[:10]]
+        data["components"] = [
+            {"type": 1, "components": [button.to_dict() for button in row[:5]]}
+            for row in self.buttons[:5]
+            if row
+        ]
+        if self.ephemeral:
+            data["flags"] = EPHEMERAL_FLAG
+        return data
+
+    def to_callback(self) -> dict[str, Any]:
+        """The interaction callback body for this reply."""
+        kind = CallbackType.UPDATE_MESSAGE if self.update else CallbackType.CHANNEL_MESSAGE
+        return {"type": int(kind), "data": self.to_message()}

@@ -1,0 +1,1 @@
+"""Helpers shared by tests/ and bench/: databases, signed interactions, the Discord emulator."""

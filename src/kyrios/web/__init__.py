@@ -1,0 +1,1 @@
+"""The FastAPI shell: interactions endpoint, operations, (later) the exchange."""
