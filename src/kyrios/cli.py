@@ -27,7 +27,7 @@ def version() -> None:
 
 
 @app.command()
-def migrate(revision: str = "head") -> None:
+def migrate(revision: str = "heads") -> None:
     """Bring the database schema up to date."""
     from kyrios.core.migrate import upgrade_sync
 

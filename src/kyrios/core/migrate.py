@@ -22,7 +22,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
+async def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema up to `revision` on an open database."""
 
     def _upgrade(connection: Connection) -> None:
@@ -34,7 +34,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         await connection.run_sync(_upgrade)
 
 
-def upgrade_sync(url: str, revision: str = "head") -> None:
+def upgrade_sync(url: str, revision: str = "heads") -> None:
     """Blocking wrapper for the CLI."""
 
     async def _main() -> None:
