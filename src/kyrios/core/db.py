@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
+from kyrios.core.sqlite_inline import inline_connector
+
 T = TypeVar("T")
 
 RETRYABLE_MYSQL_CODES = {1213, 1205}  # deadlock, lock wait timeout
@@ -65,7 +67,10 @@ class Database:
         self.dialect = self.url.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"timeout": 30}
+            database = self.url.database or ":memory:"
+            if database == ":memory:":
+                raise ValueError("use a SQLite file: an in-memory database is not shared between connections")
+            kwargs["async_creator"] = inline_connector(database, uri=database.startswith("file:"))
         else:
             kwargs.update(
                 pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, pool_recycle=1800
@@ -85,22 +90,12 @@ class Database:
         return self.dialect == "sqlite"
 
     def _install_sqlite_pragmas(self) -> None:
+        # The connection itself (sqlite_inline) sets WAL, foreign keys and busy_timeout, and
+        # leaves BEGIN to us, so that SAVEPOINTs work and writers take the lock up front.
         sync_engine = self.engine.sync_engine
-
-        @event.listens_for(sync_engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Take BEGIN away from the driver: we emit it ourselves (below) so SAVEPOINTs work.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            # Writers take the file lock up front instead of failing on a later upgrade.
             readonly = conn.get_execution_options().get("kyrios_readonly", False)
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 

@@ -12,8 +12,8 @@ from kyrios.runtime import Runtime
 from kyrios.web import interactions, ops
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """Build the web app: interactions endpoint and operations routes."""
+def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
+    """Build the web app: interactions endpoint and operations routes (closing the runtime if it owns it)."""
     verifier = interactions.SignatureVerifier(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
     )
@@ -25,6 +25,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await followups.aclose()
+        if owns_runtime:
+            await runtime.aclose()
 
     app = FastAPI(title="Kyrios", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
@@ -32,3 +34,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(interactions.build_router(runtime, verifier, followups))
     app.include_router(ops.build_router(runtime))
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory kyrios.web.main:app_from_environment` (settings from KYRIOS_*)."""
+    from kyrios.runtime import build_runtime
+
+    return create_app(build_runtime(), owns_runtime=True)
