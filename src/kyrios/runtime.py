@@ -43,7 +43,12 @@ def build_runtime(
     rng = rng or RandomSource()
     metrics = Metrics()
     registry = Registry(
-        db, clock, rng, feature_gate=guild_settings.is_feature_enabled, observers=[metrics.observe_command]
+        db,
+        clock,
+        rng,
+        feature_gate=guild_settings.is_feature_enabled,
+        observers=[metrics.observe_command],
+        default_timezone=settings.default_timezone,
     )
     for command_set in COMMAND_SETS:
         registry.include(command_set)

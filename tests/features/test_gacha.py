@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from kyrios.core.clock import FrozenClock
+from kyrios.core.rng import RandomSource
 from kyrios.features.economy.models import EconomyLedger
 from kyrios.features.gacha.models import GachaDailyClaim, GachaPull
-from kyrios.runtime import Runtime
+from kyrios.runtime import Runtime, build_runtime
+from kyrios.settings import Settings
+from kyrios.testing.database import wipe
 from tests.helpers import assert_ledger_balanced, balance, count_rows, invoke, press, text_of
 
 
@@ -170,3 +173,18 @@ async def test_profile_shows_points_pulls_and_achievements(runtime: Runtime) -> 
     assert "Points: 400 (#1)" in text
     assert "Gacha pulls: 2" in text
     assert "First Pull" in text
+
+
+async def test_deployment_default_time_zone_applies_to_guilds_without_one(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    settings.default_timezone = "America/New_York"
+    rt = build_runtime(settings, clock=clock, rng=RandomSource(1))
+    await wipe(rt.db)
+    try:
+        clock.set(datetime(2026, 3, 1, 4, 59, tzinfo=UTC))  # 23:59 in New York (EST)
+        assert not (await invoke(rt, "gacha daily")).is_error
+        clock.advance(timedelta(minutes=2))  # a new day in New York
+        assert not (await invoke(rt, "gacha daily")).is_error
+    finally:
+        await rt.aclose()

@@ -38,6 +38,7 @@ class Context:
     session: AsyncSession
     now: datetime
     rng: RandomSource
+    default_timezone: str = "Asia/Tokyo"
 
     @property
     def guild_id(self) -> int:
@@ -163,12 +164,14 @@ class Registry:
         *,
         feature_gate: FeatureGate | None = None,
         observers: Iterable[CommandObserver] = (),
+        default_timezone: str = "Asia/Tokyo",
     ) -> None:
         self.db = db
         self.clock = clock
         self.rng = rng
         self.feature_gate = feature_gate
         self.observers = list(observers)
+        self.default_timezone = default_timezone
         self.commands: dict[str, Command] = {}
         self.components: dict[str, Component] = {}
 
@@ -223,7 +226,7 @@ class Registry:
 
         async def work(session: AsyncSession) -> Reply:
             await self._check_feature(session, inv, command.feature)
-            context = Context(inv=inv, session=session, now=self.clock.now(), rng=self.rng)
+            context = self._context(inv, session)
             return await command.handler(context, **values)
 
         return await self.db.run(work)
@@ -238,10 +241,13 @@ class Registry:
 
         async def work(session: AsyncSession) -> Reply:
             await self._check_feature(session, inv, component.feature)
-            context = Context(inv=inv, session=session, now=self.clock.now(), rng=self.rng)
+            context = self._context(inv, session)
             return await component.handler(context, *args)
 
         return await self.db.run(work)
+
+    def _context(self, inv: Invocation, session: AsyncSession) -> Context:
+        return Context(inv, session, self.clock.now(), self.rng, self.default_timezone)
 
     async def _check_feature(self, session: AsyncSession, inv: Invocation, feature: str | None) -> None:
         if feature is None or inv.guild_id is None or self.feature_gate is None:

@@ -58,7 +58,13 @@ async def pull(
 ) -> Reply:
     """Free daily pull if available, otherwise paid pulls."""
     result = await service.pull(
-        ctx.session, guild_id=ctx.guild_id, user_id=ctx.user_id, count=count, now=ctx.now, rng=ctx.rng
+        ctx.session,
+        guild_id=ctx.guild_id,
+        user_id=ctx.user_id,
+        count=count,
+        now=ctx.now,
+        rng=ctx.rng,
+        default_timezone=ctx.default_timezone,
     )
     return pull_reply(ctx, result)
 
@@ -74,6 +80,7 @@ async def daily(ctx: Context) -> Reply:
         now=ctx.now,
         rng=ctx.rng,
         daily_only=True,
+        default_timezone=ctx.default_timezone,
     )
     return pull_reply(ctx, result)
 

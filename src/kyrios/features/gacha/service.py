@@ -25,6 +25,7 @@ from kyrios.features.economy import service as economy
 from kyrios.features.gacha.defaults import DEFAULT_ITEMS
 from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaStats, Rarity
 from kyrios.features.guild_settings import service as guild_settings
+from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE
 
 MAX_PULLS_PER_COMMAND = 10
 MAX_WEIGHT = 1_000_000
@@ -138,13 +139,14 @@ async def pull(
     now: datetime,
     rng: RandomSource,
     daily_only: bool = False,
+    default_timezone: str = DEFAULT_TIMEZONE,
 ) -> PullResult:
     """Pull `count` times: today's free pull first if unclaimed, the rest paid with points."""
     if not 1 <= count <= MAX_PULLS_PER_COMMAND:
         raise InvalidInput(f"You can pull 1 to {MAX_PULLS_PER_COMMAND} times at once.")
     stats = await _lock_stats(session, guild_id, user_id)
     settings = await guild_settings.get(session, guild_id)
-    day, next_day = guild_day(now, guild_settings.zone(settings))
+    day, next_day = guild_day(now, guild_settings.zone(settings, default_timezone))
     await ensure_items(session, guild_id, now)
     items = await active_items(session, guild_id)
     if not items:

@@ -18,7 +18,8 @@ class GuildSettings(Base):
     __tablename__ = "guild_settings"
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
-    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    # None: the deployment default (KYRIOS_DEFAULT_TIMEZONE).
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     prefix: Mapped[str | None] = mapped_column(String(25), default=None)
     disabled_features: Mapped[str] = mapped_column(String(255), default="")
     log_channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)

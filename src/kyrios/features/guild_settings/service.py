@@ -79,10 +79,10 @@ async def set_feature(
     await update(session, guild_id, now=now, disabled_features=",".join(sorted(disabled)))
 
 
-def zone(settings: GuildSettings) -> ZoneInfo:
-    """The guild's time zone (falls back to the default if the stored name is unknown)."""
+def zone(settings: GuildSettings, default: str = DEFAULT_TIMEZONE) -> ZoneInfo:
+    """The guild's time zone, else the deployment default (and Tokyo if that name is unknown)."""
     try:
-        return ZoneInfo(settings.timezone or DEFAULT_TIMEZONE)
+        return ZoneInfo(settings.timezone or default)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TIMEZONE)
 

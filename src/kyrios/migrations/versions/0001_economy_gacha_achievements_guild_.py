@@ -94,7 +94,7 @@ def upgrade() -> None:
     op.create_table(
         "guild_settings",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("prefix", sa.String(length=25), nullable=True),
         sa.Column("disabled_features", sa.String(length=255), nullable=False),
         sa.Column("log_channel_id", sa.BigInteger(), nullable=True),

@@ -1,0 +1,23 @@
+"""The serverless door (seed 001): the same interactions app behind AWS Lambda + API Gateway.
+
+Deploy with the handler `kyrios.web.lambda_handler.handler`; settings come from the Lambda's
+environment (`KYRIOS_*`). Slash commands are answered without any gateway connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mangum import Mangum
+
+from kyrios.web.main import app_from_environment
+
+_adapter: Mangum | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """AWS Lambda entry point; the app is built on the first (cold) invocation."""
+    global _adapter
+    if _adapter is None:
+        _adapter = Mangum(app_from_environment(), lifespan="off")
+    return _adapter(event, context)

@@ -1,0 +1,31 @@
+"""Settings: secrets never show, bad keys are refused with a clear message."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+from kyrios.settings import Settings
+
+
+def test_secrets_do_not_appear_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(discord_token="MTIz.secret-token-value", _env_file=None)  # type: ignore[call-arg]
+    assert "secret-token-value" not in repr(settings)
+    assert "secret-token-value" not in str(settings.model_dump())
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("kyrios").info("settings: %s", settings)
+    assert "secret-token-value" not in caplog.text
+
+
+def test_public_key_must_be_32_bytes_of_hex() -> None:
+    with pytest.raises(ValidationError, match="must be hex"):
+        Settings(discord_public_key="not-hex", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="32 bytes"):
+        Settings(discord_public_key="abcd", _env_file=None)  # type: ignore[call-arg]
+
+
+def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KYRIOS_DEFAULT_TIMEZONE", "Europe/Berlin")
+    assert Settings(_env_file=None).default_timezone == "Europe/Berlin"  # type: ignore[call-arg]
