@@ -5,6 +5,7 @@ from __future__ import annotations
 from kyrios.features.economy.commands import commands as economy_commands
 from kyrios.features.gacha.admin import commands as gacha_admin_commands
 from kyrios.features.gacha.commands import commands as gacha_commands
+from kyrios.features.guild_settings.commands import commands as guild_settings_commands
 from kyrios.features.profile.commands import commands as profile_commands
 from kyrios.slash.registry import CommandSet
 
@@ -13,4 +14,5 @@ COMMAND_SETS: tuple[CommandSet, ...] = (
     gacha_commands,
     gacha_admin_commands,
     profile_commands,
+    guild_settings_commands,
 )
