@@ -37,6 +37,20 @@ async def unlock_all(
     return fresh
 
 
+async def locked(session: AsyncSession, *, guild_id: int, user_id: int, codes: tuple[str, ...]) -> list[str]:
+    """Which of `codes` the member has not unlocked yet (one query; lets callers skip rule checks)."""
+    have = set(
+        await session.scalars(
+            select(AchievementUnlock.code).where(
+                AchievementUnlock.guild_id == guild_id,
+                AchievementUnlock.user_id == user_id,
+                AchievementUnlock.code.in_(codes),
+            )
+        )
+    )
+    return [code for code in codes if code not in have]
+
+
 async def unlocked(session: AsyncSession, guild_id: int, user_id: int) -> list[tuple[Achievement, datetime]]:
     """The member's achievements, oldest first."""
     rows = await session.execute(

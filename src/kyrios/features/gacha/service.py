@@ -32,6 +32,7 @@ MAX_WEIGHT = 1_000_000
 MAX_ITEMS_PER_GUILD = 200
 COLLECTOR_DISTINCT_ITEMS = 10
 HIGH_ROLLER_PULLS = 100
+GACHA_ACHIEVEMENTS = ("gacha_first_pull", "gacha_legends", "gacha_high_roller", "gacha_collector")
 
 
 @dataclass
@@ -147,8 +148,10 @@ async def pull(
     stats = await _lock_stats(session, guild_id, user_id)
     settings = await guild_settings.get(session, guild_id)
     day, next_day = guild_day(now, guild_settings.zone(settings, default_timezone))
-    await ensure_items(session, guild_id, now)
     items = await active_items(session, guild_id)
+    if not items:
+        await ensure_items(session, guild_id, now)
+        items = await active_items(session, guild_id)
     if not items:
         raise NotFound("This server's gacha has no items yet. An admin can add some with `/gacha item add`.")
 
@@ -161,8 +164,9 @@ async def pull(
         )
     paid = count - free
     cost = paid * settings.gacha_pull_cost
-    balance = await economy.balance(session, guild_id, user_id)
-    if cost > 0:
+    if cost == 0:
+        balance = await economy.balance(session, guild_id, user_id)
+    else:
         detail = f"{paid} gacha pull{'s' if paid > 1 else ''}"
         balance = await economy.debit(
             session,
@@ -204,12 +208,12 @@ async def pull(
         pulls.append(row)
     await session.flush()
 
-    earned = ["gacha_first_pull"]
-    if stats.top_pulls > 0:
-        earned.append("gacha_legends")
-    if stats.total_pulls >= HIGH_ROLLER_PULLS:
-        earned.append("gacha_high_roller")
-    if await distinct_items(session, guild_id, user_id) >= COLLECTOR_DISTINCT_ITEMS:
+    locked = await achievements.locked(session, guild_id=guild_id, user_id=user_id, codes=GACHA_ACHIEVEMENTS)
+    earned = [code for code in locked if code != "gacha_collector" and _earned(code, stats)]
+    if (
+        "gacha_collector" in locked
+        and await distinct_items(session, guild_id, user_id) >= COLLECTOR_DISTINCT_ITEMS
+    ):
         earned.append("gacha_collector")
     unlocked = await achievements.unlock_all(
         session, guild_id=guild_id, user_id=user_id, codes=earned, now=now
@@ -222,6 +226,15 @@ async def pull(
         next_free_at=next_day if settings.gacha_daily_free else None,
         unlocked=unlocked,
     )
+
+
+def _earned(code: str, stats: GachaStats) -> bool:
+    """Whether the member's counters earn a gacha achievement (the collector rule needs a query)."""
+    if code == "gacha_legends":
+        return stats.top_pulls > 0
+    if code == "gacha_high_roller":
+        return stats.total_pulls >= HIGH_ROLLER_PULLS
+    return code == "gacha_first_pull" and stats.total_pulls > 0
 
 
 async def rates(session: AsyncSession, guild_id: int, now: datetime) -> list[Rate]:
