@@ -131,21 +131,17 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     ephemeral: bool = False
     update: bool = False
+    is_error: bool = False
 
     @classmethod
     def error(cls, message: str) -> Reply:
-        """An ephemeral error answer."""
-        return cls(content=f"❌ {message}", ephemeral=True)
+        """An ephemeral error answer (counted as a rejected command)."""
+        return cls(content=f"❌ {message}", ephemeral=True, is_error=True)
 
     @classmethod
     def embed(cls, embed: Embed, *, ephemeral: bool = False) -> Reply:
         """A reply holding one embed."""
         return cls(embeds=[embed], ephemeral=ephemeral)
-
-    @property
-    def is_error(self) -> bool:
-        """True for replies made by `Reply.error`."""
-        return bool(self.content and self.content.startswith("❌"))
 
     def to_message(self) -> dict[str, Any]:
         """Discord's message JSON (the `data` of a callback, or a webhook edit body)."""
