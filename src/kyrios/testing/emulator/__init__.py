@@ -1,0 +1,34 @@
+"""A local Discord for tests: REST + gateway + CDN in-process, driven by the test, used by the real bot.
+
+    async with DiscordEmulator() as emu:
+        emu.add_standard_guild()
+        async with running_bot(emu, runtime) as bot:
+            sent = await emu.run_command("gacha pull")
+            callback = await emu.wait_for_callback(sent["id"])
+
+See tests/README.md for the whole API.
+"""
+
+from kyrios.testing.emulator.harness import running_bot
+from kyrios.testing.emulator.models import AuditAction, ChannelType, Overwrite
+from kyrios.testing.emulator.server import (
+    STANDARD_CHANNEL_ID,
+    STANDARD_GUILD_ID,
+    STANDARD_USER_ID,
+    DiscordEmulator,
+)
+from kyrios.testing.emulator.state import ApiError
+from kyrios.testing.emulator.traffic import RecordedRequest
+
+__all__ = [
+    "STANDARD_CHANNEL_ID",
+    "STANDARD_GUILD_ID",
+    "STANDARD_USER_ID",
+    "ApiError",
+    "AuditAction",
+    "ChannelType",
+    "DiscordEmulator",
+    "Overwrite",
+    "RecordedRequest",
+    "running_bot",
+]

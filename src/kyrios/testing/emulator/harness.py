@@ -1,0 +1,54 @@
+"""Run the real `KyriosBot` against an emulator: start, wait until ready, close cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import discord
+
+from kyrios.gateway.bot import KyriosBot
+from kyrios.runtime import Runtime
+from kyrios.testing.emulator.server import DiscordEmulator
+
+READY_TIMEOUT = 10.0
+# discord.py waits this long after the last GUILD_CREATE before `on_ready` (default 2 s).
+GUILD_READY_TIMEOUT = 0.05
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    emu: DiscordEmulator,
+    runtime: Runtime,
+    *,
+    intents: discord.Intents | None = None,
+    chunk_guilds_at_startup: bool = False,
+    ready_timeout: float = READY_TIMEOUT,
+    **options: Any,
+) -> AsyncIterator[KyriosBot]:
+    """A connected, ready `KyriosBot` (logged in with the emulator's token); closed on exit."""
+    options.setdefault("guild_ready_timeout", GUILD_READY_TIMEOUT)
+    with emu.patched_discord():
+        bot = KyriosBot(runtime, intents=intents, chunk_guilds_at_startup=chunk_guilds_at_startup, **options)
+        connection: asyncio.Task[None] | None = None
+        try:
+            await bot.login(emu.token)
+            connection = asyncio.create_task(bot.connect(reconnect=True), name="kyrios-bot-connect")
+            ready = asyncio.create_task(bot.wait_until_ready(), name="kyrios-bot-ready")
+            done, _ = await asyncio.wait(
+                {connection, ready}, timeout=ready_timeout, return_when="FIRST_COMPLETED"
+            )
+            if ready not in done:
+                ready.cancel()
+                if connection in done:
+                    connection.result()  # raise what stopped the bot
+                raise TimeoutError(
+                    f"the bot was not ready after {ready_timeout}s; unhandled: {emu.traffic.unhandled}"
+                )
+            yield bot
+        finally:
+            await bot.close()
+            if connection is not None:
+                await asyncio.wait_for(connection, timeout=5)

@@ -1,0 +1,234 @@
+"""The REST side: recording middleware, faults, rate-limit headers, the catch-all, and app-level routes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+from aiohttp.typedefs import Middleware
+
+from kyrios.testing.emulator.models import Json, snowflake
+from kyrios.testing.emulator.state import ApiError
+from kyrios.testing.emulator.traffic import RecordedRequest
+
+if TYPE_CHECKING:
+    from kyrios.testing.emulator.server import DiscordEmulator
+
+API_PREFIX = "/api/v10"
+NO_AUTH = re.compile(r"^/(interactions|webhooks)/")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    """JSON with `Content-Type: application/json` exactly (discord.py compares the header string)."""
+    return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json")
+
+
+def no_content() -> web.Response:
+    """204 No Content."""
+    return web.Response(status=204)
+
+
+def bucket_of(method: str, path: str) -> str:
+    """A stable bucket hash per route template (ids masked), like Discord's opaque bucket ids."""
+    template = re.sub(r"/\d+", "/{id}", path)
+    return hashlib.sha1(f"{method} {template}".encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def rate_limit_headers(
+    method: str, path: str, *, limit: int, remaining: int, reset_after: float
+) -> dict[str, str]:
+    """The `X-RateLimit-*` headers discord.py reads (plus `Via`, which it requires on a 429)."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+        "X-RateLimit-Bucket": bucket_of(method, path),
+        "Via": "1.1 google",
+    }
+
+
+async def read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes, str]]]:
+    """The JSON body (or multipart `payload_json`) and any uploaded files as (filename, bytes, type)."""
+    if request.content_type.startswith("multipart/"):
+        body: Any = None
+        files: list[tuple[str, bytes, str]] = []
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue
+            data = await part.read()
+            if part.name == "payload_json":
+                body = json.loads(data)
+            else:
+                ctype = part.headers.get("Content-Type", "application/octet-stream")
+                files.append((part.filename or "file", bytes(data), ctype))
+        return body, files
+    raw = await request.read()
+    if not raw:
+        return None, []
+    try:
+        return json.loads(raw), []
+    except ValueError:
+        return raw.decode(errors="replace"), []
+
+
+def build_middleware(emu: DiscordEmulator) -> Middleware:
+    """Record every API request, apply armed faults and permissions errors, add rate-limit headers."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(API_PREFIX):
+            return await handler(request)
+        path = request.path[len(API_PREFIX) :]
+        body, files = await read_body(request)
+        record = RecordedRequest(request.method, path, dict(request.query), body, dict(request.headers))
+        request["record"], request["files"] = record, files
+        emu.traffic.requests.append(record)
+        response = await _answer(emu, request, handler, record)
+        record.status = response.status
+        await emu.waiter.notify()
+        return response
+
+    return middleware
+
+
+async def _answer(
+    emu: DiscordEmulator, request: web.Request, handler: Handler, record: RecordedRequest
+) -> web.StreamResponse:
+    method, path = record.method, record.path
+    if not NO_AUTH.match(path) and request.headers.get("Authorization") != f"Bot {emu.token}":
+        return json_response({"message": "401: Unauthorized", "code": 0}, 401)
+    fault = emu.traffic.take_fault(method, path)
+    if fault is not None:
+        armed = json_response(fault.body, fault.status)
+        armed.headers.update(fault.headers)
+        return armed
+    response: web.StreamResponse
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        response = json_response(exc.to_json(), exc.status)
+    response.headers.update(rate_limit_headers(method, path, limit=50, remaining=49, reset_after=1.0))
+    return response
+
+
+def rate_limit_fault_parts(
+    method: str, path: str, *, retry_after: float, is_global: bool
+) -> tuple[Json, dict[str, str]]:
+    """The body and headers of Discord's 429."""
+    headers = rate_limit_headers(method, path, limit=5, remaining=0, reset_after=retry_after)
+    headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    headers["X-RateLimit-Scope"] = "global" if is_global else "user"
+    if is_global:
+        headers["X-RateLimit-Global"] = "true"
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+    return body, headers
+
+
+class RouteBase:
+    """What every route group shares: the emulator and request helpers."""
+
+    emu: DiscordEmulator
+
+    @staticmethod
+    def body(request: web.Request) -> Json:
+        """The request's JSON object body."""
+        record: RecordedRequest = request["record"]
+        return record.json
+
+    @staticmethod
+    def reason(request: web.Request) -> str | None:
+        """The decoded `X-Audit-Log-Reason`."""
+        record: RecordedRequest = request["record"]
+        return record.reason
+
+    @staticmethod
+    def snowflake_arg(request: web.Request, name: str) -> int:
+        """A numeric path parameter."""
+        try:
+            return int(request.match_info[name])
+        except ValueError:
+            raise ApiError(404, 0, "404: Not Found") from None
+
+
+class AppRoutes(RouteBase):
+    """Current user, application, gateway info, command registration, users, CDN, catch-all."""
+
+    async def get_me(self, request: web.Request) -> web.Response:
+        """GET /users/@me."""
+        return json_response({**self.emu.bot_user.to_json(), "verified": True, "mfa_enabled": False})
+
+    async def get_user(self, request: web.Request) -> web.Response:
+        """GET /users/{user_id}."""
+        return json_response(self.emu.user(self.snowflake_arg(request, "user_id")).to_json())
+
+    async def get_application(self, request: web.Request) -> web.Response:
+        """GET /oauth2/applications/@me and /applications/@me."""
+        return json_response(self.emu.application_json())
+
+    async def get_gateway(self, request: web.Request) -> web.Response:
+        """GET /gateway."""
+        return json_response({"url": self.emu.gateway_url})
+
+    async def get_gateway_bot(self, request: web.Request) -> web.Response:
+        """GET /gateway/bot: one shard, a generous session-start budget."""
+        limit = {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}
+        return json_response({"url": self.emu.gateway_url, "shards": 1, "session_start_limit": limit})
+
+    def _command_list(self, request: web.Request) -> list[Json]:
+        if str(self.emu.application_id) != request.match_info["app_id"]:
+            raise ApiError(403, 50001, "Missing Access")
+        if "guild_id" in request.match_info:
+            return self.emu.guild(self.snowflake_arg(request, "guild_id")).commands
+        return self.emu.global_commands
+
+    async def put_commands(self, request: web.Request) -> web.Response:
+        """PUT (bulk overwrite) global or guild commands; stores them with ids as Discord does."""
+        target = self._command_list(request)
+        record: RecordedRequest = request["record"]
+        if not isinstance(record.body, list):
+            raise ApiError(400, 50035, "Invalid Form Body")
+        stored = [
+            {
+                **command,
+                "id": str(snowflake()),
+                "application_id": str(self.emu.application_id),
+                "version": str(snowflake()),
+                "default_member_permissions": command.get("default_member_permissions"),
+                "type": command.get("type", 1),
+                "nsfw": False,
+            }
+            for command in record.body
+        ]
+        if "guild_id" in request.match_info:
+            stored = [{**c, "guild_id": request.match_info["guild_id"]} for c in stored]
+        target[:] = stored
+        return json_response(stored)
+
+    async def get_commands(self, request: web.Request) -> web.Response:
+        """GET registered commands."""
+        return json_response(self._command_list(request))
+
+    async def get_cdn(self, request: web.Request) -> web.Response:
+        """Images a test registered with `add_cdn_image` / `set_user_avatar` (any extension)."""
+        path = request.path
+        key = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
+        found = self.emu.cdn.get(key)
+        if found is None:
+            self.emu.traffic.unhandled.append(f"CDN GET {path}")
+            return web.Response(status=404, text="asset not found")
+        data, content_type = found
+        return web.Response(body=data, content_type=content_type)
+
+    async def unhandled(self, request: web.Request) -> web.Response:
+        """Any route the emulator does not know: recorded in `traffic.unhandled`, answered 404."""
+        self.emu.traffic.unhandled.append(f"{request.method} {request.path}")
+        return json_response({"message": "404: Not Found", "code": 0}, 404)

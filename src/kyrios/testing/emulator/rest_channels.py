@@ -1,0 +1,189 @@
+"""Channel routes: channel read/edit/delete, permission overwrites, messages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kyrios.testing.emulator.models import AuditAction, Channel, Json, Message, Overwrite, snowflake
+from kyrios.testing.emulator.rest import RouteBase, json_response, no_content
+from kyrios.testing.emulator.state import ApiError
+
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+
+
+class ChannelRoutes(RouteBase):
+    """`/channels/{channel_id}/…`."""
+
+    def _channel(self, request: web.Request, *permissions: str) -> Channel:
+        channel = self.emu.channel(self.snowflake_arg(request, "channel_id"))
+        self.emu.require(channel.guild_id, *permissions, channel_id=channel.id)
+        return channel
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}."""
+        return json_response(self._channel(request).to_json())
+
+    async def edit_channel(self, request: web.Request) -> web.Response:
+        """PATCH /channels/{id}: name, topic, parent_id, position, permission_overwrites."""
+        channel = self._channel(request, "manage_channels")
+        body = self.body(request)
+        if "name" in body:
+            channel.name = str(body["name"])
+        if "topic" in body:
+            channel.topic = body["topic"]
+        if "position" in body and body["position"] is not None:
+            channel.position = int(body["position"])
+        if "parent_id" in body:
+            channel.parent_id = int(body["parent_id"]) if body["parent_id"] else None
+        if "permission_overwrites" in body:
+            channel.overwrites = [Overwrite.from_json(o) for o in body["permission_overwrites"] or []]
+        await self._log(channel, AuditAction.CHANNEL_UPDATE, request)
+        await self.emu.dispatch("CHANNEL_UPDATE", channel.to_json(), guild_id=channel.guild_id)
+        return json_response(channel.to_json())
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        """DELETE /channels/{id}: answers the deleted channel."""
+        channel = self._channel(request, "manage_channels")
+        del self.emu.guild(channel.guild_id).channels[channel.id]
+        for message in self.emu.channel_messages(channel.id):
+            del self.emu.messages[message.id]
+        await self._log(channel, AuditAction.CHANNEL_DELETE, request)
+        await self.emu.dispatch("CHANNEL_DELETE", channel.to_json(), guild_id=channel.guild_id)
+        return json_response(channel.to_json())
+
+    async def put_overwrite(self, request: web.Request) -> web.Response:
+        """PUT /channels/{id}/permissions/{overwrite_id}: allow, deny, type."""
+        channel = self._channel(request, "manage_roles")
+        body = self.body(request)
+        target = self.snowflake_arg(request, "overwrite_id")
+        new = Overwrite.from_json({**body, "id": target})
+        existing = next((o for o in channel.overwrites if o.id == target), None)
+        if existing is None:
+            channel.overwrites.append(new)
+        else:
+            existing.type, existing.allow, existing.deny = new.type, new.allow, new.deny
+        action = (
+            AuditAction.CHANNEL_OVERWRITE_CREATE if existing is None else AuditAction.CHANNEL_OVERWRITE_UPDATE
+        )
+        await self._log(channel, action, request, options={"id": str(target), "type": str(new.type)})
+        await self.emu.dispatch("CHANNEL_UPDATE", channel.to_json(), guild_id=channel.guild_id)
+        return no_content()
+
+    async def delete_overwrite(self, request: web.Request) -> web.Response:
+        """DELETE /channels/{id}/permissions/{overwrite_id}."""
+        channel = self._channel(request, "manage_roles")
+        target = self.snowflake_arg(request, "overwrite_id")
+        before = len(channel.overwrites)
+        channel.overwrites = [o for o in channel.overwrites if o.id != target]
+        if len(channel.overwrites) == before:
+            raise ApiError(404, 10009, "Unknown Overwrite")
+        await self._log(channel, AuditAction.CHANNEL_OVERWRITE_DELETE, request, options={"id": str(target)})
+        await self.emu.dispatch("CHANNEL_UPDATE", channel.to_json(), guild_id=channel.guild_id)
+        return no_content()
+
+    async def _log(
+        self, channel: Channel, action: int, request: web.Request, options: Json | None = None
+    ) -> None:
+        await self.emu.add_audit_entry(
+            channel.guild_id,
+            action,
+            self.emu.bot_user.id,
+            channel.id,
+            reason=self.reason(request),
+            options=options,
+        )
+
+    # messages ---------------------------------------------------------------------------------------
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages?limit&before&after (newest first)."""
+        channel = self._channel(request, "read_message_history")
+        messages = self.emu.channel_messages(channel.id)
+        query = request.query
+        if "before" in query:
+            messages = [m for m in messages if m.id < int(query["before"])]
+        if "after" in query:
+            messages = [m for m in messages if m.id > int(query["after"])]
+        limit = max(1, min(int(query.get("limit", 50)), 100))
+        newest = sorted(messages, key=lambda m: m.id, reverse=True)
+        chosen = newest[-limit:] if "after" in query and "before" not in query else newest[:limit]
+        return json_response([self.emu.message_json(m) for m in chosen])
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages/{message_id}."""
+        channel = self._channel(request, "read_message_history")
+        message = self.emu.message(channel.id, self.snowflake_arg(request, "message_id"))
+        return json_response(self.emu.message_json(message))
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/messages: content, embeds, components, files (multipart)."""
+        body = self.body(request)
+        files: list[tuple[str, bytes, str]] = request["files"]
+        needed = ["send_messages"] + (["embed_links"] if body.get("embeds") else [])
+        channel = self._channel(request, *needed, *(["attach_files"] if files else []))
+        message = Message(snowflake(), channel.id, channel.guild_id, self.emu.bot_user.id)
+        apply_message_body(message, body)
+        message.attachments = [
+            self._store_attachment(channel.id, name, data, ctype) for name, data, ctype in files
+        ]
+        if not (message.content or message.embeds or message.attachments or message.components):
+            raise ApiError(400, 50006, "Cannot send an empty message")
+        self.emu.messages[message.id] = message
+        channel.last_message_id = message.id
+        data = self.emu.message_json(message)
+        await self.emu.dispatch("MESSAGE_CREATE", data, guild_id=channel.guild_id)
+        return json_response(data)
+
+    def _store_attachment(self, channel_id: int, filename: str, data: bytes, content_type: str) -> Json:
+        attachment_id = snowflake()
+        path = f"/attachments/{channel_id}/{attachment_id}/{filename}"
+        self.emu.add_cdn_image(path, data, content_type)
+        url = f"{self.emu.base_url}{path}"
+        return {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type,
+        }
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        """PATCH /channels/{id}/messages/{message_id}: only the bot's own messages."""
+        channel = self._channel(request)
+        message = self.emu.message(channel.id, self.snowflake_arg(request, "message_id"))
+        if message.author_id != self.emu.bot_user.id:
+            raise ApiError(403, 50005, "Cannot edit a message authored by another user")
+        apply_message_body(message, self.body(request))
+        return json_response(await self.emu.announce_edit(message))
+
+    async def delete_message(self, request: web.Request) -> web.Response:
+        """DELETE /channels/{id}/messages/{message_id}: own messages, or with Manage Messages (no audit entry:
+        Discord does not log a bot's single deletes)."""
+        channel = self._channel(request)
+        message = self.emu.message(channel.id, self.snowflake_arg(request, "message_id"))
+        if message.author_id != self.emu.bot_user.id:
+            self.emu.require(channel.guild_id, "manage_messages", channel_id=channel.id)
+        await self.emu.delete_message(channel.id, message.id)
+        return no_content()
+
+
+def apply_message_body(message: Message, body: Json) -> None:
+    """Copy content/embeds/components/flags from a create or edit body, with Discord's limits."""
+    if "content" in body:
+        content = body["content"] or ""
+        if len(content) > MAX_CONTENT:
+            raise ApiError(400, 50035, "Invalid Form Body (content: Must be 2000 or fewer in length.)")
+        message.content = content
+    embeds = body.get("embeds")
+    if embeds is None and body.get("embed"):
+        embeds = [body["embed"]]
+    if embeds is not None:
+        if len(embeds) > MAX_EMBEDS:
+            raise ApiError(400, 50035, "Invalid Form Body (embeds: Must be 10 or fewer in length.)")
+        message.embeds = [{"type": "rich", **e} for e in embeds]
+    if "components" in body:
+        message.components = list(body["components"] or [])
+    if body.get("flags") is not None:
+        message.flags = int(body["flags"])
