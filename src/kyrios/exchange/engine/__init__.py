@@ -1,1 +1,54 @@
-"""The pure matching core: commands in, events out; no I/O, clock or randomness."""
+"""The pure matching core: commands in, events out; no I/O, clock or randomness.
+
+    book = OrderBook("ACME", tick_size_cents=5)
+    book.place_limit(1, "alice", Side.SELL, 10_050, 10)
+    book.place_market(2, "bob", Side.BUY, 4)
+    for event in book.take_events():
+        ...  # OrderAccepted, BookLevelChanged, OrderAccepted, Trade, BookLevelChanged
+
+Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is called by the service
+layer before an order reaches the book.
+"""
+
+from kyrios.exchange.engine.book import Depth, OrderBook
+from kyrios.exchange.engine.enums import (
+    CancelReason,
+    OrderType,
+    RejectCode,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
+from kyrios.exchange.engine.events import (
+    BookLevelChanged,
+    CancelRejected,
+    Event,
+    OrderAccepted,
+    OrderCanceled,
+    OrderReduced,
+    OrderRejected,
+    Trade,
+)
+from kyrios.exchange.engine.orders import Order, OrderId, UserId
+
+__all__ = [
+    "BookLevelChanged",
+    "CancelReason",
+    "CancelRejected",
+    "Depth",
+    "Event",
+    "Order",
+    "OrderAccepted",
+    "OrderBook",
+    "OrderCanceled",
+    "OrderId",
+    "OrderReduced",
+    "OrderRejected",
+    "OrderType",
+    "RejectCode",
+    "SelfTradePrevention",
+    "Side",
+    "TimeInForce",
+    "Trade",
+    "UserId",
+]

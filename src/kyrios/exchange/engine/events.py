@@ -1,0 +1,101 @@
+"""What a book emits: every event carries the book's next sequence number, `seq`, first.
+
+Quantities are whole units and prices integer cents. `BookLevelChanged.quantity` is the new
+absolute total at that price (0 = the level is gone), so market data can be rebuilt from a
+snapshot and the deltas that follow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from kyrios.exchange.engine.enums import CancelReason, OrderType, RejectCode, Side
+from kyrios.exchange.engine.orders import OrderId, UserId
+
+
+@dataclass(slots=True)
+class OrderAccepted:
+    """An order passed validation; its `seq` is its time priority. Trades or a cancel may follow."""
+
+    seq: int
+    order_id: OrderId
+    user_id: UserId
+    side: Side
+    order_type: OrderType
+    price_cents: int | None
+    """The limit price, or a market order's protection price (None = no protection)."""
+    quantity: int
+
+
+@dataclass(slots=True)
+class OrderRejected:
+    """A new order was refused and left no trace in the book."""
+
+    seq: int
+    order_id: OrderId
+    user_id: UserId
+    code: RejectCode
+    reason: str
+
+
+@dataclass(slots=True)
+class Trade:
+    """The taker traded `quantity` with a resting maker at the maker's price."""
+
+    seq: int
+    maker_order_id: OrderId
+    taker_order_id: OrderId
+    maker_user_id: UserId
+    taker_user_id: UserId
+    taker_side: Side
+    price_cents: int
+    quantity: int
+
+
+@dataclass(slots=True)
+class OrderCanceled:
+    """The order's open quantity, `remaining`, left the book; the order is finished."""
+
+    seq: int
+    order_id: OrderId
+    user_id: UserId
+    reason: CancelReason
+    remaining: int
+
+
+@dataclass(slots=True)
+class OrderReduced:
+    """Self-trade prevention (DECREMENT) took `reduced_by` off an order that stays open with `remaining`."""
+
+    seq: int
+    order_id: OrderId
+    user_id: UserId
+    reduced_by: int
+    remaining: int
+
+
+@dataclass(slots=True)
+class CancelRejected:
+    """A cancel request was refused; the order it named (if any) is unchanged."""
+
+    seq: int
+    order_id: OrderId | None
+    user_id: UserId
+    code: RejectCode
+    reason: str
+
+
+@dataclass(slots=True)
+class BookLevelChanged:
+    """The total open quantity at one price on one side is now `quantity` (0 = level removed)."""
+
+    seq: int
+    side: Side
+    price_cents: int
+    quantity: int
+
+
+Event: TypeAlias = (
+    OrderAccepted | OrderRejected | Trade | OrderCanceled | OrderReduced | CancelRejected | BookLevelChanged
+)

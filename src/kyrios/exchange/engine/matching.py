@@ -1,0 +1,152 @@
+"""The hot loop: an incoming order trades against the opposite side at the makers' prices.
+
+Event order within one level: trades (and self-trade prevention events) in queue order, then one
+`BookLevelChanged` for the level if its quantity changed. Levels are visited best price first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kyrios.exchange.engine.enums import CancelReason, RejectCode, SelfTradePrevention
+from kyrios.exchange.engine.events import BookLevelChanged, OrderCanceled, OrderReduced, Trade
+
+if TYPE_CHECKING:
+    from kyrios.exchange.engine.book import BookSide, OrderBook, PriceLevel
+    from kyrios.exchange.engine.orders import Order
+
+NO_PREVENTION = SelfTradePrevention.NONE
+CANCEL_NEWEST = SelfTradePrevention.CANCEL_NEWEST
+CANCEL_BOTH = SelfTradePrevention.CANCEL_BOTH
+DECREMENT = SelfTradePrevention.DECREMENT
+SELF_TRADE = CancelReason.SELF_TRADE
+FILLED = RejectCode.ORDER_ALREADY_FILLED
+CANCELED = RejectCode.ORDER_ALREADY_CANCELED
+
+
+def match(book: OrderBook, opposite: BookSide, taker: Order, limit_key: int, stp: SelfTradePrevention) -> int:
+    """Trade `taker` while the best opposite key is >= `limit_key`; return what is left of it.
+
+    0 means the taker is finished (filled, or canceled by self-trade prevention) and recorded as
+    such; a positive result is for the caller to rest or cancel.
+    """
+    keys = opposite.keys
+    levels = opposite.levels
+    maker_side = opposite.side
+    append = book.events.append
+    open_orders = book.open_orders
+    by_client_order_id = book.by_client_order_id
+    finished = book.finished
+    seq = book.seq
+    remaining = taker.remaining
+    taker_id = taker.order_id
+    taker_user_id = taker.user_id
+    taker_side = taker.side
+    prevent_self_trades = stp is not NO_PREVENTION
+    stopped = False
+    while keys:
+        key = keys[-1]
+        if key < limit_key:
+            break
+        level = levels[key]
+        price = level.price_cents
+        orders = level.orders
+        quantity_before = level.quantity
+        while True:
+            maker = orders[0]
+            maker_remaining = maker.remaining
+            if not maker_remaining:  # canceled earlier, left in place
+                orders.popleft()
+                level.dead -= 1
+                continue
+            if prevent_self_trades and maker.user_id == taker_user_id:
+                taker.remaining = remaining
+                book.seq = seq
+                stopped = prevent_self_trade(book, level, maker, taker, stp)
+                remaining = taker.remaining
+                seq = book.seq
+                if stopped or not level.quantity:
+                    break
+                continue
+            if maker_remaining <= remaining:
+                quantity = maker_remaining
+                orders.popleft()
+                maker.remaining = 0
+                del open_orders[maker.order_id]
+                if maker.client_order_id is not None:
+                    del by_client_order_id[maker.user_id, maker.client_order_id]
+                finished[maker.order_id] = FILLED
+            else:
+                quantity = remaining
+                maker.remaining = maker_remaining - remaining
+            remaining -= quantity
+            level.quantity -= quantity
+            seq += 1
+            append(
+                Trade(
+                    seq, maker.order_id, taker_id, maker.user_id, taker_user_id, taker_side, price, quantity
+                )
+            )
+            if not remaining or not level.quantity:
+                break
+        if level.quantity != quantity_before:
+            seq += 1
+            append(BookLevelChanged(seq, maker_side, price, level.quantity))
+        if not level.quantity:
+            keys.pop()
+            del levels[key]
+        if stopped or not remaining:
+            break
+    book.seq = seq
+    taker.remaining = remaining
+    if not stopped and not remaining:
+        finished[taker_id] = FILLED
+    return remaining
+
+
+def prevent_self_trade(
+    book: OrderBook, level: PriceLevel, maker: Order, taker: Order, stp: SelfTradePrevention
+) -> bool:
+    """Apply the taker's STP mode to a maker of the same user, at the head of `level`.
+
+    Returns True when the taker is finished (canceled). Updates `book.seq`, the level and both orders.
+    """
+    if stp is CANCEL_NEWEST:
+        _cancel_taker(book, taker, taker.remaining)
+        return True
+    maker_remaining = maker.remaining
+    if stp is DECREMENT:
+        overlap = min(maker_remaining, taker.remaining)
+        _reduce_maker(book, level, maker, overlap)
+        taker.remaining -= overlap
+        if not taker.remaining:
+            _cancel_taker(book, taker, overlap)
+            return True
+        book.seq = seq = book.seq + 1
+        book.events.append(OrderReduced(seq, taker.order_id, taker.user_id, overlap, taker.remaining))
+        return False
+    _reduce_maker(book, level, maker, maker_remaining)  # CANCEL_OLDEST or CANCEL_BOTH
+    if stp is CANCEL_BOTH:
+        _cancel_taker(book, taker, taker.remaining)
+        return True
+    return False
+
+
+def _reduce_maker(book: OrderBook, level: PriceLevel, maker: Order, by: int) -> None:
+    """Take `by` off the maker at the head of `level`; at zero it is canceled and leaves the queue."""
+    maker.remaining -= by
+    level.quantity -= by
+    book.seq = seq = book.seq + 1
+    if maker.remaining:
+        book.events.append(OrderReduced(seq, maker.order_id, maker.user_id, by, maker.remaining))
+        return
+    level.orders.popleft()
+    book.forget(maker, CANCELED)
+    book.events.append(OrderCanceled(seq, maker.order_id, maker.user_id, SELF_TRADE, by))
+
+
+def _cancel_taker(book: OrderBook, taker: Order, canceled: int) -> None:
+    taker.remaining = 0
+    book.seq = seq = book.seq + 1
+    book.events.append(OrderCanceled(seq, taker.order_id, taker.user_id, SELF_TRADE, canceled))
+    book.finished[taker.order_id] = CANCELED

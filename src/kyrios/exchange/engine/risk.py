@@ -1,0 +1,82 @@
+"""Pre-trade risk arithmetic for the service layer: pure integer functions, no book, no I/O.
+
+Each `*_problem` function returns None when the order is acceptable, otherwise a sentence for the
+user. Prices are integer cents, quantities whole units, rates basis points (1 bps = 0.01 %).
+"""
+
+from __future__ import annotations
+
+from kyrios.exchange.engine.enums import Side
+
+BPS = 10_000
+
+
+def _ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+def limit_buy_cash_cents(price_cents: int, quantity: int) -> int:
+    """Cash to reserve for a limit buy: it can never pay more than its limit price."""
+    return price_cents * quantity
+
+
+def market_collar_price_cents(
+    last_price_cents: int, side: Side, collar_bps: int, tick_size_cents: int
+) -> int:
+    """The worst price a market order may reach: last price ± collar, rounded inwards to the tick.
+
+    Buys round down and sells round up, so the collar is never wider than asked; a sell's collar
+    is at least one tick.
+    """
+    if last_price_cents <= 0 or collar_bps < 0 or tick_size_cents <= 0:
+        raise ValueError("last price and tick size must be positive and the collar not negative")
+    if side is Side.BUY:
+        worst = last_price_cents * (BPS + collar_bps) // BPS
+        return max(worst // tick_size_cents * tick_size_cents, tick_size_cents)
+    worst = _ceil_div(last_price_cents * max(BPS - collar_bps, 0), BPS)
+    return max(_ceil_div(worst, tick_size_cents) * tick_size_cents, tick_size_cents)
+
+
+def market_buy_cash_cents(last_price_cents: int, quantity: int, collar_bps: int, tick_size_cents: int) -> int:
+    """Cash to reserve for a market buy that is protected by the collar price."""
+    collar = market_collar_price_cents(last_price_cents, Side.BUY, collar_bps, tick_size_cents)
+    return collar * quantity
+
+
+def short_margin_cents(short_quantity: int, price_cents: int, margin_bps: int) -> int:
+    """Cash to hold against a short position of `short_quantity` units at `price_cents` (rounded up)."""
+    return _ceil_div(max(short_quantity, 0) * price_cents * margin_bps, BPS)
+
+
+def short_position_problem(
+    position: int, open_sell_quantity: int, side: Side, quantity: int, max_short_quantity: int
+) -> str | None:
+    """Refuse a sell that could take the position below `-max_short_quantity`.
+
+    `position` is + long / − short; `open_sell_quantity` counts sells already resting, which may
+    all fill before this one.
+    """
+    if side is Side.BUY:
+        return None
+    worst_position = position - open_sell_quantity - quantity
+    if worst_position >= -max_short_quantity:
+        return None
+    if max_short_quantity == 0:
+        available = max(position - open_sell_quantity, 0)
+        return f"short selling is not allowed: you can sell at most {available} more"
+    return f"this sell could leave you short {-worst_position}, above the short limit of {max_short_quantity}"
+
+
+def notional_problem(price_cents: int, quantity: int, max_notional_cents: int) -> str | None:
+    """Refuse an order whose value (price × quantity) is above `max_notional_cents`."""
+    notional = price_cents * quantity
+    if notional <= max_notional_cents:
+        return None
+    return f"order value {notional} cents is above the maximum of {max_notional_cents} cents per order"
+
+
+def cash_problem(required_cents: int, available_cents: int) -> str | None:
+    """Refuse an order that needs more cash than the user has free."""
+    if required_cents <= available_cents:
+        return None
+    return f"this order needs {required_cents} cents but you have {available_cents} cents available"
