@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 from aiohttp.typedefs import Middleware
 
+from kyrios.testing.emulator.command_rules import command_errors
 from kyrios.testing.emulator.models import Json, snowflake
 from kyrios.testing.emulator.state import ApiError
 from kyrios.testing.emulator.traffic import RecordedRequest
@@ -196,6 +197,9 @@ class AppRoutes(RouteBase):
         record: RecordedRequest = request["record"]
         if not isinstance(record.body, list):
             raise ApiError(400, 50035, "Invalid Form Body")
+        errors = command_errors(record.body)
+        if errors:
+            raise ApiError(400, 50035, "Invalid Form Body: " + "; ".join(errors))
         stored = [
             {
                 **command,
