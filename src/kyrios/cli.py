@@ -97,6 +97,34 @@ def console_command(
     raise typer.Exit(asyncio.run(_main()))
 
 
+@app.command()
+def cleanup() -> None:
+    """Delete moderation-log entries and stored messages older than each guild's retention."""
+    from rich.progress import Progress
+
+    from kyrios.features.modlog.retention import purge_all
+    from kyrios.runtime import build_runtime
+
+    async def _main() -> tuple[int, int, int]:
+        runtime = build_runtime()
+        try:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("purging old log entries", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    progress.update(task, total=total, completed=done)
+
+                results = await purge_all(runtime.db, now=runtime.clock.now(), progress=advance)
+        finally:
+            await runtime.aclose()
+        return len(results), sum(r.entries for r in results), sum(r.messages for r in results)
+
+    guilds, entries, messages = asyncio.run(_main())
+    console.print(
+        f"[green]removed {entries} log entries and {messages} stored messages in {guilds} guilds[/green]"
+    )
+
+
 @app.command("commands")
 def commands_json() -> None:
     """Print the command set as Discord's application-command JSON."""

@@ -6,6 +6,7 @@ from kyrios.features.economy.commands import commands as economy_commands
 from kyrios.features.gacha.admin import commands as gacha_admin_commands
 from kyrios.features.gacha.commands import commands as gacha_commands
 from kyrios.features.guild_settings.commands import commands as guild_settings_commands
+from kyrios.features.modlog.commands import commands as modlog_commands
 from kyrios.features.profile.commands import commands as profile_commands
 from kyrios.slash.registry import CommandSet
 
@@ -15,4 +16,5 @@ COMMAND_SETS: tuple[CommandSet, ...] = (
     gacha_admin_commands,
     profile_commands,
     guild_settings_commands,
+    modlog_commands,
 )

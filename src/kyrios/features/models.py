@@ -4,6 +4,14 @@ from kyrios.features.achievements.models import AchievementUnlock
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
 from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaStats
 from kyrios.features.guild_settings.models import GuildSettings
+from kyrios.features.modlog.models import (
+    ModlogEntry,
+    ModlogEventConfig,
+    ModlogGuild,
+    ModlogIgnoredChannel,
+    ModlogMessage,
+    ModlogNote,
+)
 
 __all__ = [
     "AchievementUnlock",
@@ -14,4 +22,10 @@ __all__ = [
     "GachaPull",
     "GachaStats",
     "GuildSettings",
+    "ModlogEntry",
+    "ModlogEventConfig",
+    "ModlogGuild",
+    "ModlogIgnoredChannel",
+    "ModlogMessage",
+    "ModlogNote",
 ]

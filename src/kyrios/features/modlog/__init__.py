@@ -1,0 +1,1 @@
+"""The modlog slice: moderation and audit log."""

@@ -1,0 +1,232 @@
+"""`/modlog search|case|reason|note` for moderators; `/modlog config|ignore|store|status` for admins."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from kyrios.core.errors import Forbidden, InvalidInput
+from kyrios.features.guild_settings import service as guild_settings
+from kyrios.features.modlog import cases, service
+from kyrios.features.modlog.cases import MAX_NOTE, MAX_REASON, SearchFilter
+from kyrios.features.modlog.embeds import entry_embed, summary_line
+from kyrios.features.modlog.models import LogType
+from kyrios.slash.invocation import ADMIN_PERMISSIONS, Actor, ChannelRef, Permission
+from kyrios.slash.options import Opt
+from kyrios.slash.paging import pager, read_pager_args, require_owner
+from kyrios.slash.registry import CommandSet, Context
+from kyrios.slash.reply import Colour, Embed, Reply
+
+commands = CommandSet()
+
+FEATURE = service.FEATURE
+MODERATOR_PERMISSIONS = (
+    ADMIN_PERMISSIONS
+    | Permission.VIEW_AUDIT_LOG
+    | Permission.MODERATE_MEMBERS
+    | Permission.KICK_MEMBERS
+    | Permission.BAN_MEMBERS
+)
+LOG_TYPES = list(LogType)
+CaseOpt = Annotated[int, Opt("Case number", min_value=1, max_value=2**63 - 1)]
+
+
+class Switch(StrEnum):
+    """On or off."""
+
+    ON = "on"
+    OFF = "off"
+
+
+def require_moderator(ctx: Context) -> None:
+    """Logs are for moderators: audit-log viewers, members who can time out, kick or ban, and admins."""
+    if not ctx.inv.permissions & MODERATOR_PERMISSIONS:
+        raise Forbidden("The moderation log is for moderators (View Audit Log, Timeout, Kick or Ban).")
+
+
+def parse_day(text: str, what: str) -> date:
+    """`YYYY-MM-DD`."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"`{what}` must be a date like 2026-03-01, not `{text[:20]}`.") from None
+
+
+def encode_filter(query: SearchFilter) -> str:
+    """A compact token for the pager's custom id (Discord allows 100 characters)."""
+    kind = LOG_TYPES.index(query.log_type) + 1 if query.log_type else 0
+    since = int(query.since.timestamp()) if query.since else 0
+    until = int(query.until.timestamp()) if query.until else 0
+    return f"{query.user_id or 0}.{kind}.{since}.{until}"
+
+
+def decode_filter(token: str) -> SearchFilter:
+    """The inverse of `encode_filter`."""
+    try:
+        user, kind, since, until = (int(part) for part in token.split("."))
+        return SearchFilter(
+            user_id=user or None,
+            log_type=LOG_TYPES[kind - 1] if kind else None,
+            since=datetime.fromtimestamp(since, UTC) if since else None,
+            until=datetime.fromtimestamp(until, UTC) if until else None,
+        )
+    except (ValueError, IndexError):
+        raise InvalidInput("This button is broken; run the search again.") from None
+
+
+async def _search_reply(ctx: Context, query: SearchFilter, page: int) -> Reply:
+    result = await cases.search(ctx.session, ctx.guild_id, query, page=page)
+    wanted = []
+    if query.user_id:
+        wanted.append(f"<@{query.user_id}>")
+    if query.log_type:
+        wanted.append(query.log_type.value)
+    if query.since:
+        wanted.append(f"since <t:{int(query.since.timestamp())}:d>")
+    if query.until:
+        wanted.append(f"before <t:{int(query.until.timestamp())}:d>")
+    embed = Embed(
+        title="Moderation log" + (f" — {', '.join(wanted)}" if wanted else ""),
+        description="\n".join(summary_line(e) for e in result.items) or "No matching entries.",
+        footer=f"Page {result.page}/{result.pages} · {result.total} entries · details: /modlog case <number>",
+    )
+    buttons = pager(f"modlog-search:{encode_filter(query)}", ctx.user_id, result.page, result.pages)
+    return Reply(embeds=[embed], buttons=buttons, ephemeral=True)
+
+
+@commands.slash("modlog search", "Search the moderation log (moderators)", feature=FEATURE)
+async def search(
+    ctx: Context,
+    user: Annotated[Actor | None, Opt("Entries about this member")] = None,
+    type: Annotated[LogType | None, Opt("Only this kind of event")] = None,
+    days: Annotated[int | None, Opt("Only the last N days", min_value=1, max_value=365)] = None,
+    since: Annotated[str | None, Opt("From this day (YYYY-MM-DD, server time)", max_length=10)] = None,
+    until: Annotated[str | None, Opt("Up to and including this day (YYYY-MM-DD)", max_length=10)] = None,
+    page: Annotated[int, Opt("Page", min_value=1, max_value=100_000)] = 1,
+) -> Reply:
+    """Entries by member, type and time range, newest first, with page buttons."""
+    require_moderator(ctx)
+    zone = guild_settings.zone(await guild_settings.get(ctx.session, ctx.guild_id))
+    start = end = None
+    if days is not None:
+        start = ctx.now - timedelta(days=days)
+    if since is not None:
+        start = datetime.combine(parse_day(since, "since"), time(0), tzinfo=zone)
+    if until is not None:
+        end = datetime.combine(parse_day(until, "until") + timedelta(days=1), time(0), tzinfo=zone)
+    if start and end and start >= end:
+        raise InvalidInput("`since` must be before `until`.")
+    query = SearchFilter(user.id if user else None, type, start, end)
+    return await _search_reply(ctx, query, page)
+
+
+@commands.component("modlog-search", feature=FEATURE)
+async def search_page(ctx: Context, *args: str) -> Reply:
+    """Turn a page of search results."""
+    if len(args) < 3:
+        raise InvalidInput("This button is broken; run the search again.")
+    owner, page = read_pager_args(args[1:])
+    require_owner(owner, ctx.user_id)
+    reply = await _search_reply(ctx, decode_filter(args[0]), page)
+    reply.update = True
+    return reply
+
+
+@commands.slash("modlog case", "Show one case with its notes (moderators)", feature=FEATURE)
+async def case(ctx: Context, number: CaseOpt) -> Reply:
+    """One case in full."""
+    require_moderator(ctx)
+    entry = await cases.get_case(ctx.session, ctx.guild_id, number)
+    return Reply.embed(entry_embed(entry, await cases.notes(ctx.session, entry.id)), ephemeral=True)
+
+
+@commands.slash("modlog reason", "Set a case's reason (moderators)", feature=FEATURE)
+async def reason(
+    ctx: Context, case: CaseOpt, text: Annotated[str, Opt("The reason", max_length=MAX_REASON)]
+) -> Reply:
+    """Replace the reason; the old one stays as a note."""
+    require_moderator(ctx)
+    entry = await cases.set_reason(ctx.session, ctx.guild_id, case, text, author_id=ctx.user_id, now=ctx.now)
+    return Reply(content=f"✅ Case #{entry.id} reason: {entry.reason}", ephemeral=True)
+
+
+@commands.slash("modlog note", "Add a note to a case (moderators)", feature=FEATURE)
+async def note(
+    ctx: Context, case: CaseOpt, text: Annotated[str, Opt("The note", max_length=MAX_NOTE)]
+) -> Reply:
+    """Add a note; notes never overwrite each other."""
+    require_moderator(ctx)
+    await cases.add_note(ctx.session, ctx.guild_id, case, author_id=ctx.user_id, text=text, now=ctx.now)
+    return Reply(content=f"✅ Note added to case #{case}.", ephemeral=True)
+
+
+@commands.slash("modlog config", "Switch an event on/off or give it its own channel (admins)", admin=True)
+async def config(
+    ctx: Context,
+    event: Annotated[LogType, Opt("The kind of event")],
+    state: Annotated[Switch, Opt("Log it or not")],
+    channel: Annotated[ChannelRef | None, Opt("Post this event here instead of the log channel")] = None,
+    bots: Annotated[bool | None, Opt("Also log it when a bot is involved")] = None,
+) -> Reply:
+    """Per-event switch, routing and bot filter."""
+    row = await service.configure_event(
+        ctx.session,
+        ctx.guild_id,
+        event,
+        enabled=state == Switch.ON,
+        channel_id=channel.id if channel else None,
+        ignore_bots=None if bots is None else not bots,
+    )
+    where = await service.route(ctx.session, ctx.guild_id, event)
+    if not row.enabled:
+        return Reply(content=f"✅ **{event.value}** is no longer logged.", ephemeral=True)
+    posted = f"posted to <#{where.channel_id}>" if where.channel_id else "kept for /modlog search only"
+    bots_text = "ignoring bots" if row.ignore_bots else "including bots"
+    hint = "" if where.channel_id else " Set a log channel with `/settings set log_channel:`."
+    return Reply(content=f"✅ **{event.value}** is logged, {posted}, {bots_text}.{hint}", ephemeral=True)
+
+
+@commands.slash("modlog ignore", "Ignore a channel's messages, or stop ignoring it (admins)", admin=True)
+async def ignore(ctx: Context, channel: Annotated[ChannelRef, Opt("The channel")]) -> Reply:
+    """Toggle an ignored channel."""
+    ignored = await service.toggle_ignored_channel(ctx.session, ctx.guild_id, channel.id)
+    if ignored:
+        return Reply(
+            content=f"✅ Messages in {channel.mention} are no longer stored or logged.", ephemeral=True
+        )
+    return Reply(content=f"✅ {channel.mention} is logged again.", ephemeral=True)
+
+
+@commands.slash("modlog store", "Keep message content to log deletes and edits (admins)", admin=True)
+async def store(ctx: Context, state: Annotated[Switch, Opt("on or off")]) -> Reply:
+    """Opt in to (or out of) the message store."""
+    enabled = state == Switch.ON
+    await service.set_message_store(ctx.session, ctx.guild_id, enabled=enabled, now=ctx.now)
+    if enabled:
+        days = (await guild_settings.get(ctx.session, ctx.guild_id)).retention_days
+        return Reply(
+            content=(
+                f"✅ New messages are stored for {days} days so deletes and edits show their content. "
+                "The bot needs the Message Content intent for this."
+            ),
+            ephemeral=True,
+        )
+    return Reply(content="✅ Messages are no longer stored.", ephemeral=True)
+
+
+@commands.slash("modlog status", "Which events are logged, and where (admins)", admin=True)
+async def status(ctx: Context) -> Reply:
+    """Every event's switch and channel, the ignored channels and the message store."""
+    routes = await service.event_configs(ctx.session, ctx.guild_id)
+    lines = []
+    for log_type, route in routes.items():
+        where = f"<#{route.channel_id}>" if route.channel_id else "search only"
+        mark = "✅" if route.enabled else "⛔"
+        lines.append(f"{mark} `{log_type.value}` → {where}{' · bots ignored' if route.ignore_bots else ''}")
+    ignored = await service.ignored_channels(ctx.session, ctx.guild_id)
+    embed = Embed(title="Moderation log settings", description="\n".join(lines), colour=Colour.INFO)
+    embed.add_field("Ignored channels", " ".join(f"<#{c}>" for c in ignored) or "none")
+    stored = await service.stores_messages(ctx.session, ctx.guild_id)
+    embed.add_field("Message store", "on" if stored else "off (deletes are not logged with content)")
+    return Reply.embed(embed, ephemeral=True)
