@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
@@ -104,6 +106,7 @@ class Gateway:
         self.url = ""
         self.sessions: dict[str, GatewaySession] = {}
         self.received: list[Json] = []
+        self.history: list[Json] = []  # every DISPATCH sent, across sessions (RESUME replays excluded)
         self.sockets: set[web.WebSocketResponse] = set()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
@@ -212,6 +215,7 @@ class Gateway:
             session.seq += 1
             payload = {"op": Op.DISPATCH, "d": data, "s": session.seq, "t": event}
             session.sent.append(payload)
+            self.history.append(payload)
             if session.socket is not None and not session.socket.closed:
                 await session.socket.send_str(json.dumps(payload))
         await self.waiter.notify()
@@ -230,10 +234,23 @@ class Gateway:
 
     async def drop(self, *, code: int = 4000) -> None:
         """Close every socket abnormally, keeping sessions so the bot can RESUME."""
+        async with self.disconnected(code=code):
+            pass
+
+    @contextlib.asynccontextmanager
+    async def disconnected(self, *, code: int = 4000) -> AsyncIterator[None]:
+        """Inside the block events are only buffered (the bot misses them); on exit the sockets close
+        abnormally and the bot RESUMEs, getting the missed events replayed."""
+        detached = []
         for session in self.sessions.values():
-            socket, session.socket = session.socket, None
-            if socket is not None:
-                await socket.close(code=code)
+            detached.append(session.socket)
+            session.socket = None
+        try:
+            yield
+        finally:
+            for socket in detached:
+                if socket is not None:
+                    await socket.close(code=code)
 
     async def invalidate(self, *, resumable: bool = False) -> None:
         """Send INVALID_SESSION; unless resumable, the sessions are forgotten and the bot must IDENTIFY."""
@@ -254,8 +271,8 @@ class Gateway:
         return [f for f in self.received if f.get("op") == op]
 
     def dispatched(self, event: str) -> list[Json]:
-        """DISPATCH frames of this event sent to any session (current ones only)."""
-        return [f for s in self.sessions.values() for f in s.sent if f["t"] == event]
+        """DISPATCH frames of this event sent so far, to any session, ended ones included."""
+        return [f for f in self.history if f["t"] == event]
 
 
 def frame(op: int, data: object) -> Json:

@@ -26,12 +26,25 @@ async def running_bot(
     intents: discord.Intents | None = None,
     chunk_guilds_at_startup: bool = False,
     ready_timeout: float = READY_TIMEOUT,
+    reidentify_delay: float | None = None,
     **options: Any,
 ) -> AsyncIterator[KyriosBot]:
-    """A connected, ready `KyriosBot` (logged in with the emulator's token); closed on exit."""
+    """A connected, ready `KyriosBot` (logged in with the emulator's token); closed on exit.
+
+    `reidentify_delay` replaces discord.py's 5 s pause before a non-initial IDENTIFY (after
+    INVALID_SESSION), which exists for Discord's identify rate limit and only slows tests down.
+    """
     options.setdefault("guild_ready_timeout", GUILD_READY_TIMEOUT)
     with emu.patched_discord():
         bot = KyriosBot(runtime, intents=intents, chunk_guilds_at_startup=chunk_guilds_at_startup, **options)
+        if reidentify_delay is not None:
+            delay = reidentify_delay
+
+            async def before_identify(shard_id: int | None, *, initial: bool = False) -> None:
+                if not initial:
+                    await asyncio.sleep(delay)
+
+            bot.before_identify_hook = before_identify  # type: ignore[method-assign]
         connection: asyncio.Task[None] | None = None
         try:
             await bot.login(emu.token)

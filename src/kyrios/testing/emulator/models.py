@@ -175,7 +175,8 @@ class Channel:
             data["last_message_id"] = str(self.last_message_id) if self.last_message_id else None
             data["rate_limit_per_user"] = 0
         if self.type == ChannelType.TEXT:
-            data["topic"] = self.topic
+            if self.topic is not None:
+                data["topic"] = self.topic
             data["default_auto_archive_duration"] = 1440
         if self.type == ChannelType.VOICE:
             data.update(bitrate=64000, user_limit=0, rtc_region=None)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 API_PREFIX = "/api/v10"
 NO_AUTH = re.compile(r"^/(interactions|webhooks)/")
+# The recorded request and uploaded files of each request being handled, by id(request).
+IN_FLIGHT: dict[int, tuple[RecordedRequest, list[tuple[str, bytes, str]]]] = {}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -91,9 +93,12 @@ def build_middleware(emu: DiscordEmulator) -> Middleware:
         path = request.path[len(API_PREFIX) :]
         body, files = await read_body(request)
         record = RecordedRequest(request.method, path, dict(request.query), body, dict(request.headers))
-        request["record"], request["files"] = record, files
         emu.traffic.requests.append(record)
-        response = await _answer(emu, request, handler, record)
+        IN_FLIGHT[id(request)] = record, files
+        try:
+            response = await _answer(emu, request, handler, record)
+        finally:
+            del IN_FLIGHT[id(request)]
         record.status = response.status
         await emu.waiter.notify()
         return response
@@ -142,13 +147,13 @@ class RouteBase:
     @staticmethod
     def body(request: web.Request) -> Json:
         """The request's JSON object body."""
-        record: RecordedRequest = request["record"]
+        record = IN_FLIGHT[id(request)][0]
         return record.json
 
     @staticmethod
     def reason(request: web.Request) -> str | None:
         """The decoded `X-Audit-Log-Reason`."""
-        record: RecordedRequest = request["record"]
+        record = IN_FLIGHT[id(request)][0]
         return record.reason
 
     @staticmethod
@@ -194,7 +199,7 @@ class AppRoutes(RouteBase):
     async def put_commands(self, request: web.Request) -> web.Response:
         """PUT (bulk overwrite) global or guild commands; stores them with ids as Discord does."""
         target = self._command_list(request)
-        record: RecordedRequest = request["record"]
+        record = IN_FLIGHT[id(request)][0]
         if not isinstance(record.body, list):
             raise ApiError(400, 50035, "Invalid Form Body")
         errors = command_errors(record.body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from kyrios.testing.emulator.models import AuditAction, Channel, Json, Message, Overwrite, snowflake
-from kyrios.testing.emulator.rest import RouteBase, json_response, no_content
+from kyrios.testing.emulator.rest import IN_FLIGHT, RouteBase, json_response, no_content
 from kyrios.testing.emulator.state import ApiError
 
 MAX_CONTENT = 2000
@@ -119,7 +119,7 @@ class ChannelRoutes(RouteBase):
     async def create_message(self, request: web.Request) -> web.Response:
         """POST /channels/{id}/messages: content, embeds, components, files (multipart)."""
         body = self.body(request)
-        files: list[tuple[str, bytes, str]] = request["files"]
+        files = IN_FLIGHT[id(request)][1]
         needed = ["send_messages"] + (["embed_links"] if body.get("embeds") else [])
         channel = self._channel(request, *needed, *(["attach_files"] if files else []))
         message = Message(snowflake(), channel.id, channel.guild_id, self.emu.bot_user.id)

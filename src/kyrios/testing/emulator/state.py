@@ -261,7 +261,7 @@ class EmulatorState:
         own.allow &= ~bit
 
     def forbid_channel(self, channel_id: int) -> None:
-        """Hide a channel from the bot: every request on it answers 403 Missing Permissions."""
+        """Hide a channel from the bot: every request on it answers 403 (50001 Missing Access)."""
         self.revoke_permission(self.channel(channel_id).guild_id, "view_channel", channel_id=channel_id)
 
     def permissions_for(self, guild_id: int, user_id: int, channel_id: int | None = None) -> int:
@@ -292,9 +292,11 @@ class EmulatorState:
         return value
 
     def require(self, guild_id: int, *names: str, channel_id: int | None = None) -> None:
-        """Raise 403 Missing Permissions unless the bot has every named permission."""
+        """Raise 403 unless the bot sees the channel (50001) and has every named permission (50013)."""
         have = self.permissions_for(guild_id, self.bot_user.id, channel_id)
-        for name in ("view_channel", *names) if channel_id else names:
+        if channel_id is not None and not have & permission_value("view_channel"):
+            raise ApiError(403, 50001, "Missing Access")
+        for name in names:
             if not have & permission_value(name):
                 raise ApiError(403, 50013, "Missing Permissions")
 

@@ -1,0 +1,183 @@
+"""Check a JSON value against one of discord.py's TypedDicts (`discord.types.*`): keys and primitive types.
+
+discord.py's own shapes are the contract the emulator must honour; later e2e tests can check any
+payload they build the same way: `assert shape_errors(data, discord.types.message.Message) == []`.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+import sys
+import types
+import typing
+from typing import (
+    Any,
+    ForwardRef,
+    Literal,
+    NotRequired,
+    Required,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
+
+
+class _Placeholder(dict[str, Any]):
+    """Stands in for a `discord.types` name while its module is not importable yet."""
+
+    module: str = ""
+
+
+_CYCLE = ("discord.types.message", "discord.types.channel")
+_CYCLE_DEPENDENTS = ("threads", "components", "scheduled_event", "guild", "interactions")
+
+
+def load_discord_types() -> None:
+    """Make `discord.types.*` importable at run time (idempotent).
+
+    Those modules are written for type checkers: message -> channel -> threads -> message (and
+    interactions, guild, components) form import cycles that fail at run time. Their annotations are
+    postponed strings, so the dependents are loaded against placeholder `message`/`channel` modules,
+    the real ones are imported next, and the dependents' globals are then pointed at the real names.
+    """
+    if "discord.types.threads" in sys.modules:
+        return
+    for name in _CYCLE:
+        placeholder = types.ModuleType(name)
+        placeholder.__getattr__ = functools.partial(_placeholder_for, name)  # type: ignore[method-assign]
+        sys.modules[name] = placeholder
+    try:
+        dependents = [importlib.import_module(f"discord.types.{n}") for n in _CYCLE_DEPENDENTS]
+    finally:
+        for name in _CYCLE:
+            del sys.modules[name]
+    real = {name: importlib.import_module(name) for name in _CYCLE}
+    for module in dependents:
+        for key, value in list(vars(module).items()):
+            setattr(module, key, _resolved(value, real))
+            if is_typeddict(value):
+                value.__annotations__.update(
+                    {k: _resolved(v, real) for k, v in value.__annotations__.items()}
+                )
+
+
+def _placeholder_for(module: str, name: str) -> type[_Placeholder]:
+    return type(name, (_Placeholder,), {"module": module})
+
+
+def _resolved(tp: Any, real: dict[str, types.ModuleType]) -> Any:
+    """`tp` with placeholders (also inside `List[...]`, `Union[...]`) swapped for the real names."""
+    if isinstance(tp, type) and issubclass(tp, _Placeholder) and tp is not _Placeholder:
+        return getattr(real[tp.module], tp.__name__)
+    args = get_args(tp)
+    if not args or get_origin(tp) is Literal or not hasattr(tp, "copy_with"):
+        return tp
+    new = tuple(_resolved(arg, real) for arg in args)
+    return tp if new == args else tp.copy_with(new)
+
+
+# discord.py declares every key of these required, but Discord sends only the keys relevant to the
+# action ("optional audit entry info" in the API docs).
+CONDITIONAL_SHAPES = frozenset({"AuditEntryInfo"})
+_OPTIONAL_TEXT = re.compile(r"^(\w+\.)*NotRequired\[")
+_REQUIRED_TEXT = re.compile(r"^(\w+\.)*Required\[")
+
+
+def _text(annotation: object) -> str:
+    if isinstance(annotation, ForwardRef):
+        return annotation.__forward_arg__
+    return annotation if isinstance(annotation, str) else repr(annotation)
+
+
+def required_keys(shape: Any) -> set[str]:
+    """The keys a TypedDict requires, reading `NotRequired[...]` even under postponed annotations."""
+    if shape.__name__ in CONDITIONAL_SHAPES:
+        return set()
+    keys = set(shape.__required_keys__)
+    for name, annotation in shape.__annotations__.items():
+        text = _text(annotation)
+        if _OPTIONAL_TEXT.match(text):
+            keys.discard(name)
+        elif _REQUIRED_TEXT.match(text):
+            keys.add(name)
+    return keys
+
+
+def is_typeddict(tp: object) -> bool:
+    """Is `tp` a TypedDict class?"""
+    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__required_keys__")
+
+
+def shape_errors(value: Any, shape: Any, where: str = "$") -> list[str]:
+    """Missing required keys and primitive type mismatches of `value` against `shape` (empty: conforms)."""
+    origin, args = get_origin(shape), get_args(shape)
+    if origin in (NotRequired, Required):
+        return shape_errors(value, args[0], where)
+    if shape is Any or isinstance(shape, typing.TypeVar):
+        return []
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return []
+        alternatives = [a for a in args if a is not type(None)]
+        attempts = [shape_errors(value, alternative, where) for alternative in alternatives]
+        return [] if any(not errors for errors in attempts) else min(attempts, key=len)
+    if origin is Literal:
+        return [] if value in args else [f"{where}: {value!r} is not one of {args}"]
+    if origin in (list, typing.List):  # noqa: UP006
+        if not isinstance(value, list):
+            return [f"{where}: expected a list, got {type(value).__name__}"]
+        item_shape = args[0] if args else Any
+        return [e for i, item in enumerate(value) for e in shape_errors(item, item_shape, f"{where}[{i}]")]
+    if origin in (dict, typing.Dict):  # noqa: UP006
+        return [] if isinstance(value, dict) else [f"{where}: expected an object, got {type(value).__name__}"]
+    if is_typeddict(shape):
+        return _typeddict_errors(value, shape, where)
+    return _primitive_errors(value, shape, where)
+
+
+def _typeddict_errors(value: Any, shape: Any, where: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{where}: expected {shape.__name__} object, got {type(value).__name__}"]
+    missing = sorted(required_keys(shape) - set(value))
+    errors = [f"{where}: missing {key!r} ({shape.__name__})" for key in missing]
+    hints = _hints(shape)
+    for key, item in value.items():
+        if key in hints:
+            errors += shape_errors(item, hints[key], f"{where}.{key}")
+    return errors
+
+
+@functools.cache
+def _hints(shape: Any) -> dict[str, Any]:
+    """A TypedDict's resolved annotations; a key whose annotation discord.py left unresolvable
+    (a name imported only for type checkers) is skipped rather than failing the whole shape."""
+    try:
+        return get_type_hints(shape, include_extras=True)
+    except NameError:
+        hints = {}
+        for key, annotation in shape.__annotations__.items():
+            single = type("_Key", (), {"__annotations__": {key: annotation}, "__module__": shape.__module__})
+            try:
+                hints[key] = get_type_hints(single, include_extras=True)[key]
+            except NameError:
+                continue
+        return hints
+
+
+def _primitive_errors(value: Any, shape: Any, where: str) -> list[str]:
+    if shape is None or shape is type(None):
+        return [] if value is None else [f"{where}: expected null, got {value!r}"]
+    if shape is bool:
+        ok = type(value) is bool
+    elif shape is int:
+        ok = isinstance(value, int) and type(value) is not bool
+    elif shape is float:
+        ok = isinstance(value, int | float) and type(value) is not bool
+    elif shape is str:
+        ok = isinstance(value, str)
+    else:
+        return []  # classes discord.py only forwards (e.g. enums as ints) are not checked further
+    return [] if ok else [f"{where}: expected {shape.__name__}, got {type(value).__name__} {value!r}"]
