@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kyrios.features.avatars.commands import commands as avatar_commands
 from kyrios.features.economy.commands import commands as economy_commands
 from kyrios.features.gacha.admin import commands as gacha_admin_commands
 from kyrios.features.gacha.commands import commands as gacha_commands
@@ -17,4 +18,5 @@ COMMAND_SETS: tuple[CommandSet, ...] = (
     profile_commands,
     guild_settings_commands,
     modlog_commands,
+    avatar_commands,
 )

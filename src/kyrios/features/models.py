@@ -1,6 +1,7 @@
 """Imports every table so `Base.metadata` is complete (Alembic and tests use this)."""
 
 from kyrios.features.achievements.models import AchievementUnlock
+from kyrios.features.avatars.models import AvatarHistory, AvatarStats
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
 from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaStats
 from kyrios.features.guild_settings.models import GuildSettings
@@ -15,6 +16,8 @@ from kyrios.features.modlog.models import (
 
 __all__ = [
     "AchievementUnlock",
+    "AvatarHistory",
+    "AvatarStats",
     "EconomyAccount",
     "EconomyLedger",
     "GachaDailyClaim",

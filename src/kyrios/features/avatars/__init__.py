@@ -1,0 +1,1 @@
+"""The avatars slice: avatar, banner and per-server avatar history."""
