@@ -329,8 +329,8 @@ def test_finished_memory_is_bounded() -> None:
     book = OrderBook("ACME", finished_memory=10)
     for order_id in range(50):
         book.place_market(order_id, "a", BUY, 1)
+        book.take_events()
     assert len(book.finished) < 10
-    book.take_events()
     book.cancel(49, "a")
     assert rejection(book)[0] is RejectCode.ORDER_ALREADY_CANCELED
     book.cancel(0, "a")

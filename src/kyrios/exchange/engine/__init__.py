@@ -10,7 +10,7 @@ Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is called b
 layer before an order reaches the book.
 """
 
-from kyrios.exchange.engine.book import Depth, OrderBook
+from kyrios.exchange.engine.book import OrderBook
 from kyrios.exchange.engine.enums import (
     CancelReason,
     OrderType,
@@ -29,6 +29,7 @@ from kyrios.exchange.engine.events import (
     OrderRejected,
     Trade,
 )
+from kyrios.exchange.engine.levels import Depth
 from kyrios.exchange.engine.orders import Order, OrderId, UserId
 
 __all__ = [

@@ -12,7 +12,8 @@ from kyrios.exchange.engine.enums import CancelReason, RejectCode, SelfTradePrev
 from kyrios.exchange.engine.events import BookLevelChanged, OrderCanceled, OrderReduced, Trade
 
 if TYPE_CHECKING:
-    from kyrios.exchange.engine.book import BookSide, OrderBook, PriceLevel
+    from kyrios.exchange.engine.book import OrderBook
+    from kyrios.exchange.engine.levels import BookSide, PriceLevel
     from kyrios.exchange.engine.orders import Order
 
 NO_PREVENTION = SelfTradePrevention.NONE
@@ -141,7 +142,10 @@ def _reduce_maker(book: OrderBook, level: PriceLevel, maker: Order, by: int) -> 
         book.events.append(OrderReduced(seq, maker.order_id, maker.user_id, by, maker.remaining))
         return
     level.orders.popleft()
-    book.forget(maker, CANCELED)
+    del book.open_orders[maker.order_id]
+    if maker.client_order_id is not None:
+        del book.by_client_order_id[maker.user_id, maker.client_order_id]
+    book.finished[maker.order_id] = CANCELED
     book.events.append(OrderCanceled(seq, maker.order_id, maker.user_id, SELF_TRADE, by))
 
 

@@ -1,0 +1,230 @@
+"""Matching-engine benchmark: a mixed stream of 200,000 commands through one pure order book.
+
+Mix: about 60 % limit, 25 % cancel, 15 % market orders; prices within ±50 ticks of the mid;
+quantities 1-100; 100 users; STP CANCEL_NEWEST (the default). Two books:
+
+- shallow: limit prices on both sides of the mid, so many cross; cancels aim at recent orders;
+- deep: limit prices mostly on their own side of the mid, so ~30,000 orders come to rest.
+
+Throughput is timed over the whole stream without per-message timers (median of several runs);
+latency percentiles come from a second run that times each command on its own. Events are taken
+from the book every 1,000 commands, as a sequencer would take a batch. GC pauses are timed with
+`gc.callbacks` in both runs. The last line of output is one JSON object with the headline figures.
+
+    python bench/engine.py [--commands 200000] [--runs 3] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import statistics
+import sys
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kyrios.exchange.engine import OrderBook, Side
+
+MID = 10_000
+TICK = 1
+SPREAD_TICKS = 50
+USERS = 100
+BATCH = 1_000
+LIMIT, CANCEL, MARKET = 0, 1, 2
+Command = tuple[int, int, int, Side, int, int]
+"""(kind, order_id, user_id, side, price_cents, quantity); cancels use the first three."""
+
+
+def generate(count: int, *, deep: bool, seed: int) -> list[Command]:
+    """A reproducible command stream.
+
+    A book is run alongside the generator (untimed) so that cancels can name orders that are
+    still open, as real cancels mostly do; one in ten names an order picked blindly.
+    """
+    rng = random.Random(seed)
+    oracle = new_book()
+    commands: list[Command] = []
+    limits: list[tuple[int, int]] = []  # (order_id, user_id) of every limit so far
+    for order_id in range(1, count + 1):
+        roll = rng.random()
+        user_id = rng.randrange(USERS)
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        quantity = rng.randint(1, 100)
+        if roll < 0.60 or not limits:
+            if deep:  # mostly passive: a few ticks of overlap keep the top of the book trading
+                offset = rng.randint(-2, SPREAD_TICKS)
+                price = MID - offset * TICK if side is Side.BUY else MID + offset * TICK
+            else:
+                price = MID + rng.randint(-SPREAD_TICKS, SPREAD_TICKS) * TICK
+            command = (LIMIT, order_id, user_id, side, price, quantity)
+            limits.append((order_id, user_id))
+        elif roll < 0.85:
+            for _ in range(1 if rng.random() < 0.1 else 50):
+                target_id, owner = limits[rng.randrange(len(limits))]
+                if target_id in oracle.open_orders:
+                    break
+            command = (CANCEL, target_id, owner, side, 0, 0)
+        else:
+            command = (MARKET, order_id, user_id, side, 0, quantity)
+        run_one(oracle, command)
+        oracle.take_events()
+        commands.append(command)
+    return commands
+
+
+def run_one(book: OrderBook, command: Command) -> None:
+    """Apply one command (used by the generator; the timed loops inline this)."""
+    kind, order_id, user_id, side, price, quantity = command
+    if kind == LIMIT:
+        book.place_limit(order_id, user_id, side, price, quantity)
+    elif kind == CANCEL:
+        book.cancel(order_id, user_id)
+    else:
+        book.place_market(order_id, user_id, side, quantity)
+
+
+@dataclass
+class GcPauses:
+    """Times every garbage collection through `gc.callbacks`."""
+
+    pauses_ns: list[int] = field(default_factory=list)
+    _started: int = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter_ns()
+        else:
+            self.pauses_ns.append(time.perf_counter_ns() - self._started)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+    @property
+    def max_ms(self) -> float:
+        """The longest pause in milliseconds (0 if none)."""
+        return max(self.pauses_ns, default=0) / 1e6
+
+
+def new_book() -> OrderBook:
+    """The benchmarked book: one cent ticks, up to 1,000,000 units per order."""
+    return OrderBook("BENCH", tick_size_cents=TICK)
+
+
+def run_throughput(commands: list[Command]) -> tuple[float, int, OrderBook]:
+    """Seconds for the whole stream, events emitted, and the final book."""
+    book = new_book()
+    place_limit, place_market, cancel = book.place_limit, book.place_market, book.cancel
+    take_events = book.take_events
+    events = 0
+    started = time.perf_counter()
+    for start in range(0, len(commands), BATCH):
+        for kind, order_id, user_id, side, price, quantity in commands[start : start + BATCH]:
+            if kind == LIMIT:
+                place_limit(order_id, user_id, side, price, quantity)
+            elif kind == CANCEL:
+                cancel(order_id, user_id)
+            else:
+                place_market(order_id, user_id, side, quantity)
+        events += len(take_events())
+    return time.perf_counter() - started, events, book
+
+
+def run_latency(commands: list[Command]) -> array[int]:
+    """Nanoseconds per command, each timed on its own."""
+    book = new_book()
+    place_limit, place_market, cancel = book.place_limit, book.place_market, book.cancel
+    take_events = book.take_events
+    clock = time.perf_counter_ns
+    latencies = array("q", bytes(8 * len(commands)))
+    index = 0
+    for start in range(0, len(commands), BATCH):
+        for kind, order_id, user_id, side, price, quantity in commands[start : start + BATCH]:
+            before = clock()
+            if kind == LIMIT:
+                place_limit(order_id, user_id, side, price, quantity)
+            elif kind == CANCEL:
+                cancel(order_id, user_id)
+            else:
+                place_market(order_id, user_id, side, quantity)
+            latencies[index] = clock() - before
+            index += 1
+        take_events()
+    return latencies
+
+
+def percentile(sorted_values: list[int], fraction: float) -> float:
+    """The value below which `fraction` of the sorted values lie, in microseconds."""
+    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))] / 1_000
+
+
+def measure(name: str, commands: list[Command], runs: int, emit: Callable[[str], None]) -> dict[str, float]:
+    """Throughput (median of `runs`) and latency percentiles for one stream."""
+    seconds: list[float] = []
+    gc.collect()
+    gc.freeze()  # the stream itself is long-lived input, not engine state: keep it out of collections
+    with GcPauses() as throughput_gc:
+        for _ in range(runs):
+            elapsed, events, book = run_throughput(commands)
+            seconds.append(elapsed)
+    with GcPauses() as latency_gc:
+        latencies = sorted(run_latency(commands))
+    gc.unfreeze()
+    median = statistics.median(seconds)
+    figures = {
+        "msgs_per_s": round(len(commands) / median),
+        "p50_us": percentile(latencies, 0.50),
+        "p99_us": percentile(latencies, 0.99),
+        "p999_us": percentile(latencies, 0.999),
+        "max_us": latencies[-1] / 1_000,
+        "gc_max_ms": round(max(throughput_gc.max_ms, latency_gc.max_ms), 3),
+        "gc_collections": len(throughput_gc.pauses_ns) // runs,
+        "resting_orders": len(book),
+        "levels": len(book.bids.keys) + len(book.asks.keys),
+    }
+    runs_text = "/".join(f"{s:.3f}" for s in seconds)
+    emit(
+        f"{name:8s} {figures['msgs_per_s']:>10,} msgs/s  ({runs_text} s for {len(commands):,} commands,"
+        f" {events:,} events/run)\n"
+        f"         latency p50 {figures['p50_us']:.2f} µs  p99 {figures['p99_us']:.2f} µs"
+        f"  p99.9 {figures['p999_us']:.2f} µs  max {figures['max_us']:.1f} µs\n"
+        f"         GC max pause {figures['gc_max_ms']:.3f} ms ({figures['gc_collections']} collections/run);"
+        f" book at the end: {figures['resting_orders']:,} resting orders on {figures['levels']} levels"
+    )
+    return figures
+
+
+def main() -> None:
+    """Run both books and print the figures, then one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    emit = print
+    emit(f"CPython {sys.version.split()[0]}, {args.commands:,} commands a stream, median of {args.runs} runs")
+    shallow = measure("shallow", generate(args.commands, deep=False, seed=args.seed), args.runs, emit)
+    deep = measure("deep", generate(args.commands, deep=True, seed=args.seed), args.runs, emit)
+    headline = {
+        "shallow_msgs_per_s": shallow["msgs_per_s"],
+        "deep_msgs_per_s": deep["msgs_per_s"],
+        "shallow_p99_us": shallow["p99_us"],
+        "deep_p99_us": deep["p99_us"],
+        "p99_us": max(shallow["p99_us"], deep["p99_us"]),
+        "p999_us": max(shallow["p999_us"], deep["p999_us"]),
+        "max_us": max(shallow["max_us"], deep["max_us"]),
+        "gc_max_ms": max(shallow["gc_max_ms"], deep["gc_max_ms"]),
+        "deep_resting_orders": deep["resting_orders"],
+    }
+    emit(json.dumps(headline))
+
+
+if __name__ == "__main__":
+    main()
