@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kyrios.core.bus import EventBus, InMemoryBus
 from kyrios.core.clock import Clock, SystemClock
 from kyrios.core.db import Database
 from kyrios.core.rng import RandomSource
+from kyrios.exchange.service import Exchange
 from kyrios.features.catalog import COMMAND_SETS
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.ops.metrics import Metrics
@@ -27,9 +29,20 @@ class Runtime:
     rng: RandomSource
     registry: Registry
     metrics: Metrics = field(default_factory=Metrics)
+    bus: EventBus = field(default_factory=InMemoryBus)
+    _exchange: Exchange | None = field(default=None, repr=False)
+
+    @property
+    def exchange(self) -> Exchange:
+        """The exchange (built on first use; `await runtime.exchange.start()` recovers its books)."""
+        if self._exchange is None:
+            self._exchange = Exchange(self.db, self.bus, self.clock)
+        return self._exchange
 
     async def aclose(self) -> None:
-        """Release connections."""
+        """Stop the exchange's sequencers (if any ran), then release connections."""
+        if self._exchange is not None:
+            await self._exchange.aclose()
         await self.db.dispose()
 
 

@@ -1,5 +1,6 @@
 """Imports every table so `Base.metadata` is complete (Alembic and tests use this)."""
 
+import kyrios.exchange.models  # noqa: F401  (the exchange tables)
 from kyrios.features.achievements.models import AchievementUnlock
 from kyrios.features.avatars.models import AvatarHistory, AvatarStats
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger

@@ -1,0 +1,300 @@
+"""Accepting orders: checks that need no database, then one group commit that reserves and inserts.
+
+Invariants:
+- an order is acknowledged only after its row and its reservation are committed together;
+- a rejected order changes nothing (checks run before any write; the writes cannot fail a check);
+- a buy reserves `price × quantity` of free cash (a market buy: its collar price), a sell reserves
+  `quantity` of the position, and no sell may take the position below `-max_short_quantity`;
+- (user, client_order_id) names at most one order: a repeat returns the original, marked duplicate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.errors import Conflict, DomainError, InsufficientFunds, InvalidInput, NotFound
+from kyrios.exchange.engine import OrderType, Side, risk
+from kyrios.exchange.engine.rejections import order_problem
+from kyrios.exchange.journal import LiveOrder
+from kyrios.exchange.models import (
+    AssetStatus,
+    ExchangeAsset,
+    ExchangeCash,
+    ExchangeOrder,
+    ExchangePosition,
+    OrderStatus,
+)
+from kyrios.exchange.rules import ExchangeRules
+from kyrios.exchange.schemas import OrderRequest, OrderView
+
+ORDERS = cast(Table, ExchangeOrder.__table__)
+CASH = cast(Table, ExchangeCash.__table__)
+POSITIONS = cast(Table, ExchangePosition.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetLimits:
+    """The static trading limits of one symbol (they never change while it trades)."""
+
+    symbol: str
+    tick_size_cents: int
+    min_quantity: int
+    max_quantity: int
+    max_notional_cents: int
+
+    @classmethod
+    def of(cls, asset: ExchangeAsset) -> AssetLimits:
+        """The limits of an asset row."""
+        return cls(
+            asset.symbol,
+            asset.tick_size_cents,
+            asset.min_quantity,
+            asset.max_quantity,
+            asset.max_notional_cents,
+        )
+
+
+def check_request(request: OrderRequest, limits: AssetLimits) -> None:
+    """Refuse malformed orders before they reach the sequencer (quantity, price, tick, notional)."""
+    if request.type is OrderType.MARKET and request.price_cents is not None:
+        raise InvalidInput("A market order takes no price; send a limit order to name one.")
+    problem = order_problem(
+        request.quantity,
+        request.price_cents,
+        price_required=request.type is OrderType.LIMIT,
+        tick_size_cents=limits.tick_size_cents,
+        max_quantity=limits.max_quantity,
+    )
+    if problem is not None:
+        raise InvalidInput(f"Order rejected: {problem[1]}.")
+    if request.quantity < limits.min_quantity:
+        raise InvalidInput(f"Order rejected: quantity must be at least {limits.min_quantity}.")
+    if request.price_cents is not None:
+        notional = risk.notional_problem(request.price_cents, request.quantity, limits.max_notional_cents)
+        if notional is not None:
+            raise InvalidInput(f"Order rejected: {notional}.")
+
+
+Outcome = LiveOrder | OrderView | DomainError
+"""What intake made of one request: a new live order, the original of a duplicate, or a refusal."""
+
+
+async def accept_batch(
+    session: AsyncSession,
+    limits: AssetLimits,
+    batch: list[tuple[int, OrderRequest]],
+    rules: ExchangeRules,
+    now: datetime,
+) -> list[Outcome]:
+    """Risk-check, reserve and insert a batch of (user_id, request) for one symbol, in order."""
+    symbol = limits.symbol
+    status, last_price = (
+        await session.execute(
+            select(ExchangeAsset.status, ExchangeAsset.last_price_cents).where(ExchangeAsset.symbol == symbol)
+        )
+    ).one()
+    if status == AssetStatus.HALTED:
+        halted = Conflict(f"Trading in {symbol} is halted; only cancels are accepted.")
+        return [halted for _ in batch]
+    outcomes: list[Outcome | None] = [None] * len(batch)
+    existing = await _existing_client_orders(session, batch)
+    users = sorted({user_id for user_id, _ in batch})
+    cash: dict[int, list[int]] = {
+        int(uid): [int(free), int(held)]
+        for uid, free, held in await session.execute(
+            select(CASH.c.user_id, CASH.c.cash_cents, CASH.c.reserved_cents)
+            .where(CASH.c.user_id.in_(users))
+            .order_by(CASH.c.user_id)
+            .with_for_update()
+        )
+    }
+    sellers = sorted({user_id for user_id, request in batch if request.side is Side.SELL})
+    positions: dict[int, list[int]] = {}
+    if sellers:
+        positions = {
+            int(uid): [int(quantity), int(reserved)]
+            for uid, quantity, reserved in await session.execute(
+                select(POSITIONS.c.user_id, POSITIONS.c.quantity, POSITIONS.c.reserved_quantity)
+                .where(POSITIONS.c.symbol == symbol, POSITIONS.c.user_id.in_(sellers))
+                .order_by(POSITIONS.c.user_id)
+                .with_for_update()
+            )
+        }
+    known_positions = set(positions)
+    reserved_cash: defaultdict[int, int] = defaultdict(int)
+    reserved_units: defaultdict[int, int] = defaultdict(int)
+    rows: list[dict[str, Any]] = []
+    accepted: list[tuple[int, LiveOrder]] = []
+    first_of: dict[tuple[int, str], int] = {}
+    for index, (user_id, request) in enumerate(batch):
+        coid = request.client_order_id
+        if coid is not None:
+            original = existing.get((user_id, coid))
+            if original is not None:
+                outcomes[index] = OrderView.of(original, duplicate=True)
+                continue
+            if (user_id, coid) in first_of:
+                continue  # filled in below with the order it repeats
+        try:
+            price, reserve = _reserve(request, user_id, cash, positions, rules, limits, last_price)
+        except DomainError as error:
+            outcomes[index] = error
+            continue
+        if request.side is Side.BUY:
+            reserved_cash[user_id] += reserve
+        else:
+            reserved_units[user_id] += request.quantity
+        order_uuid = str(uuid.uuid4())
+        rows.append(
+            {
+                "uuid": order_uuid,
+                "client_order_id": coid,
+                "user_id": user_id,
+                "symbol": symbol,
+                "side": request.side.value,
+                "type": request.type.value,
+                "price_cents": price,
+                "quantity": request.quantity,
+                "filled_quantity": 0,
+                "canceled_quantity": 0,
+                "remaining_quantity": request.quantity,
+                "status": OrderStatus.OPEN.value,
+                "stp": request.stp.value,
+                "priority": None,
+                "reserved_cents": reserve,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        live = LiveOrder(
+            0, order_uuid, user_id, request.side, request.type, price, request.quantity, reserve, request.stp
+        )
+        live.client_order_id = coid
+        live.created_at = now
+        accepted.append((index, live))
+        if coid is not None:
+            first_of[user_id, coid] = index
+    await _write_reservations(session, symbol, reserved_cash, reserved_units, known_positions)
+    if rows:
+        stmt = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
+        ids = (await session.execute(stmt, rows)).scalars().all()
+        for (index, live), order_id in zip(accepted, ids, strict=True):
+            live.id = int(order_id)
+            outcomes[index] = live
+    for index, (user_id, request) in enumerate(batch):
+        if outcomes[index] is None:  # a repeat of an order accepted earlier in this batch
+            first = outcomes[first_of[user_id, request.client_order_id or ""]]
+            outcomes[index] = first.view(symbol, duplicate=True) if isinstance(first, LiveOrder) else first
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _reserve(
+    request: OrderRequest,
+    user_id: int,
+    cash: dict[int, list[int]],
+    positions: dict[int, list[int]],
+    rules: ExchangeRules,
+    limits: AssetLimits,
+    last_price: int,
+) -> tuple[int, int]:
+    """(price to store, cash to reserve) for one order, updating the in-memory balances."""
+    account = cash.get(user_id)
+    if account is None:
+        raise NotFound("You have no exchange account yet.")
+    quantity = request.quantity
+    price = request.price_cents
+    if price is None:
+        price = risk.market_collar_price_cents(
+            last_price, request.side, rules.market_collar_bps, limits.tick_size_cents
+        )
+        notional = risk.notional_problem(price, quantity, limits.max_notional_cents)
+        if notional is not None:
+            raise InvalidInput(f"Order rejected: {notional}.")
+    if request.side is Side.BUY:
+        reserve = risk.limit_buy_cash_cents(price, quantity)
+        problem = risk.cash_problem(reserve, account[0])
+        if problem is not None:
+            raise InsufficientFunds(f"Order rejected: {problem}.")
+        account[0] -= reserve
+        account[1] += reserve
+        return price, reserve
+    held = positions.setdefault(user_id, [0, 0])
+    problem = risk.short_position_problem(held[0], held[1], Side.SELL, quantity, rules.max_short_quantity)
+    if problem is not None:
+        raise InsufficientFunds(f"Order rejected: {problem}.")
+    held[1] += quantity
+    return price, 0
+
+
+async def _existing_client_orders(
+    session: AsyncSession, batch: list[tuple[int, OrderRequest]]
+) -> dict[tuple[int, str], ExchangeOrder]:
+    wanted = {(user_id, r.client_order_id) for user_id, r in batch if r.client_order_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(ExchangeOrder).where(
+            ExchangeOrder.user_id.in_({user_id for user_id, _ in wanted}),
+            ExchangeOrder.client_order_id.in_({coid for _, coid in wanted}),
+        )
+    )
+    return {
+        (order.user_id, order.client_order_id): order
+        for order in rows
+        if order.client_order_id is not None and (order.user_id, order.client_order_id) in wanted
+    }
+
+
+async def _write_reservations(
+    session: AsyncSession,
+    symbol: str,
+    reserved_cash: dict[int, int],
+    reserved_units: dict[int, int],
+    known_positions: set[int],
+) -> None:
+    if reserved_cash:
+        params = [{"u": uid, "r": amount} for uid, amount in sorted(reserved_cash.items())]
+        result = await session.execute(
+            update(CASH)
+            .where(and_(CASH.c.user_id == bindparam("u"), CASH.c.cash_cents >= bindparam("r")))
+            .values(
+                cash_cents=CASH.c.cash_cents - bindparam("r"),
+                reserved_cents=CASH.c.reserved_cents + bindparam("r"),
+            ),
+            params,
+        )
+        changed = result.rowcount  # type: ignore[attr-defined]
+        if changed not in (-1, len(params)):
+            raise RuntimeError("cash changed under a locked reservation")  # the lock makes this impossible
+    existing = [
+        {"u": uid, "s": symbol, "q": q} for uid, q in sorted(reserved_units.items()) if uid in known_positions
+    ]
+    if existing:
+        await session.execute(
+            update(POSITIONS)
+            .where(and_(POSITIONS.c.user_id == bindparam("u"), POSITIONS.c.symbol == bindparam("s")))
+            .values(reserved_quantity=POSITIONS.c.reserved_quantity + bindparam("q")),
+            existing,
+        )
+    missing = [
+        {
+            "user_id": uid,
+            "symbol": symbol,
+            "quantity": 0,
+            "cost_basis_cents": 0,
+            "average_price_cents": 0,
+            "realized_pnl_cents": 0,
+            "reserved_quantity": q,
+        }
+        for uid, q in sorted(reserved_units.items())
+        if uid not in known_positions
+    ]
+    if missing:
+        await session.execute(insert(POSITIONS), missing)

@@ -1,0 +1,424 @@
+"""Applying a batch of book events to the database in one transaction (the sequencer's group commit).
+
+Invariants:
+- every trade moves cash and positions of both sides in the same transaction as its execution row
+  and the order states, so a crash leaves either all of a batch or none of it;
+- per order, filled + canceled + remaining == quantity; a buy's `reserved_cents` is
+  price × remaining, and what a fill or cancel no longer needs goes back to free cash;
+- a seller's position `reserved_quantity` drops with every fill or cancel of its sells;
+- cash + reserved of a user changes only with a ledger row (trades here, deposits in `accounts`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.bus import Message
+from kyrios.exchange.engine import (
+    BookLevelChanged,
+    CancelRejected,
+    Event,
+    OrderAccepted,
+    OrderCanceled,
+    OrderReduced,
+    OrderRejected,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    Trade,
+)
+from kyrios.exchange.models import (
+    CashReason,
+    ExchangeAsset,
+    ExchangeCash,
+    ExchangeCashLedger,
+    ExchangeExecution,
+    ExchangeOrder,
+    ExchangePosition,
+    OrderStatus,
+)
+from kyrios.exchange.schemas import OrderView
+from kyrios.exchange.settlement import PositionState, apply_fill
+
+ORDERS = cast(Table, ExchangeOrder.__table__)
+CASH = cast(Table, ExchangeCash.__table__)
+POSITIONS = cast(Table, ExchangePosition.__table__)
+EXECUTIONS = cast(Table, ExchangeExecution.__table__)
+LEDGER = cast(Table, ExchangeCashLedger.__table__)
+ASSETS = cast(Table, ExchangeAsset.__table__)
+BUY = Side.BUY
+
+
+class LiveOrder:
+    """The sequencer's copy of an order that is not finished yet (or finished in this batch)."""
+
+    __slots__ = (
+        "canceled",
+        "client_order_id",
+        "created_at",
+        "filled",
+        "id",
+        "order_type",
+        "price_cents",
+        "priority",
+        "quantity",
+        "reject_reason",
+        "remaining",
+        "reserved_cents",
+        "side",
+        "status",
+        "stp",
+        "user_id",
+        "uuid",
+    )
+
+    def __init__(
+        self,
+        order_id: int,
+        order_uuid: str,
+        user_id: int,
+        side: Side,
+        order_type: OrderType,
+        price_cents: int,
+        quantity: int,
+        reserved_cents: int,
+        stp: SelfTradePrevention,
+    ) -> None:
+        self.id = order_id
+        self.uuid = order_uuid
+        self.user_id = user_id
+        self.side = side
+        self.order_type = order_type
+        self.price_cents = price_cents
+        self.quantity = quantity
+        self.reserved_cents = reserved_cents
+        self.stp = stp
+        self.filled = 0
+        self.canceled = 0
+        self.remaining = quantity
+        self.status = OrderStatus.OPEN
+        self.priority: int | None = None
+        self.reject_reason: str | None = None
+        self.client_order_id: str | None = None
+        self.created_at: datetime | None = None
+
+    @classmethod
+    def of(cls, row: ExchangeOrder) -> LiveOrder:
+        """The live copy of an order row."""
+        live = cls(
+            row.id,
+            row.uuid,
+            row.user_id,
+            Side(row.side),
+            OrderType(row.type),
+            int(row.price_cents or 0),
+            row.quantity,
+            row.reserved_cents,
+            SelfTradePrevention(row.stp),
+        )
+        live.filled = row.filled_quantity
+        live.canceled = row.canceled_quantity
+        live.remaining = row.remaining_quantity
+        live.status = OrderStatus(row.status)
+        live.priority = row.priority
+        live.client_order_id = row.client_order_id
+        live.created_at = row.created_at
+        return live
+
+    def view(self, symbol: str, *, duplicate: bool = False) -> OrderView:
+        """What the client sees of this order."""
+        assert self.created_at is not None
+        return OrderView(
+            id=self.id,
+            uuid=self.uuid,
+            client_order_id=self.client_order_id,
+            user_id=self.user_id,
+            symbol=symbol,
+            side=self.side,
+            type=self.order_type,
+            price_cents=self.price_cents or None,
+            quantity=self.quantity,
+            filled_quantity=self.filled,
+            remaining_quantity=self.remaining,
+            status=self.status.value,
+            reject_reason=self.reject_reason,
+            created_at=self.created_at,
+            duplicate=duplicate,
+        )
+
+
+class Batch:
+    """The effects of one batch of book events, gathered in memory, then written by `persist`."""
+
+    def __init__(self, symbol: str, live: dict[int, LiveOrder], now: datetime) -> None:
+        self.symbol = symbol
+        self.live = live
+        self.now = now
+        self.dirty: dict[int, LiveOrder] = {}
+        self.trades: list[Trade] = []
+        self.cash: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
+        self.unreserve_units: defaultdict[int, int] = defaultdict(int)
+        self.fills: list[tuple[int, Side, int, int]] = []
+        self.levels: list[BookLevelChanged] = []
+        self.last_price: int | None = None
+        self.seq: int | None = None
+
+    def apply(self, event: Event) -> None:
+        """Fold one book event into the batch."""
+        self.seq = event.seq
+        if isinstance(event, Trade):
+            self._trade(event)
+        elif isinstance(event, BookLevelChanged):
+            self.levels.append(event)
+        elif isinstance(event, OrderAccepted):
+            order = self.live[int(event.order_id)]
+            order.priority = event.seq
+            self.dirty[order.id] = order
+        elif isinstance(event, OrderCanceled):
+            self._take_off(self.live[int(event.order_id)], event.remaining, finished=True)
+        elif isinstance(event, OrderReduced):
+            self._take_off(self.live[int(event.order_id)], event.reduced_by, finished=False)
+        elif isinstance(event, OrderRejected):
+            order = self.live[int(event.order_id)]
+            order.reject_reason = event.reason[:200]
+            self._take_off(order, order.remaining, finished=True)
+            order.status = OrderStatus.REJECTED
+        elif isinstance(event, CancelRejected):
+            pass  # nothing changes; the sequencer answers the request
+
+    def _trade(self, trade: Trade) -> None:
+        maker = self.live[int(trade.maker_order_id)]
+        taker = self.live[int(trade.taker_order_id)]
+        quantity, price = trade.quantity, trade.price_cents
+        for order in (maker, taker):
+            order.filled += quantity
+            order.remaining -= quantity
+            order.status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.PARTIALLY_FILLED
+            self.dirty[order.id] = order
+        buyer, seller = (taker, maker) if trade.taker_side is BUY else (maker, taker)
+        held = buyer.price_cents * quantity
+        buyer.reserved_cents -= held
+        buyer_cash = self.cash[buyer.user_id]
+        buyer_cash[0] += held - price * quantity
+        buyer_cash[1] -= held
+        self.cash[seller.user_id][0] += price * quantity
+        self.unreserve_units[seller.user_id] += quantity
+        self.fills.append((buyer.user_id, Side.BUY, quantity, price))
+        self.fills.append((seller.user_id, Side.SELL, quantity, price))
+        self.trades.append(trade)
+        self.last_price = price
+
+    def _take_off(self, order: LiveOrder, quantity: int, *, finished: bool) -> None:
+        """Cancel `quantity` of the order's open remainder and release what it held."""
+        order.canceled += quantity
+        order.remaining -= quantity
+        if order.side is BUY:
+            release = order.price_cents * quantity
+            order.reserved_cents -= release
+            account = self.cash[order.user_id]
+            account[0] += release
+            account[1] -= release
+        else:
+            self.unreserve_units[order.user_id] += quantity
+        if finished:
+            order.status = OrderStatus.CANCELED
+        self.dirty[order.id] = order
+
+    async def persist(self, session: AsyncSession, engine_seq: int) -> None:
+        """Write the whole batch: positions, cash, ledger, orders, executions, last price and seq."""
+        await self._write_positions(session)
+        if self.cash:
+            await session.execute(
+                update(CASH)
+                .where(CASH.c.user_id == bindparam("u"))
+                .values(
+                    cash_cents=CASH.c.cash_cents + bindparam("f"),
+                    reserved_cents=CASH.c.reserved_cents + bindparam("r"),
+                ),
+                [{"u": uid, "f": free, "r": held} for uid, (free, held) in sorted(self.cash.items())],
+            )
+        if self.dirty:
+            await session.execute(
+                update(ORDERS)
+                .where(ORDERS.c.id == bindparam("b_id"))
+                .values(
+                    filled_quantity=bindparam("b_filled"),
+                    canceled_quantity=bindparam("b_canceled"),
+                    remaining_quantity=bindparam("b_remaining"),
+                    status=bindparam("b_status"),
+                    priority=bindparam("b_priority"),
+                    reserved_cents=bindparam("b_reserved"),
+                    reject_reason=bindparam("b_reason"),
+                    updated_at=bindparam("b_at"),
+                ),
+                [
+                    {
+                        "b_id": o.id,
+                        "b_filled": o.filled,
+                        "b_canceled": o.canceled,
+                        "b_remaining": o.remaining,
+                        "b_status": o.status.value,
+                        "b_priority": o.priority,
+                        "b_reserved": o.reserved_cents,
+                        "b_reason": o.reject_reason,
+                        "b_at": self.now,
+                    }
+                    for o in self.dirty.values()
+                ],
+            )
+        if self.trades:
+            await self._write_executions(session)
+        values: dict[str, Any] = {"engine_seq": engine_seq}
+        if self.last_price is not None:
+            values["last_price_cents"] = self.last_price
+        await session.execute(update(ASSETS).where(ASSETS.c.symbol == self.symbol).values(**values))
+
+    async def _write_positions(self, session: AsyncSession) -> None:
+        users = sorted({fill[0] for fill in self.fills} | set(self.unreserve_units))
+        if not users:
+            return
+        rows = await session.execute(
+            select(
+                POSITIONS.c.user_id,
+                POSITIONS.c.quantity,
+                POSITIONS.c.cost_basis_cents,
+                POSITIONS.c.realized_pnl_cents,
+            )
+            .where(POSITIONS.c.symbol == self.symbol, POSITIONS.c.user_id.in_(users))
+            .order_by(POSITIONS.c.user_id)
+            .with_for_update()
+        )
+        states = {int(uid): PositionState(int(q), int(cost), int(pnl)) for uid, q, cost, pnl in rows}
+        known = set(states)
+        for user_id, side, quantity, price in self.fills:
+            states[user_id] = apply_fill(states.get(user_id) or PositionState(), side, quantity, price)
+        changed = [
+            {
+                "u": uid,
+                "s": self.symbol,
+                "q": state.quantity,
+                "c": state.cost_basis_cents,
+                "a": state.average_price_cents,
+                "p": state.realized_pnl_cents,
+                "r": self.unreserve_units.get(uid, 0),
+            }
+            for uid, state in sorted(states.items())
+            if uid in known
+        ]
+        if changed:
+            await session.execute(
+                update(POSITIONS)
+                .where(and_(POSITIONS.c.user_id == bindparam("u"), POSITIONS.c.symbol == bindparam("s")))
+                .values(
+                    quantity=bindparam("q"),
+                    cost_basis_cents=bindparam("c"),
+                    average_price_cents=bindparam("a"),
+                    realized_pnl_cents=bindparam("p"),
+                    reserved_quantity=POSITIONS.c.reserved_quantity - bindparam("r"),
+                ),
+                changed,
+            )
+        new = [
+            {
+                "user_id": uid,
+                "symbol": self.symbol,
+                "quantity": state.quantity,
+                "cost_basis_cents": state.cost_basis_cents,
+                "average_price_cents": state.average_price_cents,
+                "realized_pnl_cents": state.realized_pnl_cents,
+                "reserved_quantity": 0,  # a new row belongs to a buyer; sellers reserved at intake
+            }
+            for uid, state in sorted(states.items())
+            if uid not in known
+        ]
+        if new:
+            await session.execute(insert(POSITIONS), new)
+
+    async def _write_executions(self, session: AsyncSession) -> None:
+        rows = [
+            {
+                "symbol": self.symbol,
+                "seq": t.seq,
+                "maker_order_id": int(t.maker_order_id),
+                "taker_order_id": int(t.taker_order_id),
+                "maker_user_id": int(t.maker_user_id),
+                "taker_user_id": int(t.taker_user_id),
+                "taker_side": t.taker_side.value,
+                "price_cents": t.price_cents,
+                "quantity": t.quantity,
+                "executed_at": self.now,
+            }
+            for t in self.trades
+        ]
+        stmt = insert(EXECUTIONS).returning(EXECUTIONS.c.id, sort_by_parameter_order=True)
+        ids = (await session.execute(stmt, rows)).scalars().all()
+        ledger: list[dict[str, Any]] = []
+        for trade, execution_id in zip(self.trades, ids, strict=True):
+            amount = trade.price_cents * trade.quantity
+            buyer, seller = (
+                (trade.taker_user_id, trade.maker_user_id)
+                if trade.taker_side is BUY
+                else (trade.maker_user_id, trade.taker_user_id)
+            )
+            for user_id, delta, reason in (
+                (buyer, -amount, CashReason.BUY),
+                (seller, amount, CashReason.SELL),
+            ):
+                ledger.append(
+                    {
+                        "user_id": int(user_id),
+                        "delta_cents": delta,
+                        "reason": reason.value,
+                        "execution_id": int(execution_id),
+                        "detail": f"{self.symbol} {trade.quantity} @ {trade.price_cents}",
+                        "created_at": self.now,
+                    }
+                )
+        await session.execute(insert(LEDGER), ledger)
+
+    def messages(self) -> Iterator[tuple[str, Message]]:
+        """What to publish once the batch is committed: trades, depth deltas, users' order updates."""
+        symbol = self.symbol
+        for t in self.trades:
+            yield (
+                f"trades:{symbol}",
+                {
+                    "type": "trade",
+                    "symbol": symbol,
+                    "seq": t.seq,
+                    "price_cents": t.price_cents,
+                    "quantity": t.quantity,
+                    "taker_side": t.taker_side.value,
+                    "ts": int(self.now.timestamp() * 1000),
+                },
+            )
+        for level in self.levels:
+            yield (
+                f"book:{symbol}",
+                {
+                    "type": "delta",
+                    "symbol": symbol,
+                    "seq": level.seq,
+                    "side": level.side.value,
+                    "price_cents": level.price_cents,
+                    "quantity": level.quantity,
+                },
+            )
+        for order in self.dirty.values():
+            yield (
+                f"orders:{order.user_id}",
+                {
+                    "type": "order",
+                    "symbol": symbol,
+                    "id": order.id,
+                    "status": order.status.value,
+                    "filled_quantity": order.filled,
+                    "remaining_quantity": order.remaining,
+                },
+            )

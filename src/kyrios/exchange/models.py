@@ -1,0 +1,214 @@
+"""The exchange's tables: users, assets, orders, executions, unified positions, cash and its ledger.
+
+Integers only: prices and cash in cents, quantities in whole units. Wire shapes live in
+`schemas.py`; these classes are the database rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kyrios.core.models import Base, BigIntPK, Snowflake, UTCDateTime
+
+
+class Role(StrEnum):
+    """Who an exchange account belongs to."""
+
+    ADMIN = "ADMIN"
+    PLAYER = "PLAYER"
+    BOT = "BOT"
+
+
+class AssetType(StrEnum):
+    """What kind of instrument a symbol is."""
+
+    STOCK = "STOCK"
+    BOND = "BOND"
+    FOREX = "FOREX"
+
+
+class AssetStatus(StrEnum):
+    """TRADING takes new orders; HALTED only takes cancels."""
+
+    TRADING = "TRADING"
+    HALTED = "HALTED"
+
+
+class OrderStatus(StrEnum):
+    """An order's life: OPEN → PARTIALLY_FILLED → FILLED, or CANCELED / REJECTED."""
+
+    OPEN = "OPEN"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+
+
+FINISHED_STATUSES = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED)
+LIVE_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+
+
+class CashReason(StrEnum):
+    """Why an account's total cash (free + reserved) changed."""
+
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    BUY = "buy"
+    SELL = "sell"
+
+
+class ExchangeUser(Base):
+    """A trading account: a Discord member (discord_id), or a bot / the market issuer (no discord_id)."""
+
+    __tablename__ = "exchange_user"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    discord_id: Mapped[int | None] = mapped_column(Snowflake, unique=True, default=None)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExchangeAsset(Base):
+    """A listed symbol. `engine_seq` is the last book sequence number persisted for it."""
+
+    __tablename__ = "exchange_asset"
+
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(8))
+    sector: Mapped[str] = mapped_column(String(64), default="")
+    tick_size_cents: Mapped[int] = mapped_column(BigInteger)
+    min_quantity: Mapped[int] = mapped_column(BigInteger, default=1)
+    max_quantity: Mapped[int] = mapped_column(BigInteger)
+    max_notional_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8))
+    issued_supply: Mapped[int] = mapped_column(BigInteger)
+    issuer_user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"))
+    last_price_cents: Mapped[int] = mapped_column(BigInteger)
+    engine_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExchangeOrder(Base):
+    """An acknowledged order. `priority` is None until the book has taken it (then its accept seq).
+
+    Quantities always add up: filled + canceled + remaining == quantity. For buys,
+    `reserved_cents` is the cash still held for the open remainder (price × remaining).
+    """
+
+    __tablename__ = "exchange_order"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    client_order_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"))
+    symbol: Mapped[str] = mapped_column(ForeignKey("exchange_asset.symbol"))
+    side: Mapped[str] = mapped_column(String(4))
+    type: Mapped[str] = mapped_column(String(6))
+    price_cents: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """The limit price; for a market order its protection (collar) price."""
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    filled_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    canceled_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    remaining_quantity: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    reject_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    stp: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    reserved_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_order_id"),
+        Index("ix_exchange_order_symbol_status", "symbol", "status"),
+        Index("ix_exchange_order_user_status", "user_id", "status"),
+    )
+
+
+class ExchangeExecution(Base):
+    """One trade: the taker traded with a resting maker at the maker's price; `seq` is the book's."""
+
+    __tablename__ = "exchange_execution"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(ForeignKey("exchange_asset.symbol"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    maker_order_id: Mapped[int] = mapped_column(ForeignKey("exchange_order.id"))
+    taker_order_id: Mapped[int] = mapped_column(ForeignKey("exchange_order.id"))
+    maker_user_id: Mapped[int] = mapped_column(BigInteger)
+    taker_user_id: Mapped[int] = mapped_column(BigInteger)
+    taker_side: Mapped[str] = mapped_column(String(4))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    executed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("symbol", "seq"),)
+
+
+class ExchangePosition(Base):
+    """A unified position: + long / − short. `cost_basis_cents` is the exact cost of the open quantity.
+
+    `average_price_cents` is that cost per unit, rounded, for display; `reserved_quantity` is the
+    open quantity of the user's resting sells (what may still leave the position).
+    """
+
+    __tablename__ = "exchange_position"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(ForeignKey("exchange_asset.symbol"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_basis_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    average_price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    realized_pnl_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ExchangeCash(Base):
+    """A user's game cash: `cash_cents` is free, `reserved_cents` is held for open buys."""
+
+    __tablename__ = "exchange_cash"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"), primary_key=True)
+    cash_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ExchangeCashLedger(Base):
+    """One change of a user's total cash (free + reserved), written with the change."""
+
+    __tablename__ = "exchange_cash_ledger"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"))
+    delta_cents: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(16))
+    execution_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_exchange_cash_ledger_user", "user_id", "id"),)
+
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "LIVE_STATUSES",
+    "AssetStatus",
+    "AssetType",
+    "CashReason",
+    "ExchangeAsset",
+    "ExchangeCash",
+    "ExchangeCashLedger",
+    "ExchangeExecution",
+    "ExchangeOrder",
+    "ExchangePosition",
+    "ExchangeUser",
+    "OrderStatus",
+    "Role",
+]

@@ -1,0 +1,104 @@
+"""Wire shapes of the exchange (integer cents, whole units), kept apart from the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
+from kyrios.exchange.models import ExchangeOrder
+
+
+class OrderRequest(BaseModel):
+    """A new order as a client sends it; `price_cents` only for limit orders."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str = Field(max_length=16)
+    side: Side
+    type: OrderType = OrderType.LIMIT
+    quantity: int
+    price_cents: int | None = None
+    client_order_id: str | None = Field(default=None, max_length=36)
+    stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
+
+
+class OrderView(BaseModel):
+    """An order as the client sees it; `duplicate` marks the original returned for a repeated client id."""
+
+    id: int
+    uuid: str
+    client_order_id: str | None
+    user_id: int
+    symbol: str
+    side: Side
+    type: OrderType
+    price_cents: int | None
+    quantity: int
+    filled_quantity: int
+    remaining_quantity: int
+    status: str
+    reject_reason: str | None = None
+    created_at: datetime
+    duplicate: bool = False
+
+    @classmethod
+    def of(cls, order: ExchangeOrder, *, duplicate: bool = False) -> OrderView:
+        """The view of an order row."""
+        return cls(
+            id=order.id,
+            uuid=order.uuid,
+            client_order_id=order.client_order_id,
+            user_id=order.user_id,
+            symbol=order.symbol,
+            side=Side(order.side),
+            type=OrderType(order.type),
+            price_cents=order.price_cents,
+            quantity=order.quantity,
+            filled_quantity=order.filled_quantity,
+            remaining_quantity=order.remaining_quantity,
+            status=order.status,
+            reject_reason=order.reject_reason,
+            created_at=order.created_at,
+            duplicate=duplicate,
+        )
+
+
+class PositionView(BaseModel):
+    """One holding with its P&L at the last traded price."""
+
+    symbol: str
+    quantity: int
+    average_price_cents: int
+    last_price_cents: int
+    market_value_cents: int
+    realized_pnl_cents: int
+    unrealized_pnl_cents: int
+    reserved_quantity: int
+
+
+class PortfolioView(BaseModel):
+    """A user's cash, reserved cash and positions; `equity_cents` values positions at last prices."""
+
+    user_id: int
+    username: str
+    cash_cents: int
+    reserved_cents: int
+    positions: list[PositionView]
+    equity_cents: int
+
+
+class AssetView(BaseModel):
+    """A listed symbol."""
+
+    symbol: str
+    name: str
+    type: str
+    sector: str
+    tick_size_cents: int
+    max_quantity: int
+    max_notional_cents: int
+    status: str
+    issued_supply: int
+    last_price_cents: int

@@ -1,0 +1,346 @@
+"""One single-writer task per symbol: queue → group-committed intake → book → one persisting transaction.
+
+Invariants:
+- only this task changes the symbol's book, its orders after acceptance, and its positions;
+- a submit is acknowledged after the transaction that inserted the order (and reserved its cash
+  or units) committed; a cancel is answered after the transaction that recorded it committed;
+- the book's effects (executions, order states, positions, cash, `engine_seq`) are written in one
+  transaction per batch; events are published only after it committed;
+- `recover()` rebuilds the book from the database: resting orders in priority order, then the
+  orders acknowledged but never matched (priority NULL) replayed in acceptance (id) order.
+  If a persisting transaction fails, the book is rebuilt the same way, so it never runs ahead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.bus import EventBus
+from kyrios.core.clock import Clock
+from kyrios.core.db import Database
+from kyrios.core.errors import Conflict, DomainError, NotFound
+from kyrios.exchange.engine import (
+    CancelRejected,
+    OrderBook,
+    OrderCanceled,
+    OrderType,
+    RejectCode,
+)
+from kyrios.exchange.engine import Order as BookOrder
+from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
+from kyrios.exchange.journal import Batch, LiveOrder
+from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder, OrderStatus
+from kyrios.exchange.rules import ExchangeRules
+from kyrios.exchange.schemas import OrderRequest, OrderView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SubmitCommand:
+    """A new order on its way to acknowledgement."""
+
+    user_id: int
+    request: OrderRequest
+    future: asyncio.Future[OrderView] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass(slots=True)
+class CancelCommand:
+    """A cancel of an acknowledged order of this symbol."""
+
+    user_id: int
+    order_id: int
+    future: asyncio.Future[OrderView] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass(slots=True)
+class FlushCommand:
+    """Answered once every command queued before it is processed and persisted."""
+
+    future: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+Command = SubmitCommand | CancelCommand | FlushCommand
+
+
+class SymbolSequencer:
+    """The single writer of one symbol's book."""
+
+    def __init__(
+        self, db: Database, bus: EventBus, clock: Clock, rules: ExchangeRules, limits: AssetLimits
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.rules = rules
+        self.limits = limits
+        self.symbol = limits.symbol
+        self.book = OrderBook(
+            self.symbol, tick_size_cents=limits.tick_size_cents, max_quantity=limits.max_quantity
+        )
+        self.live: dict[int, LiveOrder] = {}
+        self.queue: asyncio.Queue[Command | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    # ----------------------------------------------------------------- public
+
+    async def submit(self, user_id: int, request: OrderRequest) -> OrderView:
+        """Queue a checked order; return once it is durable (or refused)."""
+        command = SubmitCommand(user_id, request)
+        self.queue.put_nowait(command)
+        return await command.future
+
+    async def cancel(self, user_id: int, order_id: int) -> OrderView:
+        """Queue a cancel of one of the user's orders; return the order once the cancel is durable."""
+        command = CancelCommand(user_id, order_id)
+        self.queue.put_nowait(command)
+        return await command.future
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is matched and persisted."""
+        command = FlushCommand()
+        self.queue.put_nowait(command)
+        await command.future
+
+    def start(self) -> None:
+        """Start the writer task (after `recover()`)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"sequencer:{self.symbol}")
+
+    async def aclose(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._task is None:
+            return
+        self.queue.put_nowait(None)
+        await self._task
+        self._task = None
+
+    async def recover(self) -> int:
+        """Rebuild the book from the database; returns how many acknowledged orders were replayed."""
+        async with self.db.read() as session:
+            engine_seq = await session.scalar(
+                select(ExchangeAsset.engine_seq).where(ExchangeAsset.symbol == self.symbol)
+            )
+            if engine_seq is None:
+                raise NotFound(f"There is no symbol {self.symbol}.")
+            resting = (
+                await session.scalars(
+                    select(ExchangeOrder)
+                    .where(
+                        ExchangeOrder.symbol == self.symbol,
+                        ExchangeOrder.status.in_([s.value for s in LIVE_STATUSES]),
+                        ExchangeOrder.priority.is_not(None),
+                    )
+                    .order_by(ExchangeOrder.priority)
+                )
+            ).all()
+            pending = (
+                await session.scalars(
+                    select(ExchangeOrder)
+                    .where(
+                        ExchangeOrder.symbol == self.symbol,
+                        ExchangeOrder.status == OrderStatus.OPEN.value,
+                        ExchangeOrder.priority.is_(None),
+                    )
+                    .order_by(ExchangeOrder.id)
+                )
+            ).all()
+        self.book = OrderBook(
+            self.symbol,
+            tick_size_cents=self.limits.tick_size_cents,
+            max_quantity=self.limits.max_quantity,
+            last_seq=int(engine_seq),
+        )
+        self.live = {}
+        for row in resting:
+            live = LiveOrder.of(row)
+            self.live[live.id] = live
+            assert live.priority is not None
+            self.book.restore(
+                BookOrder(
+                    live.id,
+                    live.user_id,
+                    live.side,
+                    live.price_cents,
+                    live.quantity,
+                    live.remaining,
+                    live.priority,
+                )
+            )
+        for start in range(0, len(pending), self.rules.max_batch):
+            chunk = [LiveOrder.of(row) for row in pending[start : start + self.rules.max_batch]]
+            batch = Batch(self.symbol, self.live, self.clock.now())
+            for live in chunk:
+                self.live[live.id] = live
+                self._place(live, batch)
+            await self._commit(batch)
+            self._forget_finished(batch)
+        if pending:
+            log.info(
+                "%s: replayed %d acknowledged orders that were not matched yet", self.symbol, len(pending)
+            )
+        return len(pending)
+
+    # ----------------------------------------------------------------- the writer
+
+    async def _run(self) -> None:
+        queue = self.queue
+        max_batch = self.rules.max_batch
+        stopping = False
+        while not stopping:
+            first = await queue.get()
+            if first is None:
+                break
+            commands: list[Command] = [first]
+            while len(commands) < max_batch and not queue.empty():
+                command = queue.get_nowait()
+                if command is None:
+                    stopping = True
+                    break
+                commands.append(command)
+            try:
+                await self._process(commands)
+            except Exception:  # keep serving: the book was rebuilt from the database
+                log.exception("%s: batch of %d commands failed", self.symbol, len(commands))
+            finally:
+                _release([c.future for c in commands if isinstance(c, FlushCommand)])
+
+    async def _process(self, commands: list[Command]) -> None:
+        now = self.clock.now()
+        submits = [c for c in commands if isinstance(c, SubmitCommand)]
+        accepted: dict[int, LiveOrder] = {}
+        if submits:
+            try:
+                outcomes = await self._accept([(c.user_id, c.request) for c in submits])
+            except Exception as error:
+                for submit in submits:
+                    _fail(submit.future, error)
+                raise
+            for submit, outcome in zip(submits, outcomes, strict=True):
+                if isinstance(outcome, LiveOrder):
+                    self.live[outcome.id] = outcome
+                    accepted[id(submit)] = outcome
+                    _succeed(submit.future, outcome.view(self.symbol))
+                elif isinstance(outcome, OrderView):
+                    _succeed(submit.future, outcome)
+                else:
+                    _fail(submit.future, outcome)
+        batch = Batch(self.symbol, self.live, now)
+        answers: list[tuple[CancelCommand, LiveOrder | DomainError]] = []
+        for command in commands:
+            if isinstance(command, SubmitCommand):
+                live = accepted.get(id(command))
+                if live is not None:
+                    self._place(live, batch)
+            elif isinstance(command, CancelCommand):
+                answers.append((command, self._cancel(command, batch)))
+        if batch.seq is None:
+            for command, answer in answers:
+                _answer(command, answer, self.symbol)
+            return
+        try:
+            await self._commit(batch)
+        except Exception as error:
+            for command, _ in answers:
+                _fail(command.future, error)
+            await self.recover()
+            raise
+        self._forget_finished(batch)
+        for command, answer in answers:
+            _answer(command, answer, self.symbol)
+        self.bus.publish_many(batch.messages())
+
+    async def _accept(self, requests: list[tuple[int, OrderRequest]]) -> list[Outcome]:
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> list[Outcome]:
+            return await accept_batch(session, self.limits, requests, self.rules, now)
+
+        for attempt in range(3):
+            try:
+                return await self.db.run(work)
+            except IntegrityError:
+                # Another symbol's batch inserted the same (user, client order id) at the same
+                # moment; the retry sees it and answers with the original.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _place(self, order: LiveOrder, batch: Batch) -> None:
+        book = self.book
+        if order.order_type is OrderType.LIMIT:
+            book.place_limit(
+                order.id, order.user_id, order.side, order.price_cents, order.remaining, stp=order.stp
+            )
+        else:
+            book.place_market(
+                order.id,
+                order.user_id,
+                order.side,
+                order.remaining,
+                protection_price_cents=order.price_cents or None,
+                stp=order.stp,
+            )
+        for event in book.take_events():
+            batch.apply(event)
+
+    def _cancel(self, command: CancelCommand, batch: Batch) -> LiveOrder | DomainError:
+        self.book.cancel(command.order_id, command.user_id)
+        answer: LiveOrder | DomainError = Conflict(f"Order {command.order_id} is not open.")
+        for event in self.book.take_events():
+            batch.apply(event)
+            if isinstance(event, OrderCanceled) and event.order_id == command.order_id:
+                answer = self.live[command.order_id]
+            elif isinstance(event, CancelRejected):
+                if event.code is RejectCode.NOT_ORDER_OWNER:
+                    answer = Conflict("That order belongs to another user.")
+                else:
+                    answer = Conflict(f"Cannot cancel: {event.reason}.")
+        return answer
+
+    async def _commit(self, batch: Batch) -> None:
+        engine_seq = self.book.seq
+
+        async def work(session: AsyncSession) -> None:
+            await batch.persist(session, engine_seq)
+
+        await self.db.run(work)
+
+    def _forget_finished(self, batch: Batch) -> None:
+        for order in batch.dirty.values():
+            if order.status not in LIVE_STATUSES:
+                self.live.pop(order.id, None)
+
+
+def _succeed(future: asyncio.Future[OrderView], view: OrderView) -> None:
+    if not future.done():
+        future.set_result(view)
+
+
+def _fail(future: asyncio.Future[OrderView], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+def _release(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+
+
+def _answer(command: CancelCommand, answer: LiveOrder | DomainError, symbol: str) -> None:
+    if isinstance(answer, DomainError):
+        _fail(command.future, answer)
+    else:
+        _succeed(command.future, answer.view(symbol))

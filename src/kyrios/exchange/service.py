@@ -1,0 +1,124 @@
+"""Trading: `submit_order` and `cancel_order`, through one sequencer per symbol.
+
+Invariants:
+- an order is acknowledged (the call returns) only once its row and its reservation are
+  committed; a refused order changes nothing and its error says why in plain words;
+- a repeated (user, client_order_id) returns the original order, never a second one;
+- only the owner may cancel an order; a finished order cannot be canceled;
+- each user may send at most `orders_per_second` new orders (bursts of `order_burst`).
+
+Accounts (deposit, withdraw, portfolio) live in `accounts`; listings in `assets`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from kyrios.core.bus import EventBus
+from kyrios.core.clock import Clock
+from kyrios.core.db import Database
+from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kyrios.exchange.engine import Depth
+from kyrios.exchange.intake import AssetLimits, check_request
+from kyrios.exchange.models import ExchangeAsset, ExchangeOrder, OrderStatus
+from kyrios.exchange.rules import ExchangeRules, OrderRateLimiter
+from kyrios.exchange.schemas import OrderRequest, OrderView
+from kyrios.exchange.sequencer import SymbolSequencer
+
+
+class Exchange:
+    """The trading front of the exchange: validation, rate limits and the per-symbol sequencers."""
+
+    def __init__(self, db: Database, bus: EventBus, clock: Clock, rules: ExchangeRules | None = None) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.rules = rules or ExchangeRules()
+        self.limiter = OrderRateLimiter(clock, self.rules.orders_per_second, self.rules.order_burst)
+        self.sequencers: dict[str, SymbolSequencer] = {}
+        self._opening = asyncio.Lock()
+        self._closed = False
+
+    async def start(self) -> int:
+        """Recover every listed symbol's book and start its sequencer; returns orders replayed."""
+        async with self.db.read() as session:
+            symbols = list(await session.scalars(select(ExchangeAsset.symbol).order_by(ExchangeAsset.symbol)))
+        replayed = 0
+        for symbol in symbols:
+            replayed += (await self._open(symbol))[1]
+        return replayed
+
+    async def aclose(self) -> None:
+        """Let every sequencer finish its queue, then stop them."""
+        self._closed = True
+        await asyncio.gather(*(sequencer.aclose() for sequencer in self.sequencers.values()))
+
+    async def sequencer(self, symbol: str) -> SymbolSequencer:
+        """The running sequencer of `symbol` (recovered and started on first use)."""
+        running = self.sequencers.get(symbol)
+        if running is not None:
+            return running
+        return (await self._open(symbol))[0]
+
+    async def _open(self, symbol: str) -> tuple[SymbolSequencer, int]:
+        async with self._opening:
+            running = self.sequencers.get(symbol)
+            if running is not None:
+                return running, 0
+            if self._closed:
+                raise Conflict("The exchange is shutting down.")
+            async with self.db.read() as session:
+                asset = await session.get(ExchangeAsset, symbol)
+            if asset is None:
+                raise NotFound(f"There is no symbol {symbol}.")
+            sequencer = SymbolSequencer(self.db, self.bus, self.clock, self.rules, AssetLimits.of(asset))
+            replayed = await sequencer.recover()
+            sequencer.start()
+            self.sequencers[symbol] = sequencer
+            return sequencer, replayed
+
+    async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:
+        """Check, rate-limit, reserve and durably record a new order; matching follows in the sequencer."""
+        sequencer = await self.sequencer(request.symbol)
+        check_request(request, sequencer.limits)
+        self.limiter.take(user_id)
+        return await sequencer.submit(user_id, request)
+
+    async def cancel_order(
+        self, user_id: int, *, order_id: int | None = None, client_order_id: str | None = None
+    ) -> OrderView:
+        """Cancel one of the user's open orders, named by id or by client order id."""
+        if (order_id is None) == (client_order_id is None):
+            raise InvalidInput("Name the order to cancel by its id or by its client order id.")
+        async with self.db.read() as session:
+            if order_id is not None:
+                order = await session.get(ExchangeOrder, order_id)
+            else:
+                order = await session.scalar(
+                    select(ExchangeOrder).where(
+                        ExchangeOrder.user_id == user_id, ExchangeOrder.client_order_id == client_order_id
+                    )
+                )
+        named = (
+            f"order {order_id}" if order_id is not None else f"order with client order id {client_order_id!r}"
+        )
+        if order is None:
+            raise NotFound(f"There is no {named}.")
+        if order.user_id != user_id:
+            raise Forbidden(f"You cannot cancel {named}: it belongs to another user.")
+        if order.status == OrderStatus.FILLED:
+            raise Conflict(f"You cannot cancel {named}: it is already filled.")
+        if order.status in (OrderStatus.CANCELED, OrderStatus.REJECTED):
+            raise Conflict(f"You cannot cancel {named}: it is already {order.status.lower()}.")
+        sequencer = await self.sequencer(order.symbol)
+        return await sequencer.cancel(user_id, order.id)
+
+    async def flush(self) -> None:
+        """Wait until every order and cancel acknowledged so far is matched and persisted."""
+        await asyncio.gather(*(sequencer.flush() for sequencer in list(self.sequencers.values())))
+
+    async def depth(self, symbol: str, levels: int = 10) -> Depth:
+        """The aggregated book of `symbol`, best levels first."""
+        return (await self.sequencer(symbol)).book.depth(levels)

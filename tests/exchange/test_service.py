@@ -1,0 +1,291 @@
+"""Submitting and canceling orders: every bad input is refused with a clear message and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from kyrios.core.clock import FrozenClock
+from kyrios.core.db import Database
+from kyrios.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InsufficientFunds,
+    InvalidInput,
+    NotFound,
+    OnCooldown,
+)
+from kyrios.exchange import accounts, assets, invariants
+from kyrios.exchange.engine import OrderType, Side
+from kyrios.exchange.models import (
+    AssetStatus,
+    ExchangeCash,
+    ExchangeCashLedger,
+    ExchangeOrder,
+    ExchangePosition,
+)
+from kyrios.exchange.rules import ExchangeRules
+from kyrios.exchange.schemas import OrderRequest
+from kyrios.runtime import Runtime
+from tests.exchange.conftest import PRICE, SYMBOL, Market, open_market
+
+
+def buy(quantity: int, price: int | None = PRICE, **kw: Any) -> OrderRequest:
+    """A buy of ACME (market when price is None)."""
+    kind = OrderType.LIMIT if price is not None else OrderType.MARKET
+    return OrderRequest(
+        symbol=kw.pop("symbol", SYMBOL), side=Side.BUY, type=kind, quantity=quantity, price_cents=price, **kw
+    )
+
+
+def sell(quantity: int, price: int | None = PRICE, **kw: Any) -> OrderRequest:
+    """A sell of ACME (market when price is None)."""
+    kind = OrderType.LIMIT if price is not None else OrderType.MARKET
+    return OrderRequest(symbol=SYMBOL, side=Side.SELL, type=kind, quantity=quantity, price_cents=price, **kw)
+
+
+async def state(db: Database) -> tuple[object, ...]:
+    """Everything a refused order must leave untouched."""
+    async with db.read() as session:
+        orders = await session.scalar(select(func.count()).select_from(ExchangeOrder))
+        cash = (
+            await session.execute(
+                select(ExchangeCash.user_id, ExchangeCash.cash_cents, ExchangeCash.reserved_cents).order_by(
+                    ExchangeCash.user_id
+                )
+            )
+        ).all()
+        positions = (
+            await session.execute(
+                select(
+                    ExchangePosition.user_id, ExchangePosition.quantity, ExchangePosition.reserved_quantity
+                ).order_by(ExchangePosition.user_id)
+            )
+        ).all()
+        ledger = await session.scalar(select(func.count()).select_from(ExchangeCashLedger))
+    return orders, tuple(cash), tuple(positions), ledger
+
+
+async def refused(
+    market: Market, db: Database, user_id: int, request: OrderRequest, kind: type[DomainError], text: str
+) -> None:
+    """Submit `request`, expect `kind` with `text` in its message, and no change at all."""
+    before = await state(db)
+    with pytest.raises(kind) as caught:
+        await market.exchange.submit_order(user_id, request)
+    assert text in caught.value.message
+    await market.exchange.flush()
+    assert await state(db) == before
+
+
+@pytest.mark.parametrize(
+    ("quantity", "text"),
+    [
+        (0, "quantity must be a positive whole number, got 0"),
+        (-5, "got -5"),
+        (10_001, "above the maximum of 10000"),
+    ],
+)
+async def test_bad_quantities_are_refused(market: Market, runtime: Runtime, quantity: int, text: str) -> None:
+    await refused(market, runtime.db, market.alice, buy(quantity), InvalidInput, text)
+
+
+async def test_price_off_the_tick_is_refused(market: Market, runtime: Runtime) -> None:
+    await refused(
+        market, runtime.db, market.alice, buy(1, 10_003), InvalidInput, "not a multiple of the tick size 5"
+    )
+
+
+async def test_limit_without_price_and_market_with_price_are_refused(
+    market: Market, runtime: Runtime
+) -> None:
+    no_price = OrderRequest(symbol=SYMBOL, side=Side.BUY, quantity=1)
+    await refused(market, runtime.db, market.alice, no_price, InvalidInput, "a limit order needs a price")
+    priced = OrderRequest(symbol=SYMBOL, side=Side.BUY, type=OrderType.MARKET, quantity=1, price_cents=PRICE)
+    await refused(market, runtime.db, market.alice, priced, InvalidInput, "A market order takes no price")
+
+
+async def test_order_value_above_the_limit_is_refused(market: Market, runtime: Runtime) -> None:
+    await refused(
+        market,
+        runtime.db,
+        market.alice,
+        buy(10_000, 500_000),
+        InvalidInput,
+        "above the maximum of 1000000000 cents",
+    )
+
+
+async def test_unknown_symbol_is_refused(market: Market, runtime: Runtime) -> None:
+    await refused(
+        market, runtime.db, market.alice, buy(1, symbol="NOPE"), NotFound, "There is no symbol NOPE."
+    )
+
+
+async def test_halted_symbol_is_refused_and_resume_reopens_it(market: Market, runtime: Runtime) -> None:
+    async with runtime.db.transaction() as session:
+        await assets.set_status(session, SYMBOL, AssetStatus.HALTED)
+    await refused(market, runtime.db, market.alice, buy(1), Conflict, "Trading in ACME is halted")
+    async with runtime.db.transaction() as session:
+        await assets.set_status(session, SYMBOL, AssetStatus.TRADING)
+    assert (await market.exchange.submit_order(market.alice, buy(1))).status == "OPEN"
+
+
+async def test_insufficient_cash_is_refused(market: Market, runtime: Runtime) -> None:
+    await refused(
+        market,
+        runtime.db,
+        market.alice,
+        buy(1_001, PRICE),
+        InsufficientFunds,
+        "needs 10010000 cents but you have 10000000 cents available",
+    )
+
+
+async def test_short_beyond_the_margin_limit_is_refused(market: Market, runtime: Runtime) -> None:
+    await market.exchange.submit_order(market.alice, sell(60, PRICE + 500))
+    await refused(
+        market,
+        runtime.db,
+        market.alice,
+        sell(41, PRICE + 500),
+        InsufficientFunds,
+        "above the short limit of 100",
+    )
+    await market.exchange.submit_order(market.alice, sell(40, PRICE + 500))  # exactly at the limit
+
+
+async def test_duplicate_client_order_id_returns_the_original(market: Market, runtime: Runtime) -> None:
+    first = await market.exchange.submit_order(market.alice, buy(3, client_order_id="abc"))
+    before = await state(runtime.db)
+    again = await market.exchange.submit_order(market.alice, buy(7, PRICE - 5, client_order_id="abc"))
+    assert again.duplicate and again.id == first.id and again.quantity == 3
+    await market.exchange.flush()
+    assert await state(runtime.db) == before
+    # concurrent repeats in one batch also make one order
+    views = await asyncio.gather(
+        *(market.exchange.submit_order(market.bob, buy(2, client_order_id="same")) for _ in range(5))
+    )
+    assert len({v.id for v in views}) == 1
+    assert sum(not v.duplicate for v in views) == 1
+    async with runtime.db.read() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(ExchangeOrder).where(ExchangeOrder.user_id == market.bob)
+        )
+    assert count == 1
+
+
+async def test_cancel_of_another_users_order_is_forbidden(market: Market, runtime: Runtime) -> None:
+    order = await market.exchange.submit_order(market.alice, buy(2, client_order_id="mine"))
+    await market.exchange.flush()
+    before = await state(runtime.db)
+    with pytest.raises(Forbidden) as caught:
+        await market.exchange.cancel_order(market.bob, order_id=order.id)
+    assert caught.value.message == f"You cannot cancel order {order.id}: it belongs to another user."
+    with pytest.raises(NotFound, match="There is no order with client order id 'mine'"):
+        await market.exchange.cancel_order(market.bob, client_order_id="mine")
+    assert await state(runtime.db) == before
+
+
+async def test_cancel_of_a_filled_order_is_a_conflict(market: Market, runtime: Runtime) -> None:
+    ask = await market.exchange.submit_order(market.issuer_id, sell(5))
+    await market.exchange.submit_order(market.alice, buy(5))
+    await market.exchange.flush()
+    before = await state(runtime.db)
+    with pytest.raises(Conflict) as caught:
+        await market.exchange.cancel_order(market.issuer_id, order_id=ask.id)
+    assert caught.value.message == f"You cannot cancel order {ask.id}: it is already filled."
+    assert await state(runtime.db) == before
+    with pytest.raises(NotFound, match="There is no order 999999"):
+        await market.exchange.cancel_order(market.alice, order_id=999_999)
+
+
+async def test_cancel_by_client_order_id_releases_the_reservation(market: Market, runtime: Runtime) -> None:
+    await market.exchange.submit_order(market.alice, buy(10, PRICE - 100, client_order_id="bid-1"))
+    await market.exchange.flush()
+    async with runtime.db.read() as session:
+        assert (await accounts.portfolio(session, market.alice)).reserved_cents == 10 * (PRICE - 100)
+    canceled = await market.exchange.cancel_order(market.alice, client_order_id="bid-1")
+    assert canceled.status == "CANCELED"
+    async with runtime.db.read() as session:
+        view = await accounts.portfolio(session, market.alice)
+        assert (view.cash_cents, view.reserved_cents) == (10_000_000, 0)
+    with pytest.raises(Conflict, match="already canceled"):
+        await market.exchange.cancel_order(market.alice, client_order_id="bid-1")
+
+
+async def test_rate_limit_refuses_then_recovers(runtime: Runtime, clock: FrozenClock) -> None:
+    market = await open_market(runtime, clock, ExchangeRules(orders_per_second=2, order_burst=3))
+    try:
+        for _ in range(3):
+            await market.exchange.submit_order(market.alice, buy(1, PRICE - 100))
+        await refused(
+            market,
+            runtime.db,
+            market.alice,
+            buy(1, PRICE - 100),
+            OnCooldown,
+            "Too many orders: at most 2 per second",
+        )
+        await market.exchange.submit_order(market.bob, buy(1, PRICE - 100))  # other users are unaffected
+        clock.advance(timedelta(seconds=0.5))
+        await market.exchange.submit_order(market.alice, buy(1, PRICE - 100))
+    finally:
+        await market.exchange.aclose()
+
+
+async def test_a_trade_settles_cash_positions_and_releases_unused_reservation(
+    market: Market, runtime: Runtime
+) -> None:
+    await market.exchange.submit_order(market.issuer_id, sell(10, PRICE))
+    bid = await market.exchange.submit_order(market.alice, buy(4, PRICE + 200))  # fills at the maker's price
+    market_buy = await market.exchange.submit_order(market.bob, buy(3, None))
+    await market.exchange.flush()
+    async with runtime.db.read() as session:
+        alice = await accounts.portfolio(session, market.alice)
+        bob = await accounts.portfolio(session, market.bob)
+        issuer = await accounts.portfolio(session, market.issuer_id)
+        filled = [await session.get(ExchangeOrder, i) for i in (bid.id, market_buy.id)]
+        assert await invariants.check(session) == []
+    assert (alice.cash_cents, alice.reserved_cents) == (10_000_000 - 4 * PRICE, 0)
+    assert (bob.cash_cents, bob.reserved_cents) == (10_000_000 - 3 * PRICE, 0)
+    assert [(p.symbol, p.quantity, p.average_price_cents) for p in alice.positions] == [(SYMBOL, 4, PRICE)]
+    assert issuer.positions[0].quantity == 10_000 - 7 and issuer.cash_cents == 7 * PRICE
+    assert [o.status for o in filled if o] == ["FILLED", "FILLED"]
+
+
+async def test_market_buy_without_liquidity_is_canceled_and_refunded(
+    market: Market, runtime: Runtime
+) -> None:
+    order = await market.exchange.submit_order(market.alice, buy(5, None))
+    assert order.price_cents == 10_500  # the 5 % collar above the last price
+    await market.exchange.flush()
+    async with runtime.db.read() as session:
+        row = await session.get(ExchangeOrder, order.id)
+        view = await accounts.portfolio(session, market.alice)
+    assert row is not None and (row.status, row.canceled_quantity) == ("CANCELED", 5)
+    assert (view.cash_cents, view.reserved_cents) == (10_000_000, 0)
+
+
+async def test_concurrent_submits_never_overspend(market: Market, runtime: Runtime) -> None:
+    # alice can afford exactly 100 units at PRICE; 300 concurrent one-unit bids race for them
+    async with runtime.db.transaction() as session:
+        await accounts.withdraw(session, market.alice, 10_000_000 - 100 * PRICE, now=runtime.clock.now())
+    results = await asyncio.gather(
+        *(market.exchange.submit_order(market.alice, buy(1, PRICE)) for _ in range(300)),
+        return_exceptions=True,
+    )
+    accepted = [r for r in results if not isinstance(r, BaseException)]
+    assert len(accepted) == 100
+    assert all(isinstance(r, InsufficientFunds) for r in results if isinstance(r, BaseException))
+    await market.exchange.submit_order(market.issuer_id, sell(150, PRICE))
+    await market.exchange.flush()
+    async with runtime.db.read() as session:
+        view = await accounts.portfolio(session, market.alice)
+        assert await invariants.check(session) == []
+    assert (view.cash_cents, view.reserved_cents, view.positions[0].quantity) == (0, 0, 100)
