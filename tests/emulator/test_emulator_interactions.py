@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import discord
+import pytest
+from discord.http import Route
+
 from kyrios.features.gacha.models import GachaPull
 from kyrios.gateway.bot import KyriosBot
 from kyrios.runtime import Runtime
+from kyrios.slash.registry import CommandSet, Context
+from kyrios.slash.reply import Reply
 from kyrios.testing.emulator import DiscordEmulator
 from tests.helpers import count_rows
 
@@ -59,3 +65,40 @@ async def test_emulator_someone_elses_button_is_refused_ephemerally(
     callback = await discord_emulator.wait_for_callback(pressed["id"])
     assert callback["type"] == 4 and callback["data"]["flags"] == 64
     assert "belong to someone else" in callback["data"]["content"]
+
+
+async def test_emulator_deferred_command_edits_the_original_response(
+    discord_emulator: DiscordEmulator, gateway_bot: KyriosBot, runtime: Runtime
+) -> None:
+    extra = CommandSet()
+
+    @extra.slash("emulator slow", "A command that answers after deferring", defer=True)
+    async def slow(ctx: Context) -> Reply:
+        return Reply(content="done at last")
+
+    runtime.registry.include(extra)
+    sent = await discord_emulator.run_command("emulator slow")
+    assert (await discord_emulator.wait_for_callback(sent["id"]))["type"] == 5
+    edit = await discord_emulator.wait_for_request(
+        "PATCH", f"/webhooks/{discord_emulator.application_id}/{sent['token']}/messages/@original"
+    )
+    assert edit.json["content"] == "done at last"
+    original = discord_emulator.messages[discord_emulator.interaction(sent["id"]).original_message_id or 0]
+    assert original.content == "done at last" and not original.flags & 128  # no longer "thinking…"
+    followup = Route(
+        "POST", "/webhooks/{app_id}/{token}", app_id=discord_emulator.application_id, token=sent["token"]
+    )
+    posted = await gateway_bot.http.request(followup, json={"content": "and one more thing"})
+    assert discord_emulator.messages[int(posted["id"])].content == "and one more thing"
+    assert discord_emulator.interaction(sent["id"]).followups == [int(posted["id"])]
+
+
+async def test_emulator_second_answer_to_one_interaction_is_refused(
+    discord_emulator: DiscordEmulator, gateway_bot: KyriosBot
+) -> None:
+    sent = await discord_emulator.run_command("gacha rates")
+    await discord_emulator.wait_for_callback(sent["id"])
+    again = Route("POST", "/interactions/{i}/{t}/callback", i=sent["id"], t=sent["token"])
+    with pytest.raises(discord.HTTPException) as refused:
+        await gateway_bot.http.request(again, json={"type": 4, "data": {"content": "twice"}})
+    assert refused.value.code == 40060

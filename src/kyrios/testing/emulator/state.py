@@ -120,11 +120,12 @@ class EmulatorState:
     def add_role(
         self, guild_id: int, name: str, *, role_id: int | None = None, permissions: int = 0, color: int = 0
     ) -> Role:
-        """A role above the existing ones."""
+        """A role at the bottom of the hierarchy (position 1), as Discord creates them; others move up."""
         guild = self.guild(guild_id)
-        role = Role(
-            role_id or snowflake(), name, permissions=permissions, color=color, position=len(guild.roles)
-        )
+        for other in guild.roles.values():
+            if other.id != guild_id:
+                other.position += 1
+        role = Role(role_id or snowflake(), name, permissions=permissions, color=color, position=1)
         guild.roles[role.id] = role
         return role
 
