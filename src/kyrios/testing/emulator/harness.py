@@ -61,7 +61,24 @@ async def running_bot(
                     f"the bot was not ready after {ready_timeout}s; unhandled: {emu.traffic.unhandled}"
                 )
             yield bot
+            await drain_handlers()
         finally:
             await bot.close()
             if connection is not None:
                 await asyncio.wait_for(connection, timeout=5)
+
+
+async def drain_handlers(timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Wait for discord.py's running event handlers (tasks named `discord.py: on_…`) to finish, so a
+    listener still writing to the database is not cut off when the test closes the bot and runtime."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if task.get_name().startswith("discord.py: ") and task is not asyncio.current_task()
+        ]
+        remaining = deadline - asyncio.get_running_loop().time()
+        if not running or remaining <= 0:
+            return
+        await asyncio.wait(running, timeout=remaining)
