@@ -172,3 +172,18 @@ async def test_emulator_bot_actions_change_state_and_are_audited(
     assert (AuditAction.CHANNEL_CREATE, "opened") in entries
     assert (AuditAction.MEMBER_ROLE_UPDATE, "helper") in entries
     assert (AuditAction.CHANNEL_DELETE, "closed") in entries
+
+
+async def test_emulator_direct_messages_and_closed_dms(
+    discord_emulator: DiscordEmulator, bot: KyriosBot
+) -> None:
+    user = await bot.fetch_user(42)
+    await user.send("your ticket was closed")
+    assert [m.content for m in discord_emulator.dm_messages(42)] == ["your ticket was closed"]
+    discord_emulator.dms_closed.add(42)
+    with pytest.raises(discord.Forbidden) as closed:
+        await user.send("again")
+    assert closed.value.code == 50007
+    await discord_emulator.wait_until(
+        lambda: len(discord_emulator.requests("POST", "/users/@me/channels")) >= 1
+    )

@@ -19,7 +19,7 @@ from kyrios.testing.emulator.models import (
 )
 from kyrios.testing.emulator.models import snowflake as new_id
 from kyrios.testing.emulator.models import utcnow as now
-from kyrios.testing.emulator.state import EmulatorState
+from kyrios.testing.emulator.permissions import PermissionState
 
 
 class Unset(Enum):
@@ -31,7 +31,7 @@ class Unset(Enum):
 UNSET = Unset.UNSET
 
 
-class EventSender(EmulatorState):
+class EventSender(PermissionState):
     """Each method updates the state first, then dispatches what Discord would send, so both agree."""
 
     gateway: Gateway

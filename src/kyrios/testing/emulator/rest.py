@@ -189,6 +189,16 @@ class AppRoutes(RouteBase):
         limit = {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}
         return json_response({"url": self.emu.gateway_url, "shards": 1, "session_start_limit": limit})
 
+    async def open_dm(self, request: web.Request) -> web.Response:
+        """POST /users/@me/channels {recipient_id}: the (one) DM channel with that user."""
+        user = self.emu.user(int(self.body(request).get("recipient_id") or 0))
+        if user.bot:
+            raise ApiError(400, 50007, "Cannot send messages to this user")
+        existing = next((c for c, u in self.emu.dm_channels.items() if u == user.id), None)
+        channel_id = existing or snowflake()
+        self.emu.dm_channels[channel_id] = user.id
+        return json_response(self.emu.dm_channel_json(channel_id))
+
     def _command_list(self, request: web.Request) -> list[Json]:
         if str(self.emu.application_id) != request.match_info["app_id"]:
             raise ApiError(403, 50001, "Missing Access")

@@ -21,7 +21,10 @@ class ChannelRoutes(RouteBase):
         return channel
 
     async def get_channel(self, request: web.Request) -> web.Response:
-        """GET /channels/{id}."""
+        """GET /channels/{id} (guild channels and the bot's DM channels)."""
+        channel_id = self.snowflake_arg(request, "channel_id")
+        if channel_id in self.emu.dm_channels:
+            return json_response(self.emu.dm_channel_json(channel_id))
         return json_response(self._channel(request).to_json())
 
     async def edit_channel(self, request: web.Request) -> web.Response:
@@ -120,19 +123,27 @@ class ChannelRoutes(RouteBase):
         """POST /channels/{id}/messages: content, embeds, components, files (multipart)."""
         body = self.body(request)
         files = IN_FLIGHT[id(request)][1]
-        needed = ["send_messages"] + (["embed_links"] if body.get("embeds") else [])
-        channel = self._channel(request, *needed, *(["attach_files"] if files else []))
-        message = Message(snowflake(), channel.id, channel.guild_id, self.emu.bot_user.id)
+        channel_id = self.snowflake_arg(request, "channel_id")
+        guild_id: int | None = None
+        if channel_id in self.emu.dm_channels:
+            if self.emu.dm_channels[channel_id] in self.emu.dms_closed:
+                raise ApiError(403, 50007, "Cannot send messages to this user")
+        else:
+            needed = ["send_messages"] + (["embed_links"] if body.get("embeds") else [])
+            channel = self._channel(request, *needed, *(["attach_files"] if files else []))
+            guild_id = channel.guild_id
+        message = Message(snowflake(), channel_id, guild_id, self.emu.bot_user.id)
         apply_message_body(message, body)
         message.attachments = [
-            self._store_attachment(channel.id, name, data, ctype) for name, data, ctype in files
+            self._store_attachment(channel_id, name, data, ctype) for name, data, ctype in files
         ]
         if not (message.content or message.embeds or message.attachments or message.components):
             raise ApiError(400, 50006, "Cannot send an empty message")
         self.emu.messages[message.id] = message
-        channel.last_message_id = message.id
+        if guild_id is not None:
+            self.emu.channel(channel_id).last_message_id = message.id
         data = self.emu.message_json(message)
-        await self.emu.dispatch("MESSAGE_CREATE", data, guild_id=channel.guild_id)
+        await self.emu.dispatch("MESSAGE_CREATE", data, guild_id=guild_id)
         return json_response(data)
 
     def _store_attachment(self, channel_id: int, filename: str, data: bytes, content_type: str) -> Json:

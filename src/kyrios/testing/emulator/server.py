@@ -45,6 +45,7 @@ class Routes(AppRoutes, GuildRoutes, ChannelRoutes, InteractionRoutes):
         return [
             ("GET", "/users/@me", self.get_me),
             ("GET", "/users/{user_id:\\d+}", self.get_user),
+            ("POST", "/users/@me/channels", self.open_dm),
             ("GET", "/oauth2/applications/@me", self.get_application),
             ("GET", "/applications/@me", self.get_application),
             ("GET", "/gateway", self.get_gateway),
@@ -211,6 +212,18 @@ class DiscordEmulator(InteractionSender):
     def requests(self, method: str, path: PathPattern) -> list[RecordedRequest]:
         """Every `method path` request seen so far, whatever its status."""
         return self.traffic.matching(method, path)
+
+    async def wait_until(
+        self,
+        condition: Callable[[], bool],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        what: str = "",
+    ) -> None:
+        """Wait until `condition()` holds; it is re-checked after every request and gateway frame."""
+        await self.waiter.until(
+            lambda: True if condition() else None, timeout=timeout, what=what or "condition"
+        )
 
     async def wait_for_gateway_op(self, op: int, *, nth: int = 1, timeout: float = 5.0) -> Json:  # noqa: ASYNC109
         """The `nth` frame with opcode `op` the bot sent (2 IDENTIFY, 6 RESUME, 8 REQUEST_GUILD_MEMBERS)."""
