@@ -9,18 +9,22 @@
 See tests/README.md for the whole API.
 """
 
+from kyrios.testing.emulator.gateway import Op
 from kyrios.testing.emulator.harness import running_bot
 from kyrios.testing.emulator.models import AuditAction, ChannelType, Overwrite
 from kyrios.testing.emulator.server import (
+    ANY_CALLBACK,
     STANDARD_CHANNEL_ID,
     STANDARD_GUILD_ID,
     STANDARD_USER_ID,
     DiscordEmulator,
+    channel_messages_path,
 )
 from kyrios.testing.emulator.state import ApiError
 from kyrios.testing.emulator.traffic import RecordedRequest
 
 __all__ = [
+    "ANY_CALLBACK",
     "STANDARD_CHANNEL_ID",
     "STANDARD_GUILD_ID",
     "STANDARD_USER_ID",
@@ -28,7 +32,9 @@ __all__ = [
     "AuditAction",
     "ChannelType",
     "DiscordEmulator",
+    "Op",
     "Overwrite",
     "RecordedRequest",
+    "channel_messages_path",
     "running_bot",
 ]
