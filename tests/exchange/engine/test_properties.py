@@ -179,7 +179,7 @@ def run(book: OrderBook, reference: ReferenceBook, command: Place | Cancel, next
     )
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(commands)
 def test_engine_matches_the_reference_model(stream: list[Place | Cancel]) -> None:
     """Same events, same book, invariants after every command."""

@@ -41,7 +41,11 @@ MARKET = OrderType.MARKET
 GTC = TimeInForce.GTC
 CANCEL_NEWEST = SelfTradePrevention.CANCEL_NEWEST
 REQUESTED = CancelReason.REQUESTED
+IMMEDIATE_OR_CANCEL = CancelReason.IMMEDIATE_OR_CANCEL
+NO_LIQUIDITY = CancelReason.NO_LIQUIDITY
 CANCELED = RejectCode.ORDER_ALREADY_CANCELED
+new_event = tuple.__new__
+"""`new_event(Trade, (...))` builds an event without a Python-level `__new__` call."""
 ANY_PRICE = -(1 << 62)
 """The limit key of a market order without protection: every level's key is above it."""
 
@@ -94,7 +98,6 @@ class OrderBook:
         side: Side,
         price_cents: int,
         quantity: int,
-        *,
         time_in_force: TimeInForce = GTC,
         stp: SelfTradePrevention = CANCEL_NEWEST,
         client_order_id: str | None = None,
@@ -117,7 +120,7 @@ class OrderBook:
         self.seq = seq = self.seq + 1
         taker = Order(order_id, user_id, side, price_cents, quantity, quantity, seq, client_order_id)
         events = self.events
-        events.append(OrderAccepted(seq, order_id, user_id, side, LIMIT, price_cents, quantity))
+        events.append(new_event(OrderAccepted, (seq, order_id, user_id, side, LIMIT, price_cents, quantity)))
         if side is BUY:
             own, opposite, key = self.bids, self.asks, price_cents
         else:
@@ -126,7 +129,7 @@ class OrderBook:
         if opposite_keys and opposite_keys[-1] >= -key and not match(self, opposite, taker, -key, stp):
             return
         if time_in_force is not GTC:
-            self._cancel_taker(taker, CancelReason.IMMEDIATE_OR_CANCEL)
+            self._cancel_taker(taker, IMMEDIATE_OR_CANCEL)
             return
         levels = own.levels
         level = levels.get(key)
@@ -139,7 +142,7 @@ class OrderBook:
         if client_order_id is not None:
             self.by_client_order_id[user_id, client_order_id] = taker
         self.seq = seq = self.seq + 1
-        events.append(BookLevelChanged(seq, side, price_cents, total))
+        events.append(new_event(BookLevelChanged, (seq, side, price_cents, total)))
 
     def place_market(
         self,
@@ -147,7 +150,6 @@ class OrderBook:
         user_id: UserId,
         side: Side,
         quantity: int,
-        *,
         protection_price_cents: int | None = None,
         stp: SelfTradePrevention = CANCEL_NEWEST,
         client_order_id: str | None = None,
@@ -188,7 +190,7 @@ class OrderBook:
             limit_key = -protection_price_cents if side is BUY else protection_price_cents
         keys = opposite.keys
         if not keys or keys[-1] < limit_key or match(self, opposite, taker, limit_key, stp):
-            self._cancel_taker(taker, CancelReason.NO_LIQUIDITY)
+            self._cancel_taker(taker, NO_LIQUIDITY)
 
     def cancel(self, order_id: OrderId, user_id: UserId) -> None:
         """Cancel an open order on behalf of its owner."""
@@ -227,8 +229,8 @@ class OrderBook:
         self.finished[order_id] = CANCELED
         seq = self.seq
         append = self.events.append
-        append(OrderCanceled(seq + 1, order_id, order.user_id, reason, remaining))
-        append(BookLevelChanged(seq + 2, order.side, order.price_cents, total))
+        append(new_event(OrderCanceled, (seq + 1, order_id, order.user_id, reason, remaining)))
+        append(new_event(BookLevelChanged, (seq + 2, order.side, order.price_cents, total)))
         self.seq = seq + 2
         if total:
             level.drop(order)
@@ -318,7 +320,9 @@ class OrderBook:
     def _cancel_taker(self, taker: Order, reason: CancelReason) -> None:
         """Cancel what is left of an incoming order that will not rest."""
         self.seq = seq = self.seq + 1
-        self.events.append(OrderCanceled(seq, taker.order_id, taker.user_id, reason, taker.remaining))
+        self.events.append(
+            new_event(OrderCanceled, (seq, taker.order_id, taker.user_id, reason, taker.remaining))
+        )
         taker.remaining = 0
         self.finished[taker.order_id] = CANCELED
 

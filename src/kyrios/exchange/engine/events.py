@@ -3,19 +3,20 @@
 Quantities are whole units and prices integer cents. `BookLevelChanged.quantity` is the new
 absolute total at that price (0 = the level is gone), so market data can be rebuilt from a
 snapshot and the deltas that follow it.
+
+Events are immutable named tuples: attribute access, `isinstance`, `match` and `_asdict()` work,
+and the hot paths build them with `tuple.__new__`, the cheapest record CPython offers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from kyrios.exchange.engine.enums import CancelReason, OrderType, RejectCode, Side
 from kyrios.exchange.engine.orders import OrderId, UserId
 
 
-@dataclass(slots=True)
-class OrderAccepted:
+class OrderAccepted(NamedTuple):
     """An order passed validation; its `seq` is its time priority. Trades or a cancel may follow."""
 
     seq: int
@@ -28,8 +29,7 @@ class OrderAccepted:
     quantity: int
 
 
-@dataclass(slots=True)
-class OrderRejected:
+class OrderRejected(NamedTuple):
     """A new order was refused and left no trace in the book."""
 
     seq: int
@@ -39,8 +39,7 @@ class OrderRejected:
     reason: str
 
 
-@dataclass(slots=True)
-class Trade:
+class Trade(NamedTuple):
     """The taker traded `quantity` with a resting maker at the maker's price."""
 
     seq: int
@@ -53,8 +52,7 @@ class Trade:
     quantity: int
 
 
-@dataclass(slots=True)
-class OrderCanceled:
+class OrderCanceled(NamedTuple):
     """The order's open quantity, `remaining`, left the book; the order is finished."""
 
     seq: int
@@ -64,8 +62,7 @@ class OrderCanceled:
     remaining: int
 
 
-@dataclass(slots=True)
-class OrderReduced:
+class OrderReduced(NamedTuple):
     """Self-trade prevention (DECREMENT) took `reduced_by` off an order that stays open with `remaining`."""
 
     seq: int
@@ -75,8 +72,7 @@ class OrderReduced:
     remaining: int
 
 
-@dataclass(slots=True)
-class CancelRejected:
+class CancelRejected(NamedTuple):
     """A cancel request was refused; the order it named (if any) is unchanged."""
 
     seq: int
@@ -86,8 +82,7 @@ class CancelRejected:
     reason: str
 
 
-@dataclass(slots=True)
-class BookLevelChanged:
+class BookLevelChanged(NamedTuple):
     """The total open quantity at one price on one side is now `quantity` (0 = level removed)."""
 
     seq: int

@@ -23,6 +23,8 @@ DECREMENT = SelfTradePrevention.DECREMENT
 SELF_TRADE = CancelReason.SELF_TRADE
 FILLED = RejectCode.ORDER_ALREADY_FILLED
 CANCELED = RejectCode.ORDER_ALREADY_CANCELED
+new_event = tuple.__new__
+"""`new_event(Trade, (...))` builds an event without a Python-level `__new__` call."""
 
 
 def match(book: OrderBook, opposite: BookSide, taker: Order, limit_key: int, stp: SelfTradePrevention) -> int:
@@ -83,16 +85,13 @@ def match(book: OrderBook, opposite: BookSide, taker: Order, limit_key: int, stp
             remaining -= quantity
             level.quantity -= quantity
             seq += 1
-            append(
-                Trade(
-                    seq, maker.order_id, taker_id, maker.user_id, taker_user_id, taker_side, price, quantity
-                )
-            )
+            trade = (seq, maker.order_id, taker_id, maker.user_id, taker_user_id, taker_side, price, quantity)
+            append(new_event(Trade, trade))
             if not remaining or not level.quantity:
                 break
         if level.quantity != quantity_before:
             seq += 1
-            append(BookLevelChanged(seq, maker_side, price, level.quantity))
+            append(new_event(BookLevelChanged, (seq, maker_side, price, level.quantity)))
         if not level.quantity:
             keys.pop()
             del levels[key]
