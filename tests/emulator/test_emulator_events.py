@@ -44,8 +44,12 @@ def png(colour: tuple[int, int, int]) -> bytes:
 
 
 async def test_emulator_message_create_edit_delete(discord_emulator: DiscordEmulator, bot: KyriosBot) -> None:
-    message = await expect(bot, "message", discord_emulator.send_message(10, 42, "hello"))
+    photo = discord_emulator.add_attachment(10, "cat.png", png((1, 2, 3)), "image/png")
+    message = await expect(
+        bot, "message", discord_emulator.send_message(10, 42, "hello", attachments=[photo])
+    )
     assert message.content == "hello" and message.author.id == 42 and message.channel.id == 10
+    assert await message.attachments[0].read() == png((1, 2, 3))
     edit = await expect(bot, "raw_message_edit", discord_emulator.edit_message(10, message.id, "hello!"))
     assert edit.message_id == message.id and edit.data["content"] == "hello!"
     deleted = await expect(

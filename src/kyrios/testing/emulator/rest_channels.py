@@ -135,7 +135,7 @@ class ChannelRoutes(RouteBase):
         message = Message(snowflake(), channel_id, guild_id, self.emu.bot_user.id)
         apply_message_body(message, body)
         message.attachments = [
-            self._store_attachment(channel_id, name, data, ctype) for name, data, ctype in files
+            self.emu.add_attachment(channel_id, name, data, ctype) for name, data, ctype in files
         ]
         if not (message.content or message.embeds or message.attachments or message.components):
             raise ApiError(400, 50006, "Cannot send an empty message")
@@ -145,20 +145,6 @@ class ChannelRoutes(RouteBase):
         data = self.emu.message_json(message)
         await self.emu.dispatch("MESSAGE_CREATE", data, guild_id=guild_id)
         return json_response(data)
-
-    def _store_attachment(self, channel_id: int, filename: str, data: bytes, content_type: str) -> Json:
-        attachment_id = snowflake()
-        path = f"/attachments/{channel_id}/{attachment_id}/{filename}"
-        self.emu.add_cdn_image(path, data, content_type)
-        url = f"{self.emu.base_url}{path}"
-        return {
-            "id": str(attachment_id),
-            "filename": filename,
-            "size": len(data),
-            "url": url,
-            "proxy_url": url,
-            "content_type": content_type,
-        }
 
     async def edit_message(self, request: web.Request) -> web.Response:
         """PATCH /channels/{id}/messages/{message_id}: only the bot's own messages."""

@@ -16,7 +16,7 @@ from discord.http import Route
 
 from kyrios.testing.emulator.gateway import Gateway
 from kyrios.testing.emulator.interactions import InteractionRoutes, InteractionSender
-from kyrios.testing.emulator.models import Guild, Json
+from kyrios.testing.emulator.models import Guild, Json, snowflake
 from kyrios.testing.emulator.rest import (
     API_PREFIX,
     AppRoutes,
@@ -158,6 +158,23 @@ class DiscordEmulator(InteractionSender):
         self.add_channel(STANDARD_GUILD_ID, "general", channel_id=STANDARD_CHANNEL_ID)
         self.add_member(STANDARD_GUILD_ID, STANDARD_USER_ID, "tester")
         return guild
+
+    def add_attachment(
+        self, channel_id: int, filename: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> Json:
+        """Put a file on the CDN; returns the attachment JSON for `send_message(attachments=[...])`."""
+        attachment_id = snowflake()
+        path = f"/attachments/{channel_id}/{attachment_id}/{filename}"
+        self.add_cdn_image(path, data, content_type)
+        url = f"{self.base_url}{path}"
+        return {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type,
+        }
 
     # faults -------------------------------------------------------------------------------------------
 
