@@ -191,3 +191,29 @@ async def test_emulator_direct_messages_and_closed_dms(
     await discord_emulator.wait_until(
         lambda: len(discord_emulator.requests("POST", "/users/@me/channels")) >= 1
     )
+
+
+async def test_emulator_bot_kicks_bans_and_purges(discord_emulator: DiscordEmulator, bot: KyriosBot) -> None:
+    guild = bot.get_guild(1)
+    assert guild is not None
+    discord_emulator.add_member(1, 78, "raider")
+    await guild.kick(discord.Object(42), reason="spam")
+    await guild.ban(discord.Object(78), reason="raid", delete_message_seconds=0)
+    assert (await guild.fetch_ban(discord.Object(78))).reason == "raid"
+    await guild.unban(discord.Object(78))
+    with pytest.raises(discord.NotFound):
+        await guild.fetch_ban(discord.Object(78))
+    posted = [await discord_emulator.send_message(10, MOD, f"spam {n}") for n in range(3)]
+    channel = guild.get_channel(10)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.delete_messages([discord.Object(m.id) for m in posted], reason="purge")
+    assert discord_emulator.channel_messages(10) == []
+    log = [(e.action_type, e.user_id, e.reason) for e in discord_emulator.guild(1).audit_log]
+    me = discord_emulator.bot_user.id
+    assert log == [
+        (AuditAction.MEMBER_KICK, me, "spam"),
+        (AuditAction.MEMBER_BAN_ADD, me, "raid"),
+        (AuditAction.MEMBER_BAN_REMOVE, me, None),
+        (AuditAction.MESSAGE_BULK_DELETE, me, "purge"),
+    ]
+    assert 42 not in discord_emulator.guild(1).members

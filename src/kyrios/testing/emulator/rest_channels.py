@@ -165,6 +165,31 @@ class ChannelRoutes(RouteBase):
         await self.emu.delete_message(channel.id, message.id)
         return no_content()
 
+    async def bulk_delete(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/messages/bulk-delete {messages: 2-100 ids}: MESSAGE_DELETE_BULK."""
+        channel = self._channel(request, "manage_messages")
+        ids = [int(i) for i in self.body(request).get("messages") or []]
+        if not 2 <= len(ids) <= 100:
+            raise ApiError(400, 50035, "Invalid Form Body (messages: 2 to 100 ids)")
+        found = [i for i in ids if i in self.emu.messages and self.emu.messages[i].channel_id == channel.id]
+        for message_id in found:
+            del self.emu.messages[message_id]
+        await self.emu.add_audit_entry(
+            channel.guild_id,
+            AuditAction.MESSAGE_BULK_DELETE,
+            self.emu.bot_user.id,
+            channel.id,
+            reason=self.reason(request),
+            options={"count": str(len(found))},
+        )
+        data = {
+            "ids": [str(i) for i in found],
+            "channel_id": str(channel.id),
+            "guild_id": str(channel.guild_id),
+        }
+        await self.emu.dispatch("MESSAGE_DELETE_BULK", data, guild_id=channel.guild_id)
+        return no_content()
+
 
 def apply_message_body(message: Message, body: Json) -> None:
     """Copy content/embeds/components/flags from a create or edit body, with Discord's limits."""
