@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kyrios.core.bus import EventBus, InMemoryBus
+from kyrios.core.bus_redis import RedisBus
 from kyrios.core.clock import Clock, SystemClock
 from kyrios.core.db import Database
 from kyrios.core.rng import RandomSource
@@ -39,10 +40,17 @@ class Runtime:
             self._exchange = Exchange(self.db, self.bus, self.clock)
         return self._exchange
 
+    async def start(self) -> None:
+        """Connect what needs a running loop (the Redis bus, when configured)."""
+        if isinstance(self.bus, RedisBus):
+            await self.bus.start()
+
     async def aclose(self) -> None:
-        """Stop the exchange's sequencers (if any ran), then release connections."""
+        """Stop the exchange's sequencers (if any ran), the bus, then release connections."""
         if self._exchange is not None:
             await self._exchange.aclose()
+        if isinstance(self.bus, RedisBus):
+            await self.bus.aclose()
         await self.db.dispose()
 
 
@@ -65,4 +73,7 @@ def build_runtime(
     )
     for command_set in COMMAND_SETS:
         registry.include(command_set)
-    return Runtime(settings=settings, db=db, clock=clock, rng=rng, registry=registry, metrics=metrics)
+    bus: EventBus = RedisBus(settings.redis_url) if settings.redis_url else InMemoryBus()
+    return Runtime(
+        settings=settings, db=db, clock=clock, rng=rng, registry=registry, metrics=metrics, bus=bus
+    )
