@@ -65,6 +65,23 @@ def test_limit_order_with_bad_quantity_or_price_is_rejected(
     assert len(book) == 0 and book.seq == 1
 
 
+def test_limit_order_without_a_price_is_rejected() -> None:
+    book = new_book()
+    book.place_limit(1, "alice", BUY, None, 5)  # type: ignore[arg-type]  # a caller bypassing the types
+    assert rejection(book) == (RejectCode.INVALID_PRICE, "a limit order needs a price")
+
+
+def test_uuid_order_ids_and_string_users_work() -> None:
+    book = new_book()
+    maker, taker = "0b1c7f2e-2f0a-4d38-9d7e-1c2b3a4d5e6f", "5d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f7a"
+    book.place_limit(maker, "alice", SELL, 10_000, 5, client_order_id="quote-1")
+    book.place_market(taker, "bob", BUY, 2)
+    trades = [e for e in book.take_events() if isinstance(e, Trade)]
+    assert [(t.maker_order_id, t.taker_order_id, t.quantity) for t in trades] == [(maker, taker, 2)]
+    book.cancel_by_client_order_id("alice", "quote-1")
+    assert book.take_events()[0] == OrderCanceled(6, maker, "alice", CancelReason.REQUESTED, 3)
+
+
 def test_market_order_protection_price_must_be_on_the_tick() -> None:
     book = new_book()
     book.place_market(1, "alice", BUY, 5, protection_price_cents=10_001)

@@ -17,6 +17,7 @@ from kyrios.exchange.engine import (
     BookLevelChanged,
     CancelRejected,
     Event,
+    Order,
     OrderAccepted,
     OrderBook,
     OrderCanceled,
@@ -211,3 +212,29 @@ def test_engine_matches_the_reference_model(stream: list[Place | Cancel]) -> Non
             assert {p: q for (s, p), q in mirror.items() if s is side and q} == reference.depth(side)
         resting = [(o.order_id, o.user_id, o.side, o.price_cents, o.remaining) for o in book.orders()]
         assert resting == reference.priority_order()
+    assert_restores_identically(book)
+
+
+def assert_restores_identically(book: OrderBook) -> None:
+    """A book rebuilt from its open orders (as persistence would) lists and trades the same."""
+    rebuilt = OrderBook("TEST", tick_size_cents=TICK, max_quantity=MAX_QUANTITY, last_seq=book.seq)
+    for order in sorted(book.orders(), key=lambda order: order.priority):
+        rebuilt.restore(
+            Order(
+                order.order_id,
+                order.user_id,
+                order.side,
+                order.price_cents,
+                order.quantity,
+                order.remaining,
+                order.priority,
+                order.client_order_id,
+            )
+        )
+    assert list(rebuilt.orders()) == list(book.orders())
+    assert rebuilt.depth(1_000) == book.depth(1_000)
+    for twin in (book, rebuilt):
+        twin.take_events()
+        twin.place_market(10_000, 99, Side.BUY, MAX_QUANTITY, stp=SelfTradePrevention.NONE)
+        twin.place_market(10_001, 99, Side.SELL, MAX_QUANTITY, stp=SelfTradePrevention.NONE)
+    assert rebuilt.take_events() == book.take_events()
