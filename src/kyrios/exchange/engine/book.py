@@ -117,30 +117,35 @@ class OrderBook:
         ):
             self._reject(order_id, user_id, quantity, price_cents, client_order_id, price_required=True)
             return
-        self.seq = seq = self.seq + 1
-        taker = Order(order_id, user_id, side, price_cents, quantity, quantity, seq, client_order_id)
+        self.seq = priority = self.seq + 1
         events = self.events
-        events.append(new_event(OrderAccepted, (seq, order_id, user_id, side, LIMIT, price_cents, quantity)))
+        events.append(
+            new_event(OrderAccepted, (priority, order_id, user_id, side, LIMIT, price_cents, quantity))
+        )
         if side is BUY:
             own, opposite, key = self.bids, self.asks, price_cents
         else:
             own, opposite, key = self.asks, self.bids, -price_cents
+        remaining = quantity
         opposite_keys = opposite.keys
-        if opposite_keys and opposite_keys[-1] >= -key and not match(self, opposite, taker, -key, stp):
-            return
+        if opposite_keys and opposite_keys[-1] >= -key:
+            remaining = match(self, opposite, order_id, user_id, side, quantity, -key, stp)
+            if not remaining:
+                return
         if time_in_force is not GTC:
-            self._cancel_taker(taker, IMMEDIATE_OR_CANCEL)
+            self._cancel_taker(order_id, user_id, remaining, IMMEDIATE_OR_CANCEL)
             return
+        order = Order(order_id, user_id, side, price_cents, quantity, remaining, priority, client_order_id)
         levels = own.levels
         level = levels.get(key)
         if level is None:
             level = levels[key] = PriceLevel(price_cents, key)
             insort(own.keys, key)
-        level.orders.append(taker)
-        level.quantity = total = level.quantity + taker.remaining
-        self.open_orders[order_id] = taker
+        level.orders.append(order)
+        level.quantity = total = level.quantity + remaining
+        self.open_orders[order_id] = order
         if client_order_id is not None:
-            self.by_client_order_id[user_id, client_order_id] = taker
+            self.by_client_order_id[user_id, client_order_id] = order
         self.seq = seq = self.seq + 1
         events.append(new_event(BookLevelChanged, (seq, side, price_cents, total)))
 
@@ -177,9 +182,6 @@ class OrderBook:
             )
             return
         self.seq = seq = self.seq + 1
-        taker = Order(
-            order_id, user_id, side, protection_price_cents or 0, quantity, quantity, seq, client_order_id
-        )
         self.events.append(
             OrderAccepted(seq, order_id, user_id, side, MARKET, protection_price_cents, quantity)
         )
@@ -189,8 +191,11 @@ class OrderBook:
         else:
             limit_key = -protection_price_cents if side is BUY else protection_price_cents
         keys = opposite.keys
-        if not keys or keys[-1] < limit_key or match(self, opposite, taker, limit_key, stp):
-            self._cancel_taker(taker, NO_LIQUIDITY)
+        remaining = quantity
+        if keys and keys[-1] >= limit_key:
+            remaining = match(self, opposite, order_id, user_id, side, quantity, limit_key, stp)
+        if remaining:
+            self._cancel_taker(order_id, user_id, remaining, NO_LIQUIDITY)
 
     def cancel(self, order_id: OrderId, user_id: UserId) -> None:
         """Cancel an open order on behalf of its owner."""
@@ -317,14 +322,11 @@ class OrderBook:
 
     # ----------------------------------------------------------------- internals
 
-    def _cancel_taker(self, taker: Order, reason: CancelReason) -> None:
+    def _cancel_taker(self, order_id: OrderId, user_id: UserId, remaining: int, reason: CancelReason) -> None:
         """Cancel what is left of an incoming order that will not rest."""
         self.seq = seq = self.seq + 1
-        self.events.append(
-            new_event(OrderCanceled, (seq, taker.order_id, taker.user_id, reason, taker.remaining))
-        )
-        taker.remaining = 0
-        self.finished[taker.order_id] = CANCELED
+        self.events.append(new_event(OrderCanceled, (seq, order_id, user_id, reason, remaining)))
+        self.finished[order_id] = CANCELED
 
     def _reject(
         self,

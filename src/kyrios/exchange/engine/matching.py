@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kyrios.exchange.engine.enums import CancelReason, RejectCode, SelfTradePrevention
+from kyrios.exchange.engine.enums import CancelReason, RejectCode, SelfTradePrevention, Side
 from kyrios.exchange.engine.events import BookLevelChanged, OrderCanceled, OrderReduced, Trade
 
 if TYPE_CHECKING:
     from kyrios.exchange.engine.book import OrderBook
     from kyrios.exchange.engine.levels import BookSide, PriceLevel
-    from kyrios.exchange.engine.orders import Order
+    from kyrios.exchange.engine.orders import Order, OrderId, UserId
 
 NO_PREVENTION = SelfTradePrevention.NONE
 CANCEL_NEWEST = SelfTradePrevention.CANCEL_NEWEST
@@ -27,26 +27,30 @@ new_event = tuple.__new__
 """`new_event(Trade, (...))` builds an event without a Python-level `__new__` call."""
 
 
-def match(book: OrderBook, opposite: BookSide, taker: Order, limit_key: int, stp: SelfTradePrevention) -> int:
-    """Trade `taker` while the best opposite key is >= `limit_key`; return what is left of it.
+def match(
+    book: OrderBook,
+    opposite: BookSide,
+    taker_id: OrderId,
+    taker_user_id: UserId,
+    taker_side: Side,
+    remaining: int,
+    limit_key: int,
+    stp: SelfTradePrevention,
+) -> int:
+    """Trade an incoming order while the best opposite key is >= `limit_key`; return what is left.
 
+    The taker is passed as plain values: no `Order` object is made unless it comes to rest.
     0 means the taker is finished (filled, or canceled by self-trade prevention) and recorded as
     such; a positive result is for the caller to rest or cancel.
     """
     keys = opposite.keys
     levels = opposite.levels
-    maker_side = opposite.side
     append = book.events.append
     open_orders = book.open_orders
     by_client_order_id = book.by_client_order_id
     finished = book.finished
     seq = book.seq
-    remaining = taker.remaining
-    taker_id = taker.order_id
-    taker_user_id = taker.user_id
-    taker_side = taker.side
     prevent_self_trades = stp is not NO_PREVENTION
-    stopped = False
     while keys:
         key = keys[-1]
         if key < limit_key:
@@ -63,12 +67,10 @@ def match(book: OrderBook, opposite: BookSide, taker: Order, limit_key: int, stp
                 level.dead -= 1
                 continue
             if prevent_self_trades and maker.user_id == taker_user_id:
-                taker.remaining = remaining
                 book.seq = seq
-                stopped = prevent_self_trade(book, level, maker, taker, stp)
-                remaining = taker.remaining
+                remaining = prevent_self_trade(book, level, maker, taker_id, taker_user_id, remaining, stp)
                 seq = book.seq
-                if stopped or not level.quantity:
+                if not remaining or not level.quantity:
                     break
                 continue
             if maker_remaining <= remaining:
@@ -87,49 +89,56 @@ def match(book: OrderBook, opposite: BookSide, taker: Order, limit_key: int, stp
             seq += 1
             trade = (seq, maker.order_id, taker_id, maker.user_id, taker_user_id, taker_side, price, quantity)
             append(new_event(Trade, trade))
-            if not remaining or not level.quantity:
+            if not remaining:
+                finished[taker_id] = FILLED
+                break
+            if not level.quantity:
                 break
         if level.quantity != quantity_before:
             seq += 1
-            append(new_event(BookLevelChanged, (seq, maker_side, price, level.quantity)))
+            append(new_event(BookLevelChanged, (seq, opposite.side, price, level.quantity)))
         if not level.quantity:
             keys.pop()
             del levels[key]
-        if stopped or not remaining:
+        if not remaining:
             break
     book.seq = seq
-    taker.remaining = remaining
-    if not stopped and not remaining:
-        finished[taker_id] = FILLED
     return remaining
 
 
 def prevent_self_trade(
-    book: OrderBook, level: PriceLevel, maker: Order, taker: Order, stp: SelfTradePrevention
-) -> bool:
-    """Apply the taker's STP mode to a maker of the same user, at the head of `level`.
+    book: OrderBook,
+    level: PriceLevel,
+    maker: Order,
+    taker_id: OrderId,
+    taker_user_id: UserId,
+    taker_remaining: int,
+    stp: SelfTradePrevention,
+) -> int:
+    """Apply the taker's STP mode to a maker of the same user at the head of `level`.
 
-    Returns True when the taker is finished (canceled). Updates `book.seq`, the level and both orders.
+    Returns the taker's new remaining quantity; 0 means the taker was canceled. Updates
+    `book.seq`, the level and the maker.
     """
     if stp is CANCEL_NEWEST:
-        _cancel_taker(book, taker, taker.remaining)
-        return True
+        _cancel_taker(book, taker_id, taker_user_id, taker_remaining)
+        return 0
     maker_remaining = maker.remaining
     if stp is DECREMENT:
-        overlap = min(maker_remaining, taker.remaining)
+        overlap = min(maker_remaining, taker_remaining)
         _reduce_maker(book, level, maker, overlap)
-        taker.remaining -= overlap
-        if not taker.remaining:
-            _cancel_taker(book, taker, overlap)
-            return True
+        taker_remaining -= overlap
+        if not taker_remaining:
+            _cancel_taker(book, taker_id, taker_user_id, overlap)
+            return 0
         book.seq = seq = book.seq + 1
-        book.events.append(OrderReduced(seq, taker.order_id, taker.user_id, overlap, taker.remaining))
-        return False
+        book.events.append(OrderReduced(seq, taker_id, taker_user_id, overlap, taker_remaining))
+        return taker_remaining
     _reduce_maker(book, level, maker, maker_remaining)  # CANCEL_OLDEST or CANCEL_BOTH
     if stp is CANCEL_BOTH:
-        _cancel_taker(book, taker, taker.remaining)
-        return True
-    return False
+        _cancel_taker(book, taker_id, taker_user_id, taker_remaining)
+        return 0
+    return taker_remaining
 
 
 def _reduce_maker(book: OrderBook, level: PriceLevel, maker: Order, by: int) -> None:
@@ -148,8 +157,7 @@ def _reduce_maker(book: OrderBook, level: PriceLevel, maker: Order, by: int) -> 
     book.events.append(OrderCanceled(seq, maker.order_id, maker.user_id, SELF_TRADE, by))
 
 
-def _cancel_taker(book: OrderBook, taker: Order, canceled: int) -> None:
-    taker.remaining = 0
+def _cancel_taker(book: OrderBook, taker_id: OrderId, taker_user_id: UserId, canceled: int) -> None:
     book.seq = seq = book.seq + 1
-    book.events.append(OrderCanceled(seq, taker.order_id, taker.user_id, SELF_TRADE, canceled))
-    book.finished[taker.order_id] = CANCELED
+    book.events.append(OrderCanceled(seq, taker_id, taker_user_id, SELF_TRADE, canceled))
+    book.finished[taker_id] = CANCELED
