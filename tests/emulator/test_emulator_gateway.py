@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 
 from kyrios.gateway.bot import KyriosBot
@@ -46,3 +48,18 @@ async def test_emulator_guilds_on_two_guilds_and_member_chunking(runtime: Runtim
             assert isinstance(ticket, discord.TextChannel) and ticket.category_id == 20
         request = await emu.wait_for_gateway_op(Op.REQUEST_GUILD_MEMBERS)
         assert request["d"]["guild_id"] in ("1", "2", 1, 2)
+
+
+async def test_emulator_bot_added_to_and_removed_from_a_guild(
+    discord_emulator: DiscordEmulator, gateway_bot: KyriosBot
+) -> None:
+    discord_emulator.add_guild(3, "Newcomers")
+    discord_emulator.add_channel(3, "welcome", channel_id=30)
+    joined, _ = await asyncio.gather(
+        gateway_bot.wait_for("guild_join", timeout=5), discord_emulator.bot_joins_guild(3)
+    )
+    assert joined.id == 3 and joined.get_channel(30) is not None
+    removed, _ = await asyncio.gather(
+        gateway_bot.wait_for("guild_remove", timeout=5), discord_emulator.bot_leaves_guild(3)
+    )
+    assert removed.id == 3 and gateway_bot.get_guild(3) is None

@@ -305,6 +305,17 @@ class EventSender(PermissionState):
             )
         await self.dispatch("CHANNEL_DELETE", channel.to_json(), guild_id=channel.guild_id)
 
+    async def bot_joins_guild(self, guild_id: int) -> None:
+        """GUILD_CREATE for a guild the bot was just added to (build it with `add_guild` first)."""
+        data = self.guild_create_json(self.guild(guild_id))
+        del data["unavailable"]  # present only when an outage ends; discord.py then fires guild_available
+        await self.dispatch("GUILD_CREATE", data, guild_id=guild_id)
+
+    async def bot_leaves_guild(self, guild_id: int) -> None:
+        """GUILD_DELETE (the bot was removed); the guild stays in the emulator's state."""
+        self.guild(guild_id).members.pop(self.bot_user.id, None)
+        await self.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id=guild_id)
+
     # audit log --------------------------------------------------------------------------------------
 
     async def add_audit_entry(

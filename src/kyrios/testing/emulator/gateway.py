@@ -89,6 +89,9 @@ def shape_for(session: GatewaySession, event: str, data: Json, bot_user_id: int)
     needed = EVENT_INTENTS.get(event)
     if needed is not None and not session.intents & needed:
         return None
+    if event == "GUILD_CREATE" and not session.intents & Intent.GUILD_PRESENCES:
+        bot_id = str(bot_user_id)  # Discord then lists only the bot itself (and voice members)
+        return {**data, "members": [m for m in data.get("members", []) if m["user"]["id"] == bot_id]}
     if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not session.intents & Intent.MESSAGE_CONTENT:
         author = (data.get("author") or {}).get("id")
         mentioned = any(u.get("id") == str(bot_user_id) for u in data.get("mentions", []))
@@ -166,12 +169,10 @@ class Gateway:
         }
         await self._send(session, "READY", ready)
         for guild in guilds:
-            full = self.state.guild_create_json(guild)
-            if not session.intents & Intent.GUILD_PRESENCES:  # Discord then sends only the bot itself
-                full["members"] = [
-                    m for m in full["members"] if m["user"]["id"] == str(self.state.bot_user.id)
-                ]
-            await self._send(session, "GUILD_CREATE", full)
+            full = shape_for(
+                session, "GUILD_CREATE", self.state.guild_create_json(guild), self.state.bot_user.id
+            )
+            await self._send(session, "GUILD_CREATE", full or {})
         return session
 
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> GatewaySession | None:
