@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from kyrios.exchange.engine import (
@@ -358,3 +360,25 @@ def test_sequence_continues_from_last_seq() -> None:
     book = OrderBook("ACME", last_seq=41)
     book.place_limit(1, "a", BUY, 100, 1)
     assert [event.seq for event in book.take_events()] == [42, 43]
+
+
+def test_the_engine_makes_no_reference_cycles() -> None:
+    """Everything is freed by reference counting, so a sequencer may gc.freeze() the book safely."""
+    gc.collect()
+    gc.disable()
+    try:
+        book = new_book()
+        for order_id in range(300):
+            side = BUY if order_id % 2 else SELL
+            book.place_limit(
+                order_id, f"u{order_id % 4}", side, 10_000 + (order_id % 7 - 3) * 10, 5 + order_id % 9
+            )
+            if order_id % 5 == 0:
+                book.cancel(order_id - 3, f"u{(order_id - 3) % 4}")
+            if order_id % 11 == 0:
+                book.place_market(10_000 + order_id, "u1", side, 20, stp=SelfTradePrevention.DECREMENT)
+            book.take_events()
+        del book
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
