@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 import pytest
+from discord.http import Route
 
 from kyrios.gateway.bot import KyriosBot
 from kyrios.runtime import Runtime
@@ -119,3 +120,14 @@ async def test_emulator_armed_error_and_unhandled_routes_are_visible(
     with pytest.raises(discord.NotFound):
         await gateway_bot.http.get_webhook(1)  # a route the emulator does not serve
     assert discord_emulator.traffic.unhandled == ["GET /api/v10/webhooks/1"]
+
+
+async def test_emulator_malformed_request_fails_fast_and_is_recorded(
+    discord_emulator: DiscordEmulator, gateway_bot: KyriosBot
+) -> None:
+    bad = Route("POST", "/guilds/{guild_id}/channels", guild_id=1)
+    with pytest.raises(discord.HTTPException) as refused:
+        await gateway_bot.http.request(bad, json={"name": "x", "type": 99})
+    assert refused.value.status == 400 and refused.value.code == 50035
+    assert len(discord_emulator.traffic.errors) == 1
+    discord_emulator.traffic.errors.clear()  # expected here; the fixture fails a test that leaves any

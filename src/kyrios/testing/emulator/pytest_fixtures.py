@@ -17,10 +17,12 @@ from kyrios.testing.emulator.server import DiscordEmulator
 
 @pytest.fixture
 async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """A running emulator holding the standard guild (1, #general 10, member 42)."""
+    """A running emulator holding the standard guild (1, #general 10, member 42); the test fails if a
+    request broke one of the emulator's handlers."""
     async with DiscordEmulator() as emu:
         emu.add_standard_guild()
         yield emu
+    assert emu.traffic.errors == [], emu.traffic.errors
 
 
 @pytest.fixture

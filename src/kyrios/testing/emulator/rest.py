@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 import time
@@ -21,6 +22,7 @@ from kyrios.testing.emulator.traffic import RecordedRequest
 if TYPE_CHECKING:
     from kyrios.testing.emulator.server import DiscordEmulator
 
+log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 NO_AUTH = re.compile(r"^/(interactions|webhooks)/")
 # The recorded request and uploaded files of each request being handled, by id(request).
@@ -122,6 +124,13 @@ async def _answer(
         response = await handler(request)
     except ApiError as exc:
         response = json_response(exc.to_json(), exc.status)
+    except (KeyError, ValueError, TypeError) as exc:
+        # A malformed request or an emulator bug. Not a 500: discord.py would retry it for 25 s.
+        emu.traffic.errors.append(f"{method} {path}: {exc.__class__.__name__}: {exc}")
+        log.exception("emulator could not handle %s %s", method, path)
+        response = json_response(
+            {"message": f"Invalid Form Body ({exc.__class__.__name__})", "code": 50035}, 400
+        )
     response.headers.update(rate_limit_headers(method, path, limit=50, remaining=49, reset_after=1.0))
     return response
 

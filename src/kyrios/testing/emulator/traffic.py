@@ -91,6 +91,7 @@ class Traffic:
     def __init__(self, waiter: Waiter) -> None:
         self.requests: list[RecordedRequest] = []
         self.unhandled: list[str] = []
+        self.errors: list[str] = []  # requests a handler failed on (answered 400 50035)
         self.faults: list[Fault] = []
         self.waiter = waiter
 
