@@ -20,6 +20,7 @@ from kyrios.testing.emulator.models import Guild, Json, snowflake
 from kyrios.testing.emulator.rest import (
     API_PREFIX,
     AppRoutes,
+    Handler,
     build_middleware,
     rate_limit_fault_parts,
 )
@@ -38,7 +39,7 @@ class Routes(AppRoutes, GuildRoutes, ChannelRoutes, InteractionRoutes):
     def __init__(self, emu: DiscordEmulator) -> None:
         self.emu = emu
 
-    def table(self) -> list[tuple[str, str, Callable[[web.Request], object]]]:
+    def table(self) -> list[tuple[str, str, Handler]]:
         """(method, path under /api/v10, handler); specific paths before the catch-all."""
         guild, channel = "/guilds/{guild_id:\\d+}", "/channels/{channel_id:\\d+}"
         hook = "/webhooks/{app_id}/{token}"
@@ -119,7 +120,7 @@ class DiscordEmulator(InteractionSender):
         app = web.Application(middlewares=[build_middleware(self)])
         app.router.add_get("/gateway", self.gateway.handle)
         for method, path, handler in routes.table():
-            app.router.add_route(method, API_PREFIX + path, handler)  # type: ignore[arg-type]
+            app.router.add_route(method, API_PREFIX + path, handler)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", routes.unhandled)
         app.router.add_get("/{tail:.*}", routes.get_cdn)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
