@@ -6,8 +6,11 @@
     for event in book.take_events():
         ...  # OrderAccepted, BookLevelChanged, OrderAccepted, Trade, BookLevelChanged
 
-Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is called by the service
-layer before an order reaches the book.
+Commands: `place_limit` (GTC or IOC), `place_market` (optional protection price), `cancel`,
+`cancel_by_client_order_id`, `take_out` (operator cancel). Every event carries the book's next
+`seq`. After a restart, build `OrderBook(..., last_seq=persisted_seq)` and `restore()` each open
+order in priority order. Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is
+called by the service layer before an order reaches the book.
 """
 
 from kyrios.exchange.engine.book import OrderBook

@@ -54,7 +54,9 @@ class OrderBook:
     """The book of one symbol. Commands append events to `events`; `take_events()` hands them over.
 
     The engine is deterministic: the same commands from the same state give the same events.
-    Order ids are chosen by the caller and must be unique per book.
+    Order ids are chosen by the caller and must be unique per book. One writer (the symbol's
+    sequencer) owns a book; it is not thread-safe. `bids`, `asks`, `open_orders`,
+    `by_client_order_id` and `finished` are the matcher's state: read them, never change them.
     """
 
     def __init__(
