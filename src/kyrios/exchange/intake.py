@@ -10,18 +10,19 @@ Invariants:
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import Conflict, DomainError, InsufficientFunds, InvalidInput, NotFound
+from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import OrderType, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
+from kyrios.exchange.ids import RowIds, time_ordered_uuid
 from kyrios.exchange.journal import LiveOrder
 from kyrios.exchange.models import (
     AssetStatus,
@@ -34,9 +35,24 @@ from kyrios.exchange.models import (
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
-ORDERS = cast(Table, ExchangeOrder.__table__)
 CASH = cast(Table, ExchangeCash.__table__)
 POSITIONS = cast(Table, ExchangePosition.__table__)
+INSERT_ORDER = (
+    "INSERT INTO exchange_order (id, uuid, client_order_id, user_id, symbol, side, type, price_cents,"
+    " quantity, remaining_quantity, status, stp, reserved_cents, created_at, updated_at,"
+    " filled_quantity, canceled_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"
+)
+RESERVE_CASH = (
+    "UPDATE exchange_cash SET cash_cents = cash_cents - ?, reserved_cents = reserved_cents + ?"
+    " WHERE user_id = ? AND cash_cents >= ?"
+)
+RESERVE_UNITS = (
+    "UPDATE exchange_position SET reserved_quantity = reserved_quantity + ? WHERE user_id = ? AND symbol = ?"
+)
+INSERT_POSITION = (
+    "INSERT INTO exchange_position (user_id, symbol, quantity, cost_basis_cents, average_price_cents,"
+    " realized_pnl_cents, reserved_quantity) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,7 @@ async def accept_batch(
     limits: AssetLimits,
     batch: list[tuple[int, OrderRequest]],
     rules: ExchangeRules,
+    ids: RowIds,
     now: datetime,
 ) -> list[Outcome]:
     """Risk-check, reserve and insert a batch of (user_id, request) for one symbol, in order."""
@@ -130,7 +147,6 @@ async def accept_batch(
     known_positions = set(positions)
     reserved_cash: defaultdict[int, int] = defaultdict(int)
     reserved_units: defaultdict[int, int] = defaultdict(int)
-    rows: list[dict[str, Any]] = []
     accepted: list[tuple[int, LiveOrder]] = []
     first_of: dict[tuple[int, str], int] = {}
     for index, (user_id, request) in enumerate(batch):
@@ -151,43 +167,51 @@ async def accept_batch(
             reserved_cash[user_id] += reserve
         else:
             reserved_units[user_id] += request.quantity
-        order_uuid = str(uuid.uuid4())
-        rows.append(
-            {
-                "uuid": order_uuid,
-                "client_order_id": coid,
-                "user_id": user_id,
-                "symbol": symbol,
-                "side": request.side.value,
-                "type": request.type.value,
-                "price_cents": price,
-                "quantity": request.quantity,
-                "filled_quantity": 0,
-                "canceled_quantity": 0,
-                "remaining_quantity": request.quantity,
-                "status": OrderStatus.OPEN.value,
-                "stp": request.stp.value,
-                "priority": None,
-                "reserved_cents": reserve,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
         live = LiveOrder(
-            0, order_uuid, user_id, request.side, request.type, price, request.quantity, reserve, request.stp
+            0,
+            time_ordered_uuid(),
+            user_id,
+            request.side,
+            request.type,
+            price,
+            request.quantity,
+            reserve,
+            request.stp,
         )
         live.client_order_id = coid
         live.created_at = now
         accepted.append((index, live))
         if coid is not None:
             first_of[user_id, coid] = index
-    await _write_reservations(session, symbol, reserved_cash, reserved_units, known_positions)
-    if rows:
-        stmt = insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True)
-        ids = (await session.execute(stmt, rows)).scalars().all()
-        for (index, live), order_id in zip(accepted, ids, strict=True):
-            live.id = int(order_id)
+    bulk = Bulk.of(session)
+    await _write_reservations(session, bulk, symbol, reserved_cash, reserved_units, known_positions)
+    if accepted:
+        stamp = bulk.stamp(now)
+        open_status = OrderStatus.OPEN.value
+        rows: list[tuple[Any, ...]] = []
+        for (index, live), order_id in zip(accepted, ids.orders(len(accepted)), strict=True):
+            live.id = order_id
             outcomes[index] = live
+            rows.append(
+                (
+                    order_id,
+                    live.uuid,
+                    live.client_order_id,
+                    live.user_id,
+                    symbol,
+                    live.side.value,
+                    live.order_type.value,
+                    live.price_cents,
+                    live.quantity,
+                    live.quantity,
+                    open_status,
+                    live.stp.value,
+                    live.reserved_cents,
+                    stamp,
+                    stamp,
+                )
+            )
+        await bulk.many(session, INSERT_ORDER, rows)
     for index, (user_id, request) in enumerate(batch):
         if outcomes[index] is None:  # a repeat of an order accepted earlier in this batch
             first = outcomes[first_of[user_id, request.client_order_id or ""]]
@@ -254,47 +278,21 @@ async def _existing_client_orders(
 
 async def _write_reservations(
     session: AsyncSession,
+    bulk: Bulk,
     symbol: str,
     reserved_cash: dict[int, int],
     reserved_units: dict[int, int],
     known_positions: set[int],
 ) -> None:
     if reserved_cash:
-        params = [{"u": uid, "r": amount} for uid, amount in sorted(reserved_cash.items())]
-        result = await session.execute(
-            update(CASH)
-            .where(and_(CASH.c.user_id == bindparam("u"), CASH.c.cash_cents >= bindparam("r")))
-            .values(
-                cash_cents=CASH.c.cash_cents - bindparam("r"),
-                reserved_cents=CASH.c.reserved_cents + bindparam("r"),
-            ),
-            params,
-        )
-        changed = result.rowcount  # type: ignore[attr-defined]
+        params = [(amount, amount, uid, amount) for uid, amount in sorted(reserved_cash.items())]
+        changed = await bulk.many(session, RESERVE_CASH, params)
         if changed not in (-1, len(params)):
             raise RuntimeError("cash changed under a locked reservation")  # the lock makes this impossible
-    existing = [
-        {"u": uid, "s": symbol, "q": q} for uid, q in sorted(reserved_units.items()) if uid in known_positions
-    ]
-    if existing:
-        await session.execute(
-            update(POSITIONS)
-            .where(and_(POSITIONS.c.user_id == bindparam("u"), POSITIONS.c.symbol == bindparam("s")))
-            .values(reserved_quantity=POSITIONS.c.reserved_quantity + bindparam("q")),
-            existing,
-        )
-    missing = [
-        {
-            "user_id": uid,
-            "symbol": symbol,
-            "quantity": 0,
-            "cost_basis_cents": 0,
-            "average_price_cents": 0,
-            "realized_pnl_cents": 0,
-            "reserved_quantity": q,
-        }
-        for uid, q in sorted(reserved_units.items())
-        if uid not in known_positions
-    ]
-    if missing:
-        await session.execute(insert(POSITIONS), missing)
+    units = sorted(reserved_units.items())
+    await bulk.many(session, RESERVE_UNITS, [(q, uid, symbol) for uid, q in units if uid in known_positions])
+    await bulk.many(
+        session,
+        INSERT_POSITION,
+        [(uid, symbol, 0, 0, 0, 0, q) for uid, q in units if uid not in known_positions],
+    )

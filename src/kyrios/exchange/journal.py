@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.bus import Message
+from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import (
     BookLevelChanged,
     CancelRejected,
@@ -33,12 +34,10 @@ from kyrios.exchange.engine import (
     Side,
     Trade,
 )
+from kyrios.exchange.ids import RowIds
 from kyrios.exchange.models import (
     CashReason,
     ExchangeAsset,
-    ExchangeCash,
-    ExchangeCashLedger,
-    ExchangeExecution,
     ExchangeOrder,
     ExchangePosition,
     OrderStatus,
@@ -46,12 +45,29 @@ from kyrios.exchange.models import (
 from kyrios.exchange.schemas import OrderView
 from kyrios.exchange.settlement import PositionState, apply_fill
 
-ORDERS = cast(Table, ExchangeOrder.__table__)
-CASH = cast(Table, ExchangeCash.__table__)
 POSITIONS = cast(Table, ExchangePosition.__table__)
-EXECUTIONS = cast(Table, ExchangeExecution.__table__)
-LEDGER = cast(Table, ExchangeCashLedger.__table__)
 ASSETS = cast(Table, ExchangeAsset.__table__)
+MOVE_CASH = "UPDATE exchange_cash SET cash_cents = cash_cents + ?, reserved_cents = reserved_cents + ? WHERE user_id = ?"
+UPDATE_ORDER = (
+    "UPDATE exchange_order SET filled_quantity = ?, canceled_quantity = ?, remaining_quantity = ?, status = ?,"
+    " priority = ?, reserved_cents = ?, reject_reason = ?, updated_at = ? WHERE id = ?"
+)
+UPDATE_POSITION = (
+    "UPDATE exchange_position SET quantity = ?, cost_basis_cents = ?, average_price_cents = ?,"
+    " realized_pnl_cents = ?, reserved_quantity = reserved_quantity - ? WHERE user_id = ? AND symbol = ?"
+)
+INSERT_POSITION = (
+    "INSERT INTO exchange_position (user_id, symbol, quantity, cost_basis_cents, average_price_cents,"
+    " realized_pnl_cents, reserved_quantity) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_EXECUTION = (
+    "INSERT INTO exchange_execution (id, symbol, seq, maker_order_id, taker_order_id, maker_user_id,"
+    " taker_user_id, taker_side, price_cents, quantity, executed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_LEDGER = (
+    "INSERT INTO exchange_cash_ledger (user_id, delta_cents, reason, execution_id, detail, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
 BUY = Side.BUY
 
 
@@ -230,56 +246,36 @@ class Batch:
             order.status = OrderStatus.CANCELED
         self.dirty[order.id] = order
 
-    async def persist(self, session: AsyncSession, engine_seq: int) -> None:
+    async def persist(self, session: AsyncSession, engine_seq: int, ids: RowIds) -> None:
         """Write the whole batch: positions, cash, ledger, orders, executions, last price and seq."""
-        await self._write_positions(session)
-        if self.cash:
-            await session.execute(
-                update(CASH)
-                .where(CASH.c.user_id == bindparam("u"))
-                .values(
-                    cash_cents=CASH.c.cash_cents + bindparam("f"),
-                    reserved_cents=CASH.c.reserved_cents + bindparam("r"),
-                ),
-                [{"u": uid, "f": free, "r": held} for uid, (free, held) in sorted(self.cash.items())],
+        bulk = Bulk.of(session)
+        stamp = bulk.stamp(self.now)
+        await self._write_positions(session, bulk)
+        cash = [(free, held, uid) for uid, (free, held) in sorted(self.cash.items())]
+        await bulk.many(session, MOVE_CASH, cash)
+        orders = [
+            (
+                o.filled,
+                o.canceled,
+                o.remaining,
+                o.status.value,
+                o.priority,
+                o.reserved_cents,
+                o.reject_reason,
+                stamp,
+                o.id,
             )
-        if self.dirty:
-            await session.execute(
-                update(ORDERS)
-                .where(ORDERS.c.id == bindparam("b_id"))
-                .values(
-                    filled_quantity=bindparam("b_filled"),
-                    canceled_quantity=bindparam("b_canceled"),
-                    remaining_quantity=bindparam("b_remaining"),
-                    status=bindparam("b_status"),
-                    priority=bindparam("b_priority"),
-                    reserved_cents=bindparam("b_reserved"),
-                    reject_reason=bindparam("b_reason"),
-                    updated_at=bindparam("b_at"),
-                ),
-                [
-                    {
-                        "b_id": o.id,
-                        "b_filled": o.filled,
-                        "b_canceled": o.canceled,
-                        "b_remaining": o.remaining,
-                        "b_status": o.status.value,
-                        "b_priority": o.priority,
-                        "b_reserved": o.reserved_cents,
-                        "b_reason": o.reject_reason,
-                        "b_at": self.now,
-                    }
-                    for o in self.dirty.values()
-                ],
-            )
+            for o in self.dirty.values()
+        ]
+        await bulk.many(session, UPDATE_ORDER, orders)
         if self.trades:
-            await self._write_executions(session)
+            await self._write_executions(session, bulk, ids, stamp)
         values: dict[str, Any] = {"engine_seq": engine_seq}
         if self.last_price is not None:
             values["last_price_cents"] = self.last_price
         await session.execute(update(ASSETS).where(ASSETS.c.symbol == self.symbol).values(**values))
 
-    async def _write_positions(self, session: AsyncSession) -> None:
+    async def _write_positions(self, session: AsyncSession, bulk: Bulk) -> None:
         users = sorted({fill[0] for fill in self.fills} | set(self.unreserve_units))
         if not users:
             return
@@ -298,89 +294,54 @@ class Batch:
         known = set(states)
         for user_id, side, quantity, price in self.fills:
             states[user_id] = apply_fill(states.get(user_id) or PositionState(), side, quantity, price)
-        changed = [
-            {
-                "u": uid,
-                "s": self.symbol,
-                "q": state.quantity,
-                "c": state.cost_basis_cents,
-                "a": state.average_price_cents,
-                "p": state.realized_pnl_cents,
-                "r": self.unreserve_units.get(uid, 0),
-            }
-            for uid, state in sorted(states.items())
-            if uid in known
-        ]
-        if changed:
-            await session.execute(
-                update(POSITIONS)
-                .where(and_(POSITIONS.c.user_id == bindparam("u"), POSITIONS.c.symbol == bindparam("s")))
-                .values(
-                    quantity=bindparam("q"),
-                    cost_basis_cents=bindparam("c"),
-                    average_price_cents=bindparam("a"),
-                    realized_pnl_cents=bindparam("p"),
-                    reserved_quantity=POSITIONS.c.reserved_quantity - bindparam("r"),
-                ),
-                changed,
+        changed: list[tuple[Any, ...]] = []
+        new: list[tuple[Any, ...]] = []
+        for uid, state in sorted(states.items()):
+            figures = (
+                state.quantity,
+                state.cost_basis_cents,
+                state.average_price_cents,
+                state.realized_pnl_cents,
             )
-        new = [
-            {
-                "user_id": uid,
-                "symbol": self.symbol,
-                "quantity": state.quantity,
-                "cost_basis_cents": state.cost_basis_cents,
-                "average_price_cents": state.average_price_cents,
-                "realized_pnl_cents": state.realized_pnl_cents,
-                "reserved_quantity": 0,  # a new row belongs to a buyer; sellers reserved at intake
-            }
-            for uid, state in sorted(states.items())
-            if uid not in known
-        ]
-        if new:
-            await session.execute(insert(POSITIONS), new)
+            if uid in known:
+                changed.append((*figures, self.unreserve_units.get(uid, 0), uid, self.symbol))
+            else:  # a new row belongs to a buyer: sellers got theirs when their sell was accepted
+                new.append((uid, self.symbol, *figures, 0))
+        await bulk.many(session, UPDATE_POSITION, changed)
+        await bulk.many(session, INSERT_POSITION, new)
 
-    async def _write_executions(self, session: AsyncSession) -> None:
-        rows = [
-            {
-                "symbol": self.symbol,
-                "seq": t.seq,
-                "maker_order_id": int(t.maker_order_id),
-                "taker_order_id": int(t.taker_order_id),
-                "maker_user_id": int(t.maker_user_id),
-                "taker_user_id": int(t.taker_user_id),
-                "taker_side": t.taker_side.value,
-                "price_cents": t.price_cents,
-                "quantity": t.quantity,
-                "executed_at": self.now,
-            }
-            for t in self.trades
-        ]
-        stmt = insert(EXECUTIONS).returning(EXECUTIONS.c.id, sort_by_parameter_order=True)
-        ids = (await session.execute(stmt, rows)).scalars().all()
-        ledger: list[dict[str, Any]] = []
-        for trade, execution_id in zip(self.trades, ids, strict=True):
-            amount = trade.price_cents * trade.quantity
-            buyer, seller = (
-                (trade.taker_user_id, trade.maker_user_id)
-                if trade.taker_side is BUY
-                else (trade.maker_user_id, trade.taker_user_id)
-            )
-            for user_id, delta, reason in (
-                (buyer, -amount, CashReason.BUY),
-                (seller, amount, CashReason.SELL),
-            ):
-                ledger.append(
-                    {
-                        "user_id": int(user_id),
-                        "delta_cents": delta,
-                        "reason": reason.value,
-                        "execution_id": int(execution_id),
-                        "detail": f"{self.symbol} {trade.quantity} @ {trade.price_cents}",
-                        "created_at": self.now,
-                    }
+    async def _write_executions(self, session: AsyncSession, bulk: Bulk, ids: RowIds, stamp: Any) -> None:
+        symbol = self.symbol
+        executions: list[tuple[Any, ...]] = []
+        ledger: list[tuple[Any, ...]] = []
+        buy, sell = CashReason.BUY.value, CashReason.SELL.value
+        for t, execution_id in zip(self.trades, ids.executions(len(self.trades)), strict=True):
+            executions.append(
+                (
+                    execution_id,
+                    symbol,
+                    t.seq,
+                    t.maker_order_id,
+                    t.taker_order_id,
+                    t.maker_user_id,
+                    t.taker_user_id,
+                    t.taker_side.value,
+                    t.price_cents,
+                    t.quantity,
+                    stamp,
                 )
-        await session.execute(insert(LEDGER), ledger)
+            )
+            amount = t.price_cents * t.quantity
+            buyer, seller = (
+                (t.taker_user_id, t.maker_user_id)
+                if t.taker_side is BUY
+                else (t.maker_user_id, t.taker_user_id)
+            )
+            detail = f"{symbol} {t.quantity} @ {t.price_cents}"
+            ledger.append((buyer, -amount, buy, execution_id, detail, stamp))
+            ledger.append((seller, amount, sell, execution_id, detail, stamp))
+        await bulk.many(session, INSERT_EXECUTION, executions)
+        await bulk.many(session, INSERT_LEDGER, ledger)
 
     def messages(self) -> Iterator[tuple[str, Message]]:
         """What to publish once the batch is committed: trades, depth deltas, users' order updates."""

@@ -33,6 +33,7 @@ from kyrios.exchange.engine import (
     RejectCode,
 )
 from kyrios.exchange.engine import Order as BookOrder
+from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
 from kyrios.exchange.journal import Batch, LiveOrder
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder, OrderStatus
@@ -78,9 +79,16 @@ class SymbolSequencer:
     """The single writer of one symbol's book."""
 
     def __init__(
-        self, db: Database, bus: EventBus, clock: Clock, rules: ExchangeRules, limits: AssetLimits
+        self,
+        db: Database,
+        bus: EventBus,
+        clock: Clock,
+        rules: ExchangeRules,
+        limits: AssetLimits,
+        ids: RowIds,
     ) -> None:
         self.db = db
+        self.ids = ids
         self.bus = bus
         self.clock = clock
         self.rules = rules
@@ -265,7 +273,7 @@ class SymbolSequencer:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> list[Outcome]:
-            return await accept_batch(session, self.limits, requests, self.rules, now)
+            return await accept_batch(session, self.limits, requests, self.rules, self.ids, now)
 
         for attempt in range(3):
             try:
@@ -313,7 +321,7 @@ class SymbolSequencer:
         engine_seq = self.book.seq
 
         async def work(session: AsyncSession) -> None:
-            await batch.persist(session, engine_seq)
+            await batch.persist(session, engine_seq, self.ids)
 
         await self.db.run(work)
 

@@ -21,6 +21,7 @@ from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kyrios.exchange.engine import Depth
+from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, check_request
 from kyrios.exchange.models import ExchangeAsset, ExchangeOrder, OrderStatus
 from kyrios.exchange.rules import ExchangeRules, OrderRateLimiter
@@ -38,6 +39,7 @@ class Exchange:
         self.rules = rules or ExchangeRules()
         self.limiter = OrderRateLimiter(clock, self.rules.orders_per_second, self.rules.order_burst)
         self.sequencers: dict[str, SymbolSequencer] = {}
+        self._ids: RowIds | None = None
         self._opening = asyncio.Lock()
         self._closed = False
 
@@ -71,9 +73,12 @@ class Exchange:
                 raise Conflict("The exchange is shutting down.")
             async with self.db.read() as session:
                 asset = await session.get(ExchangeAsset, symbol)
+                if self._ids is None:
+                    self._ids = await RowIds.load(session)
             if asset is None:
                 raise NotFound(f"There is no symbol {symbol}.")
-            sequencer = SymbolSequencer(self.db, self.bus, self.clock, self.rules, AssetLimits.of(asset))
+            limits = AssetLimits.of(asset)
+            sequencer = SymbolSequencer(self.db, self.bus, self.clock, self.rules, limits, self._ids)
             replayed = await sequencer.recover()
             sequencer.start()
             self.sequencers[symbol] = sequencer

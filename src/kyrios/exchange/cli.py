@@ -1,0 +1,278 @@
+"""`kyrios exchange …`: list and manage symbols, users and cash; show a book; check the invariants.
+
+The commands work on the database directly and never write to a book: a running server's
+sequencers notice halts and deposits on their next batch (they read status and cash there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.clock import SystemClock
+from kyrios.core.db import Database
+from kyrios.core.errors import DomainError, NotFound
+from kyrios.core.migrate import upgrade
+from kyrios.exchange import accounts, assets, invariants
+from kyrios.exchange.models import AssetStatus, AssetType, ExchangeAsset, ExchangeOrder, OrderStatus, Role
+from kyrios.exchange.schemas import PortfolioView
+from kyrios.settings import Settings
+
+app = typer.Typer(
+    help="The stock exchange: symbols, users, cash, books and invariants.", no_args_is_help=True
+)
+console = Console()
+T = TypeVar("T")
+
+
+def money(cents: int) -> str:
+    """Cents as a readable amount."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
+def run(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the configured database (migrated), run `work`, turn domain errors into a clear exit."""
+
+    async def main() -> T:
+        db = Database(Settings().database_url)
+        try:
+            await upgrade(db)
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from None
+
+
+def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on the configured database."""
+
+    async def main(db: Database) -> T:
+        async with db.transaction() as session:
+            return await work(session)
+
+    return run(main)
+
+
+@app.command("assets")
+def list_assets() -> None:
+    """List every symbol."""
+    rows = in_transaction(assets.list_assets)
+    table = Table("symbol", "name", "type", "sector", "tick", "last", "supply", "status", title="Assets")
+    for a in rows:
+        status = f"[green]{a.status}[/green]" if a.status == AssetStatus.TRADING else f"[red]{a.status}[/red]"
+        table.add_row(
+            a.symbol,
+            a.name,
+            a.type,
+            a.sector,
+            money(a.tick_size_cents),
+            money(a.last_price_cents),
+            f"{a.issued_supply:,}",
+            status,
+        )
+    console.print(table)
+
+
+@app.command("create-asset")
+def create_asset(
+    symbol: Annotated[str, typer.Argument(help="Ticker, e.g. OMNI")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    supply: Annotated[int, typer.Option(help="Units issued to the market account")],
+    price: Annotated[int, typer.Option(help="First price in cents")] = 10_000,
+    asset_type: Annotated[AssetType, typer.Option("--type", help="STOCK, BOND or FOREX")] = AssetType.STOCK,
+    tick: Annotated[int, typer.Option(help="Tick size in cents")] = 1,
+    sector: Annotated[str, typer.Option(help="Sector")] = "",
+    max_quantity: Annotated[int, typer.Option(help="Largest order in units")] = 1_000_000,
+    max_notional: Annotated[int, typer.Option(help="Largest order value in cents")] = 10**12,
+) -> None:
+    """List a new symbol; the market account holds its whole supply."""
+
+    async def work(session: AsyncSession) -> None:
+        await assets.create_asset(
+            session,
+            symbol=symbol,
+            name=name,
+            asset_type=asset_type,
+            tick_size_cents=tick,
+            supply=supply,
+            price_cents=price,
+            sector=sector,
+            max_quantity=max_quantity,
+            max_notional_cents=max_notional,
+            now=SystemClock().now(),
+        )
+
+    in_transaction(work)
+    console.print(f"[green]listed {symbol}: {supply:,} units at {money(price)}[/green]")
+
+
+def _set_status(symbol: str, status: AssetStatus) -> None:
+    async def work(session: AsyncSession) -> None:
+        await assets.set_status(session, symbol, status)
+
+    in_transaction(work)
+    console.print(f"[green]{symbol} is now {status.value}[/green]")
+
+
+@app.command()
+def halt(symbol: str) -> None:
+    """Stop new orders in a symbol (cancels still work)."""
+    _set_status(symbol, AssetStatus.HALTED)
+
+
+@app.command()
+def resume(symbol: str) -> None:
+    """Let a halted symbol trade again."""
+    _set_status(symbol, AssetStatus.TRADING)
+
+
+@app.command("create-user")
+def create_user(
+    username: str,
+    role: Annotated[Role, typer.Option(help="ADMIN, PLAYER or BOT")] = Role.PLAYER,
+    discord_id: Annotated[int | None, typer.Option(help="Discord user id")] = None,
+) -> None:
+    """Open an exchange account."""
+
+    async def work(session: AsyncSession) -> int:
+        user = await accounts.create_user(
+            session, username=username, role=role, discord_id=discord_id, now=SystemClock().now()
+        )
+        return user.id
+
+    user_id = in_transaction(work)
+    console.print(f"[green]created {username} (id {user_id})[/green]")
+
+
+@app.command()
+def deposit(user: Annotated[str, typer.Argument(help="Username or id")], cents: int) -> None:
+    """Give a user game cash (ledgered)."""
+
+    async def work(session: AsyncSession) -> int:
+        account = await accounts.resolve_user(session, user)
+        return await accounts.deposit(
+            session, account.id, cents, now=SystemClock().now(), detail="admin deposit"
+        )
+
+    free = in_transaction(work)
+    console.print(f"[green]deposited {money(cents)}; {user} now has {money(free)} free[/green]")
+
+
+@app.command()
+def withdraw(user: Annotated[str, typer.Argument(help="Username or id")], cents: int) -> None:
+    """Take free game cash from a user (ledgered)."""
+
+    async def work(session: AsyncSession) -> int:
+        account = await accounts.resolve_user(session, user)
+        return await accounts.withdraw(session, account.id, cents, now=SystemClock().now(), detail="admin")
+
+    free = in_transaction(work)
+    console.print(f"[green]withdrew {money(cents)}; {user} now has {money(free)} free[/green]")
+
+
+@app.command()
+def users() -> None:
+    """List every account with its cash."""
+    rows = in_transaction(accounts.list_users)
+    table = Table("id", "username", "role", "discord id", "cash", "reserved", title="Exchange users")
+    for user, cash, reserved in rows:
+        table.add_row(
+            str(user.id), user.username, user.role, str(user.discord_id or ""), money(cash), money(reserved)
+        )
+    console.print(table)
+
+
+@app.command()
+def portfolio(user: Annotated[str, typer.Argument(help="Username or id")]) -> None:
+    """Show a user's cash, positions and P&L."""
+
+    async def work(session: AsyncSession) -> PortfolioView:
+        account = await accounts.resolve_user(session, user)
+        return await accounts.portfolio(session, account.id)
+
+    view = in_transaction(work)
+    console.print(
+        f"[bold]{view.username}[/bold]: cash {money(view.cash_cents)}, "
+        f"reserved {money(view.reserved_cents)}, equity {money(view.equity_cents)}"
+    )
+    table = Table("symbol", "quantity", "avg price", "last", "realised", "unrealised", "reserved")
+    for p in view.positions:
+        table.add_row(
+            p.symbol,
+            f"{p.quantity:,}",
+            money(p.average_price_cents),
+            money(p.last_price_cents),
+            money(p.realized_pnl_cents),
+            money(p.unrealized_pnl_cents),
+            f"{p.reserved_quantity:,}",
+        )
+    console.print(table)
+
+
+@app.command()
+def book(symbol: str, levels: Annotated[int, typer.Option(help="Price levels per side")] = 10) -> None:
+    """Show the depth of a symbol's book (resting orders, from the database)."""
+
+    async def work(session: AsyncSession) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+        if await session.get(ExchangeAsset, symbol) is None:
+            raise NotFound(f"There is no symbol {symbol}.")
+        live = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
+        sides = []
+        for side, order in (
+            ("buy", ExchangeOrder.price_cents.desc()),
+            ("sell", ExchangeOrder.price_cents.asc()),
+        ):
+            rows = await session.execute(
+                select(ExchangeOrder.price_cents, func.sum(ExchangeOrder.remaining_quantity), func.count())
+                .where(
+                    ExchangeOrder.symbol == symbol,
+                    ExchangeOrder.side == side,
+                    ExchangeOrder.type == "limit",
+                    ExchangeOrder.status.in_(live),
+                    ExchangeOrder.priority.is_not(None),
+                )
+                .group_by(ExchangeOrder.price_cents)
+                .order_by(order)
+                .limit(levels)
+            )
+            sides.append([(int(p or 0), int(q), int(n)) for p, q, n in rows])
+        return sides[0], sides[1]
+
+    bids, asks = in_transaction(work)
+    table = Table("orders", "bid qty", "bid", "ask", "ask qty", "orders", title=f"{symbol} book")
+    for i in range(max(len(bids), len(asks))):
+        bid = bids[i] if i < len(bids) else None
+        ask = asks[i] if i < len(asks) else None
+        table.add_row(
+            str(bid[2]) if bid else "",
+            f"{bid[1]:,}" if bid else "",
+            f"[green]{money(bid[0])}[/green]" if bid else "",
+            f"[red]{money(ask[0])}[/red]" if ask else "",
+            f"{ask[1]:,}" if ask else "",
+            str(ask[2]) if ask else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def check() -> None:
+    """Check every exchange invariant; exit 1 if any is broken."""
+    problems = in_transaction(invariants.check)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]✗ {problem}[/red]")
+        raise typer.Exit(1)
+    console.print("[green]✓ all exchange invariants hold[/green]")

@@ -1,0 +1,96 @@
+"""`kyrios exchange …` against the test database: listing, halting, cash, the book and the invariant check."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from kyrios.cli import app
+from kyrios.core.db import Database
+from kyrios.testing.database import wipe
+
+
+@pytest.fixture
+def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test database, emptied, as the CLI's configured database."""
+
+    async def clean() -> None:
+        db = Database(database_url)
+        try:
+            await wipe(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(clean())
+    monkeypatch.setenv("KYRIOS_DATABASE_URL", database_url)
+    return database_url
+
+
+def kyrios(*args: str) -> tuple[int, str]:
+    """Run `kyrios exchange …`; (exit code, output)."""
+    result = CliRunner().invoke(app, ["exchange", *args], env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+def test_admin_cli_lists_halts_funds_and_checks(cli_database: str) -> None:
+    assert (
+        kyrios(
+            "create-asset",
+            "OMNI",
+            "--name",
+            "Omni Corp",
+            "--supply",
+            "1000",
+            "--price",
+            "12345",
+            "--tick",
+            "5",
+        )[0]
+        == 0
+    )
+    code, out = kyrios("create-asset", "OMNI", "--name", "Again", "--supply", "1")
+    assert (code, out.strip()) == (1, "The symbol OMNI is already listed.")
+    code, out = kyrios(
+        "create-asset", "BAD", "--name", "Off tick", "--supply", "1", "--price", "101", "--tick", "5"
+    )
+    assert code == 1 and "multiple of the tick" in out
+    assert kyrios("create-user", "alice")[0] == 0
+    code, out = kyrios("deposit", "alice", "250000")
+    assert code == 0 and "alice now has 2,500.00 free" in out
+    code, out = kyrios("deposit", "nobody", "5")
+    assert (code, out.strip()) == (1, "There is no exchange user 'nobody'.")
+    code, out = kyrios("deposit", "alice", "0")
+    assert code == 1 and "positive whole number" in out
+    code, out = kyrios("users")
+    assert code == 0 and "alice" in out and "2,500.00" in out and "market" in out
+    assert kyrios("halt", "OMNI") == (0, "OMNI is now HALTED\n")
+    code, out = kyrios("assets")
+    assert code == 0 and "Omni Corp" in out and "HALTED" in out and "123.45" in out
+    assert kyrios("resume", "OMNI")[0] == 0
+    assert kyrios("halt", "NOPE") == (1, "There is no symbol NOPE.\n")
+    code, out = kyrios("book", "OMNI")
+    assert code == 0 and "OMNI book" in out
+    code, out = kyrios("portfolio", "market")
+    assert code == 0 and "1,000" in out
+    assert kyrios("check") == (0, "✓ all exchange invariants hold\n")
+
+
+def test_check_fails_loudly_when_cash_appears_from_nowhere(cli_database: str) -> None:
+    assert kyrios("create-user", "bob")[0] == 0
+    assert kyrios("deposit", "bob", "1000")[0] == 0
+
+    async def counterfeit() -> None:
+        db = Database(cli_database)
+        try:
+            async with db.transaction() as session:
+                await session.execute(text("UPDATE exchange_cash SET cash_cents = cash_cents + 1"))
+        finally:
+            await db.dispose()
+
+    asyncio.run(counterfeit())
+    code, out = kyrios("check")
+    assert code == 1
+    assert "cash + reserved = 1001 but the ledger sums to 1000" in out
