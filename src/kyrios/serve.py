@@ -8,6 +8,7 @@ import logging
 import uvicorn
 
 from kyrios.core.migrate import upgrade
+from kyrios.features.modlog.retention import run_retention_job
 from kyrios.runtime import build_runtime
 from kyrios.settings import Settings
 from kyrios.web.main import create_app
@@ -29,14 +30,21 @@ async def serve(settings: Settings, *, host: str, port: int) -> None:
     )
     if not settings.discord_public_key:
         log.warning("KYRIOS_DISCORD_PUBLIC_KEY is unset: POST /interactions answers 503 until it is set")
+    stop_jobs = asyncio.Event()
+    retention = asyncio.create_task(run_retention_job(runtime.db, runtime.clock, stop=stop_jobs))
     try:
         if settings.discord_token is None:
             log.info("KYRIOS_DISCORD_TOKEN is unset: no gateway bot (HTTP interactions and the console work)")
             await server.serve()
             return
         from kyrios.gateway.bot import KyriosBot
+        from kyrios.gateway.intents import intents_for, privileged_notice
 
-        bot = KyriosBot(runtime)
+        intents = intents_for()
+        notice = privileged_notice(intents, settings.discord_application_id)
+        if notice:
+            log.warning(notice)
+        bot = KyriosBot(runtime, intents=intents)
         bot_task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
         try:
             await server.serve()
@@ -44,4 +52,6 @@ async def serve(settings: Settings, *, host: str, port: int) -> None:
             await bot.close()
             await asyncio.gather(bot_task, return_exceptions=True)
     finally:
+        stop_jobs.set()
+        await asyncio.gather(retention, return_exceptions=True)
         await runtime.aclose()

@@ -10,6 +10,7 @@ from discord.http import Route
 
 from kyrios.core.errors import DomainError
 from kyrios.gateway.bridge import interaction_payload
+from kyrios.gateway.listeners import ListenerHub
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.payload import invocation_from_payload
@@ -23,12 +24,13 @@ def default_intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class KyriosBot(discord.AutoShardedClient):
+class KyriosBot(ListenerHub):
     """An `AutoShardedClient` whose every slash command and button goes through `runtime.registry`."""
 
     def __init__(self, runtime: Runtime, *, intents: discord.Intents | None = None, **options: Any) -> None:
         super().__init__(intents=intents or default_intents(), **options)
         self.runtime = runtime
+        self.install_cogs()  # the slices' listeners: modlog, avatars, auto role, prefix commands
 
     async def on_ready(self) -> None:
         """Log the connection."""

@@ -126,10 +126,29 @@ def average_interval_days(first: datetime | None, last: datetime | None, changes
     return (last - first).total_seconds() / SECONDS_PER_DAY / (changes - 1)
 
 
-async def known_banner(session: AsyncSession, user_id: int) -> tuple[bool, str | None]:
-    """(whether we ever saw this user, the last banner URL we recorded)."""
+async def known_banner(session: AsyncSession, user_id: int) -> str | None:
+    """The last banner URL recorded for the user."""
     stats = await session.get(AvatarStats, user_id)
-    return (stats is not None, stats.banner_url if stats else None)
+    return stats.banner_url if stats else None
+
+
+async def record_banner_if_changed(session: AsyncSession, change: AvatarChange) -> AvatarHistory | None:
+    """Record a fetched banner unless it is the one already recorded (checked under the stats lock,
+    so two updates racing to report the same banner record it once). A user we never saw without
+    a banner has nothing to record."""
+    stats = await _lock_stats(session, change.user_id, change.at)
+    if stats.banner_url == change.new_url:
+        return None
+    old = AvatarChange(
+        change.user_id,
+        change.kind,
+        stats.banner_url,
+        change.new_url,
+        change.at,
+        change.guild_id,
+        change.image,
+    )
+    return await record_change(session, old)
 
 
 async def stats_of(session: AsyncSession, user_id: int) -> AvatarStats | None:

@@ -1,0 +1,125 @@
+"""The discord.py adapter of avatar history: user/member updates -> image facts -> `service.record_change`.
+
+Other users' global avatar changes arrive as GUILD_MEMBER_UPDATE, which discord.py turns into
+`on_user_update` (members intent); per-server avatars come with `on_member_update`. Banners are
+not in gateway payloads: on each user update the user is fetched (`GET /users/{id}`) and the
+banner compared with the last one recorded. Images are read through the bot's own HTTP session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.features.avatars import service
+from kyrios.features.avatars.colour import ImageFacts, UnreadableImage, image_facts
+from kyrios.features.avatars.models import AvatarKind
+from kyrios.features.avatars.service import AvatarChange
+
+if TYPE_CHECKING:
+    from kyrios.gateway.bot import KyriosBot
+
+log = logging.getLogger(__name__)
+
+
+class AvatarCog:
+    """Records avatar, banner and per-server avatar changes."""
+
+    def __init__(self, bot: KyriosBot) -> None:
+        self.bot = bot
+        self.runtime = bot.runtime
+
+    async def facts(self, asset: discord.Asset | None) -> ImageFacts | None:
+        """Dominant colour, format and size of an asset, or None if it cannot be read."""
+        if asset is None:
+            return None
+        try:
+            data = await asset.read()
+            return await asyncio.to_thread(image_facts, data)
+        except (discord.HTTPException, UnreadableImage) as exc:
+            log.info("could not read %s: %s", asset.url, exc)
+            return None
+
+    async def save(self, change: AvatarChange) -> None:
+        """One change and its stats, in one transaction."""
+
+        async def work(session: AsyncSession) -> None:
+            await service.record_change(session, change)
+
+        await self.runtime.db.run(work)
+
+    async def _tracked(self, guild_ids: list[int]) -> bool:
+        async with self.runtime.db.read() as session:
+            return await service.is_tracked_in(session, guild_ids)
+
+    async def on_user_update(self, before: discord.User, after: discord.User) -> None:
+        """A global avatar change (and, by fetching the user, a banner change)."""
+        if after.bot or not await self._tracked([g.id for g in after.mutual_guilds]):
+            return
+        now = self.runtime.clock.now()
+        if before.avatar != after.avatar:
+            await self.save(
+                AvatarChange(
+                    after.id,
+                    AvatarKind.AVATAR_CHANGE,
+                    before.avatar.url if before.avatar else None,
+                    after.avatar.url if after.avatar else None,
+                    now,
+                    image=await self.facts(after.avatar),
+                )
+            )
+        await self.check_banner(after.id)
+
+    async def check_banner(self, user_id: int) -> None:
+        """Fetch the user and record a banner that differs from the last one we saw."""
+        try:
+            fetched = await self.bot.fetch_user(user_id)
+        except discord.HTTPException as exc:
+            log.info("could not fetch user %s for the banner: %s", user_id, exc)
+            return
+        new_url = fetched.banner.url if fetched.banner else None
+        async with self.runtime.db.read() as session:
+            if await service.known_banner(session, user_id) == new_url:
+                return  # the common case: no banner change, no image to fetch
+        change = AvatarChange(
+            user_id,
+            AvatarKind.BANNER_CHANGE,
+            None,  # filled in from the stats row, under its lock
+            new_url,
+            self.runtime.clock.now(),
+            image=await self.facts(fetched.banner),
+        )
+
+        async def work(session: AsyncSession) -> None:
+            await service.record_banner_if_changed(session, change)
+
+        await self.runtime.db.run(work)
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        """A per-server avatar change."""
+        if after.bot or before.guild_avatar == after.guild_avatar:
+            return
+        if not await self._tracked([after.guild.id]):
+            return
+        change = AvatarChange(
+            after.id,
+            AvatarKind.SERVER_AVATAR_CHANGE,
+            before.guild_avatar.url if before.guild_avatar else None,
+            after.guild_avatar.url if after.guild_avatar else None,
+            self.runtime.clock.now(),
+            guild_id=after.guild.id,
+            image=await self.facts(after.guild_avatar),
+        )
+        await self.save(change)
+
+
+def setup(bot: KyriosBot) -> None:
+    """Register the avatar listeners."""
+    cog = AvatarCog(bot)
+    bot.cogs["avatars"] = cog
+    bot.listen("user_update", cog.on_user_update)
+    bot.listen("member_update", cog.on_member_update)

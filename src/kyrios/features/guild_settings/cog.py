@@ -1,0 +1,56 @@
+"""Auto role: give every member who joins the guild's `auto_role_id` (the discord.py adapter)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from kyrios.features.guild_settings import service
+
+if TYPE_CHECKING:
+    from kyrios.gateway.bot import KyriosBot
+
+log = logging.getLogger(__name__)
+REASON = "Kyrios auto role (/settings set auto_role)"
+
+
+class AutoRole:
+    """Adds the configured role on join; tells the admin once when it cannot."""
+
+    def __init__(self, bot: KyriosBot) -> None:
+        self.bot = bot
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        """PUT /guilds/{guild}/members/{user}/roles/{role} for humans who join."""
+        if member.bot:
+            return
+        runtime = self.bot.runtime
+        async with runtime.db.read() as session:
+            role_id = (await service.get(session, member.guild.id)).auto_role_id
+        if role_id is None:
+            return
+        try:
+            await self.bot.http.add_role(member.guild.id, member.id, role_id, reason=REASON)
+        except discord.NotFound:
+            async with runtime.db.transaction() as session:
+                await service.update(session, member.guild.id, now=runtime.clock.now(), auto_role_id=None)
+            await self.bot.admin_notices.tell_once(
+                member.guild.id,
+                "auto-role-gone",
+                f"the auto role <@&{role_id}> no longer exists, so auto role is now off. "
+                "Choose another with `/settings set auto_role:`.",
+            )
+        except discord.Forbidden:
+            await self.bot.admin_notices.tell_once(
+                member.guild.id,
+                f"auto-role-forbidden-{role_id}",
+                f"I could not give new members <@&{role_id}>: I need Manage Roles, "
+                "and my highest role must be above it.",
+            )
+
+
+def setup(bot: KyriosBot) -> None:
+    """Register the auto-role listener."""
+    bot.listen("member_join", AutoRole(bot).on_member_join)

@@ -1,0 +1,300 @@
+"""The discord.py adapter of the moderation log: gateway events -> `events.py` values -> `flows`.
+
+Each listener records inside one `runtime.db.transaction()` and, after it commits, queues the
+resulting embed on the per-channel `LogSender`. Audit-log entries are fetched as raw JSON (needs
+View Audit Log) and handed to the pure attribution code as plain `AuditEntry` values.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.http import Route
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.features.modlog import flows, messages, service
+from kyrios.features.modlog.attribution import DeleteAttributor
+from kyrios.features.modlog.events import (
+    AuditAction,
+    AuditEntry,
+    ChannelChanged,
+    MemberEvent,
+    MemberUpdated,
+    MessageDeleted,
+    MessageSeen,
+    UserInfo,
+)
+from kyrios.features.modlog.sender import (
+    ChannelGone,
+    DeliveryProblem,
+    LogSender,
+    MissingAccess,
+    ProblemKind,
+    RetryLater,
+)
+from kyrios.features.modlog.service import Delivery
+
+if TYPE_CHECKING:
+    from kyrios.gateway.bot import KyriosBot
+
+log = logging.getLogger(__name__)
+
+AUDIT_FETCH_LIMIT = 10
+Work = Callable[[AsyncSession], Awaitable["Delivery | list[Delivery] | None"]]
+
+
+def user_info(user: discord.abc.User) -> UserInfo:
+    """A discord.py user as a plain value."""
+    return UserInfo(user.id, user.name, user.bot)
+
+
+class DiscordLogTransport:
+    """`LogTransport` on discord.py's HTTP client (which already waits out ordinary 429s)."""
+
+    def __init__(self, bot: discord.Client) -> None:
+        self.bot = bot
+
+    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> None:
+        """POST one message with the embeds; Discord errors become the sender's error types."""
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+        body = {"embeds": embeds, "allowed_mentions": {"parse": []}}
+        try:
+            await self.bot.http.request(route, json=body)
+        except discord.NotFound as exc:
+            raise ChannelGone(str(exc)) from exc
+        except discord.Forbidden as exc:
+            raise MissingAccess(str(exc)) from exc
+        except discord.RateLimited as exc:
+            raise RetryLater(exc.retry_after) from exc
+
+
+class ModlogCog:
+    """Listeners for every event the moderation log records."""
+
+    def __init__(self, bot: KyriosBot) -> None:
+        self.bot = bot
+        self.runtime = bot.runtime
+        self.sender = LogSender(DiscordLogTransport(bot), self.on_delivery_problem)
+        self.deletes = DeleteAttributor()
+
+    def now(self) -> datetime:
+        """The runtime's clock (frozen in tests)."""
+        return self.runtime.clock.now()
+
+    async def record(self, work: Work) -> None:
+        """Run `work` in one transaction, then queue what it wants posted."""
+        result = await self.runtime.db.run(work)
+        posts = result if isinstance(result, list) else [result] if result else []
+        for post in posts:
+            self.sender.submit(post)
+
+    async def audit(self, guild: discord.Guild, action: AuditAction) -> list[AuditEntry]:
+        """The latest audit-log entries of one action, or none without View Audit Log."""
+        if not guild.me.guild_permissions.view_audit_log:
+            return []
+        try:
+            data = await self.bot.http.get_audit_logs(
+                guild.id,
+                limit=AUDIT_FETCH_LIMIT,
+                action_type=int(action),  # type: ignore[arg-type]
+            )
+        except discord.HTTPException as exc:
+            log.info("audit log of guild %s unavailable: %s", guild.id, exc)
+            return []
+        return [AuditEntry.from_json(dict(entry)) for entry in data.get("audit_log_entries", [])]
+
+    # messages ---------------------------------------------------------------------------------------
+
+    def _seen(self, message: discord.Message) -> MessageSeen | None:
+        if message.guild is None or message.webhook_id is not None:
+            return None
+        return MessageSeen(
+            guild_id=message.guild.id,
+            channel_id=message.channel.id,
+            message_id=message.id,
+            author_id=message.author.id,
+            author_bot=message.author.bot,
+            content=message.content,
+            at=self.now(),
+            attachments=tuple(a.url for a in message.attachments),
+        )
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Keep the content of a new message if the guild opted in to the store."""
+        seen = self._seen(message)
+        if seen is not None:
+            await self.record(lambda session: flows.message_seen(session, seen))
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """Log an edit with the stored before and the new after."""
+        data: dict[str, Any] = dict(payload.data)
+        if payload.guild_id is None or "content" not in data or "author" not in data:
+            return
+        author = data["author"]
+        seen = MessageSeen(
+            guild_id=payload.guild_id,
+            channel_id=payload.channel_id,
+            message_id=payload.message_id,
+            author_id=int(author["id"]),
+            author_bot=bool(author.get("bot", False)),
+            content=str(data["content"]),
+            at=self.now(),
+            attachments=tuple(str(a["url"]) for a in data.get("attachments", [])),
+        )
+        await self.record(lambda session: flows.message_edited(session, seen))
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """Log a delete with the stored content and the moderator who likely did it."""
+        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
+        if guild is None:
+            return
+        async with self.runtime.db.read() as session:
+            stored = await messages.peek(session, payload.message_id)
+        if stored is None:
+            return
+        deleter = None
+        entries = await self.audit(guild, AuditAction.MESSAGE_DELETE)
+        if entries:
+            deleter = self.deletes.likely_deleter(
+                entries, author_id=stored.author_id, channel_id=payload.channel_id, now=self.now()
+            )
+        event = MessageDeleted(guild.id, payload.channel_id, payload.message_id, self.now())
+        await self.record(lambda session: flows.message_deleted(session, event, deleter))
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """A purge: each stored message is logged (and coalesced by the sender)."""
+        if payload.guild_id is None:
+            return
+        guild_id, channel_id = payload.guild_id, payload.channel_id
+        for message_id in sorted(payload.message_ids):
+            event = MessageDeleted(guild_id, channel_id, message_id, self.now())
+            await self.record(self._delete_work(event))
+
+    @staticmethod
+    def _delete_work(event: MessageDeleted) -> Work:
+        return lambda session: flows.message_deleted(session, event)
+
+    # members ----------------------------------------------------------------------------------------
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        """Log a join with the account's age."""
+        event = MemberEvent(member.guild.id, user_info(member), self.now(), member.created_at)
+        await self.record(lambda session: flows.member_joined(session, event))
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """A leave, or a kick when the audit log says so (a ban is logged by `on_member_ban`)."""
+        guild = self.bot.get_guild(payload.guild_id)
+        if guild is None:
+            return
+        audit = await self.audit(guild, AuditAction.MEMBER_KICK)
+        audit += await self.audit(guild, AuditAction.MEMBER_BAN_ADD)
+        event = MemberEvent(guild.id, user_info(payload.user), self.now())
+        await self.record(lambda session: flows.member_removed(session, event, audit))
+
+    async def on_member_ban(self, guild: discord.Guild, user: discord.User | discord.Member) -> None:
+        """A ban with its moderator and reason."""
+        audit = await self.audit(guild, AuditAction.MEMBER_BAN_ADD)
+        event = MemberEvent(guild.id, user_info(user), self.now())
+        await self.record(lambda session: flows.member_banned(session, event, audit))
+
+    async def on_member_unban(self, guild: discord.Guild, user: discord.User) -> None:
+        """An unban with its moderator."""
+        audit = await self.audit(guild, AuditAction.MEMBER_BAN_REMOVE)
+        event = MemberEvent(guild.id, user_info(user), self.now())
+        await self.record(lambda session: flows.member_banned(session, event, audit, banned=False))
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        """Role changes and timeouts, each with its moderator."""
+        added = tuple(r.id for r in after.roles if r not in before.roles)
+        removed = tuple(r.id for r in before.roles if r not in after.roles)
+        timeout_changed = before.timed_out_until != after.timed_out_until
+        if not (added or removed or timeout_changed):
+            return
+        audit: list[AuditEntry] = []
+        if added or removed:
+            audit += await self.audit(after.guild, AuditAction.MEMBER_ROLE_UPDATE)
+        if timeout_changed:
+            audit += await self.audit(after.guild, AuditAction.MEMBER_UPDATE)
+        event = MemberUpdated(
+            after.guild.id,
+            user_info(after),
+            self.now(),
+            roles_added=added,
+            roles_removed=removed,
+            timeout_before=before.timed_out_until,
+            timeout_after=after.timed_out_until,
+        )
+        await self.record(lambda session: flows.member_updated(session, event, audit))
+
+    # channels ---------------------------------------------------------------------------------------
+
+    async def _channel(self, channel: discord.abc.GuildChannel, *, created: bool) -> None:
+        action = AuditAction.CHANNEL_CREATE if created else AuditAction.CHANNEL_DELETE
+        audit: Sequence[AuditEntry] = await self.audit(channel.guild, action)
+        event = ChannelChanged(channel.guild.id, channel.id, channel.name, created, self.now())
+        await self.record(lambda session: flows.channel_changed(session, event, audit))
+
+    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
+        """A channel was created."""
+        await self._channel(channel, created=True)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A channel was deleted (if it was a log channel, the sender notices on its next post)."""
+        await self._channel(channel, created=False)
+
+    # delivery problems ------------------------------------------------------------------------------
+
+    async def on_delivery_problem(self, problem: DeliveryProblem) -> None:
+        """Stop routing to a deleted channel; tell the admin once either way."""
+        guild_id, channel_id = problem.guild_id, problem.channel_id
+        if problem.kind == ProblemKind.CHANNEL_GONE:
+            text = (
+                f"the log channel (id {channel_id}) was deleted, so logs for it are no longer posted "
+                "(they are still kept for `/modlog search`). Set a new one with `/settings set log_channel:`."
+            )
+
+            async def forget(session: AsyncSession) -> Delivery | None:
+                await service.forget_channel(session, guild_id, channel_id, now=self.now())
+                return await flows.system_event(session, guild_id, text, at=self.now())
+
+            await self.record(forget)
+        else:
+            text = (
+                f"I cannot post logs in <#{channel_id}>: I need View Channel, Send Messages and Embed "
+                f"Links there. {problem.lost} log entries were not posted (`/modlog search` still has them)."
+            )
+            await self.record(lambda session: flows.system_event(session, guild_id, text, at=self.now()))
+        await self.bot.admin_notices.tell_once(guild_id, f"modlog-{problem.kind}-{channel_id}", text)
+
+
+def setup(bot: KyriosBot) -> None:
+    """Register the moderation-log listeners and flush the sender on close."""
+    cog = ModlogCog(bot)
+    bot.cogs["modlog"] = cog
+    for event in (
+        "message",
+        "raw_message_edit",
+        "raw_message_delete",
+        "raw_bulk_message_delete",
+        "member_join",
+        "raw_member_remove",
+        "member_ban",
+        "member_unban",
+        "member_update",
+        "guild_channel_create",
+        "guild_channel_delete",
+    ):
+        bot.listen(event, getattr(cog, f"on_{event}"))
+
+    async def close() -> None:
+        try:
+            await cog.sender.drain(timeout=5)
+        except TimeoutError:
+            log.warning("closing with %d log embeds unsent", cog.sender.pending())
+        await cog.sender.close()
+
+    bot.on_close(close)

@@ -1,0 +1,90 @@
+"""Prefix commands (`!gacha pull`): a fourth door onto the same registry, for guilds that set a prefix.
+
+Needs the privileged MESSAGE CONTENT intent: without it Discord sends messages with empty content
+(except those mentioning the bot), so prefix commands silently do nothing. Slash commands keep working.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.http import Route
+
+from kyrios.core.errors import DomainError
+from kyrios.features.guild_settings import service as guild_settings
+from kyrios.slash.invocation import Actor, Invocation, Source
+from kyrios.slash.reply import Reply
+from kyrios.slash.text import parse_command_line
+
+if TYPE_CHECKING:
+    from kyrios.gateway.bot import KyriosBot
+
+log = logging.getLogger(__name__)
+
+
+def _actor(user: discord.abc.User) -> Actor:
+    return Actor(
+        id=user.id,
+        name=getattr(user, "display_name", user.name),
+        is_bot=user.bot,
+        avatar=user.avatar.key if user.avatar else None,
+    )
+
+
+class PrefixCommands:
+    """Turns `<prefix><command line>` messages into invocations and posts the reply in the channel."""
+
+    def __init__(self, bot: KyriosBot) -> None:
+        self.bot = bot
+
+    def _known(self, line: str) -> bool:
+        words = line.strip().lower().split()
+        registry = self.bot.runtime.registry
+        return any(registry.find(" ".join(words[:n])) for n in range(1, min(3, len(words)) + 1))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a prefix command in a guild that set a prefix."""
+        if message.guild is None or message.author.bot or not message.content:
+            return
+        async with self.bot.runtime.db.read() as session:
+            prefix = (await guild_settings.get(session, message.guild.id)).prefix
+        if not prefix or not message.content.startswith(prefix):
+            return
+        line = message.content[len(prefix) :]
+        if not self._known(line):
+            return
+        registry = self.bot.runtime.registry
+        try:
+            path, options = parse_command_line(registry, line)
+        except DomainError as exc:
+            await self._send(message, Reply.error(exc.message))
+            return
+        permissions = getattr(message.author, "guild_permissions", discord.Permissions.none()).value
+        inv = Invocation(
+            actor=_actor(message.author),
+            guild_id=message.guild.id,
+            channel_id=message.channel.id,
+            command=path,
+            options=dict(options),
+            permissions=permissions,
+            source=Source.PREFIX,
+            resolved_users={user.id: _actor(user) for user in message.mentions},
+        )
+        await self._send(message, await registry.dispatch(inv))
+
+    async def _send(self, message: discord.Message, reply: Reply) -> None:
+        body: dict[str, Any] = reply.to_message()
+        body.pop("flags", None)  # a channel message cannot be ephemeral
+        body["message_reference"] = {"message_id": str(message.id), "fail_if_not_exists": False}
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=message.channel.id)
+        try:
+            await self.bot.http.request(route, json=body)
+        except discord.HTTPException as exc:
+            log.warning("could not answer a prefix command in channel %s: %s", message.channel.id, exc)
+
+
+def setup(bot: KyriosBot) -> None:
+    """Register the prefix door."""
+    bot.listen("message", PrefixCommands(bot).on_message)

@@ -1,0 +1,166 @@
+"""The moderation log end to end: emulator events -> bot cogs -> database -> embeds in #mod-log."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from kyrios.features.guild_settings import service as guild_settings
+from kyrios.features.modlog.models import ModlogEntry, ModlogMessage
+from kyrios.runtime import Runtime
+from kyrios.testing.emulator import DiscordEmulator
+from kyrios.testing.emulator.server import channel_messages_path
+from tests.e2e.gateway_helpers import (
+    MOD,
+    OWNER,
+    eventually,
+    log_channel,
+    moderated_bot,
+    wait_for_embeds,
+)
+from tests.helpers import count_rows
+
+
+async def stored(rt: Runtime, count: int) -> None:
+    async def check() -> bool:
+        return await count_rows(rt, ModlogMessage) >= count
+
+    await eventually(check)
+
+
+async def test_a_moderators_delete_is_posted_with_the_content_and_likely_by(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    async with moderated_bot(emu, runtime) as bot:
+        message = await emu.send_message(10, 42, "buy cheap followers at spam.example")
+        await stored(runtime, 1)
+        await emu.delete_message(10, message.id, deleted_by=MOD)
+        texts = await wait_for_embeds(emu, log_channel(bot), 1)
+    assert "Message deleted" in texts[0]
+    assert "buy cheap followers at spam.example" in texts[0]
+    assert f"likely by <@{MOD}>" in texts[0] and "<@42>" in texts[0] and "<#10>" in texts[0]
+    assert await count_rows(runtime, ModlogEntry, log_type="message_delete", moderator_id=MOD) == 1
+
+
+async def test_a_self_delete_and_an_edit(discord_emulator: DiscordEmulator, runtime: Runtime) -> None:
+    emu = discord_emulator
+    async with moderated_bot(emu, runtime) as bot:
+        message = await emu.send_message(10, 42, "teh typo")
+        await stored(runtime, 1)
+        await emu.edit_message(10, message.id, "the typo")
+        await wait_for_embeds(emu, log_channel(bot), 1)
+        await emu.delete_message(10, message.id, deleted_by=42)  # own message: no audit entry
+        texts = await wait_for_embeds(emu, log_channel(bot), 2)
+    assert "Message edited" in texts[0] and ">>> teh typo" in texts[0] and ">>> the typo" in texts[0]
+    assert "Message deleted" in texts[1] and ">>> the typo" in texts[1] and "By:" not in texts[1]
+
+
+async def test_kick_is_told_from_leave_and_bans_carry_the_moderator(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    emu.add_member(1, 77, "leaver")
+    emu.add_member(1, 78, "raider")
+    async with moderated_bot(emu, runtime) as bot:
+        await emu.kick_member(1, 42, moderator_id=MOD, reason="spam")
+        await wait_for_embeds(emu, log_channel(bot), 1)
+        await emu.member_leave(1, 77)
+        await wait_for_embeds(emu, log_channel(bot), 2)
+        await emu.ban_member(1, 78, moderator_id=MOD, reason="raid")
+        texts = await wait_for_embeds(emu, log_channel(bot), 3)
+        await emu.unban_member(1, 78, moderator_id=MOD)
+        texts = await wait_for_embeds(emu, log_channel(bot), 4)
+    assert "Member kicked" in texts[0] and f"By:** <@{MOD}>" in texts[0] and "Reason: spam" in texts[0]
+    assert "Member left" in texts[1] and "<@77>" in texts[1] and "By:" not in texts[1]
+    assert "Member banned" in texts[2] and f"<@{MOD}>" in texts[2] and "Reason: raid" in texts[2]
+    assert "Member unbanned" in texts[3]
+    assert not any("Member left" in t and "<@78>" in t for t in texts)  # the ban's member-remove
+
+
+async def test_roles_timeouts_and_channels(discord_emulator: DiscordEmulator, runtime: Runtime) -> None:
+    emu = discord_emulator
+    vip = emu.add_role(1, "VIP")
+    async with moderated_bot(emu, runtime) as bot:
+        await emu.update_member(1, 42, roles=[vip.id], moderator_id=MOD)
+        await wait_for_embeds(emu, log_channel(bot), 1)
+        until = datetime.now(UTC) + timedelta(minutes=10)
+        await emu.update_member(1, 42, timeout_until=until, moderator_id=MOD)
+        await wait_for_embeds(emu, log_channel(bot), 2)
+        channel_id = await emu.create_channel(1, "announcements", moderator_id=MOD)
+        texts = await wait_for_embeds(emu, log_channel(bot), 3)
+    assert "Role added" in texts[0] and f"<@&{vip.id}>" in texts[0] and f"<@{MOD}>" in texts[0]
+    assert "timed out" in texts[1] and f"<@{MOD}>" in texts[1]
+    assert "Channel created" in texts[2] and "#announcements" in texts[2] and str(channel_id) in texts[2]
+
+
+async def test_a_burst_of_50_deletes_is_coalesced_into_few_messages(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    async with moderated_bot(emu, runtime) as bot:
+        sent = [await emu.send_message(10, 42, f"raid message {n}") for n in range(50)]
+        await stored(runtime, 50)
+        for message in sent:
+            await emu.delete_message(10, message.id, deleted_by=MOD)
+        texts = await wait_for_embeds(emu, log_channel(bot), 50, timeout=20)
+        posts = emu.requests("POST", channel_messages_path(log_channel(bot)))
+    assert len(texts) == 50 and all("Message deleted" in t for t in texts)
+    logged = re.findall(r">>> (raid message \d+)$", "\n".join(texts), re.MULTILINE)
+    assert sorted(logged) == sorted(f"raid message {n}" for n in range(50))
+    assert len(posts) <= 8, f"{len(posts)} messages for 50 embeds"
+    assert all(len(p.json["embeds"]) <= 10 for p in posts)
+
+
+async def test_a_deleted_log_channel_stops_routing_and_the_owner_is_told_once(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    async with moderated_bot(emu, runtime) as bot:
+        dead = log_channel(bot)
+        await emu.delete_channel(dead, moderator_id=MOD)  # its own CHANNEL_DELETE log then 404s
+
+        async def forgotten() -> bool:
+            async with runtime.db.read() as session:
+                return (await guild_settings.get(session, 1)).log_channel_id is None
+
+        await eventually(forgotten)
+        await emu.member_join(1, 79, "after")
+        await emu.member_join(1, 80, "later")
+        await eventually(lambda: len(emu.requests("POST", "/users/@me/channels")) >= 1)
+        message = await emu.send_message(10, 42, "still alive?")
+        await stored(runtime, 1)
+    dm_attempts = emu.requests("POST", "/users/@me/channels")
+    assert len(dm_attempts) == 1 and dm_attempts[0].json.get("recipient_id") in (OWNER, str(OWNER))
+    assert len(emu.requests("POST", channel_messages_path(dead))) == 1  # the one that found it gone
+    async with runtime.db.read() as session:
+        kinds = list(await session.scalars(select(ModlogEntry.log_type).order_by(ModlogEntry.id)))
+        notice = (
+            await session.scalars(select(ModlogEntry.detail).where(ModlogEntry.log_type == "system_event"))
+        ).one()
+    assert kinds.count("member_join") == 2 and "system_event" in kinds
+    assert notice is not None and "was deleted" in notice and message.id > 0
+
+
+async def test_a_missing_permission_is_reported_once_and_the_channel_is_not_hammered(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    async with moderated_bot(emu, runtime) as bot:
+        emu.arm_error("POST", channel_messages_path(log_channel(bot)), status=403, count=None)
+        for user_id in range(81, 86):
+            await emu.member_join(1, user_id, f"joiner{user_id}")
+        await eventually(lambda: len(emu.requests("POST", "/users/@me/channels")) >= 1)
+        await emu.member_join(1, 86, "late")
+
+        async def all_recorded() -> bool:
+            return await count_rows(runtime, ModlogEntry, log_type="member_join") == 6
+
+        await eventually(all_recorded)
+        sender = bot.cogs["modlog"].sender
+        await sender.drain()
+    assert len(emu.requests("POST", "/users/@me/channels")) == 1
+    assert len(emu.requests("POST", channel_messages_path(log_channel(bot)))) <= 2
+    assert sender.stats.dropped >= 6
