@@ -63,3 +63,24 @@ async def test_emulator_bot_added_to_and_removed_from_a_guild(
         gateway_bot.wait_for("guild_remove", timeout=5), discord_emulator.bot_leaves_guild(3)
     )
     assert removed.id == 3 and gateway_bot.get_guild(3) is None
+
+
+async def test_emulator_two_shards_split_the_guilds(runtime: Runtime) -> None:
+    async with DiscordEmulator() as emu:
+        emu.shard_count = 2
+        emu.add_standard_guild()  # guild 1 -> shard (1 >> 22) % 2 == 0
+        far = 1 << 22  # -> shard 1
+        emu.add_guild(far, "Far away")
+        async with running_bot(emu, runtime, reidentify_delay=0) as bot:
+            assert {g.id: g.shard_id for g in bot.guilds} == {1: 0, far: 1}
+            shards = sorted(tuple(f["d"]["shard"]) for f in emu.gateway.frames_received(Op.IDENTIFY))
+            assert shards == [(0, 2), (1, 2)]
+            sent = await emu.run_command("gacha rates", guild_id=far)
+            assert (await emu.wait_for_callback(sent["id"]))["type"] == 4
+            delivered = [
+                s.shard_id
+                for s in emu.gateway.sessions.values()
+                for f in s.sent
+                if f["t"] == "INTERACTION_CREATE"
+            ]
+            assert delivered == [1]

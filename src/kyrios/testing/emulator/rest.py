@@ -194,9 +194,11 @@ class AppRoutes(RouteBase):
         return json_response({"url": self.emu.gateway_url})
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
-        """GET /gateway/bot: one shard, a generous session-start budget."""
+        """GET /gateway/bot: `emu.shard_count` recommended shards, a generous session-start budget."""
         limit = {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}
-        return json_response({"url": self.emu.gateway_url, "shards": 1, "session_start_limit": limit})
+        return json_response(
+            {"url": self.emu.gateway_url, "shards": self.emu.shard_count, "session_start_limit": limit}
+        )
 
     async def open_dm(self, request: web.Request) -> web.Response:
         """POST /users/@me/channels {recipient_id}: the (one) DM channel with that user."""

@@ -63,6 +63,7 @@ class EmulatorState:
 
     def __init__(self) -> None:
         self.token = BOT_TOKEN
+        self.shard_count = 1  # what GET /gateway/bot recommends (AutoShardedClient launches that many)
         self.application_id = APPLICATION_ID
         self.bot_user = User(BOT_USER_ID, "Kyrios", global_name="Kyrios", bot=True)
         self.users: dict[int, User] = {self.bot_user.id: self.bot_user}
