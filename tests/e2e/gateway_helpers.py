@@ -22,14 +22,17 @@ OWNER = 1000
 
 
 @contextlib.asynccontextmanager
-async def moderated_bot(emu: DiscordEmulator, runtime: Runtime, **settings: Any) -> AsyncIterator[KyriosBot]:
+async def moderated_bot(
+    emu: DiscordEmulator, runtime: Runtime, *, bot_options: dict[str, Any] | None = None, **settings: Any
+) -> AsyncIterator[KyriosBot]:
     """The bot with every gateway feature's intents, guild 1 logging to #mod-log with the store on."""
     emu.add_member(1, MOD, "mod")
     log_channel = emu.add_channel(1, "mod-log")
-    options = {"log_channel": str(log_channel.id), **settings}
-    assert not (await invoke(runtime, "settings set", admin=True, **options)).is_error
+    changes = {"log_channel": str(log_channel.id), **settings}
+    assert not (await invoke(runtime, "settings set", admin=True, **changes)).is_error
     assert not (await invoke(runtime, "modlog store", admin=True, state="on")).is_error
-    async with running_bot(emu, runtime, intents=intents_for(), chunk_guilds_at_startup=True) as bot:
+    options = {"chunk_guilds_at_startup": True, **(bot_options or {})}
+    async with running_bot(emu, runtime, intents=intents_for(), **options) as bot:
         bot.log_channel_id = log_channel.id  # type: ignore[attr-defined]
         yield bot
 

@@ -164,3 +164,22 @@ async def test_a_missing_permission_is_reported_once_and_the_channel_is_not_hamm
     assert len(emu.requests("POST", "/users/@me/channels")) == 1
     assert len(emu.requests("POST", channel_messages_path(log_channel(bot)))) <= 2
     assert sender.stats.dropped >= 6
+
+
+async def test_429s_are_waited_out_and_nothing_is_lost(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    # 0.3 s is waited out inside discord.py; 2 s exceeds the bot's patience and comes back to the sender.
+    async with moderated_bot(emu, runtime, bot_options={"max_ratelimit_timeout": 1.0}) as bot:
+        path = channel_messages_path(log_channel(bot))
+        emu.arm_rate_limit("POST", path, count=2, retry_after=0.3)
+        await emu.member_join(1, 90, "first")
+        await wait_for_embeds(emu, log_channel(bot), 1)
+        emu.arm_rate_limit("POST", path, count=1, retry_after=2.0)
+        await emu.member_join(1, 91, "second")
+        texts = await wait_for_embeds(emu, log_channel(bot), 2, timeout=10)
+        statuses = [r.status for r in emu.requests("POST", path)]
+    assert "<@90>" in texts[0] and "<@91>" in texts[1]
+    assert statuses.count(429) == 3 and statuses.count(200) == 2
+    assert bot.cogs["modlog"].sender.stats.dropped == 0

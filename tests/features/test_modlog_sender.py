@@ -1,0 +1,81 @@
+"""The log sender's batching rules, against a transport that records what Discord would receive."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kyrios.features.modlog.sender import (
+    MAX_EMBED_CHARS_PER_MESSAGE,
+    ChannelGone,
+    DeliveryProblem,
+    LogSender,
+    ProblemKind,
+    embed_chars,
+)
+from kyrios.features.modlog.service import Delivery
+from kyrios.slash.reply import Embed
+
+
+class RecordingChannel:
+    """Stands in for Discord's `POST /channels/{id}/messages`: records, or fails like a deleted channel."""
+
+    def __init__(self, gone: set[int] | None = None) -> None:
+        self.messages: list[tuple[int, list[dict[str, Any]]]] = []
+        self.gone = gone or set()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> None:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        await asyncio.sleep(0.01)
+        self.in_flight -= 1
+        if channel_id in self.gone:
+            raise ChannelGone("Unknown Channel")
+        self.messages.append((channel_id, embeds))
+
+
+def delivery(channel_id: int, text: str = "x") -> Delivery:
+    return Delivery(1, channel_id, Embed(title="t", description=text), 0)
+
+
+async def test_embeds_are_batched_ten_at_a_time_one_send_at_a_time() -> None:
+    channel = RecordingChannel()
+    sender = LogSender(channel, linger=0.05)
+    for n in range(25):
+        sender.submit(delivery(5, f"entry {n}"))
+    await sender.drain()
+    assert [len(embeds) for _, embeds in channel.messages] == [10, 10, 5]
+    assert channel.max_in_flight == 1
+    texts = [e["description"] for _, embeds in channel.messages for e in embeds]
+    assert texts == [f"entry {n}" for n in range(25)]  # order kept
+
+
+async def test_a_message_never_carries_more_than_6000_embed_characters() -> None:
+    channel = RecordingChannel()
+    sender = LogSender(channel, linger=0.05)
+    for _ in range(10):
+        sender.submit(delivery(5, "y" * 2500))
+    await sender.drain()
+    assert all(sum(map(embed_chars, embeds)) <= MAX_EMBED_CHARS_PER_MESSAGE for _, embeds in channel.messages)
+    assert sum(len(embeds) for _, embeds in channel.messages) == 10
+
+
+async def test_a_gone_channel_is_reported_once_and_other_channels_keep_working() -> None:
+    problems: list[DeliveryProblem] = []
+
+    async def report(problem: DeliveryProblem) -> None:
+        problems.append(problem)
+
+    channel = RecordingChannel(gone={6})
+    sender = LogSender(channel, report, linger=0.01)
+    for n in range(3):
+        sender.submit(delivery(6, f"lost {n}"))
+        sender.submit(delivery(5, f"kept {n}"))
+    await sender.drain()
+    sender.submit(delivery(6, "after"))
+    await sender.drain()
+    assert [(p.channel_id, p.kind, p.lost) for p in problems] == [(6, ProblemKind.CHANNEL_GONE, 3)]
+    assert sum(len(embeds) for cid, embeds in channel.messages if cid == 5) == 3
+    assert sender.stats.dropped == 4
