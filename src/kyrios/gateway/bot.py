@@ -51,6 +51,11 @@ class KyriosBot(ListenerHub):
             return
         command = self.runtime.registry.find(inv.command) if inv.custom_id is None else None
         if command is not None and command.defer:
+            try:
+                self.runtime.registry.validate(command, inv)
+            except DomainError as exc:
+                await self._callback(interaction, Reply.error(exc.message).to_callback())
+                return
             await self._callback(interaction, {"type": int(CallbackType.DEFERRED_CHANNEL_MESSAGE)})
             reply = await self.runtime.registry.dispatch(inv)
             route = Route(

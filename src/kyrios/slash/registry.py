@@ -218,11 +218,7 @@ class Registry:
         command = self.find(inv.command)
         if command is None:
             return Reply.error(f"Unknown command `/{inv.command}`.")
-        values = command.parse(inv)
-        if command.guild_only and inv.guild_id is None:
-            raise Forbidden("This command only works inside a server.")
-        if command.admin and not inv.is_admin:
-            raise Forbidden(f"`/{command.path}` is for server admins (Manage Server permission).")
+        values = self.validate(command, inv)
 
         async def work(session: AsyncSession) -> Reply:
             await self._check_feature(session, inv, command.feature)
@@ -230,6 +226,18 @@ class Registry:
             return await command.handler(context, **values)
 
         return await self.db.run(work)
+
+    def validate(self, command: Command, inv: Invocation) -> dict[str, Any]:
+        """Parse options and run the checks that need no database; raises `DomainError`.
+
+        Doors call it before deferring a slow command, so bad input is answered at once.
+        """
+        values = command.parse(inv)
+        if command.guild_only and inv.guild_id is None:
+            raise Forbidden("This command only works inside a server.")
+        if command.admin and not inv.is_admin:
+            raise Forbidden(f"`/{command.path}` is for server admins (Manage Server permission).")
+        return values
 
     async def _dispatch_component(self, inv: Invocation) -> Reply:
         custom_id = inv.custom_id or ""

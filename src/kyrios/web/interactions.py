@@ -138,6 +138,10 @@ async def answer(runtime: Runtime, followups: FollowUpSender, payload: dict[str,
     command = runtime.registry.find(inv.command) if inv.custom_id is None else None
     application_id = payload.get("application_id") or runtime.settings.discord_application_id
     if command is not None and command.defer and application_id and inv.interaction_token:
+        try:
+            runtime.registry.validate(command, inv)
+        except DomainError as exc:
+            return Reply.error(exc.message).to_callback()
         followups.edit_original_later(runtime, inv, int(application_id))
         return {"type": int(CallbackType.DEFERRED_CHANNEL_MESSAGE)}
     reply = await runtime.registry.dispatch(inv)

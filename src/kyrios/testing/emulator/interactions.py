@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from kyrios.testing.emulator.events import EventSender
@@ -13,7 +14,7 @@ from kyrios.testing.emulator.rest import RouteBase, json_response, no_content
 from kyrios.testing.emulator.rest_channels import apply_message_body
 from kyrios.testing.emulator.state import ApiError, InteractionRecord
 from kyrios.testing.emulator.traffic import Waiter
-from kyrios.testing.interactions import command_payload, component_payload
+from kyrios.testing.interactions import InteractionSigner, command_payload, component_payload
 
 ATTACHMENT_SIZE_LIMIT = 8 * 1024 * 1024
 EPHEMERAL = 1 << 6
@@ -67,8 +68,7 @@ class InteractionSender(EventSender):
         self.messages[message_id] = message
         return message
 
-    async def send_interaction(self, payload: Json) -> Json:
-        """Dispatch INTERACTION_CREATE for a `command_payload`/`component_payload`; returns what was sent."""
+    def _register_interaction(self, payload: Json) -> tuple[Json, InteractionRecord]:
         data = self.complete_interaction(payload)
         message_id = int(data["message"]["id"]) if "message" in data else None
         record = InteractionRecord(
@@ -79,8 +79,30 @@ class InteractionSender(EventSender):
             message_id,
         )
         self.interactions[record.token] = record
+        return data, record
+
+    async def send_interaction(self, payload: Json) -> Json:
+        """Dispatch INTERACTION_CREATE for a `command_payload`/`component_payload`; returns what was sent."""
+        data, record = self._register_interaction(payload)
         await self.dispatch("INTERACTION_CREATE", data, guild_id=record.guild_id)
         return data
+
+    async def post_interaction(
+        self,
+        client: httpx.AsyncClient,
+        signer: InteractionSigner,
+        payload: Json,
+        *,
+        path: str = "/interactions",
+    ) -> httpx.Response:
+        """Act as Discord in HTTP-interactions mode: sign and POST the interaction to the app's endpoint,
+        then take a 200 reply as the interaction response (type 5 leaves a loading message to edit)."""
+        data, record = self._register_interaction(payload)
+        body, headers = signer.sign(data)
+        response = await client.post(path, content=body, headers=headers)
+        if response.status_code == 200:
+            await answer_interaction(self, record, response.json())
+        return response
 
     async def run_command(self, path: str, options: dict[str, Any] | None = None, **kwargs: Any) -> Json:
         """Send a slash command, e.g. `run_command("gacha pull")`; kwargs go to `command_payload`."""
@@ -132,44 +154,19 @@ class InteractionRoutes(RouteBase):
         record = self._record(request.match_info["token"])
         if str(record.id) != request.match_info["interaction_id"]:
             raise ApiError(404, 10062, "Unknown interaction")
-        if record.callback is not None:
-            raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         body = self.body(request)
-        kind, data = int(body.get("type", 0)), body.get("data") or {}
-        message: Message | None = None
-        if kind in (4, 5):
-            message = self._new_message(record, data)
-            if kind == 5:
-                message.flags |= LOADING
-            record.original_message_id = message.id
-            await self._announce(message)
-        elif kind == 7 and record.message_id is not None and record.message_id in self.emu.messages:
-            message = self.emu.messages[record.message_id]
-            apply_message_body(message, data)
-            record.original_message_id = message.id
-            await self.emu.announce_edit(message)
-        record.callback = body
+        message = await answer_interaction(self.emu, record, body)
         if request.query.get("with_response") not in ("1", "true", "True"):
             return no_content()
-        answer: Json = {"interaction": {"id": str(record.id), "type": 2}, "resource": {"type": kind}}
+        answer: Json = {
+            "interaction": {"id": str(record.id), "type": 2},
+            "resource": {"type": body.get("type")},
+        }
         if message is not None:
             answer["interaction"]["response_message_id"] = str(message.id)
             answer["interaction"]["response_message_ephemeral"] = bool(message.flags & EPHEMERAL)
             answer["resource"]["message"] = self.emu.message_json(message)
         return json_response(answer)
-
-    def _new_message(self, record: InteractionRecord, data: Json) -> Message:
-        message = Message(snowflake(), record.channel_id or 0, record.guild_id, self.emu.bot_user.id)
-        message.application_id = message.webhook_id = self.emu.application_id
-        apply_message_body(message, data)
-        self.emu.messages[message.id] = message
-        return message
-
-    async def _announce(self, message: Message) -> None:
-        if not message.flags & EPHEMERAL:  # ephemeral messages never reach the gateway
-            await self.emu.dispatch(
-                "MESSAGE_CREATE", self.emu.message_json(message), guild_id=message.guild_id
-            )
 
     def _webhook_message(self, request: web.Request) -> tuple[InteractionRecord, Message]:
         if request.match_info["app_id"] != str(self.emu.application_id):
@@ -206,7 +203,44 @@ class InteractionRoutes(RouteBase):
         record = self._record(request.match_info["token"])
         if record.callback is None:
             raise ApiError(404, 10015, "Unknown Webhook")
-        message = self._new_message(record, self.body(request))
+        message = new_response_message(self.emu, record, self.body(request))
         record.followups.append(message.id)
-        await self._announce(message)
+        await announce(self.emu, message)
         return json_response(self.emu.message_json(message))
+
+
+def new_response_message(emu: InteractionSender, record: InteractionRecord, data: Json) -> Message:
+    """A message the application posts in answer to an interaction."""
+    message = Message(snowflake(), record.channel_id or 0, record.guild_id, emu.bot_user.id)
+    message.application_id = message.webhook_id = emu.application_id
+    apply_message_body(message, data)
+    emu.messages[message.id] = message
+    return message
+
+
+async def announce(emu: InteractionSender, message: Message) -> None:
+    """MESSAGE_CREATE for a response message (ephemeral messages never reach the gateway)."""
+    if not message.flags & EPHEMERAL:
+        await emu.dispatch("MESSAGE_CREATE", emu.message_json(message), guild_id=message.guild_id)
+
+
+async def answer_interaction(emu: InteractionSender, record: InteractionRecord, body: Json) -> Message | None:
+    """Apply an interaction response the way Discord does, whether it came as a callback POST or as
+    the HTTP reply of an interactions endpoint: 4/5 create the original message, 7 edits the pressed one."""
+    if record.callback is not None:
+        raise ApiError(400, 40060, "Interaction has already been acknowledged.")
+    kind, data = int(body.get("type", 0)), body.get("data") or {}
+    message: Message | None = None
+    if kind in (4, 5):
+        message = new_response_message(emu, record, data)
+        if kind == 5:
+            message.flags |= LOADING
+        record.original_message_id = message.id
+        await announce(emu, message)
+    elif kind == 7 and record.message_id is not None and record.message_id in emu.messages:
+        message = emu.messages[record.message_id]
+        apply_message_body(message, data)
+        record.original_message_id = message.id
+        await emu.announce_edit(message)
+    record.callback = body
+    return message
