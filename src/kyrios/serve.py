@@ -20,6 +20,7 @@ async def serve(settings: Settings, *, host: str, port: int) -> None:
     """Serve until interrupted."""
     runtime = build_runtime(settings)
     await upgrade(runtime.db)
+    await runtime.start()
     app = create_app(runtime)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))
     log.info(
