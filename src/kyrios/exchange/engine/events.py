@@ -4,8 +4,15 @@ Quantities are whole units and prices integer cents. `BookLevelChanged.quantity`
 absolute total at that price (0 = the level is gone), so market data can be rebuilt from a
 snapshot and the deltas that follow it.
 
-Events are immutable named tuples: attribute access, `isinstance`, `match` and `_asdict()` work,
-and the hot paths build them with `tuple.__new__`, the cheapest record CPython offers.
+Order of events for one command:
+- a new order: `OrderRejected` alone; or `OrderAccepted`, then for each price level it trades
+  at, `Trade` (and self-trade `OrderCanceled`/`OrderReduced`) events in queue order followed by
+  one `BookLevelChanged`; then either `BookLevelChanged` for the level it rests on, or
+  `OrderCanceled` for the part that will not rest (IOC, market, self-trade), or nothing if filled;
+- a cancel: `OrderCanceled` then `BookLevelChanged`, or `CancelRejected` alone.
+
+Events are immutable named tuples (attribute access, `isinstance`, `match`, `_asdict()`); the hot
+paths build them with `tuple.__new__`, which measured cheaper than a slotted class's `__init__`.
 """
 
 from __future__ import annotations
