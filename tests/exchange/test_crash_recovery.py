@@ -113,7 +113,7 @@ def crash_and_recover(url: str, seed: int, log: Path) -> None:
         got, cancels, replayed = run_until_killed(url, seed * 100 + round_number, rng.randint(20, 400), log)
         acked |= got
         canceled |= cancels
-        print(f"round {round_number}: {len(got)} acked, {len(cancels)} canceled, {replayed} replayed at start")
+        print(f"round {round_number}: {len(got)} acked, {len(cancels)} canceled, {replayed} replayed")
     assert len(acked) > KILLS * 20
     replayed = asyncio.run(verify(url, acked, canceled))
     print(f"final recovery replayed {replayed} acknowledged orders")

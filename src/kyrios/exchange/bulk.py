@@ -64,7 +64,3 @@ class Bulk:
         connection = await session.connection()
         result = await connection.exec_driver_sql(self.sql(template), list(rows))
         return int(result.rowcount)
-
-    def insert(self, table: str, columns: Sequence[str]) -> str:
-        """An INSERT template for `columns` of `table`."""
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"

@@ -47,10 +47,13 @@ from kyrios.exchange.settlement import PositionState, apply_fill
 
 POSITIONS = cast(Table, ExchangePosition.__table__)
 ASSETS = cast(Table, ExchangeAsset.__table__)
-MOVE_CASH = "UPDATE exchange_cash SET cash_cents = cash_cents + ?, reserved_cents = reserved_cents + ? WHERE user_id = ?"
+MOVE_CASH = (
+    "UPDATE exchange_cash SET cash_cents = cash_cents + ?, reserved_cents = reserved_cents + ?"
+    " WHERE user_id = ?"
+)
 UPDATE_ORDER = (
-    "UPDATE exchange_order SET filled_quantity = ?, canceled_quantity = ?, remaining_quantity = ?, status = ?,"
-    " priority = ?, reserved_cents = ?, reject_reason = ?, updated_at = ? WHERE id = ?"
+    "UPDATE exchange_order SET filled_quantity = ?, canceled_quantity = ?, remaining_quantity = ?,"
+    " status = ?, priority = ?, reserved_cents = ?, reject_reason = ?, updated_at = ? WHERE id = ?"
 )
 UPDATE_POSITION = (
     "UPDATE exchange_position SET quantity = ?, cost_basis_cents = ?, average_price_cents = ?,"
@@ -148,9 +151,8 @@ class LiveOrder:
         return live
 
     def view(self, symbol: str, *, duplicate: bool = False) -> OrderView:
-        """What the client sees of this order."""
-        assert self.created_at is not None
-        return OrderView(
+        """What the client sees of this order (built without re-validating what the sequencer made)."""
+        return OrderView.model_construct(
             id=self.id,
             uuid=self.uuid,
             client_order_id=self.client_order_id,

@@ -125,10 +125,11 @@ class ExchangeOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # A user's orders are found through the (user_id, client_order_id) key's prefix; a separate
+    # (user_id, status) index would be rewritten on every fill and cost the group commit dearly.
     __table_args__ = (
         UniqueConstraint("user_id", "client_order_id"),
         Index("ix_exchange_order_symbol_status", "symbol", "status"),
-        Index("ix_exchange_order_user_status", "user_id", "status"),
     )
 
 

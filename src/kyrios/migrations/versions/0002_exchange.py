@@ -124,7 +124,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("exchange_order", schema=None) as batch_op:
         batch_op.create_index("ix_exchange_order_symbol_status", ["symbol", "status"], unique=False)
-        batch_op.create_index("ix_exchange_order_user_status", ["user_id", "status"], unique=False)
 
     op.create_table(
         "exchange_position",
@@ -182,7 +181,6 @@ def downgrade() -> None:
     op.drop_table("exchange_execution")
     op.drop_table("exchange_position")
     with op.batch_alter_table("exchange_order", schema=None) as batch_op:
-        batch_op.drop_index("ix_exchange_order_user_status")
         batch_op.drop_index("ix_exchange_order_symbol_status")
 
     op.drop_table("exchange_order")
