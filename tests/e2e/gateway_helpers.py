@@ -34,6 +34,7 @@ async def moderated_bot(
     options = {"chunk_guilds_at_startup": True, **(bot_options or {})}
     async with running_bot(emu, runtime, intents=intents_for(), **options) as bot:
         bot.log_channel_id = log_channel.id  # type: ignore[attr-defined]
+        bot.cogs["modlog"].audit_second_look = 0.1
         yield bot
 
 

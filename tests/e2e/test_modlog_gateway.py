@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.modlog.models import ModlogEntry, ModlogMessage
 from kyrios.runtime import Runtime
-from kyrios.testing.emulator import DiscordEmulator
+from kyrios.testing.emulator import AuditAction, DiscordEmulator
 from kyrios.testing.emulator.server import channel_messages_path
 from tests.e2e.gateway_helpers import (
     MOD,
@@ -183,3 +184,16 @@ async def test_429s_are_waited_out_and_nothing_is_lost(
     assert "<@90>" in texts[0] and "<@91>" in texts[1]
     assert statuses.count(429) == 3 and statuses.count(200) == 2
     assert bot.cogs["modlog"].sender.stats.dropped == 0
+
+
+async def test_a_kick_whose_audit_entry_comes_late_is_still_a_kick(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    emu.add_member(1, 77, "slow")
+    async with moderated_bot(emu, runtime) as bot:
+        await emu.member_leave(1, 77)
+        await asyncio.sleep(0.03)  # Discord writes the audit entry a moment after the member-remove event
+        await emu.add_audit_entry(1, AuditAction.MEMBER_KICK, MOD, 77, reason="late entry")
+        texts = await wait_for_embeds(emu, log_channel(bot), 1)
+    assert "Member kicked" in texts[0] and "Reason: late entry" in texts[0]

@@ -7,6 +7,7 @@ View Audit Log) and handed to the pure attribution code as plain `AuditEntry` va
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AUDIT_FETCH_LIMIT = 10
+# Discord may deliver GUILD_MEMBER_REMOVE before the MEMBER_KICK entry exists; look once more after this.
+AUDIT_SECOND_LOOK = 1.0
 Work = Callable[[AsyncSession], Awaitable["Delivery | list[Delivery] | None"]]
 
 
@@ -80,6 +83,7 @@ class ModlogCog:
         self.runtime = bot.runtime
         self.sender = LogSender(DiscordLogTransport(bot), self.on_delivery_problem)
         self.deletes = DeleteAttributor()
+        self.audit_second_look = AUDIT_SECOND_LOOK
 
     def now(self) -> datetime:
         """The runtime's clock (frozen in tests)."""
@@ -126,8 +130,13 @@ class ModlogCog:
     async def on_message(self, message: discord.Message) -> None:
         """Keep the content of a new message if the guild opted in to the store."""
         seen = self._seen(message)
-        if seen is not None:
-            await self.record(lambda session: flows.message_seen(session, seen))
+        if seen is None:
+            return
+        # Most guilds do not store messages: find out with a read, so no write lock is taken per message.
+        async with self.runtime.db.read() as session:
+            if not await messages.should_store(session, seen.guild_id, seen.channel_id):
+                return
+        await self.record(lambda session: flows.message_seen(session, seen))
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """Log an edit with the stored before and the new after."""
@@ -190,10 +199,20 @@ class ModlogCog:
         guild = self.bot.get_guild(payload.guild_id)
         if guild is None:
             return
-        audit = await self.audit(guild, AuditAction.MEMBER_KICK)
-        audit += await self.audit(guild, AuditAction.MEMBER_BAN_ADD)
         event = MemberEvent(guild.id, user_info(payload.user), self.now())
+        audit = await self.removal_entries(guild, payload.user.id)
         await self.record(lambda session: flows.member_removed(session, event, audit))
+
+    async def removal_entries(self, guild: discord.Guild, user_id: int) -> list[AuditEntry]:
+        """Kick and ban entries, looked up twice when the first look finds none for this member."""
+        for look in range(2):
+            if look:
+                await asyncio.sleep(self.audit_second_look)
+            audit = await self.audit(guild, AuditAction.MEMBER_KICK)
+            audit += await self.audit(guild, AuditAction.MEMBER_BAN_ADD)
+            if any(entry.target_id == user_id for entry in audit):
+                break
+        return audit
 
     async def on_member_ban(self, guild: discord.Guild, user: discord.User | discord.Member) -> None:
         """A ban with its moderator and reason."""
