@@ -21,6 +21,8 @@ async def serve(settings: Settings, *, host: str, port: int) -> None:
     runtime = build_runtime(settings)
     await upgrade(runtime.db)
     await runtime.start()
+    replayed = await runtime.exchange.start()  # rebuild every order book before taking orders
+    log.info("exchange: %d books recovered, %d orders replayed", len(runtime.exchange.sequencers), replayed)
     app = create_app(runtime)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))
     log.info(
