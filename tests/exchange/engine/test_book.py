@@ -154,6 +154,21 @@ def test_cancel_rejections_name_the_problem() -> None:
     )
 
 
+def test_operator_can_take_out_any_open_order() -> None:
+    book = new_book()
+    book.place_limit(1, "alice", BUY, 10_000, 5)
+    book.place_limit(2, "bob", BUY, 10_000, 3)
+    book.take_events()
+    order = book.order(1)
+    assert order is not None
+    book.take_out(order, CancelReason.ADMIN)
+    assert book.take_events() == [
+        OrderCanceled(5, 1, "alice", CancelReason.ADMIN, 5),
+        BookLevelChanged(6, BUY, 10_000, 3),
+    ]
+    assert book.depth().bids == [(10_000, 3)]
+
+
 def test_price_time_priority_partial_fills_at_the_makers_price() -> None:
     book = new_book()
     book.place_limit(1, "a", SELL, 10_010, 5)

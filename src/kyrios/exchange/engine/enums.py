@@ -49,6 +49,8 @@ class CancelReason(StrEnum):
     NO_LIQUIDITY = "no_liquidity"
     """A market order found no more liquidity (within its protection price, if it had one)."""
     IMMEDIATE_OR_CANCEL = "immediate_or_cancel"
+    ADMIN = "admin"
+    """An operator took the order out (halt, delisting) through `OrderBook.take_out`."""
 
 
 class RejectCode(StrEnum):
