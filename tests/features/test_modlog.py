@@ -182,6 +182,10 @@ async def test_events_route_to_their_own_channel_or_can_be_switched_off(
     async with runtime.db.transaction() as session:
         join = await flows.member_joined(session, MemberEvent(GUILD, ALICE, clock.now()))
     assert join is not None and join.channel_id == 600
+    back = await invoke(
+        runtime, "modlog config", admin=True, event="member_join", state="on", shared_channel=True
+    )
+    assert f"posted to <#{LOG_CHANNEL}>" in (back.content or "")
     await invoke(runtime, "modlog config", admin=True, event="member_join", state="off")
     async with runtime.db.transaction() as session:
         assert await flows.member_joined(session, MemberEvent(GUILD, ALICE, clock.now())) is None

@@ -154,6 +154,9 @@ class ModlogCog:
             at=self.now(),
             attachments=tuple(str(a["url"]) for a in data.get("attachments", [])),
         )
+        async with self.runtime.db.read() as session:
+            if not await messages.should_store(session, seen.guild_id, seen.channel_id):
+                return
         await self.record(lambda session: flows.message_edited(session, seen))
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:

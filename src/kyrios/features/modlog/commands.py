@@ -168,14 +168,18 @@ async def config(
     state: Annotated[Switch, Opt("Log it or not")],
     channel: Annotated[ChannelRef | None, Opt("Post this event here instead of the log channel")] = None,
     bots: Annotated[bool | None, Opt("Also log it when a bot is involved")] = None,
+    shared_channel: Annotated[bool | None, Opt("Post it in the server's log channel again")] = None,
 ) -> Reply:
     """Per-event switch, routing and bot filter."""
+    if channel is not None and shared_channel:
+        raise InvalidInput("Give either `channel` or `shared_channel`, not both.")
     row = await service.configure_event(
         ctx.session,
         ctx.guild_id,
         event,
         enabled=state == Switch.ON,
         channel_id=channel.id if channel else None,
+        clear_channel=bool(shared_channel),
         ignore_bots=None if bots is None else not bots,
     )
     where = await service.route(ctx.session, ctx.guild_id, event)

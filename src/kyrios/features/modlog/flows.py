@@ -63,7 +63,12 @@ async def message_seen(session: AsyncSession, message: MessageSeen) -> None:
 
 
 async def message_edited(session: AsyncSession, message: MessageSeen) -> Delivery | None:
-    """Log an edit with before (from the store) and after; an edit that kept the text is not logged."""
+    """Log an edit with before (from the store) and after; an edit that kept the text is not logged.
+
+    Message content is only handled in guilds that opted in to the store (and not in ignored channels).
+    """
+    if not await messages.should_store(session, message.guild_id, message.channel_id):
+        return None
     stored_before = await messages.replace(session, message)
     before = stored_before.content if stored_before else None
     if before is not None and before == message.content:
