@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 
 from sqlalchemy import func, select
@@ -67,6 +68,7 @@ async def test_invariants_hold_after_a_long_random_session(runtime: Runtime, clo
     rules = ExchangeRules(max_short_quantity=200, orders_per_second=1e9, order_burst=10**9, max_batch=500)
     exchange = Exchange(runtime.db, runtime.bus, clock, rules)
     await exchange.start()
+    feed = runtime.bus.subscribe("trades:ACME", "book:ACME", max_queue=1_000_000)
     open_orders: list[OrderView] = []
     outcomes = {"accepted": 0, "refused": 0, "canceled": 0, "cancel_refused": 0}
 
@@ -107,6 +109,9 @@ async def test_invariants_hold_after_a_long_random_session(runtime: Runtime, clo
     finally:
         await exchange.aclose()
     assert problems == []
+    published = [feed.queue.get_nowait()[1]["seq"] for _ in range(feed.queue.qsize())]
+    feed.close()
+    assert published and all(a < b for a, b in itertools.pairwise(published))
     assert outcomes["accepted"] > ORDERS * 0.6 and outcomes["canceled"] > 100, outcomes
     assert trades is not None and trades > 1_000, trades
 

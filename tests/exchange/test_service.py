@@ -289,3 +289,19 @@ async def test_concurrent_submits_never_overspend(market: Market, runtime: Runti
         view = await accounts.portfolio(session, market.alice)
         assert await invariants.check(session) == []
     assert (view.cash_cents, view.reserved_cents, view.positions[0].quantity) == (0, 0, 100)
+
+
+async def test_committed_batches_are_published_on_the_bus(market: Market, runtime: Runtime) -> None:
+    with runtime.bus.subscribe(f"trades:{SYMBOL}", f"book:{SYMBOL}", f"orders:{market.alice}") as feed:
+        await market.exchange.submit_order(market.issuer_id, sell(5, PRICE + 5))
+        bid = await market.exchange.submit_order(market.alice, buy(2, PRICE + 5))
+        await market.exchange.flush()
+        messages = [feed.queue.get_nowait() for _ in range(feed.queue.qsize())]
+    trades = [m for channel, m in messages if channel == f"trades:{SYMBOL}"]
+    assert [(t["price_cents"], t["quantity"], t["taker_side"]) for t in trades] == [(PRICE + 5, 2, "buy")]
+    depth = [(m["side"], m["price_cents"], m["quantity"]) for c, m in messages if c == f"book:{SYMBOL}"]
+    assert depth == [("sell", PRICE + 5, 5), ("sell", PRICE + 5, 3)]
+    seqs = [m["seq"] for c, m in messages if c != f"orders:{market.alice}"]
+    assert seqs == sorted(seqs)
+    mine = [m for c, m in messages if c == f"orders:{market.alice}"]
+    assert mine[-1]["id"] == bid.id and mine[-1]["status"] == "FILLED"

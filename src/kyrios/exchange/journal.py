@@ -183,7 +183,8 @@ class Batch:
         self.cash: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
         self.unreserve_units: defaultdict[int, int] = defaultdict(int)
         self.fills: list[tuple[int, Side, int, int]] = []
-        self.levels: list[BookLevelChanged] = []
+        self.market: list[Trade | BookLevelChanged] = []
+        """Trades and depth changes in book order, for publishing."""
         self.last_price: int | None = None
         self.seq: int | None = None
 
@@ -193,7 +194,7 @@ class Batch:
         if isinstance(event, Trade):
             self._trade(event)
         elif isinstance(event, BookLevelChanged):
-            self.levels.append(event)
+            self.market.append(event)
         elif isinstance(event, OrderAccepted):
             order = self.live[int(event.order_id)]
             order.priority = event.seq
@@ -230,6 +231,7 @@ class Batch:
         self.fills.append((buyer.user_id, Side.BUY, quantity, price))
         self.fills.append((seller.user_id, Side.SELL, quantity, price))
         self.trades.append(trade)
+        self.market.append(trade)
         self.last_price = price
 
     def _take_off(self, order: LiveOrder, quantity: int, *, finished: bool) -> None:
@@ -348,31 +350,33 @@ class Batch:
     def messages(self) -> Iterator[tuple[str, Message]]:
         """What to publish once the batch is committed: trades, depth deltas, users' order updates."""
         symbol = self.symbol
-        for t in self.trades:
-            yield (
-                f"trades:{symbol}",
-                {
-                    "type": "trade",
-                    "symbol": symbol,
-                    "seq": t.seq,
-                    "price_cents": t.price_cents,
-                    "quantity": t.quantity,
-                    "taker_side": t.taker_side.value,
-                    "ts": int(self.now.timestamp() * 1000),
-                },
-            )
-        for level in self.levels:
-            yield (
-                f"book:{symbol}",
-                {
-                    "type": "delta",
-                    "symbol": symbol,
-                    "seq": level.seq,
-                    "side": level.side.value,
-                    "price_cents": level.price_cents,
-                    "quantity": level.quantity,
-                },
-            )
+        millis = int(self.now.timestamp() * 1000)
+        for event in self.market:  # in seq order, so a client can check continuity
+            if isinstance(event, Trade):
+                yield (
+                    f"trades:{symbol}",
+                    {
+                        "type": "trade",
+                        "symbol": symbol,
+                        "seq": event.seq,
+                        "price_cents": event.price_cents,
+                        "quantity": event.quantity,
+                        "taker_side": event.taker_side.value,
+                        "ts": millis,
+                    },
+                )
+            else:
+                yield (
+                    f"book:{symbol}",
+                    {
+                        "type": "delta",
+                        "symbol": symbol,
+                        "seq": event.seq,
+                        "side": event.side.value,
+                        "price_cents": event.price_cents,
+                        "quantity": event.quantity,
+                    },
+                )
         for order in self.dirty.values():
             yield (
                 f"orders:{order.user_id}",
