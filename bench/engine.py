@@ -180,43 +180,62 @@ def percentile(sorted_values: list[int], fraction: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))] / 1_000
 
 
-def measure(commands: list[Command], runs: int, *, freeze_each_batch: bool) -> dict[str, float]:
-    """Throughput (median of `runs`), latency percentiles and GC pauses under one GC policy."""
-    seconds: list[float] = []
-    cpu_seconds: list[float] = []
-    pauses: list[float] = []
-    collections = 0
-    for _ in range(runs):
-        gc.collect()
-        gc.freeze()  # the stream itself is long-lived input, not engine state
-        with GcPauses() as run_gc:
-            elapsed, cpu, events, book = run_throughput(commands, freeze_each_batch=freeze_each_batch)
-        gc.unfreeze()
-        seconds.append(elapsed)
-        cpu_seconds.append(cpu)
-        pauses.append(run_gc.max_ms)
-        collections += len(run_gc.pauses_ns)
-    resting, levels = len(book), len(book.bids.keys) + len(book.asks.keys)
-    del book
+@dataclass
+class PolicyRuns:
+    """What the runs under one GC policy measured."""
+
+    seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
+    gc_pauses_ms: list[float] = field(default_factory=list)
+    collections: int = 0
+    events: int = 0
+    resting_orders: int = 0
+    levels: int = 0
+
+
+def timed_run(commands: list[Command], runs: PolicyRuns, *, freeze_each_batch: bool) -> None:
+    """One throughput run, added to `runs`."""
     gc.collect()
-    gc.freeze()
-    with GcPauses() as latency_gc:
-        latencies = run_latency(commands, freeze_each_batch=freeze_each_batch)
+    gc.freeze()  # the stream itself is long-lived input, not engine state
+    with GcPauses() as run_gc:
+        elapsed, cpu, runs.events, book = run_throughput(commands, freeze_each_batch=freeze_each_batch)
     gc.unfreeze()
-    return {
-        "msgs_per_s": round(len(commands) / statistics.median(seconds)),
-        "best_msgs_per_s": round(len(commands) / min(seconds)),
-        "cpu_msgs_per_s": round(len(commands) / statistics.median(cpu_seconds)),
-        "events_per_run": events,
-        "p50_us": percentile(latencies, 0.50),
-        "p99_us": percentile(latencies, 0.99),
-        "p999_us": percentile(latencies, 0.999),
-        "max_us": latencies[-1] / 1_000,
-        "gc_max_ms": round(max(*pauses, latency_gc.max_ms), 3),
-        "gc_collections_per_run": collections // runs,
-        "resting_orders": resting,
-        "levels": levels,
-    }
+    runs.seconds.append(elapsed)
+    runs.cpu_seconds.append(cpu)
+    runs.gc_pauses_ms.append(run_gc.max_ms)
+    runs.collections += len(run_gc.pauses_ns)
+    runs.resting_orders, runs.levels = len(book), len(book.bids.keys) + len(book.asks.keys)
+
+
+def measure(commands: list[Command], count: int) -> dict[bool, dict[str, float]]:
+    """Figures per GC policy (keyed by freeze_each_batch); the policies' runs alternate so that
+    other load on the host falls on both alike."""
+    policies = {False: PolicyRuns(), True: PolicyRuns()}
+    for _ in range(count):
+        for freeze_each_batch, runs in policies.items():
+            timed_run(commands, runs, freeze_each_batch=freeze_each_batch)
+    figures: dict[bool, dict[str, float]] = {}
+    for freeze_each_batch, runs in policies.items():
+        gc.collect()
+        gc.freeze()
+        with GcPauses() as latency_gc:
+            latencies = run_latency(commands, freeze_each_batch=freeze_each_batch)
+        gc.unfreeze()
+        figures[freeze_each_batch] = {
+            "msgs_per_s": round(len(commands) / statistics.median(runs.seconds)),
+            "best_msgs_per_s": round(len(commands) / min(runs.seconds)),
+            "cpu_msgs_per_s": round(len(commands) / statistics.median(runs.cpu_seconds)),
+            "events_per_run": runs.events,
+            "p50_us": percentile(latencies, 0.50),
+            "p99_us": percentile(latencies, 0.99),
+            "p999_us": percentile(latencies, 0.999),
+            "max_us": latencies[-1] / 1_000,
+            "gc_max_ms": round(max(*runs.gc_pauses_ms, latency_gc.max_ms), 3),
+            "gc_collections_per_run": runs.collections // count,
+            "resting_orders": runs.resting_orders,
+            "levels": runs.levels,
+        }
+    return figures
 
 
 def report(
@@ -250,8 +269,7 @@ def main() -> None:
     results: dict[tuple[str, bool], dict[str, float]] = {}
     for name, is_deep in (("shallow", False), ("deep", True)):
         commands = generate(args.commands, deep=is_deep, seed=args.seed)
-        for freeze_each_batch in (False, True):
-            figures = measure(commands, args.runs, freeze_each_batch=freeze_each_batch)
+        for freeze_each_batch, figures in measure(commands, args.runs).items():
             policy = "gc.freeze()/batch" if freeze_each_batch else "default GC"
             report(name, policy, len(commands), figures, emit)
             results[name, freeze_each_batch] = figures
