@@ -7,6 +7,10 @@ Invariants (checked by the property tests after every command):
 
 The hot paths (`place_limit`, `cancel`, `matching.match`) are written flat, with attributes bound
 to locals, because each Python call and attribute lookup shows in the benchmark.
+
+Memory: everything is freed by reference counting (the book makes no reference cycles), so the
+owner may `gc.freeze()` after each batch; otherwise CPython's full collections rescan every
+resting order (tens of ms for ~30,000 orders, see bench/engine.py).
 """
 
 from __future__ import annotations
