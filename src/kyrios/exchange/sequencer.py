@@ -1,11 +1,18 @@
-"""One single-writer task per symbol: queue → group-committed intake → book → one persisting transaction.
+"""One single-writer task per symbol: queue → group-committed intake → book → persisted in one transaction.
+
+Each cycle takes what is queued (up to `max_batch` commands) and runs ONE transaction that
+persists the previous cycle's matched batch and inserts this cycle's new orders with their
+reservations; after it commits, the new orders are acknowledged, the previous batch's cancels
+answered and its events published; then this cycle's orders and cancels go through the book in
+memory, and their effects ride on the next transaction (or on one of their own when the queue is
+empty). Two commits per batch become one under load.
 
 Invariants:
 - only this task changes the symbol's book, its orders after acceptance, and its positions;
 - a submit is acknowledged after the transaction that inserted the order (and reserved its cash
   or units) committed; a cancel is answered after the transaction that recorded it committed;
-- the book's effects (executions, order states, positions, cash, `engine_seq`) are written in one
-  transaction per batch; events are published only after it committed;
+- the book's effects (executions, order states, positions, cash, `engine_seq`) of one batch are
+  written in one transaction; events are published only after it committed;
 - `recover()` rebuilds the book from the database: resting orders in priority order, then the
   orders acknowledged but never matched (priority NULL) replayed in acceptance (id) order.
   If a persisting transaction fails, the book is rebuilt the same way, so it never runs ahead.
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -73,6 +81,16 @@ class FlushCommand:
 
 
 Command = SubmitCommand | CancelCommand | FlushCommand
+
+
+@dataclass(slots=True)
+class Matched:
+    """A batch the book has matched, waiting for the transaction that persists it."""
+
+    batch: Batch
+    engine_seq: int
+    answers: list[tuple[CancelCommand, LiveOrder | DomainError]]
+    flushes: list[asyncio.Future[None]]
 
 
 class SymbolSequencer:
@@ -205,47 +223,78 @@ class SymbolSequencer:
     async def _run(self) -> None:
         queue = self.queue
         max_batch = self.rules.max_batch
+        matched: Matched | None = None
         stopping = False
-        while not stopping:
-            first = await queue.get()
-            if first is None:
-                break
-            commands: list[Command] = [first]
-            while len(commands) < max_batch and not queue.empty():
-                command = queue.get_nowait()
-                if command is None:
-                    stopping = True
-                    break
-                commands.append(command)
+        while not (stopping and matched is None):
+            commands: list[Command] = []
+            if not stopping:
+                if matched is None:  # nothing to persist: wait for work
+                    first = await queue.get()
+                    if first is None:
+                        break
+                    commands.append(first)
+                while len(commands) < max_batch and not queue.empty():
+                    command = queue.get_nowait()
+                    if command is None:
+                        stopping = True
+                        break
+                    commands.append(command)
             try:
-                await self._process(commands)
+                matched = await self._cycle(commands, matched)
             except Exception:  # keep serving: the book was rebuilt from the database
                 log.exception("%s: batch of %d commands failed", self.symbol, len(commands))
-            finally:
-                _release([c.future for c in commands if isinstance(c, FlushCommand)])
+                matched = None
 
-    async def _process(self, commands: list[Command]) -> None:
-        now = self.clock.now()
+    async def _cycle(self, commands: list[Command], matched: Matched | None) -> Matched | None:
+        """One transaction: persist the previous matched batch and accept this batch's orders.
+
+        Then acknowledge, and match this batch in memory; its results ride on the next
+        transaction (or a transaction of their own when no new orders come).
+        """
         submits = [c for c in commands if isinstance(c, SubmitCommand)]
-        accepted: dict[int, LiveOrder] = {}
-        if submits:
-            try:
-                outcomes = await self._accept([(c.user_id, c.request) for c in submits])
-            except Exception as error:
-                for submit in submits:
-                    _fail(submit.future, error)
-                raise
-            for submit, outcome in zip(submits, outcomes, strict=True):
-                if isinstance(outcome, LiveOrder):
-                    self.live[outcome.id] = outcome
-                    accepted[id(submit)] = outcome
-                    _succeed(submit.future, outcome.view(self.symbol))
-                elif isinstance(outcome, OrderView):
-                    _succeed(submit.future, outcome)
+        requests = [(c.user_id, c.request) for c in submits]
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> list[Outcome]:
+            if matched is not None:
+                await matched.batch.persist(session, matched.engine_seq, self.ids)
+            if not requests:
+                return []
+            return await accept_batch(session, self.limits, requests, self.rules, self.ids, now)
+
+        try:
+            outcomes = await self._transact(work)
+        except Exception as error:
+            for command in commands:
+                if isinstance(command, FlushCommand):
+                    _release([command.future])
                 else:
-                    _fail(submit.future, outcome)
+                    _fail(command.future, error)
+            if matched is not None:
+                for cancel, _ in matched.answers:
+                    _fail(cancel.future, error)
+                _release(matched.flushes)
+            await self.recover()
+            raise
+        if matched is not None:
+            self._forget_finished(matched.batch)
+            for cancel, answer in matched.answers:
+                _answer(cancel, answer, self.symbol)
+            self.bus.publish_many(matched.batch.messages())
+            _release(matched.flushes)
+        accepted: dict[int, LiveOrder] = {}
+        for submit, outcome in zip(submits, outcomes, strict=True):
+            if isinstance(outcome, LiveOrder):
+                self.live[outcome.id] = outcome
+                accepted[id(submit)] = outcome
+                _succeed(submit.future, outcome.view(self.symbol))
+            elif isinstance(outcome, OrderView):
+                _succeed(submit.future, outcome)
+            else:
+                _fail(submit.future, outcome)
         batch = Batch(self.symbol, self.live, now)
         answers: list[tuple[CancelCommand, LiveOrder | DomainError]] = []
+        flushes: list[asyncio.Future[None]] = []
         for command in commands:
             if isinstance(command, SubmitCommand):
                 live = accepted.get(id(command))
@@ -253,28 +302,16 @@ class SymbolSequencer:
                     self._place(live, batch)
             elif isinstance(command, CancelCommand):
                 answers.append((command, self._cancel(command, batch)))
-        if batch.seq is None:
-            for command, answer in answers:
-                _answer(command, answer, self.symbol)
-            return
-        try:
-            await self._commit(batch)
-        except Exception as error:
-            for command, _ in answers:
-                _fail(command.future, error)
-            await self.recover()
-            raise
-        self._forget_finished(batch)
-        for command, answer in answers:
-            _answer(command, answer, self.symbol)
-        self.bus.publish_many(batch.messages())
+            else:
+                flushes.append(command.future)
+        if batch.seq is None:  # nothing happened in the book
+            for cancel, answer in answers:
+                _answer(cancel, answer, self.symbol)
+            _release(flushes)
+            return None
+        return Matched(batch, self.book.seq, answers, flushes)
 
-    async def _accept(self, requests: list[tuple[int, OrderRequest]]) -> list[Outcome]:
-        now = self.clock.now()
-
-        async def work(session: AsyncSession) -> list[Outcome]:
-            return await accept_batch(session, self.limits, requests, self.rules, self.ids, now)
-
+    async def _transact(self, work: Callable[[AsyncSession], Awaitable[list[Outcome]]]) -> list[Outcome]:
         for attempt in range(3):
             try:
                 return await self.db.run(work)

@@ -59,6 +59,8 @@ class Exchange:
 
     async def sequencer(self, symbol: str) -> SymbolSequencer:
         """The running sequencer of `symbol` (recovered and started on first use)."""
+        if self._closed:
+            raise Conflict("The exchange is shutting down; try again in a moment.")
         running = self.sequencers.get(symbol)
         if running is not None:
             return running
