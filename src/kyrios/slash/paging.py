@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from kyrios.core.errors import Forbidden, InvalidInput
-from kyrios.slash.reply import Button, ButtonStyle
+from kyrios.slash.registry import CommandSet, Context
+from kyrios.slash.reply import Button, ButtonStyle, Reply
+
+PageRenderer = Callable[[Context, int, int], Awaitable[Reply]]
 
 
 def pager(prefix: str, owner_id: int, page: int, pages: int) -> list[list[Button]]:
@@ -38,3 +43,24 @@ def require_owner(owner_id: int, user_id: int) -> None:
     """Private listings only page for the member who asked for them."""
     if owner_id != user_id:
         raise Forbidden("These buttons belong to someone else; run the command yourself.")
+
+
+def page_turner(
+    commands: CommandSet, prefix: str, render: PageRenderer, *, feature: str, private: bool
+) -> PageRenderer:
+    """Register the ◀/▶ buttons of a listing: `render(ctx, owner_id, page)` draws any page.
+
+    Private listings (someone's own history) only turn for their owner.
+    """
+
+    async def turn(ctx: Context, *args: str) -> Reply:
+        owner, page = read_pager_args(args)
+        if private:
+            require_owner(owner, ctx.user_id)
+        reply = await render(ctx, owner, page)
+        reply.update = True
+        return reply
+
+    turn.__doc__ = f"Turn a page of the {prefix} listing."
+    commands.component(prefix, feature=feature)(turn)
+    return render

@@ -9,7 +9,7 @@ from kyrios.features.economy import service
 from kyrios.features.economy.service import MAX_TRANSFER, Reason
 from kyrios.slash.invocation import Actor
 from kyrios.slash.options import Opt
-from kyrios.slash.paging import pager, read_pager_args, require_owner
+from kyrios.slash.paging import page_turner, pager
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
@@ -37,8 +37,8 @@ async def balance(ctx: Context, user: Annotated[Actor | None, Opt("Whose points"
     return Reply.embed(embed)
 
 
-async def _history_reply(ctx: Context, page: int) -> Reply:
-    result = await service.history(ctx.session, ctx.guild_id, ctx.user_id, page=page)
+async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
+    result = await service.history(ctx.session, ctx.guild_id, owner_id, page=page)
     lines = []
     for row in result.items:
         sign = "+" if row.delta > 0 else "−"
@@ -53,7 +53,7 @@ async def _history_reply(ctx: Context, page: int) -> Reply:
     )
     return Reply(
         embeds=[embed],
-        buttons=pager("points-history", ctx.user_id, result.page, result.pages),
+        buttons=pager("points-history", owner_id, result.page, result.pages),
         ephemeral=True,
     )
 
@@ -63,20 +63,13 @@ async def history(
     ctx: Context, page: Annotated[int, Opt("Page", min_value=1, max_value=100_000)] = 1
 ) -> Reply:
     """The member's own ledger."""
-    return await _history_reply(ctx, page)
+    return await _history_reply(ctx, ctx.user_id, page)
 
 
-@commands.component("points-history", feature="economy")
-async def history_page(ctx: Context, *args: str) -> Reply:
-    """Turn a page of the ledger."""
-    owner, page = read_pager_args(args)
-    require_owner(owner, ctx.user_id)
-    reply = await _history_reply(ctx, page)
-    reply.update = True
-    return reply
+page_turner(commands, "points-history", _history_reply, feature="economy", private=True)
 
 
-async def _leaderboard_reply(ctx: Context, page: int) -> Reply:
+async def _leaderboard_reply(ctx: Context, _owner_id: int, page: int) -> Reply:
     result = await service.leaderboard(ctx.session, ctx.guild_id, page=page)
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
     lines = [
@@ -96,16 +89,10 @@ async def leaderboard(
     ctx: Context, page: Annotated[int, Opt("Page", min_value=1, max_value=100_000)] = 1
 ) -> Reply:
     """Points leaderboard."""
-    return await _leaderboard_reply(ctx, page)
+    return await _leaderboard_reply(ctx, 0, page)
 
 
-@commands.component("points-top", feature="economy")
-async def leaderboard_page(ctx: Context, *args: str) -> Reply:
-    """Turn a page of the leaderboard (anyone may)."""
-    _, page = read_pager_args(args)
-    reply = await _leaderboard_reply(ctx, page)
-    reply.update = True
-    return reply
+page_turner(commands, "points-top", _leaderboard_reply, feature="economy", private=False)
 
 
 Amount = Annotated[int, Opt("Number of points", min_value=1, max_value=MAX_TRANSFER)]

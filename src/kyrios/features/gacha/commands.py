@@ -10,7 +10,7 @@ from kyrios.features.gacha.service import MAX_PULLS_PER_COMMAND, PullResult
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.invocation import Actor
 from kyrios.slash.options import Opt
-from kyrios.slash.paging import pager, read_pager_args, require_owner
+from kyrios.slash.paging import page_turner, pager
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
@@ -111,8 +111,8 @@ async def rates(ctx: Context) -> Reply:
     return Reply.embed(embed)
 
 
-async def _history_reply(ctx: Context, page: int) -> Reply:
-    result = await service.history(ctx.session, ctx.guild_id, ctx.user_id, page=page)
+async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
+    result = await service.history(ctx.session, ctx.guild_id, owner_id, page=page)
     lines = [
         f"`{p.rarity:>3}` **{p.item_name}** · {'free' if p.free else f'{p.cost_points:,} pts'}"
         f"{' · pity' if p.pity else ''} · <t:{int(p.created_at.timestamp())}:R>"
@@ -124,33 +124,26 @@ async def _history_reply(ctx: Context, page: int) -> Reply:
         footer=f"Page {result.page}/{result.pages} · {result.total} pulls",
     )
     return Reply(
-        embeds=[embed], buttons=pager("gacha-history", ctx.user_id, result.page, result.pages), ephemeral=True
+        embeds=[embed], buttons=pager("gacha-history", owner_id, result.page, result.pages), ephemeral=True
     )
 
 
 @commands.slash("gacha history", "Your pulls, newest first", feature="gacha")
 async def history(ctx: Context, page: Page = 1) -> Reply:
     """Paginated pull history."""
-    return await _history_reply(ctx, page)
+    return await _history_reply(ctx, ctx.user_id, page)
 
 
-@commands.component("gacha-history", feature="gacha")
-async def history_page(ctx: Context, *args: str) -> Reply:
-    """Turn a page of the pull history."""
-    owner, page = read_pager_args(args)
-    require_owner(owner, ctx.user_id)
-    reply = await _history_reply(ctx, page)
-    reply.update = True
-    return reply
+page_turner(commands, "gacha-history", _history_reply, feature="gacha", private=True)
 
 
-async def _collection_reply(ctx: Context, owner: int, name: str, page: int) -> Reply:
+async def _collection_reply(ctx: Context, owner: int, page: int, name: str | None = None) -> Reply:
     result = await service.collection(ctx.session, ctx.guild_id, owner, page=page)
     lines = [
         f"`{rarity.value:>3}` {rarity.stars} **{item}** ×{copies}" for item, rarity, copies in result.items
     ]
     embed = Embed(
-        title=f"{name}'s collection",
+        title=f"{name or f'<@{owner}>'}'s collection",
         description="\n".join(lines) or "Nothing collected yet.",
         footer=f"Page {result.page}/{result.pages} · {result.total} different items",
     )
@@ -163,13 +156,7 @@ async def collection(
 ) -> Reply:
     """Owned items with copy counts."""
     target = user or ctx.inv.actor
-    return await _collection_reply(ctx, target.id, target.name, page)
+    return await _collection_reply(ctx, target.id, page, target.name)
 
 
-@commands.component("gacha-collection", feature="gacha")
-async def collection_page(ctx: Context, *args: str) -> Reply:
-    """Turn a page of a collection (public)."""
-    owner, page = read_pager_args(args)
-    reply = await _collection_reply(ctx, owner, f"<@{owner}>", page)
-    reply.update = True
-    return reply
+page_turner(commands, "gacha-collection", _collection_reply, feature="gacha", private=False)
