@@ -64,3 +64,22 @@ class Bulk:
         connection = await session.connection()
         result = await connection.exec_driver_sql(self.sql(template), list(rows))
         return int(result.rowcount)
+
+    async def fetch(
+        self, session: AsyncSession, template: str, params: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
+        """Run one query; `{in}` in the template becomes as many placeholders as `params` has after
+        the fixed ones, and `{lock}` a row lock where the database has one (SQLite's writer lock
+        already serialises writers)."""
+        connection = await session.connection()
+        result = await connection.exec_driver_sql(self.sql(self.expand(template, len(params))), tuple(params))
+        return [tuple(row) for row in result.all()]
+
+    def expand(self, template: str, count: int) -> str:
+        """Fill `{in}` with the placeholders beyond the template's own, `{lock}` with a row lock.
+
+        SQLite has no row locks; its single writer lock already serialises the writers.
+        """
+        fixed = template.count("?")
+        lock = "" if self.dialect == "sqlite" else " FOR UPDATE"
+        return template.replace("{in}", ", ".join("?" * (count - fixed))).replace("{lock}", lock)

@@ -37,6 +37,15 @@ from kyrios.exchange.schemas import OrderRequest, OrderView
 
 CASH = cast(Table, ExchangeCash.__table__)
 POSITIONS = cast(Table, ExchangePosition.__table__)
+SELECT_ASSET = "SELECT status, last_price_cents FROM exchange_asset WHERE symbol = ?"
+SELECT_CASH = (
+    "SELECT user_id, cash_cents, reserved_cents FROM exchange_cash WHERE user_id IN ({in})"
+    " ORDER BY user_id{lock}"
+)
+SELECT_HOLDINGS = (
+    "SELECT user_id, quantity, reserved_quantity FROM exchange_position"
+    " WHERE symbol = ? AND user_id IN ({in}) ORDER BY user_id{lock}"
+)
 INSERT_ORDER = (
     "INSERT INTO exchange_order (id, uuid, client_order_id, user_id, symbol, side, type, price_cents,"
     " quantity, remaining_quantity, status, stp, reserved_cents, created_at, updated_at,"
@@ -112,11 +121,8 @@ async def accept_batch(
 ) -> list[Outcome]:
     """Risk-check, reserve and insert a batch of (user_id, request) for one symbol, in order."""
     symbol = limits.symbol
-    status, last_price = (
-        await session.execute(
-            select(ExchangeAsset.status, ExchangeAsset.last_price_cents).where(ExchangeAsset.symbol == symbol)
-        )
-    ).one()
+    bulk = Bulk.of(session)
+    ((status, last_price),) = await bulk.fetch(session, SELECT_ASSET, (symbol,))
     if status == AssetStatus.HALTED:
         halted = Conflict(f"Trading in {symbol} is halted; only cancels are accepted.")
         return [halted for _ in batch]
@@ -124,25 +130,14 @@ async def accept_batch(
     existing = await _existing_client_orders(session, batch)
     users = sorted({user_id for user_id, _ in batch})
     cash: dict[int, list[int]] = {
-        int(uid): [int(free), int(held)]
-        for uid, free, held in await session.execute(
-            select(CASH.c.user_id, CASH.c.cash_cents, CASH.c.reserved_cents)
-            .where(CASH.c.user_id.in_(users))
-            .order_by(CASH.c.user_id)
-            .with_for_update()
-        )
+        int(uid): [int(free), int(held)] for uid, free, held in await bulk.fetch(session, SELECT_CASH, users)
     }
     sellers = sorted({user_id for user_id, request in batch if request.side is Side.SELL})
     positions: dict[int, list[int]] = {}
     if sellers:
         positions = {
             int(uid): [int(quantity), int(reserved)]
-            for uid, quantity, reserved in await session.execute(
-                select(POSITIONS.c.user_id, POSITIONS.c.quantity, POSITIONS.c.reserved_quantity)
-                .where(POSITIONS.c.symbol == symbol, POSITIONS.c.user_id.in_(sellers))
-                .order_by(POSITIONS.c.user_id)
-                .with_for_update()
-            )
+            for uid, quantity, reserved in await bulk.fetch(session, SELECT_HOLDINGS, (symbol, *sellers))
         }
     known_positions = set(positions)
     reserved_cash: defaultdict[int, int] = defaultdict(int)
@@ -183,7 +178,6 @@ async def accept_batch(
         accepted.append((index, live))
         if coid is not None:
             first_of[user_id, coid] = index
-    bulk = Bulk.of(session)
     await _write_reservations(session, bulk, symbol, reserved_cash, reserved_units, known_positions)
     if accepted:
         stamp = bulk.stamp(now)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.bus import Message
@@ -54,6 +54,12 @@ MOVE_CASH = (
 UPDATE_ORDER = (
     "UPDATE exchange_order SET filled_quantity = ?, canceled_quantity = ?, remaining_quantity = ?,"
     " status = ?, priority = ?, reserved_cents = ?, reject_reason = ?, updated_at = ? WHERE id = ?"
+)
+UPDATE_SEQ = "UPDATE exchange_asset SET engine_seq = ? WHERE symbol = ?"
+UPDATE_SEQ_AND_PRICE = "UPDATE exchange_asset SET engine_seq = ?, last_price_cents = ? WHERE symbol = ?"
+SELECT_POSITIONS = (
+    "SELECT user_id, quantity, cost_basis_cents, realized_pnl_cents FROM exchange_position"
+    " WHERE symbol = ? AND user_id IN ({in}) ORDER BY user_id{lock}"
 )
 UPDATE_POSITION = (
     "UPDATE exchange_position SET quantity = ?, cost_basis_cents = ?, average_price_cents = ?,"
@@ -151,8 +157,9 @@ class LiveOrder:
         return live
 
     def view(self, symbol: str, *, duplicate: bool = False) -> OrderView:
-        """What the client sees of this order (built without re-validating what the sequencer made)."""
-        return OrderView.model_construct(
+        """What the client sees of this order."""
+        assert self.created_at is not None
+        return OrderView(
             id=self.id,
             uuid=self.uuid,
             client_order_id=self.client_order_id,
@@ -274,26 +281,16 @@ class Batch:
         await bulk.many(session, UPDATE_ORDER, orders)
         if self.trades:
             await self._write_executions(session, bulk, ids, stamp)
-        values: dict[str, Any] = {"engine_seq": engine_seq}
-        if self.last_price is not None:
-            values["last_price_cents"] = self.last_price
-        await session.execute(update(ASSETS).where(ASSETS.c.symbol == self.symbol).values(**values))
+        if self.last_price is None:
+            await bulk.many(session, UPDATE_SEQ, [(engine_seq, self.symbol)])
+        else:
+            await bulk.many(session, UPDATE_SEQ_AND_PRICE, [(engine_seq, self.last_price, self.symbol)])
 
     async def _write_positions(self, session: AsyncSession, bulk: Bulk) -> None:
         users = sorted({fill[0] for fill in self.fills} | set(self.unreserve_units))
         if not users:
             return
-        rows = await session.execute(
-            select(
-                POSITIONS.c.user_id,
-                POSITIONS.c.quantity,
-                POSITIONS.c.cost_basis_cents,
-                POSITIONS.c.realized_pnl_cents,
-            )
-            .where(POSITIONS.c.symbol == self.symbol, POSITIONS.c.user_id.in_(users))
-            .order_by(POSITIONS.c.user_id)
-            .with_for_update()
-        )
+        rows = await bulk.fetch(session, SELECT_POSITIONS, (self.symbol, *users))
         states = {int(uid): PositionState(int(q), int(cost), int(pnl)) for uid, q, cost, pnl in rows}
         known = set(states)
         for user_id, side, quantity, price in self.fills:
