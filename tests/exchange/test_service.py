@@ -22,6 +22,7 @@ from kyrios.core.errors import (
 )
 from kyrios.exchange import accounts, assets, invariants
 from kyrios.exchange.engine import OrderType, Side
+from kyrios.exchange.journal import Batch
 from kyrios.exchange.models import (
     AssetStatus,
     ExchangeCash,
@@ -305,3 +306,30 @@ async def test_committed_batches_are_published_on_the_bus(market: Market, runtim
     assert seqs == sorted(seqs)
     mine = [m for c, m in messages if c == f"orders:{market.alice}"]
     assert mine[-1]["id"] == bid.id and mine[-1]["status"] == "FILLED"
+
+
+async def test_a_failed_batch_rebuilds_the_book_from_the_database(
+    market: Market, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await market.exchange.submit_order(market.issuer_id, sell(5))
+    await market.exchange.flush()
+    persist = Batch.persist
+    calls = 0
+
+    async def fail_once(self: Batch, session: Any, engine_seq: int, ids: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the disk is full")
+        await persist(self, session, engine_seq, ids)
+
+    monkeypatch.setattr(Batch, "persist", fail_once)
+    bid = await market.exchange.submit_order(market.alice, buy(2))  # acknowledged: its row is committed
+    await market.exchange.flush()
+    await market.exchange.flush()
+    assert calls >= 2
+    async with runtime.db.read() as session:
+        row = await session.get(ExchangeOrder, bid.id)
+        assert await invariants.check(session) == []
+    assert row is not None and row.status == "FILLED"  # replayed from the database after the failure
+    assert (await market.exchange.depth(SYMBOL)).asks == [(PRICE, 3)]

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +32,18 @@ from kyrios.core.bus import EventBus
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, DomainError, NotFound
+from kyrios.exchange.commands import (
+    CancelCommand,
+    Command,
+    FlushCommand,
+    Matched,
+    SubmitCommand,
+    answer,
+    fail,
+    fail_all,
+    release,
+    succeed,
+)
 from kyrios.exchange.engine import (
     CancelRejected,
     OrderBook,
@@ -49,48 +60,6 @@ from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class SubmitCommand:
-    """A new order on its way to acknowledgement."""
-
-    user_id: int
-    request: OrderRequest
-    future: asyncio.Future[OrderView] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-@dataclass(slots=True)
-class CancelCommand:
-    """A cancel of an acknowledged order of this symbol."""
-
-    user_id: int
-    order_id: int
-    future: asyncio.Future[OrderView] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-@dataclass(slots=True)
-class FlushCommand:
-    """Answered once every command queued before it is processed and persisted."""
-
-    future: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
-Command = SubmitCommand | CancelCommand | FlushCommand
-
-
-@dataclass(slots=True)
-class Matched:
-    """A batch the book has matched, waiting for the transaction that persists it."""
-
-    batch: Batch
-    engine_seq: int
-    answers: list[tuple[CancelCommand, LiveOrder | DomainError]]
-    flushes: list[asyncio.Future[None]]
 
 
 class SymbolSequencer:
@@ -118,6 +87,7 @@ class SymbolSequencer:
         self.live: dict[int, LiveOrder] = {}
         self.queue: asyncio.Queue[Command | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._stale = False
 
     # ----------------------------------------------------------------- public
 
@@ -251,6 +221,13 @@ class SymbolSequencer:
         Then acknowledge, and match this batch in memory; its results ride on the next
         transaction (or a transaction of their own when no new orders come).
         """
+        if self._stale:  # a failed transaction left the book ahead of the database
+            try:
+                await self.recover()
+            except Exception as error:
+                fail_all(commands, error)
+                raise
+            self._stale = False
         submits = [c for c in commands if isinstance(c, SubmitCommand)]
         requests = [(c.user_id, c.request) for c in submits]
         now = self.clock.now()
@@ -265,33 +242,31 @@ class SymbolSequencer:
         try:
             outcomes = await self._transact(work)
         except Exception as error:
-            for command in commands:
-                if isinstance(command, FlushCommand):
-                    _release([command.future])
-                else:
-                    _fail(command.future, error)
+            fail_all(commands, error)
             if matched is not None:
                 for cancel, _ in matched.answers:
-                    _fail(cancel.future, error)
-                _release(matched.flushes)
+                    fail(cancel.future, error)
+                release(matched.flushes)
+            self._stale = True
             await self.recover()
+            self._stale = False
             raise
         if matched is not None:
             self._forget_finished(matched.batch)
-            for cancel, answer in matched.answers:
-                _answer(cancel, answer, self.symbol)
+            for cancel, canceled in matched.answers:
+                answer(cancel, canceled, self.symbol)
             self.bus.publish_many(matched.batch.messages())
-            _release(matched.flushes)
+            release(matched.flushes)
         accepted: dict[int, LiveOrder] = {}
         for submit, outcome in zip(submits, outcomes, strict=True):
             if isinstance(outcome, LiveOrder):
                 self.live[outcome.id] = outcome
                 accepted[id(submit)] = outcome
-                _succeed(submit.future, outcome.view(self.symbol))
+                succeed(submit.future, outcome.view(self.symbol))
             elif isinstance(outcome, OrderView):
-                _succeed(submit.future, outcome)
+                succeed(submit.future, outcome)
             else:
-                _fail(submit.future, outcome)
+                fail(submit.future, outcome)
         batch = Batch(self.symbol, self.live, now)
         answers: list[tuple[CancelCommand, LiveOrder | DomainError]] = []
         flushes: list[asyncio.Future[None]] = []
@@ -305,9 +280,9 @@ class SymbolSequencer:
             else:
                 flushes.append(command.future)
         if batch.seq is None:  # nothing happened in the book
-            for cancel, answer in answers:
-                _answer(cancel, answer, self.symbol)
-            _release(flushes)
+            for cancel, canceled in answers:
+                answer(cancel, canceled, self.symbol)
+            release(flushes)
             return None
         return Matched(batch, self.book.seq, answers, flushes)
 
@@ -342,17 +317,17 @@ class SymbolSequencer:
 
     def _cancel(self, command: CancelCommand, batch: Batch) -> LiveOrder | DomainError:
         self.book.cancel(command.order_id, command.user_id)
-        answer: LiveOrder | DomainError = Conflict(f"Order {command.order_id} is not open.")
+        result: LiveOrder | DomainError = Conflict(f"Order {command.order_id} is not open.")
         for event in self.book.take_events():
             batch.apply(event)
             if isinstance(event, OrderCanceled) and event.order_id == command.order_id:
-                answer = self.live[command.order_id]
+                result = self.live[command.order_id]
             elif isinstance(event, CancelRejected):
                 if event.code is RejectCode.NOT_ORDER_OWNER:
-                    answer = Conflict("That order belongs to another user.")
+                    result = Conflict("That order belongs to another user.")
                 else:
-                    answer = Conflict(f"Cannot cancel: {event.reason}.")
-        return answer
+                    result = Conflict(f"Cannot cancel: {event.reason}.")
+        return result
 
     async def _commit(self, batch: Batch) -> None:
         engine_seq = self.book.seq
@@ -366,26 +341,3 @@ class SymbolSequencer:
         for order in batch.dirty.values():
             if order.status not in LIVE_STATUSES:
                 self.live.pop(order.id, None)
-
-
-def _succeed(future: asyncio.Future[OrderView], view: OrderView) -> None:
-    if not future.done():
-        future.set_result(view)
-
-
-def _fail(future: asyncio.Future[OrderView], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
-
-
-def _release(futures: list[asyncio.Future[None]]) -> None:
-    for future in futures:
-        if not future.done():
-            future.set_result(None)
-
-
-def _answer(command: CancelCommand, answer: LiveOrder | DomainError, symbol: str) -> None:
-    if isinstance(answer, DomainError):
-        _fail(command.future, answer)
-    else:
-        _succeed(command.future, answer.view(symbol))
