@@ -1,9 +1,10 @@
 """Durable order benchmark: acknowledged orders per second through the sequencer on SQLite.
 
 Everything real: a migrated SQLite file (WAL), `Exchange.submit_order` with its checks, rate
-limiter and risk, the group-committed intake transaction (order rows + cash/unit reservations)
-that must commit before an order is acknowledged, the pure book, and the second transaction
-per batch that persists executions, order states, positions, cash and the ledger.
+limiter and risk, the group-committed transaction (order rows + cash/unit reservations) that
+must commit before an order is acknowledged, the pure book, and the persisting of each matched
+batch (executions, order states, positions, cash and the ledger), which rides on the next
+cycle's transaction.
 
 Load: `--clients` concurrent clients in the same process (closed loop: each sends its next
 order when the previous one is acknowledged), or with `--rate` an open loop that starts
