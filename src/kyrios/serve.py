@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import uvicorn
@@ -23,6 +24,7 @@ async def serve(settings: Settings, *, host: str, port: int) -> None:
     await runtime.start()
     replayed = await runtime.exchange.start()  # rebuild every order book before taking orders
     log.info("exchange: %d books recovered, %d orders replayed", len(runtime.exchange.sequencers), replayed)
+    gc.freeze()  # the recovered books and everything loaded so far live for good: spare them full collections
     app = create_app(runtime)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))
     log.info(
