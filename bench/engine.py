@@ -1,4 +1,4 @@
-"""Matching-engine benchmark: a mixed stream of 200,000 commands through one pure order book.
+"""Matching-engine benchmark: a mixed stream of 200,000 commands through one order book.
 
 Mix: about 60 % limit, 25 % cancel, 15 % market orders; prices within ±50 ticks of the mid;
 quantities 1-100; 100 users; STP CANCEL_NEWEST (the default). Two books:
@@ -16,7 +16,12 @@ latency percentiles come from a second run that times each command on its own. E
 from the book every 1,000 commands, as a sequencer would take a batch. GC pauses are timed with
 `gc.callbacks` in both runs. The last line of output is one JSON object with the headline figures.
 
-    python bench/engine.py [--commands 200000] [--runs 5] [--seed 7]
+Engines: the headline keys measure `kyrios.exchange.engine.OrderBook` as selected at import (the C
+book of `_cbook` when it is built, else the pure-Python one; "engine" says which). With
+`--engine both` (the default) the pure-Python book is measured too, under "python_*" keys. Both
+get the same command streams (generated with the Python book as the oracle).
+
+    python bench/engine.py [--commands 200000] [--runs 5] [--seed 7] [--engine both|selected|python]
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kyrios.exchange.engine import OrderBook, Side
+from kyrios.exchange.engine import C_ENGINE, OrderBook, PyOrderBook, Side
 
 MID = 10_000
 TICK = 1
@@ -51,7 +56,7 @@ def generate(count: int, *, deep: bool, seed: int) -> list[Command]:
     still open, as real cancels mostly do; one in ten names an order picked blindly.
     """
     rng = random.Random(seed)
-    oracle = new_book()
+    oracle = PyOrderBook("BENCH", tick_size_cents=TICK)  # its open_orders dict is live and cheap to test
     commands: list[Command] = []
     limits: list[tuple[int, int]] = []  # (order_id, user_id) of every limit so far
     for order_id in range(1, count + 1):
@@ -81,7 +86,7 @@ def generate(count: int, *, deep: bool, seed: int) -> list[Command]:
     return commands
 
 
-def run_one(book: OrderBook, command: Command) -> None:
+def run_one(book: PyOrderBook, command: Command) -> None:
     """Apply one command (used by the generator; the timed loops inline this)."""
     kind, order_id, user_id, side, price, quantity = command
     if kind == LIMIT:
@@ -128,16 +133,19 @@ class GcPauses:
         return max(self.cpu_pauses_ns, default=0) / 1e6
 
 
-def new_book() -> OrderBook:
+BookClass = type[OrderBook] | type[PyOrderBook]
+
+
+def new_book(book_class: BookClass) -> OrderBook:
     """The benchmarked book: one cent ticks, up to 1,000,000 units per order."""
-    return OrderBook("BENCH", tick_size_cents=TICK)
+    return book_class("BENCH", tick_size_cents=TICK)
 
 
 def run_throughput(
-    commands: list[Command], *, freeze_each_batch: bool
+    book_class: BookClass, commands: list[Command], *, freeze_each_batch: bool
 ) -> tuple[float, float, int, OrderBook]:
     """Wall and CPU seconds for the whole stream, events emitted, and the final book."""
-    book = new_book()
+    book = new_book(book_class)
     place_limit, place_market, cancel = book.place_limit, book.place_market, book.cancel
     take_events = book.take_events
     freeze = gc.freeze
@@ -159,9 +167,9 @@ def run_throughput(
     return elapsed, time.process_time() - cpu_started, events, book
 
 
-def run_latency(commands: list[Command], *, freeze_each_batch: bool) -> list[int]:
+def run_latency(book_class: BookClass, commands: list[Command], *, freeze_each_batch: bool) -> list[int]:
     """Nanoseconds per command, each timed on its own, sorted."""
-    book = new_book()
+    book = new_book(book_class)
     place_limit, place_market, cancel = book.place_limit, book.place_market, book.cancel
     take_events = book.take_events
     freeze = gc.freeze
@@ -204,34 +212,39 @@ class PolicyRuns:
     levels: int = 0
 
 
-def timed_run(commands: list[Command], runs: PolicyRuns, *, freeze_each_batch: bool) -> None:
+def timed_run(
+    book_class: BookClass, commands: list[Command], runs: PolicyRuns, *, freeze_each_batch: bool
+) -> None:
     """One throughput run, added to `runs`."""
     gc.collect()
     gc.freeze()  # the stream itself is long-lived input, not engine state
     with GcPauses() as run_gc:
-        elapsed, cpu, runs.events, book = run_throughput(commands, freeze_each_batch=freeze_each_batch)
+        elapsed, cpu, runs.events, book = run_throughput(
+            book_class, commands, freeze_each_batch=freeze_each_batch
+        )
     gc.unfreeze()
     runs.seconds.append(elapsed)
     runs.cpu_seconds.append(cpu)
     runs.gc_pauses_ms.append(run_gc.max_ms)
     runs.gc_cpu_pauses_ms.append(run_gc.max_cpu_ms)
     runs.collections += len(run_gc.pauses_ns)
-    runs.resting_orders, runs.levels = len(book), len(book.bids.keys) + len(book.asks.keys)
+    depth = book.depth(1 << 40)
+    runs.resting_orders, runs.levels = len(book), len(depth.bids) + len(depth.asks)
 
 
-def measure(commands: list[Command], count: int) -> dict[bool, dict[str, float]]:
+def measure(book_class: BookClass, commands: list[Command], count: int) -> dict[bool, dict[str, float]]:
     """Figures per GC policy (keyed by freeze_each_batch); the policies' runs alternate so that
     other load on the host falls on both alike."""
     policies = {False: PolicyRuns(), True: PolicyRuns()}
     for _ in range(count):
         for freeze_each_batch, runs in policies.items():
-            timed_run(commands, runs, freeze_each_batch=freeze_each_batch)
+            timed_run(book_class, commands, runs, freeze_each_batch=freeze_each_batch)
     figures: dict[bool, dict[str, float]] = {}
     for freeze_each_batch, runs in policies.items():
         gc.collect()
         gc.freeze()
         with GcPauses() as latency_gc:
-            latencies = run_latency(commands, freeze_each_batch=freeze_each_batch)
+            latencies = run_latency(book_class, commands, freeze_each_batch=freeze_each_batch)
         gc.unfreeze()
         figures[freeze_each_batch] = {
             "msgs_per_s": round(len(commands) / statistics.median(runs.seconds)),
@@ -256,38 +269,21 @@ def report(
 ) -> None:
     """Print one book's figures under one GC policy."""
     emit(
-        f"{name:8s} {policy:17s} {figures['msgs_per_s']:>9,.0f} msgs/s median"
+        f"{name:15s} {policy:17s} {figures['msgs_per_s']:>9,.0f} msgs/s median"
         f" (best {figures['best_msgs_per_s']:,.0f}; by CPU time {figures['cpu_msgs_per_s']:,.0f});"
         f" {figures['events_per_run']:,.0f} events for {commands:,} commands\n"
-        f"{'':26s} latency p50 {figures['p50_us']:.2f} µs  p99 {figures['p99_us']:.2f} µs"
+        f"{'':33s} latency p50 {figures['p50_us']:.2f} µs  p99 {figures['p99_us']:.2f} µs"
         f"  p99.9 {figures['p999_us']:.2f} µs  max {figures['max_us']:.1f} µs\n"
-        f"{'':26s} GC max pause {figures['gc_max_ms']:.3f} ms ({figures['gc_max_cpu_ms']:.3f} ms CPU),"
+        f"{'':33s} GC max pause {figures['gc_max_ms']:.3f} ms ({figures['gc_max_cpu_ms']:.3f} ms CPU),"
         f" {figures['gc_collections_per_run']:.0f} collections a run; book at the end:"
         f" {figures['resting_orders']:,.0f} resting orders on {figures['levels']:.0f} levels"
     )
 
 
-def main() -> None:
-    """Run both books under both GC policies and print the figures, then one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commands", type=int, default=200_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    emit = print
-    emit(
-        f"CPython {sys.version.split()[0]}; {args.commands:,} commands a stream; throughput is the median"
-        f" of {args.runs} untimed-per-message runs, latency from one more run timing each command"
-    )
-    results: dict[tuple[str, bool], dict[str, float]] = {}
-    for name, is_deep in (("shallow", False), ("deep", True)):
-        commands = generate(args.commands, deep=is_deep, seed=args.seed)
-        for freeze_each_batch, figures in measure(commands, args.runs).items():
-            policy = "gc.freeze()/batch" if freeze_each_batch else "default GC"
-            report(name, policy, len(commands), figures, emit)
-            results[name, freeze_each_batch] = figures
+def headline_of(results: dict[tuple[str, bool], dict[str, float]]) -> dict[str, float]:
+    """The headline figures of one engine: default GC, and gc.freeze() per batch ("frozen_*")."""
     shallow, deep = results["shallow", False], results["deep", False]
-    headline = {
+    return {
         "shallow_msgs_per_s": shallow["msgs_per_s"],
         "deep_msgs_per_s": deep["msgs_per_s"],
         "shallow_cpu_msgs_per_s": shallow["cpu_msgs_per_s"],
@@ -307,6 +303,55 @@ def main() -> None:
         ),
         "deep_resting_orders": deep["resting_orders"],
     }
+
+
+def main() -> None:
+    """Run both books under both GC policies and print the figures, then one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--engine",
+        choices=["both", "selected", "python"],
+        default="both",
+        help="both: the selected OrderBook (C when built) and the pure-Python one; selected or python: one",
+    )
+    args = parser.parse_args()
+    emit = print
+    selected_name = "c" if C_ENGINE else "python"
+    engines: list[tuple[str, BookClass]] = []
+    if args.engine != "python":
+        engines.append((selected_name, OrderBook))
+    if args.engine == "python" or (args.engine == "both" and C_ENGINE):
+        engines.append(("python", PyOrderBook))
+    emit(
+        f"CPython {sys.version.split()[0]}; {args.commands:,} commands a stream; throughput is the median"
+        f" of {args.runs} untimed-per-message runs, latency from one more run timing each command;"
+        f" engines: {', '.join(name for name, _ in engines)}"
+    )
+    streams = {
+        name: generate(args.commands, deep=is_deep, seed=args.seed)
+        for name, is_deep in (("shallow", False), ("deep", True))
+    }
+    headlines: list[dict[str, float]] = []
+    for engine, book_class in engines:
+        results: dict[tuple[str, bool], dict[str, float]] = {}
+        for name, commands in streams.items():
+            for freeze_each_batch, figures in measure(book_class, commands, args.runs).items():
+                policy = "gc.freeze()/batch" if freeze_each_batch else "default GC"
+                report(f"{engine}:{name}", policy, len(commands), figures, emit)
+                results[name, freeze_each_batch] = figures
+        headlines.append(headline_of(results))
+    headline: dict[str, object] = {"engine": engines[0][0], **headlines[0]}
+    if len(engines) > 1:
+        headline |= {f"python_{key}": value for key, value in headlines[1].items()}
+        headline["c_speedup_shallow"] = round(
+            headlines[0]["shallow_msgs_per_s"] / headlines[1]["shallow_msgs_per_s"], 2
+        )
+        headline["c_speedup_deep"] = round(
+            headlines[0]["deep_msgs_per_s"] / headlines[1]["deep_msgs_per_s"], 2
+        )
     emit(json.dumps(headline))
 
 

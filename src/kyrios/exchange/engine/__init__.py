@@ -11,9 +11,17 @@ Commands: `place_limit` (GTC or IOC), `place_market` (optional protection price)
 `seq`. After a restart, build `OrderBook(..., last_seq=persisted_seq)` and `restore()` each open
 order in priority order. Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is
 called by the service layer before an order reaches the book.
+
+`OrderBook` is the C book of `_cbook` when that extension is built (setup.py builds it at
+install), else the pure-Python `PyOrderBook`; both give the same events for the same commands.
+`KYRIOS_PURE_ENGINE=1` in the environment forces the Python one. The C book's `order()`,
+`orders()`, `open_orders`, `bids` and `asks` return snapshots rather than the live objects.
 """
 
-from kyrios.exchange.engine.book import OrderBook
+import os
+from typing import TYPE_CHECKING
+
+from kyrios.exchange.engine.book import OrderBook as PyOrderBook
 from kyrios.exchange.engine.enums import (
     CancelReason,
     OrderType,
@@ -35,7 +43,20 @@ from kyrios.exchange.engine.events import (
 from kyrios.exchange.engine.levels import Depth
 from kyrios.exchange.engine.orders import Order, OrderId, UserId
 
+# Type checkers see the Python class: both books have its interface.
+if TYPE_CHECKING or os.environ.get("KYRIOS_PURE_ENGINE") == "1":
+    OrderBook = PyOrderBook
+else:
+    try:
+        from kyrios.exchange.engine._cbook import OrderBook
+    except ImportError:  # not built (no compiler at install): the pure-Python book
+        OrderBook = PyOrderBook
+
+C_ENGINE = OrderBook is not PyOrderBook
+"""True when `OrderBook` is the C book."""
+
 __all__ = [
+    "C_ENGINE",
     "BookLevelChanged",
     "CancelReason",
     "CancelRejected",
@@ -49,6 +70,7 @@ __all__ = [
     "OrderReduced",
     "OrderRejected",
     "OrderType",
+    "PyOrderBook",
     "RejectCode",
     "SelfTradePrevention",
     "Side",

@@ -1,0 +1,77 @@
+"""Type stub of the C order book (`_cbook.c`): the interface of `book.OrderBook`.
+
+`order()`, `orders()`, `open_orders`, `by_client_order_id`, `bids` and `asks` return snapshots
+(new `Order`, `BookSide` and `PriceLevel` objects) instead of the book's live state.
+"""
+
+from collections.abc import Iterator
+
+from kyrios.exchange.engine.enums import CancelReason, RejectCode, SelfTradePrevention, Side, TimeInForce
+from kyrios.exchange.engine.events import Event
+from kyrios.exchange.engine.levels import BookSide, Depth
+from kyrios.exchange.engine.orders import Order, OrderId, UserId
+
+class OrderBook:
+    symbol: str
+    tick_size_cents: int
+    max_quantity: int
+    seq: int
+    halted: bool
+    events: list[Event]
+    def __init__(
+        self,
+        symbol: str,
+        *,
+        tick_size_cents: int = 1,
+        max_quantity: int = 1_000_000,
+        last_seq: int = 0,
+        finished_memory: int = 10_000,
+    ) -> None: ...
+    def place_limit(
+        self,
+        order_id: OrderId,
+        user_id: UserId,
+        side: Side,
+        price_cents: int,
+        quantity: int,
+        time_in_force: TimeInForce = ...,
+        stp: SelfTradePrevention = ...,
+        client_order_id: str | None = None,
+    ) -> None: ...
+    def place_market(
+        self,
+        order_id: OrderId,
+        user_id: UserId,
+        side: Side,
+        quantity: int,
+        protection_price_cents: int | None = None,
+        stp: SelfTradePrevention = ...,
+        client_order_id: str | None = None,
+    ) -> None: ...
+    def cancel(self, order_id: OrderId, user_id: UserId) -> None: ...
+    def cancel_by_client_order_id(self, user_id: UserId, client_order_id: str) -> None: ...
+    def take_out(self, order: Order, reason: CancelReason) -> None: ...
+    def take_events(self) -> list[Event]: ...
+    def restore(self, order: Order, /) -> None: ...
+    @property
+    def best_bid(self) -> int | None: ...
+    @property
+    def best_ask(self) -> int | None: ...
+    def depth(self, levels: int = 10) -> Depth: ...
+    def orders(self, side: Side | None = None) -> Iterator[Order]: ...
+    def order(self, order_id: OrderId, /) -> Order | None: ...
+    def __len__(self) -> int: ...
+    @property
+    def finished(self) -> dict[OrderId, RejectCode]: ...
+    @property
+    def _finished_older(self) -> dict[OrderId, RejectCode]: ...
+    @property
+    def _finished_memory(self) -> int: ...
+    @property
+    def open_orders(self) -> dict[OrderId, Order]: ...
+    @property
+    def by_client_order_id(self) -> dict[tuple[UserId, str], Order]: ...
+    @property
+    def bids(self) -> BookSide: ...
+    @property
+    def asks(self) -> BookSide: ...
