@@ -8,6 +8,7 @@ registered here and scheduled the way discord.py schedules its own handlers (err
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -19,6 +20,7 @@ from kyrios.gateway.admin_notice import AdminNotifier
 
 log = logging.getLogger(__name__)
 
+LISTENER_GRACE = 10.0
 Listener = Callable[..., Coroutine[Any, Any, None]]
 Closer = Callable[[], Awaitable[None]]
 
@@ -40,6 +42,8 @@ class ListenerHub(discord.AutoShardedClient):
         self.closers: list[Closer] = []
         self.admin_notices = AdminNotifier(self)
         self.cogs: dict[str, Any] = {}  # each cog module's state, by name (tests reach in here)
+        self._running: set[asyncio.Task[Any]] = set()
+        self._closing = False
 
     def listen(self, event: str, listener: Listener) -> None:
         """Call `listener` for every `event` (discord.py's name without `on_`, e.g. `raw_message_delete`)."""
@@ -52,11 +56,23 @@ class ListenerHub(discord.AutoShardedClient):
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's dispatch, then every registered listener."""
         super().dispatch(event_name, *args, **kwargs)
+        if self._closing:
+            return  # a listener started now could outlive the database it writes to
         for listener in self.extra_listeners.get(event_name, ()):
-            self._schedule_event(listener, f"on_{event_name}", *args, **kwargs)
+            task = self._schedule_event(listener, f"on_{event_name}", *args, **kwargs)
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     async def close(self) -> None:
-        """Run the closers, then close the connection."""
+        """Let running listeners finish (they hold database connections), run the closers, disconnect."""
+        self._closing = True
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=LISTENER_GRACE)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("cancelled %d listeners still running at close", len(late))
+                await asyncio.gather(*late, return_exceptions=True)
         for closer in self.closers:
             try:
                 await closer()
