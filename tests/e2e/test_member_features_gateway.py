@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
 from sqlalchemy import select
 
 from kyrios.features.avatars.models import AvatarHistory, AvatarStats
@@ -92,3 +95,27 @@ async def test_prefix_commands_answer_in_the_channel_when_a_prefix_is_set(
     assert "pulled" in first.json["embeds"][0]["title"] and "flags" not in first.json
     assert "at most 10" in second.json["content"]
     assert len(emu.requests("POST", channel_messages_path(10))) == 2
+
+
+async def test_a_per_server_avatar_is_recorded_for_that_guild_and_animated_gifs_are_read(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    frames = [Image.new("RGB", (32, 32), colour) for colour in ((120, 0, 200), (0, 200, 0))]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    gif = out.getvalue()
+    async with moderated_bot(emu, runtime):
+        avatar_hash = emu.set_member_avatar(1, 42, gif, "image/gif")
+        await emu.dispatch_member_update(1, 42)
+
+        async def recorded() -> bool:
+            return await count_rows(runtime, AvatarHistory, user_id=42, kind="server_avatar_change") == 1
+
+        await eventually(recorded)
+    async with runtime.db.read() as session:
+        row = (await session.scalars(select(AvatarHistory).where(AvatarHistory.user_id == 42))).one()
+    assert row.guild_id == 1 and row.new_url is not None and avatar_hash in row.new_url
+    assert (row.image_format, row.image_size, row.dominant_color) == ("gif", len(gif), "#7800c8")
+    elsewhere = await invoke(runtime, "avatar history", guild_id=2, user="42")
+    assert "0 changes" in (elsewhere.embeds[0].footer or "")
