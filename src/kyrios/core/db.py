@@ -82,14 +82,14 @@ class Database:
         )
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         if self.dialect == "sqlite":
-            self._install_sqlite_pragmas()
+            self._install_sqlite_begin()
 
     @property
     def is_sqlite(self) -> bool:
         """True for the embedded default."""
         return self.dialect == "sqlite"
 
-    def _install_sqlite_pragmas(self) -> None:
+    def _install_sqlite_begin(self) -> None:
         # The connection itself (sqlite_inline) sets WAL, foreign keys and busy_timeout, and
         # leaves BEGIN to us, so that SAVEPOINTs work and writers take the lock up front.
         sync_engine = self.engine.sync_engine
