@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -203,29 +203,33 @@ class ModlogCog:
         if guild is None:
             return
         event = MemberEvent(guild.id, user_info(payload.user), self.now())
-        audit = await self.removal_entries(guild, payload.user.id)
+        kick, ban = AuditAction.MEMBER_KICK, AuditAction.MEMBER_BAN_ADD
+        audit = await self.entries_about(guild, payload.user.id, kick, ban)
         await self.record(lambda session: flows.member_removed(session, event, audit))
 
-    async def removal_entries(self, guild: discord.Guild, user_id: int) -> list[AuditEntry]:
-        """Kick and ban entries, looked up twice when the first look finds none for this member."""
+    async def entries_about(
+        self, guild: discord.Guild, target_id: int, *actions: AuditAction
+    ) -> list[AuditEntry]:
+        """Entries of these actions, looked up once more after a moment when none names the target
+        (Discord can deliver the gateway event before it writes the audit-log entry)."""
+        audit: list[AuditEntry] = []
         for look in range(2):
             if look:
                 await asyncio.sleep(self.audit_second_look)
-            audit = await self.audit(guild, AuditAction.MEMBER_KICK)
-            audit += await self.audit(guild, AuditAction.MEMBER_BAN_ADD)
-            if any(entry.target_id == user_id for entry in audit):
+            audit = [entry for action in actions for entry in await self.audit(guild, action)]
+            if not guild.me.guild_permissions.view_audit_log or any(e.target_id == target_id for e in audit):
                 break
         return audit
 
     async def on_member_ban(self, guild: discord.Guild, user: discord.User | discord.Member) -> None:
         """A ban with its moderator and reason."""
-        audit = await self.audit(guild, AuditAction.MEMBER_BAN_ADD)
+        audit = await self.entries_about(guild, user.id, AuditAction.MEMBER_BAN_ADD)
         event = MemberEvent(guild.id, user_info(user), self.now())
         await self.record(lambda session: flows.member_banned(session, event, audit))
 
     async def on_member_unban(self, guild: discord.Guild, user: discord.User) -> None:
         """An unban with its moderator."""
-        audit = await self.audit(guild, AuditAction.MEMBER_BAN_REMOVE)
+        audit = await self.entries_about(guild, user.id, AuditAction.MEMBER_BAN_REMOVE)
         event = MemberEvent(guild.id, user_info(user), self.now())
         await self.record(lambda session: flows.member_banned(session, event, audit, banned=False))
 
@@ -236,11 +240,9 @@ class ModlogCog:
         timeout_changed = before.timed_out_until != after.timed_out_until
         if not (added or removed or timeout_changed):
             return
-        audit: list[AuditEntry] = []
-        if added or removed:
-            audit += await self.audit(after.guild, AuditAction.MEMBER_ROLE_UPDATE)
-        if timeout_changed:
-            audit += await self.audit(after.guild, AuditAction.MEMBER_UPDATE)
+        actions = [AuditAction.MEMBER_ROLE_UPDATE] if added or removed else []
+        actions += [AuditAction.MEMBER_UPDATE] if timeout_changed else []
+        audit = await self.entries_about(after.guild, after.id, *actions)
         event = MemberUpdated(
             after.guild.id,
             user_info(after),
@@ -256,7 +258,7 @@ class ModlogCog:
 
     async def _channel(self, channel: discord.abc.GuildChannel, *, created: bool) -> None:
         action = AuditAction.CHANNEL_CREATE if created else AuditAction.CHANNEL_DELETE
-        audit: Sequence[AuditEntry] = await self.audit(channel.guild, action)
+        audit = await self.entries_about(channel.guild, channel.id, action)
         event = ChannelChanged(channel.guild.id, channel.id, channel.name, created, self.now())
         await self.record(lambda session: flows.channel_changed(session, event, audit))
 
