@@ -197,3 +197,15 @@ async def test_a_kick_whose_audit_entry_comes_late_is_still_a_kick(
         await emu.add_audit_entry(1, AuditAction.MEMBER_KICK, MOD, 77, reason="late entry")
         texts = await wait_for_embeds(emu, log_channel(bot), 1)
     assert "Member kicked" in texts[0] and "Reason: late entry" in texts[0]
+
+
+async def test_the_bots_own_log_posts_are_not_stored(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    async with moderated_bot(emu, runtime, bot_options={}) as bot:
+        await emu.member_join(1, 95, "someone")
+        await wait_for_embeds(emu, log_channel(bot), 1)
+        await emu.send_message(10, 42, "a human message")
+        await stored(runtime, 1)
+    assert await count_rows(runtime, ModlogMessage) == 1

@@ -114,8 +114,9 @@ class ModlogCog:
     # messages ---------------------------------------------------------------------------------------
 
     def _seen(self, message: discord.Message) -> MessageSeen | None:
-        if message.guild is None or message.webhook_id is not None:
-            return None
+        own = self.bot.user is not None and message.author.id == self.bot.user.id
+        if message.guild is None or message.webhook_id is not None or own:
+            return None  # our own posts (the log itself) are not worth storing
         return MessageSeen(
             guild_id=message.guild.id,
             channel_id=message.channel.id,
