@@ -203,6 +203,10 @@ class SymbolSequencer:
                     if first is None:
                         break
                     commands.append(first)
+                elif queue.empty():
+                    # The orders just acknowledged wake their clients; let them send their next
+                    # orders so those share the transaction that persists the matched batch.
+                    await asyncio.sleep(0)
                 while len(commands) < max_batch and not queue.empty():
                     command = queue.get_nowait()
                     if command is None:
