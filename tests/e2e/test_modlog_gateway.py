@@ -130,11 +130,13 @@ async def test_a_deleted_log_channel_stops_routing_and_the_owner_is_told_once(
         await eventually(forgotten)
         await emu.member_join(1, 79, "after")
         await emu.member_join(1, 80, "later")
-        await eventually(lambda: len(emu.requests("POST", "/users/@me/channels")) >= 1)
+        await eventually(lambda: len(emu.dm_messages(OWNER)) >= 1)
         message = await emu.send_message(10, 42, "still alive?")
         await stored(runtime, 1)
     dm_attempts = emu.requests("POST", "/users/@me/channels")
     assert len(dm_attempts) == 1 and dm_attempts[0].json.get("recipient_id") in (OWNER, str(OWNER))
+    told = [m.content for m in emu.dm_messages(OWNER)]
+    assert len(told) == 1 and "deleted" in told[0], told
     assert len(emu.requests("POST", channel_messages_path(dead))) == 1  # the one that found it gone
     async with runtime.db.read() as session:
         kinds = list(await session.scalars(select(ModlogEntry.log_type).order_by(ModlogEntry.id)))
@@ -153,7 +155,7 @@ async def test_a_missing_permission_is_reported_once_and_the_channel_is_not_hamm
         emu.arm_error("POST", channel_messages_path(log_channel(bot)), status=403, count=None)
         for user_id in range(81, 86):
             await emu.member_join(1, user_id, f"joiner{user_id}")
-        await eventually(lambda: len(emu.requests("POST", "/users/@me/channels")) >= 1)
+        await eventually(lambda: len(emu.dm_messages(OWNER)) >= 1)
         await emu.member_join(1, 86, "late")
 
         async def all_recorded() -> bool:
@@ -163,6 +165,7 @@ async def test_a_missing_permission_is_reported_once_and_the_channel_is_not_hamm
         sender = bot.cogs["modlog"].sender
         await sender.drain()
     assert len(emu.requests("POST", "/users/@me/channels")) == 1
+    assert len(emu.dm_messages(OWNER)) == 1
     assert len(emu.requests("POST", channel_messages_path(log_channel(bot)))) <= 2
     assert sender.stats.dropped >= 6
 
