@@ -56,6 +56,14 @@ async def app(runtime: Runtime, emu: DiscordEmulator) -> AsyncIterator[FastAPI]:
     await application.state.followups.aclose()
 
 
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://kyrios.test"
+    ) as http:
+        yield http
+
+
 async def test_slow_command_is_deferred_then_the_original_is_edited(
     app: FastAPI, emu: DiscordEmulator, signer: InteractionSigner
 ) -> None:
