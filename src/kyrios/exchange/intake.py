@@ -22,7 +22,7 @@ from kyrios.core.errors import Conflict, DomainError, InsufficientFunds, Invalid
 from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import OrderType, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
-from kyrios.exchange.ids import RowIds, time_ordered_uuid
+from kyrios.exchange.ids import RowIds, time_ordered_uuids
 from kyrios.exchange.journal import LiveOrder
 from kyrios.exchange.models import (
     AssetStatus,
@@ -164,7 +164,7 @@ async def accept_batch(
             reserved_units[user_id] += request.quantity
         live = LiveOrder(
             0,
-            time_ordered_uuid(),
+            "",
             user_id,
             request.side,
             request.type,
@@ -183,8 +183,12 @@ async def accept_batch(
         stamp = bulk.stamp(now)
         open_status = OrderStatus.OPEN.value
         rows: list[tuple[Any, ...]] = []
-        for (index, live), order_id in zip(accepted, ids.orders(len(accepted)), strict=True):
+        uuids = time_ordered_uuids(len(accepted))
+        for (index, live), order_id, order_uuid in zip(
+            accepted, ids.orders(len(accepted)), uuids, strict=True
+        ):
             live.id = order_id
+            live.uuid = order_uuid
             outcomes[index] = live
             rows.append(
                 (
