@@ -20,6 +20,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
+from kyrios.core.cache import SESSION_KEY as CACHE_KEY
+from kyrios.core.cache import VersionedCache
+from kyrios.core.group_commit import GroupCommitter
 from kyrios.core.sqlite_inline import inline_connector
 
 T = TypeVar("T")
@@ -76,13 +79,17 @@ class Database:
                 pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, pool_recycle=1800
             )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.cache = VersionedCache()
+        info = {CACHE_KEY: self.cache}
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._reader = async_sessionmaker(
-            self.engine.execution_options(kyrios_readonly=True), expire_on_commit=False
+            self.engine.execution_options(kyrios_readonly=True), expire_on_commit=False, info=info
         )
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self.group_commit: GroupCommitter | None = None
         if self.dialect == "sqlite":
             self._install_sqlite_begin()
+            self.group_commit = GroupCommitter(self.transaction, self._run_alone)
 
     @property
     def is_sqlite(self) -> bool:
@@ -116,7 +123,18 @@ class Database:
             yield session
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run `work` in one transaction, retrying it whole after a deadlock."""
+        """Run `work` as one all-or-nothing unit, retrying it whole after a deadlock.
+
+        On SQLite, units that queue for the writer share a transaction (group commit, one
+        savepoint each); `work` returns only after its changes are committed either way.
+        """
+        if self.group_commit is not None:
+            result: T = await self.group_commit.submit(work)
+            return result
+        return await self._run_alone(work)
+
+    async def _run_alone(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in a transaction of its own, retrying it whole after a deadlock."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.transaction() as session:

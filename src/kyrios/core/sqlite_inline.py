@@ -93,6 +93,11 @@ class InlineConnection:
         self._connection: sqlite3.Connection | None = conn
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The `sqlite3` connection itself, for driver-level statements (`kyrios.core.sql`)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         """Always None: Kyrios emits BEGIN itself."""
         return self._conn.isolation_level

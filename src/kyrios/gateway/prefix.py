@@ -49,7 +49,7 @@ class PrefixCommands:
         if message.guild is None or message.author.bot or not message.content:
             return
         async with self.bot.runtime.db.read() as session:
-            prefix = (await guild_settings.get(session, message.guild.id)).prefix
+            prefix = (await guild_settings.current(session, message.guild.id)).prefix
         if not prefix or not message.content.startswith(prefix):
             return
         line = message.content[len(prefix) :]

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.db import insert_ignore
+from kyrios.core.sql import Sql
 from kyrios.features.achievements.catalogue import CATALOGUE, Achievement
 from kyrios.features.achievements.models import AchievementUnlock
 
@@ -21,9 +21,12 @@ async def unlock(session: AsyncSession, *, guild_id: int, user_id: int, code: st
     """Record an unlock; True only if this call unlocked it (so announce it)."""
     if code not in CATALOGUE:
         raise ValueError(f"unknown achievement {code}")
-    values = {"guild_id": guild_id, "user_id": user_id, "code": code, "unlocked_at": now}
-    result = await session.execute(insert_ignore(session, AchievementUnlock, values))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    sql = await Sql.of(session)
+    columns = ("guild_id", "user_id", "code", "unlocked_at")
+    inserted = await sql.execute(
+        sql.insert_ignore("achievement_unlock", columns), (guild_id, user_id, code, sql.stamp(now))
+    )
+    return inserted == 1
 
 
 async def unlock_all(
@@ -39,15 +42,15 @@ async def unlock_all(
 
 async def locked(session: AsyncSession, *, guild_id: int, user_id: int, codes: tuple[str, ...]) -> list[str]:
     """Which of `codes` the member has not unlocked yet (one query; lets callers skip rule checks)."""
-    have = set(
-        await session.scalars(
-            select(AchievementUnlock.code).where(
-                AchievementUnlock.guild_id == guild_id,
-                AchievementUnlock.user_id == user_id,
-                AchievementUnlock.code.in_(codes),
-            )
-        )
+    if not codes:
+        return []
+    sql = await Sql.of(session)
+    marks = ", ".join("?" for _ in codes)
+    rows = await sql.all(
+        f"SELECT code FROM achievement_unlock WHERE guild_id = ? AND user_id = ? AND code IN ({marks})",  # noqa: S608
+        (guild_id, user_id, *codes),
     )
+    have = {row[0] for row in rows}
     return [code for code in codes if code not in have]
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.db import insert_ignore
 from kyrios.core.errors import InsufficientFunds, InvalidInput
 from kyrios.core.paging import Page, clamp_page
+from kyrios.core.sql import Sql
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
 
 MAX_BALANCE = 10**15
@@ -41,23 +41,17 @@ def check_amount(amount: int) -> None:
         raise InvalidInput(f"The amount is too large (at most {MAX_TRANSFER:,}).")
 
 
-async def _ensure_account(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> None:
-    values = {"guild_id": guild_id, "user_id": user_id, "points": 0, "created_at": now}
-    await session.execute(insert_ignore(session, EconomyAccount, values))
-
-
 async def balance(session: AsyncSession, guild_id: int, user_id: int) -> int:
     """Current points (0 for a member who never had any)."""
-    points = await session.scalar(
-        select(EconomyAccount.points).where(
-            EconomyAccount.guild_id == guild_id, EconomyAccount.user_id == user_id
-        )
+    sql = await Sql.of(session)
+    points = await sql.scalar(
+        "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
     return int(points or 0)
 
 
 async def _record(
-    session: AsyncSession,
+    sql: Sql,
     *,
     guild_id: int,
     user_id: int,
@@ -67,21 +61,22 @@ async def _record(
     actor_id: int | None,
     now: datetime,
 ) -> int:
-    after = await balance(session, guild_id, user_id)
-    session.add(
-        EconomyLedger(
-            guild_id=guild_id,
-            user_id=user_id,
-            delta=delta,
-            balance_after=after,
-            reason=reason.value,
-            detail=detail[:200],
-            actor_id=actor_id,
-            created_at=now,
+    """Write the ledger row of a change just made; returns the balance after it."""
+    after = int(
+        await sql.scalar(
+            "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
         )
     )
-    await session.flush()
+    await sql.execute(
+        "INSERT INTO economy_ledger (guild_id, user_id, delta, balance_after, reason, detail, actor_id,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (guild_id, user_id, delta, after, reason.value, detail[:200], actor_id, sql.stamp(now)),
+    )
     return after
+
+
+_CREDIT = "UPDATE economy_account SET points = points + ? WHERE guild_id = ? AND user_id = ? AND points <= ?"
+_DEBIT = "UPDATE economy_account SET points = points - ? WHERE guild_id = ? AND user_id = ? AND points >= ?"
 
 
 async def credit(
@@ -97,25 +92,19 @@ async def credit(
 ) -> int:
     """Add points and write the ledger row; returns the new balance."""
     check_amount(amount)
-    add = (
-        update(EconomyAccount)
-        .where(
-            EconomyAccount.guild_id == guild_id,
-            EconomyAccount.user_id == user_id,
-            EconomyAccount.points <= MAX_BALANCE - amount,
-        )
-        .values(points=EconomyAccount.points + amount)
-    )
-    result = await session.execute(add)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    sql = await Sql.of(session)
+    params = (amount, guild_id, user_id, MAX_BALANCE - amount)
+    if await sql.execute(_CREDIT, params) != 1:
         # Create the account only when the update found none: inserting first would take a
         # shared lock on an existing row, and two such locks upgrading to exclusive deadlock.
-        await _ensure_account(session, guild_id, user_id, now)
-        result = await session.execute(add)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvalidInput(f"That would take the balance over the maximum of {MAX_BALANCE:,} points.")
+        await sql.execute(
+            sql.insert_ignore("economy_account", ("guild_id", "user_id", "points", "created_at")),
+            (guild_id, user_id, 0, sql.stamp(now)),
+        )
+        if await sql.execute(_CREDIT, params) != 1:
+            raise InvalidInput(f"That would take the balance over the maximum of {MAX_BALANCE:,} points.")
     return await _record(
-        session,
+        sql,
         guild_id=guild_id,
         user_id=user_id,
         delta=amount,
@@ -139,20 +128,12 @@ async def debit(
 ) -> int:
     """Take points if the member has enough (atomically), write the ledger row; returns the new balance."""
     check_amount(amount)
-    result = await session.execute(
-        update(EconomyAccount)
-        .where(
-            EconomyAccount.guild_id == guild_id,
-            EconomyAccount.user_id == user_id,
-            EconomyAccount.points >= amount,
-        )
-        .values(points=EconomyAccount.points - amount)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    sql = await Sql.of(session)
+    if await sql.execute(_DEBIT, (amount, guild_id, user_id, amount)) != 1:
         have = await balance(session, guild_id, user_id)
         raise InsufficientFunds(f"You need {amount:,} points but have {have:,}.")
     return await _record(
-        session,
+        sql,
         guild_id=guild_id,
         user_id=user_id,
         delta=-amount,

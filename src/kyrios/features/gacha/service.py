@@ -10,20 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.cache import cache_of
 from kyrios.core.db import insert_ignore
 from kyrios.core.errors import Conflict, InvalidInput, NotFound
 from kyrios.core.paging import Page, clamp_page
 from kyrios.core.rng import RandomSource
+from kyrios.core.sql import Sql
 from kyrios.features.achievements import service as achievements
 from kyrios.features.achievements.catalogue import Achievement
 from kyrios.features.economy import service as economy
 from kyrios.features.gacha.defaults import DEFAULT_ITEMS
-from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaStats, Rarity
+from kyrios.features.gacha.models import GachaItem, GachaPull, GachaStats, Rarity
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE
 
@@ -32,19 +35,75 @@ MAX_WEIGHT = 1_000_000
 MAX_ITEMS_PER_GUILD = 200
 COLLECTOR_DISTINCT_ITEMS = 10
 HIGH_ROLLER_PULLS = 100
+CACHE_NAMESPACE = "gacha_table"
 GACHA_ACHIEVEMENTS = ("gacha_first_pull", "gacha_legends", "gacha_high_roller", "gacha_collector")
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """One pull as shown to the member."""
+
+    item_id: int
+    item_name: str
+    rarity: str
+    cost_points: int
+    free: bool
+    pity: bool
 
 
 @dataclass
 class PullResult:
     """What one `/gacha pull` gave."""
 
-    pulls: list[GachaPull]
+    pulls: list[Drawn]
     points_spent: int
     balance: int
     pulls_until_pity: int | None
     next_free_at: datetime | None
     unlocked: list[Achievement] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TableItem:
+    """An item that can be drawn, as cached per guild configuration version."""
+
+    id: int
+    name: str
+    rarity: Rarity
+    weight: int
+
+
+@dataclass(frozen=True)
+class DrawTable:
+    """A guild's drawable items with their cumulative weights, for the normal and the pity pool."""
+
+    items: tuple[TableItem, ...]
+    cumulative: tuple[int, ...]
+    top: Rarity
+    top_items: tuple[TableItem, ...]
+    top_cumulative: tuple[int, ...]
+
+    @classmethod
+    def of(cls, items: list[TableItem]) -> DrawTable:
+        """Build from the active items (at least one)."""
+        top = max((item.rarity for item in items), key=lambda r: r.rank)
+        top_items = [item for item in items if item.rarity == top]
+        return cls(
+            tuple(items),
+            tuple(accumulate(item.weight for item in items)),
+            top,
+            tuple(top_items),
+            tuple(accumulate(item.weight for item in top_items)),
+        )
+
+
+@dataclass
+class MemberStats:
+    """A member's pull counters, as locked for one pull."""
+
+    total_pulls: int
+    pulls_since_top: int
+    top_pulls: int
 
 
 @dataclass(frozen=True)
@@ -86,9 +145,23 @@ async def active_items(session: AsyncSession, guild_id: int) -> list[GachaItem]:
     return sorted(rows, key=lambda item: (-Rarity(item.rarity).rank, -item.weight, item.name))
 
 
-def top_rarity(items: list[GachaItem]) -> Rarity:
-    """The highest rarity present in the table (the pity target)."""
-    return max((Rarity(item.rarity) for item in items), key=lambda r: r.rank)
+async def draw_table(session: AsyncSession, guild_id: int, version: int, now: datetime) -> DrawTable | None:
+    """The guild's drawable items (the default table for a new guild), cached per config version."""
+    cache = cache_of(session)
+    table: DrawTable | None = cache.get(CACHE_NAMESPACE, guild_id, version)
+    if table is not None:
+        return table
+    rows = await active_items(session, guild_id)
+    created_here = not rows
+    if created_here:
+        await ensure_items(session, guild_id, now)
+        rows = await active_items(session, guild_id)
+    if not rows:
+        return None
+    table = DrawTable.of([TableItem(r.id, r.name, Rarity(r.rarity), r.weight) for r in rows])
+    if not created_here:  # a table made by this transaction is gone if it rolls back
+        cache.put(CACHE_NAMESPACE, guild_id, version, table)
+    return table
 
 
 def guild_day(now: datetime, tz: ZoneInfo) -> tuple[date, datetime]:
@@ -98,37 +171,44 @@ def guild_day(now: datetime, tz: ZoneInfo) -> tuple[date, datetime]:
     return local.date(), next_midnight
 
 
-async def _lock_stats(session: AsyncSession, guild_id: int, user_id: int) -> GachaStats:
+_STATS = (
+    "SELECT total_pulls, pulls_since_top, top_pulls FROM gacha_stats WHERE guild_id = ? AND user_id = ?{lock}"
+)
+
+
+async def _lock_stats(sql: Sql, guild_id: int, user_id: int) -> MemberStats:
     """Lock (creating if needed) the member's stats row: the per-member mutex of every pull.
 
     Lock first, insert only when missing: an INSERT IGNORE on an existing key takes a shared
     lock, and two transactions upgrading shared locks to exclusive deadlock each other.
     """
-    query = (
-        select(GachaStats)
-        .where(GachaStats.guild_id == guild_id, GachaStats.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    stats = (await session.execute(query)).scalar_one_or_none()
-    if stats is not None:
-        return stats
-    values = {
-        "guild_id": guild_id,
-        "user_id": user_id,
-        "total_pulls": 0,
-        "pulls_since_top": 0,
-        "top_pulls": 0,
-    }
-    await session.execute(insert_ignore(session, GachaStats, values))
-    return (await session.execute(query)).scalar_one()
+    row = await sql.one(_STATS, (guild_id, user_id))
+    if row is None:
+        columns = ("guild_id", "user_id", "total_pulls", "pulls_since_top", "top_pulls")
+        await sql.execute(sql.insert_ignore("gacha_stats", columns), (guild_id, user_id, 0, 0, 0))
+        row = await sql.one(_STATS, (guild_id, user_id))
+        assert row is not None
+    return MemberStats(int(row[0]), int(row[1]), int(row[2]))
 
 
 async def claim_daily(session: AsyncSession, guild_id: int, user_id: int, day: date, now: datetime) -> bool:
     """Take today's free pull; False if it was already taken."""
-    values = {"guild_id": guild_id, "user_id": user_id, "day": day, "claimed_at": now}
-    result = await session.execute(insert_ignore(session, GachaDailyClaim, values))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    sql = await Sql.of(session)
+    columns = ("guild_id", "user_id", "day", "claimed_at")
+    claimed = await sql.execute(
+        sql.insert_ignore("gacha_daily_claim", columns), (guild_id, user_id, sql.day(day), sql.stamp(now))
+    )
+    return claimed == 1
+
+
+_INSERT_PULL = (
+    "INSERT INTO gacha_pull (guild_id, user_id, item_id, item_name, rarity, cost_points, free, pity,"
+    " seed, seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SAVE_STATS = (
+    "UPDATE gacha_stats SET total_pulls = ?, pulls_since_top = ?, top_pulls = ?"
+    " WHERE guild_id = ? AND user_id = ?"
+)
 
 
 async def pull(
@@ -145,14 +225,12 @@ async def pull(
     """Pull `count` times: today's free pull first if unclaimed, the rest paid with points."""
     if not 1 <= count <= MAX_PULLS_PER_COMMAND:
         raise InvalidInput(f"You can pull 1 to {MAX_PULLS_PER_COMMAND} times at once.")
-    stats = await _lock_stats(session, guild_id, user_id)
-    settings = await guild_settings.get(session, guild_id)
+    sql = await Sql.of(session)
+    stats = await _lock_stats(sql, guild_id, user_id)
+    version, settings = await guild_settings.snapshot(session, guild_id)
     day, next_day = guild_day(now, guild_settings.zone(settings, default_timezone))
-    items = await active_items(session, guild_id)
-    if not items:
-        await ensure_items(session, guild_id, now)
-        items = await active_items(session, guild_id)
-    if not items:
+    table = await draw_table(session, guild_id, version, now)
+    if table is None:
         raise NotFound("This server's gacha has no items yet. An admin can add some with `/gacha item add`.")
 
     free = 0
@@ -178,35 +256,50 @@ async def pull(
             now=now,
         )
 
-    top = top_rarity(items)
     seed = rng.new_seed()
     generator = rng.generator(seed)
     threshold = settings.gacha_pity_threshold
-    pulls: list[GachaPull] = []
+    pulls: list[Drawn] = []
+    rows = []
+    stamp = sql.stamp(now)
     for seq in range(count):
         pity = threshold > 0 and stats.pulls_since_top + 1 >= threshold
-        pool = [item for item in items if Rarity(item.rarity) == top] if pity else items
-        item = generator.choices(pool, weights=[i.weight for i in pool], k=1)[0]
-        is_top = Rarity(item.rarity) == top
+        if pity:
+            item = generator.choices(table.top_items, cum_weights=table.top_cumulative, k=1)[0]
+        else:
+            item = generator.choices(table.items, cum_weights=table.cumulative, k=1)[0]
+        is_top = item.rarity == table.top
         stats.total_pulls += 1
         stats.pulls_since_top = 0 if is_top else stats.pulls_since_top + 1
         stats.top_pulls += int(is_top)
-        row = GachaPull(
-            guild_id=guild_id,
-            user_id=user_id,
-            item_id=item.id,
-            item_name=item.name,
-            rarity=item.rarity,
-            cost_points=0 if seq < free else settings.gacha_pull_cost,
-            free=seq < free,
-            pity=pity and is_top,
-            seed=seed,
-            seq=seq,
-            created_at=now,
+        drawn = Drawn(
+            item.id,
+            item.name,
+            item.rarity.value,
+            0 if seq < free else settings.gacha_pull_cost,
+            seq < free,
+            pity and is_top,
         )
-        session.add(row)
-        pulls.append(row)
-    await session.flush()
+        pulls.append(drawn)
+        member = (guild_id, user_id)
+        rows.append(
+            (
+                *member,
+                item.id,
+                item.name,
+                drawn.rarity,
+                drawn.cost_points,
+                drawn.free,
+                drawn.pity,
+                seed,
+                seq,
+                stamp,
+            )
+        )
+    await sql.many(_INSERT_PULL, rows)
+    await sql.execute(
+        _SAVE_STATS, (stats.total_pulls, stats.pulls_since_top, stats.top_pulls, guild_id, user_id)
+    )
 
     locked = await achievements.locked(session, guild_id=guild_id, user_id=user_id, codes=GACHA_ACHIEVEMENTS)
     earned = [code for code in locked if code != "gacha_collector" and _earned(code, stats)]
@@ -228,7 +321,7 @@ async def pull(
     )
 
 
-def _earned(code: str, stats: GachaStats) -> bool:
+def _earned(code: str, stats: MemberStats) -> bool:
     """Whether the member's counters earn a gacha achievement (the collector rule needs a query)."""
     if code == "gacha_legends":
         return stats.top_pulls > 0
@@ -265,10 +358,10 @@ async def total_pulls(session: AsyncSession, guild_id: int, user_id: int) -> int
 
 async def distinct_items(session: AsyncSession, guild_id: int, user_id: int) -> int:
     """How many different items the member owns."""
-    count = await session.scalar(
-        select(func.count(func.distinct(GachaPull.item_id))).where(
-            GachaPull.guild_id == guild_id, GachaPull.user_id == user_id
-        )
+    sql = await Sql.of(session)
+    count = await sql.scalar(
+        "SELECT COUNT(DISTINCT item_id) FROM gacha_pull WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
     )
     return int(count or 0)
 
@@ -322,6 +415,7 @@ async def add_item(
             raise Conflict(f"**{existing.name}** is already in the table; remove it first to change it.")
         existing.active, existing.rarity, existing.weight = True, rarity.value, weight
         await session.flush()
+        await guild_settings.update(session, guild_id, now=now)  # a new table version
         return existing
     count = await session.scalar(
         select(func.count()).select_from(GachaItem).where(GachaItem.guild_id == guild_id)
@@ -333,6 +427,7 @@ async def add_item(
     )
     session.add(item)
     await session.flush()
+    await guild_settings.update(session, guild_id, now=now)  # a new table version
     return item
 
 
@@ -350,6 +445,7 @@ async def remove_item(session: AsyncSession, guild_id: int, *, name: str, now: d
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound(f"There is no item called **{name}** in this server's gacha.")
+    await guild_settings.update(session, guild_id, now=now)  # a new table version
     item = await session.scalar(
         select(GachaItem).where(
             GachaItem.guild_id == guild_id, func.lower(GachaItem.name) == " ".join(name.split()).lower()

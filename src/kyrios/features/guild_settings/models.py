@@ -36,6 +36,10 @@ class GuildSettings(Base):
     wallet_required: Mapped[bool] = mapped_column(Boolean, default=False)
     wallet_allowed_chains: Mapped[str] = mapped_column(String(64), default="ETH,SOL")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # A fresh random token on every change of the guild's configuration (settings, gacha table),
+    # so caches in any process can tell in one small read that what they hold is current. Random,
+    # not a counter: a rolled-back change must not hand its number to a later, different change.
+    config_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def disabled(self) -> set[str]:

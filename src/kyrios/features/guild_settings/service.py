@@ -6,6 +6,7 @@ enabled unless listed in `disabled_features`.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,8 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.cache import cache_of
 from kyrios.core.db import insert_ignore
 from kyrios.core.errors import InvalidInput
+from kyrios.core.sql import Sql
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
 FEATURES = (
@@ -29,6 +32,19 @@ FEATURES = (
     "music",
     "exchange",
 )
+
+
+CACHE_NAMESPACE = "guild_settings"
+_COLUMNS = tuple(GuildSettings.__table__.columns)
+_BOOKKEEPING = {"guild_id", "updated_at", "config_version"}
+
+
+def new_config_version(old: int | None) -> int:
+    """A random version token, different from the one it replaces."""
+    while True:
+        token = secrets.randbits(62) + 1
+        if token != old:
+            return token
 
 
 def defaults(guild_id: int) -> GuildSettings:
@@ -46,9 +62,36 @@ async def get(session: AsyncSession, guild_id: int) -> GuildSettings:
     return row if row is not None else defaults(guild_id)
 
 
+async def config_version(session: AsyncSession, guild_id: int) -> int:
+    """The guild's configuration version token (-1 for a guild that never changed any)."""
+    sql = await Sql.of(session)
+    version = await sql.scalar("SELECT config_version FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    return -1 if version is None else int(version)
+
+
+async def snapshot(session: AsyncSession, guild_id: int) -> tuple[int, GuildSettings]:
+    """(version, settings) from the database's cache when still current: one small read.
+
+    The settings are a detached copy shared by every command: read them, never change them.
+    """
+    version = await config_version(session, guild_id)
+    cache = cache_of(session)
+    settings: GuildSettings | None = cache.get(CACHE_NAMESPACE, guild_id, version)
+    if settings is None:
+        row = await get(session, guild_id)
+        settings = GuildSettings(**{column.key: getattr(row, column.key) for column in _COLUMNS})
+        cache.put(CACHE_NAMESPACE, guild_id, version, settings)
+    return version, settings
+
+
+async def current(session: AsyncSession, guild_id: int) -> GuildSettings:
+    """The guild's settings for reading, from the cache when still current."""
+    return (await snapshot(session, guild_id))[1]
+
+
 async def is_feature_enabled(session: AsyncSession, guild_id: int, feature: str) -> bool:
     """False when an admin switched the feature off."""
-    return feature not in (await get(session, guild_id)).disabled
+    return feature not in (await current(session, guild_id)).disabled
 
 
 async def update(session: AsyncSession, guild_id: int, *, now: datetime, **changes: Any) -> GuildSettings:
@@ -60,10 +103,11 @@ async def update(session: AsyncSession, guild_id: int, *, now: datetime, **chang
         )
     ).scalar_one()
     for key, value in changes.items():
-        if not hasattr(row, key):
+        if not hasattr(row, key) or key in _BOOKKEEPING:
             raise InvalidInput(f"Unknown setting `{key}`.")
         setattr(row, key, value)
     row.updated_at = now
+    row.config_version = new_config_version(row.config_version)
     await session.flush()
     return row
 

@@ -38,7 +38,7 @@ async def should_store(session: AsyncSession, guild_id: int, channel_id: int) ->
     """The guild opted in, has modlog on, and does not ignore the channel."""
     if not await service.stores_messages(session, guild_id):
         return False
-    if service.FEATURE in (await guild_settings.get(session, guild_id)).disabled:
+    if service.FEATURE in (await guild_settings.current(session, guild_id)).disabled:
         return False
     return not await service.is_ignored_channel(session, guild_id, channel_id)
 

@@ -1,0 +1,130 @@
+"""Group commit for SQLite: the commands waiting for the writer share one transaction.
+
+SQLite has one writer; a transaction per command pays for BEGIN, COMMIT and a session each
+time while the others queue. Here every command that arrives while a batch is running waits
+for the next batch, and a batch runs its commands one after another in **one** transaction,
+each inside its own SAVEPOINT:
+
+- a command that fails with a `DomainError` is rolled back to its savepoint (nothing it did
+  stays) and gets its error; the others go on;
+- each command's result is handed back only after the batch has committed, so nobody is told
+  "done" about work that could still be lost;
+- any other failure (a database error, a bug, a failed COMMIT) rolls the whole batch back and
+  runs its commands again, each in a transaction of its own, exactly as without batching.
+
+So every command is still all-or-nothing and acknowledged only when durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.errors import DomainError
+from kyrios.core.sql import Sql
+
+Work = Callable[[AsyncSession], Awaitable[Any]]
+MAX_BATCH = 128
+_SAVEPOINT = "kyrios_command"
+
+
+class _Job:
+    __slots__ = ("error", "future", "value", "work")
+
+    def __init__(self, work: Work, future: asyncio.Future[Any]) -> None:
+        self.work = work
+        self.future = future
+        self.value: Any = None
+        self.error: DomainError | None = None
+
+
+class GroupCommitter:
+    """Runs submitted units of work in shared transactions, one savepoint each."""
+
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+        run_alone: Callable[[Work], Awaitable[Any]],
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._transaction = transaction
+        self._run_alone = run_alone
+        self.max_batch = max_batch
+        self._pending: list[_Job] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.commands = 0
+
+    async def submit(self, work: Work) -> Any:
+        """Run `work` in the next batch; its result once the batch has committed."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Job(work, future))
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self.max_batch]
+                del self._pending[: self.max_batch]
+                await self._run(batch)
+        finally:
+            self._drainer = None
+
+    async def _run(self, batch: list[_Job]) -> None:
+        try:
+            await self._run_together(batch)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                for job in batch:
+                    if not job.future.done():
+                        job.future.cancel()
+                raise
+            await asyncio.gather(*(self._alone(job) for job in batch))
+            return
+        self.batches += 1
+        self.commands += len(batch)
+        for job in batch:
+            if job.future.done():
+                continue
+            if job.error is not None:
+                job.future.set_exception(job.error)
+            else:
+                job.future.set_result(job.value)
+
+    async def _run_together(self, batch: list[_Job]) -> None:
+        async with self._transaction() as session:
+            sql = await Sql.of(session)
+            for job in batch:
+                job.error = None
+                if job.future.done():
+                    continue
+                await sql.execute(f"SAVEPOINT {_SAVEPOINT}")
+                try:
+                    job.value = await job.work(session)
+                    await session.flush()
+                except DomainError as exc:
+                    job.error = exc
+                    await sql.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                finally:
+                    # The next command must not see this one's ORM objects (it may have been
+                    # rolled back, and driver-level statements bypass the identity map).
+                    session.expunge_all()
+                await sql.execute(f"RELEASE {_SAVEPOINT}")
+
+    async def _alone(self, job: _Job) -> None:
+        if job.future.done():
+            return
+        try:
+            value = await self._run_alone(job.work)
+        except BaseException as exc:
+            if not job.future.done():
+                job.future.set_exception(exc)
+            return
+        if not job.future.done():
+            job.future.set_result(value)

@@ -1,0 +1,139 @@
+"""Driver-level statements inside a session's transaction, for the hot paths of busy commands.
+
+The ORM costs far more per statement than a database does for a small indexed statement
+(SQLite answers in microseconds). `Sql` runs hand-written statements on the session's own
+connection, so they share its transaction: on SQLite straight on the `sqlite3` connection
+(Kyrios's inline adapter), elsewhere through `exec_driver_sql`. Templates use `?` placeholders,
+translated once per template to the driver's paramstyle; `{lock}` becomes a row lock where the
+database has one (SQLite's writer lock already serialises writers). Mixing with the ORM is safe
+as long as a transaction does not keep ORM *entities* of the rows written here (column reads are
+fine); `Database` clears the identity map between the commands of one group commit.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from kyrios.core.sqlite_inline import InlineConnection
+
+_PLACEHOLDER = re.compile(r"\?")
+_SESSION_KEY = "kyrios_sql"
+_TEMPLATES: dict[tuple[str, str], str] = {}
+
+Row = tuple[Any, ...]
+
+
+def translate(template: str, dialect: str) -> str:
+    """`template` with `?` in the driver's paramstyle and `{lock}` filled for `dialect`."""
+    key = (template, dialect)
+    cached = _TEMPLATES.get(key)
+    if cached is not None:
+        return cached
+    sql = template.replace("{lock}", "" if dialect == "sqlite" else " FOR UPDATE")
+    if dialect == "mysql":
+        sql = sql.replace("?", "%s")
+    elif dialect == "postgresql":
+        counter = iter(range(1, 10_000))
+        sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+    _TEMPLATES[key] = sql
+    return sql
+
+
+class Sql:
+    """Hand-written statements on one session's connection and transaction."""
+
+    __slots__ = ("_conn", "_sqlite", "dialect")
+
+    def __init__(self, dialect: str, conn: AsyncConnection, sqlite: sqlite3.Connection | None) -> None:
+        self.dialect = dialect
+        self._conn = conn
+        self._sqlite = sqlite
+
+    @classmethod
+    async def of(cls, session: AsyncSession) -> Sql:
+        """The statements runner for the session's current transaction (made once per session)."""
+        sql: Sql | None = session.info.get(_SESSION_KEY)
+        if sql is not None:
+            return sql
+        conn = await session.connection()
+        dialect = conn.dialect.name
+        sqlite = None
+        if dialect == "sqlite":
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            if isinstance(driver, InlineConnection):
+                sqlite = driver.sqlite
+        sql = cls(dialect, conn, sqlite)
+        session.info[_SESSION_KEY] = sql
+        return sql
+
+    @staticmethod
+    def forget(session: AsyncSession) -> None:
+        """Drop the cached runner (its connection ends with the session's transaction)."""
+        session.info.pop(_SESSION_KEY, None)
+
+    def insert_ignore(self, table: str, columns: Sequence[str]) -> str:
+        """An INSERT template that does nothing when a unique key already exists."""
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        if self.dialect == "mysql":
+            return f"INSERT IGNORE INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - our identifiers
+        return f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+
+    def stamp(self, when: datetime) -> Any:
+        """An aware datetime as a `UTCDateTime` column stores it."""
+        naive = when.astimezone(UTC).replace(tzinfo=None)
+        if self.dialect == "sqlite":
+            return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return naive
+
+    def day(self, value: date) -> Any:
+        """A date as a `Date` column stores it."""
+        return value.isoformat() if self.dialect == "sqlite" else value
+
+    async def execute(self, template: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the rows it changed."""
+        sql = translate(template, self.dialect)
+        if self._sqlite is not None:
+            return self._sqlite.execute(sql, params).rowcount
+        result = await self._conn.exec_driver_sql(sql, tuple(params))
+        return int(result.rowcount)
+
+    async def many(self, template: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement per parameter set."""
+        if not rows:
+            return
+        sql = translate(template, self.dialect)
+        if self._sqlite is not None:
+            self._sqlite.executemany(sql, rows)
+            return
+        await self._conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+
+    async def one(self, template: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a query, or None."""
+        sql = translate(template, self.dialect)
+        if self._sqlite is not None:
+            row: Row | None = self._sqlite.execute(sql, params).fetchone()
+            return row
+        result = await self._conn.exec_driver_sql(sql, tuple(params))
+        first = result.first()
+        return tuple(first) if first is not None else None
+
+    async def all(self, template: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row of a query."""
+        sql = translate(template, self.dialect)
+        if self._sqlite is not None:
+            return self._sqlite.execute(sql, params).fetchall()
+        result = await self._conn.exec_driver_sql(sql, tuple(params))
+        return [tuple(row) for row in result.all()]
+
+    async def scalar(self, template: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.one(template, params)
+        return row[0] if row is not None else None
