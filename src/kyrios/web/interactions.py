@@ -10,11 +10,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
@@ -29,11 +28,6 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 PING = 1
 AUTOCOMPLETE = 4
-
-
-def _reject(runtime: Runtime, status: int, message: str) -> JSONResponse:
-    runtime.metrics.interactions_rejected += 1
-    return JSONResponse({"error": message}, status_code=status)
 
 
 class SignatureVerifier:
@@ -94,32 +88,93 @@ class FollowUpSender:
         await self.client.aclose()
 
 
-def build_router(runtime: Runtime, verifier: SignatureVerifier, followups: FollowUpSender) -> APIRouter:
-    """The interactions route bound to one runtime."""
-    router = APIRouter()
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-    @router.post("/interactions", include_in_schema=False)
-    async def interactions(request: Request) -> Response:
-        length = request.headers.get("content-length")
+
+class InteractionsEndpoint:
+    """`POST /interactions` as a bare ASGI app: Discord waits on every command, so no framework layers.
+
+    The checks run in the order that spends least on a bad request: size, signature, JSON.
+    """
+
+    def __init__(self, runtime: Runtime, verifier: SignatureVerifier, followups: FollowUpSender) -> None:
+        self.runtime = runtime
+        self.verifier = verifier
+        self.followups = followups
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await _respond(send, 405, {"error": "use POST"}, allow=True)
+            return
+        try:
+            status, body = await self._handle(scope, receive)
+        except Exception:
+            log.exception("the interactions endpoint failed")
+            status, body = 500, {"error": "internal error"}
+        await _respond(send, status, body)
+
+    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any]]:
+        headers = _headers(scope)
+        length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _reject(runtime, 413, "payload too large")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return _reject(runtime, 413, "payload too large")
-        problem = verifier.problem(
-            request.headers.get("x-signature-ed25519"), request.headers.get("x-signature-timestamp"), body
+            return self._reject(413, "payload too large")
+        body = await _read_body(receive, MAX_BODY_BYTES)
+        if body is None:
+            return self._reject(413, "payload too large")
+        problem = self.verifier.problem(
+            headers.get("x-signature-ed25519"), headers.get("x-signature-timestamp"), body
         )
         if problem is not None:
-            return _reject(runtime, 401 if verifier.configured else 503, problem)
+            return self._reject(401 if self.verifier.configured else 503, problem)
         try:
             payload = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
-            return _reject(runtime, 400, "body is not valid JSON")
+            return self._reject(400, "body is not valid JSON")
         if not isinstance(payload, dict):
-            return _reject(runtime, 400, "body must be a JSON object")
-        return JSONResponse(await answer(runtime, followups, payload))
+            return self._reject(400, "body must be a JSON object")
+        return 200, await answer(self.runtime, self.followups, payload)
 
-    return router
+    def _reject(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
+        self.runtime.metrics.interactions_rejected += 1
+        return status, {"error": message}
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request headers we read, lower-cased names (ASGI already lower-cases them)."""
+    wanted = _WANTED_HEADERS
+    return {name.decode(): value.decode("latin-1") for name, value in scope["headers"] if name in wanted}
+
+
+_WANTED_HEADERS = frozenset({b"content-length", b"x-signature-ed25519", b"x-signature-timestamp"})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it grows past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, payload: dict[str, Any], *, allow: bool = False) -> None:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if allow:
+        headers.append((b"allow", b"POST"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def answer(runtime: Runtime, followups: FollowUpSender, payload: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -12,7 +13,20 @@ from kyrios.runtime import Runtime
 from kyrios.web import interactions, ops
 
 
-def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
+class KyriosApp(FastAPI):
+    """FastAPI with `/interactions` answered by a bare ASGI endpoint ahead of the framework's layers."""
+
+    interactions: interactions.InteractionsEndpoint | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Route `/interactions` straight to its endpoint, everything else through FastAPI."""
+        if self.interactions is not None and scope["type"] == "http" and scope["path"] == "/interactions":
+            await self.interactions(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> KyriosApp:
     """Build the web app: interactions endpoint and operations routes (closing the runtime if it owns it)."""
     verifier = interactions.SignatureVerifier(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
@@ -28,15 +42,15 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
         if owns_runtime:
             await runtime.aclose()
 
-    app = FastAPI(title="Kyrios", version=__version__, lifespan=lifespan)
+    app = KyriosApp(title="Kyrios", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.followups = followups
-    app.include_router(interactions.build_router(runtime, verifier, followups))
+    app.interactions = interactions.InteractionsEndpoint(runtime, verifier, followups)
     app.include_router(ops.build_router(runtime))
     return app
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> KyriosApp:
     """Factory for `uvicorn --factory kyrios.web.main:app_from_environment` (settings from KYRIOS_*)."""
     from kyrios.runtime import build_runtime
 
