@@ -313,6 +313,7 @@ async def test_a_failed_batch_rebuilds_the_book_from_the_database(
 ) -> None:
     await market.exchange.submit_order(market.issuer_id, sell(5))
     await market.exchange.flush()
+    before = await state(runtime.db)
     persist = Batch.persist
     calls = 0
 
@@ -324,12 +325,18 @@ async def test_a_failed_batch_rebuilds_the_book_from_the_database(
         await persist(self, session, engine_seq, ids)
 
     monkeypatch.setattr(Batch, "persist", fail_once)
+    # The book matched the bid before the write failed: the bid is refused and nothing of it stays,
+    # in the database or in the book.
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        await market.exchange.submit_order(market.alice, buy(2))
+    assert await state(runtime.db) == before
+    assert (await market.exchange.depth(SYMBOL)).asks == [(PRICE, 5)]
     bid = await market.exchange.submit_order(market.alice, buy(2))  # acknowledged: its row is committed
-    await market.exchange.flush()
+    assert (bid.status, bid.filled_quantity) == ("FILLED", 2)  # as the book left it
     await market.exchange.flush()
     assert calls >= 2
     async with runtime.db.read() as session:
         row = await session.get(ExchangeOrder, bid.id)
         assert await invariants.check(session) == []
-    assert row is not None and row.status == "FILLED"  # replayed from the database after the failure
+    assert row is not None and row.status == "FILLED"
     assert (await market.exchange.depth(SYMBOL)).asks == [(PRICE, 3)]

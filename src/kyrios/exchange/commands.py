@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from kyrios.core.errors import DomainError
-from kyrios.exchange.journal import Batch, LiveOrder
+from kyrios.exchange.journal import LiveOrder
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
 
@@ -40,16 +40,6 @@ class FlushCommand:
 
 
 Command = SubmitCommand | CancelCommand | FlushCommand
-
-
-@dataclass(slots=True)
-class Matched:
-    """A batch the book has matched, waiting for the transaction that persists it."""
-
-    batch: Batch
-    engine_seq: int
-    answers: list[tuple[CancelCommand, LiveOrder | DomainError]]
-    flushes: list[asyncio.Future[None]]
 
 
 def succeed(future: asyncio.Future[OrderView], view: OrderView) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +23,13 @@ from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import OrderType, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
 from kyrios.exchange.ids import RowIds, time_ordered_uuids
-from kyrios.exchange.journal import LiveOrder
+from kyrios.exchange.journal import INSERT_ORDER, LiveOrder
 from kyrios.exchange.models import (
     AssetStatus,
     ExchangeAsset,
     ExchangeCash,
     ExchangeOrder,
     ExchangePosition,
-    OrderStatus,
 )
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
@@ -45,11 +44,6 @@ SELECT_CASH = (
 SELECT_HOLDINGS = (
     "SELECT user_id, quantity, reserved_quantity FROM exchange_position"
     " WHERE symbol = ? AND user_id IN ({in}) ORDER BY user_id{lock}"
-)
-INSERT_ORDER = (
-    "INSERT INTO exchange_order (id, uuid, client_order_id, user_id, symbol, side, type, price_cents,"
-    " quantity, remaining_quantity, status, stp, reserved_cents, created_at, updated_at,"
-    " filled_quantity, canceled_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"
 )
 RESERVE_CASH = (
     "UPDATE exchange_cash SET cash_cents = cash_cents - ?, reserved_cents = reserved_cents + ?"
@@ -118,8 +112,14 @@ async def accept_batch(
     rules: ExchangeRules,
     ids: RowIds,
     now: datetime,
+    *,
+    insert: bool = True,
 ) -> list[Outcome]:
-    """Risk-check, reserve and insert a batch of (user_id, request) for one symbol, in order."""
+    """Risk-check, reserve and insert a batch of (user_id, request) for one symbol, in order.
+
+    With `insert=False` the new orders get their ids but no rows: the caller inserts them in
+    the same transaction (the sequencer does, once they have been through the book).
+    """
     symbol = limits.symbol
     bulk = Bulk.of(session)
     ((status, last_price),) = await bulk.fetch(session, SELECT_ASSET, (symbol,))
@@ -179,37 +179,14 @@ async def accept_batch(
         if coid is not None:
             first_of[user_id, coid] = index
     await _write_reservations(session, bulk, symbol, reserved_cash, reserved_units, known_positions)
-    if accepted:
+    uuids = time_ordered_uuids(len(accepted))
+    for (index, live), order_id, order_uuid in zip(accepted, ids.orders(len(accepted)), uuids, strict=True):
+        live.id = order_id
+        live.uuid = order_uuid
+        outcomes[index] = live
+    if insert and accepted:
         stamp = bulk.stamp(now)
-        open_status = OrderStatus.OPEN.value
-        rows: list[tuple[Any, ...]] = []
-        uuids = time_ordered_uuids(len(accepted))
-        for (index, live), order_id, order_uuid in zip(
-            accepted, ids.orders(len(accepted)), uuids, strict=True
-        ):
-            live.id = order_id
-            live.uuid = order_uuid
-            outcomes[index] = live
-            rows.append(
-                (
-                    order_id,
-                    live.uuid,
-                    live.client_order_id,
-                    live.user_id,
-                    symbol,
-                    live.side.value,
-                    live.order_type.value,
-                    live.price_cents,
-                    live.quantity,
-                    live.quantity,
-                    open_status,
-                    live.stp.value,
-                    live.reserved_cents,
-                    stamp,
-                    stamp,
-                )
-            )
-        await bulk.many(session, INSERT_ORDER, rows)
+        await bulk.many(session, INSERT_ORDER, [live.row(symbol, stamp) for _, live in accepted])
     for index, (user_id, request) in enumerate(batch):
         if outcomes[index] is None:  # a repeat of an order accepted earlier in this batch
             first = outcomes[first_of[user_id, request.client_order_id or ""]]

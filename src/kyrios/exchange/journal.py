@@ -69,6 +69,12 @@ INSERT_POSITION = (
     "INSERT INTO exchange_position (user_id, symbol, quantity, cost_basis_cents, average_price_cents,"
     " realized_pnl_cents, reserved_quantity) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+INSERT_ORDER = (
+    "INSERT INTO exchange_order (id, uuid, client_order_id, user_id, symbol, side, type, price_cents,"
+    " quantity, filled_quantity, canceled_quantity, remaining_quantity, status, reject_reason, stp,"
+    " priority, reserved_cents, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 INSERT_EXECUTION = (
     "INSERT INTO exchange_execution (id, symbol, seq, maker_order_id, taker_order_id, maker_user_id,"
     " taker_user_id, taker_side, price_cents, quantity, executed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -156,6 +162,30 @@ class LiveOrder:
         live.created_at = row.created_at
         return live
 
+    def row(self, symbol: str, stamp: Any) -> tuple[Any, ...]:
+        """The parameters of `INSERT_ORDER` for this order as it stands (`stamp`: `Bulk.stamp`)."""
+        return (
+            self.id,
+            self.uuid,
+            self.client_order_id,
+            self.user_id,
+            symbol,
+            self.side.value,
+            self.order_type.value,
+            self.price_cents,
+            self.quantity,
+            self.filled,
+            self.canceled,
+            self.remaining,
+            self.status.value,
+            self.reject_reason,
+            self.stp.value,
+            self.priority,
+            self.reserved_cents,
+            stamp,
+            stamp,
+        )
+
     def view(self, symbol: str, *, duplicate: bool = False) -> OrderView:
         """What the client sees of this order."""
         assert self.created_at is not None
@@ -186,6 +216,8 @@ class Batch:
         self.live = live
         self.now = now
         self.dirty: dict[int, LiveOrder] = {}
+        self.new: list[LiveOrder] = []
+        """Orders accepted in this batch: inserted once, in their state after the batch."""
         self.trades: list[Trade] = []
         self.cash: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
         self.unreserve_units: defaultdict[int, int] = defaultdict(int)
@@ -258,12 +290,19 @@ class Batch:
         self.dirty[order.id] = order
 
     async def persist(self, session: AsyncSession, engine_seq: int, ids: RowIds) -> None:
-        """Write the whole batch: positions, cash, ledger, orders, executions, last price and seq."""
+        """Write the whole batch: positions, cash, ledger, orders, executions, last price and seq.
+
+        The batch's new orders are inserted as they stand after it; older orders it changed
+        are updated.
+        """
         bulk = Bulk.of(session)
         stamp = bulk.stamp(self.now)
         await self._write_positions(session, bulk)
         cash = [(free, held, uid) for uid, (free, held) in sorted(self.cash.items())]
         await bulk.many(session, MOVE_CASH, cash)
+        symbol = self.symbol
+        await bulk.many(session, INSERT_ORDER, [order.row(symbol, stamp) for order in self.new])
+        inserted = {order.id for order in self.new}
         orders = [
             (
                 o.filled,
@@ -277,6 +316,7 @@ class Batch:
                 o.id,
             )
             for o in self.dirty.values()
+            if o.id not in inserted
         ]
         await bulk.many(session, UPDATE_ORDER, orders)
         if self.trades:

@@ -1,42 +1,47 @@
-"""One single-writer task per symbol: queue → group-committed intake → book → persisted in one transaction.
+"""One single-writer task per symbol: queue → one transaction (intake, book, journal) → acknowledged.
 
-Each cycle takes what is queued (up to `max_batch` commands) and runs ONE transaction that
-persists the previous cycle's matched batch and inserts this cycle's new orders with their
-reservations; after it commits, the new orders are acknowledged, the previous batch's cancels
-answered and its events published; then this cycle's orders and cancels go through the book in
-memory, and their effects ride on the next transaction (or on one of their own when the queue is
-empty). Two commits per batch become one under load.
+Each cycle takes what is queued (up to `max_batch` commands) and runs ONE transaction: it
+risk-checks and reserves the new orders (`intake`), runs them and the cancels through the book
+in memory, and writes the outcome (`journal`): the new orders once, in their state after the
+book, with the executions, the changed older orders, positions, cash and ledger, and
+`engine_seq`. After it commits, the orders are acknowledged, the cancels answered and the
+events published. One commit per batch, and every order row is written once.
 
 Invariants:
 - only this task changes the symbol's book, its orders after acceptance, and its positions;
-- a submit is acknowledged after the transaction that inserted the order (and reserved its cash
-  or units) committed; a cancel is answered after the transaction that recorded it committed;
+- a submit is acknowledged after the transaction that inserted the order (with its reservation
+  and whatever the book did with it) committed; a cancel is answered after the transaction that
+  recorded it committed;
 - the book's effects (executions, order states, positions, cash, `engine_seq`) of one batch are
   written in one transaction; events are published only after it committed;
-- `recover()` rebuilds the book from the database: resting orders in priority order, then the
-  orders acknowledged but never matched (priority NULL) replayed in acceptance (id) order.
-  If a persisting transaction fails, the book is rebuilt the same way, so it never runs ahead.
+- the book goes ahead of the database only inside that transaction: if it fails (or must be
+  retried), the book is rebuilt from the database before anything else runs;
+- `recover()` rebuilds the book from the database: resting orders in priority order, then any
+  orders acknowledged but never matched (priority NULL; written by earlier versions, which
+  matched after acknowledging) replayed in acceptance (id) order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.bus import EventBus
 from kyrios.core.clock import Clock
-from kyrios.core.db import Database
+from kyrios.core.db import MAX_ATTEMPTS, Database, is_retryable
 from kyrios.core.errors import Conflict, DomainError, NotFound
 from kyrios.exchange.commands import (
     CancelCommand,
     Command,
     FlushCommand,
-    Matched,
     SubmitCommand,
     answer,
     fail,
@@ -60,6 +65,17 @@ from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Cycle:
+    """What one cycle's transaction did, to be answered once it committed."""
+
+    batch: Batch
+    outcomes: list[Outcome]
+    answers: list[tuple[CancelCommand, LiveOrder | DomainError]] = field(default_factory=list)
+    flushes: list[asyncio.Future[None]] = field(default_factory=list)
 
 
 class SymbolSequencer:
@@ -193,37 +209,27 @@ class SymbolSequencer:
     async def _run(self) -> None:
         queue = self.queue
         max_batch = self.rules.max_batch
-        matched: Matched | None = None
         stopping = False
-        while not (stopping and matched is None):
-            commands: list[Command] = []
-            if not stopping:
-                if matched is None:  # nothing to persist: wait for work
-                    first = await queue.get()
-                    if first is None:
-                        break
-                    commands.append(first)
-                elif queue.empty():
-                    # The orders just acknowledged wake their clients; let them send their next
-                    # orders so those share the transaction that persists the matched batch.
-                    await asyncio.sleep(0)
-                while len(commands) < max_batch and not queue.empty():
-                    command = queue.get_nowait()
-                    if command is None:
-                        stopping = True
-                        break
-                    commands.append(command)
+        while not stopping:
+            first = await queue.get()
+            if first is None:
+                break
+            commands: list[Command] = [first]
+            while len(commands) < max_batch and not queue.empty():
+                command = queue.get_nowait()
+                if command is None:
+                    stopping = True
+                    break
+                commands.append(command)
             try:
-                matched = await self._cycle(commands, matched)
+                await self._cycle(commands)
             except Exception:  # keep serving: the book was rebuilt from the database
                 log.exception("%s: batch of %d commands failed", self.symbol, len(commands))
-                matched = None
 
-    async def _cycle(self, commands: list[Command], matched: Matched | None) -> Matched | None:
-        """One transaction: persist the previous matched batch and accept this batch's orders.
+    async def _cycle(self, commands: list[Command]) -> None:
+        """One transaction: accept the new orders, match them and the cancels, write the outcome.
 
-        Then acknowledge, and match this batch in memory; its results ride on the next
-        transaction (or a transaction of their own when no new orders come).
+        Then acknowledge the orders, answer the cancels and publish, in that order.
         """
         if self._stale:  # a failed transaction left the book ahead of the database
             try:
@@ -236,69 +242,80 @@ class SymbolSequencer:
         requests = [(c.user_id, c.request) for c in submits]
         now = self.clock.now()
 
-        async def work(session: AsyncSession) -> list[Outcome]:
-            if matched is not None:
-                await matched.batch.persist(session, matched.engine_seq, self.ids)
-            if not requests:
-                return []
-            return await accept_batch(session, self.limits, requests, self.rules, self.ids, now)
+        async def work(session: AsyncSession) -> Cycle:
+            outcomes: list[Outcome] = []
+            if requests:
+                outcomes = await accept_batch(
+                    session, self.limits, requests, self.rules, self.ids, now, insert=False
+                )
+            # From here on the book runs ahead of the database until the commit.
+            self._stale = True
+            batch = Batch(self.symbol, self.live, now)
+            accepted: dict[int, LiveOrder] = {}
+            for submit, outcome in zip(submits, outcomes, strict=True):
+                if isinstance(outcome, LiveOrder):
+                    self.live[outcome.id] = outcome
+                    batch.new.append(outcome)
+                    accepted[id(submit)] = outcome
+            cycle = Cycle(batch, outcomes)
+            for command in commands:
+                if isinstance(command, SubmitCommand):
+                    live = accepted.get(id(command))
+                    if live is not None:
+                        self._place(live, batch)
+                elif isinstance(command, CancelCommand):
+                    cycle.answers.append((command, self._cancel(command, batch)))
+                else:
+                    cycle.flushes.append(command.future)
+            if batch.seq is not None or batch.new:
+                await batch.persist(session, self.book.seq, self.ids)
+            return cycle
 
         try:
-            outcomes = await self._transact(work)
+            cycle = await self._transact(work)
         except Exception as error:
             fail_all(commands, error)
-            if matched is not None:
-                for cancel, _ in matched.answers:
-                    fail(cancel.future, error)
-                release(matched.flushes)
-            self._stale = True
-            await self.recover()
-            self._stale = False
+            if self._stale:
+                await self.recover()
+                self._stale = False
             raise
-        if matched is not None:
-            self._forget_finished(matched.batch)
-            for cancel, canceled in matched.answers:
-                answer(cancel, canceled, self.symbol)
-            self.bus.publish_many(matched.batch.messages())
-            release(matched.flushes)
-        accepted: dict[int, LiveOrder] = {}
-        for submit, outcome in zip(submits, outcomes, strict=True):
+        self._stale = False
+        batch = cycle.batch
+        self._forget_finished(batch)
+        symbol = self.symbol
+        for submit, outcome in zip(submits, cycle.outcomes, strict=True):
             if isinstance(outcome, LiveOrder):
-                self.live[outcome.id] = outcome
-                accepted[id(submit)] = outcome
-                succeed(submit.future, outcome.view(self.symbol))
+                succeed(submit.future, outcome.view(symbol))
             elif isinstance(outcome, OrderView):
                 succeed(submit.future, outcome)
             else:
                 fail(submit.future, outcome)
-        batch = Batch(self.symbol, self.live, now)
-        answers: list[tuple[CancelCommand, LiveOrder | DomainError]] = []
-        flushes: list[asyncio.Future[None]] = []
-        for command in commands:
-            if isinstance(command, SubmitCommand):
-                live = accepted.get(id(command))
-                if live is not None:
-                    self._place(live, batch)
-            elif isinstance(command, CancelCommand):
-                answers.append((command, self._cancel(command, batch)))
-            else:
-                flushes.append(command.future)
-        if batch.seq is None:  # nothing happened in the book
-            for cancel, canceled in answers:
-                answer(cancel, canceled, self.symbol)
-            release(flushes)
-            return None
-        return Matched(batch, self.book.seq, answers, flushes)
+        for cancel, canceled in cycle.answers:
+            answer(cancel, canceled, symbol)
+        if batch.seq is not None:
+            self.bus.publish_many(batch.messages())
+        release(cycle.flushes)
 
-    async def _transact(self, work: Callable[[AsyncSession], Awaitable[list[Outcome]]]) -> list[Outcome]:
-        for attempt in range(3):
+    async def _transact(self, work: Callable[[AsyncSession], Awaitable[T]], *, rebuild: bool = True) -> T:
+        """Run `work` in a transaction of its own; retry it after a deadlock or a duplicate key.
+
+        A duplicate key: another symbol's batch inserted the same (user, client order id) at the
+        same moment; the retry sees it and answers with the original. With `rebuild`, a failed
+        attempt that moved the book has the book rebuilt from the database before the next one
+        (`work` then runs the book again).
+        """
+        for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self.db.run(work)
-            except IntegrityError:
-                # Another symbol's batch inserted the same (user, client order id) at the same
-                # moment; the retry sees it and answers with the original.
-                if attempt == 2:
+                async with self.db.transaction() as session:
+                    return await work(session)
+            except DBAPIError as error:
+                duplicate = isinstance(error, IntegrityError)
+                if not (duplicate or is_retryable(error)) or attempt == (3 if duplicate else MAX_ATTEMPTS):
                     raise
+            if rebuild and self._stale:
+                await self.recover()
+                self._stale = False
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
         raise AssertionError("unreachable")
 
     def _place(self, order: LiveOrder, batch: Batch) -> None:
@@ -339,7 +356,7 @@ class SymbolSequencer:
         async def work(session: AsyncSession) -> None:
             await batch.persist(session, engine_seq, self.ids)
 
-        await self.db.run(work)
+        await self._transact(work, rebuild=False)
 
     def _forget_finished(self, batch: Batch) -> None:
         for order in batch.dirty.values():
