@@ -107,14 +107,16 @@ class GroupCommitter:
                 await sql.execute(f"SAVEPOINT {_SAVEPOINT}")
                 try:
                     job.value = await job.work(session)
-                    await session.flush()
+                    if session.new or session.deleted or session.dirty:
+                        await session.flush()
                 except DomainError as exc:
                     job.error = exc
                     await sql.execute(f"ROLLBACK TO {_SAVEPOINT}")
                 finally:
                     # The next command must not see this one's ORM objects (it may have been
                     # rolled back, and driver-level statements bypass the identity map).
-                    session.expunge_all()
+                    if session.identity_map or session.new:
+                        session.expunge_all()
                 await sql.execute(f"RELEASE {_SAVEPOINT}")
 
     async def _alone(self, job: _Job) -> None:

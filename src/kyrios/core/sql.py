@@ -24,36 +24,44 @@ from kyrios.core.sqlite_inline import InlineConnection
 
 _PLACEHOLDER = re.compile(r"\?")
 _SESSION_KEY = "kyrios_sql"
-_TEMPLATES: dict[tuple[str, str], str] = {}
+_TEMPLATES: dict[str, dict[str, str]] = {"sqlite": {}, "mysql": {}, "postgresql": {}}
 
 Row = tuple[Any, ...]
 
 
 def translate(template: str, dialect: str) -> str:
     """`template` with `?` in the driver's paramstyle and `{lock}` filled for `dialect`."""
-    key = (template, dialect)
-    cached = _TEMPLATES.get(key)
-    if cached is not None:
-        return cached
     sql = template.replace("{lock}", "" if dialect == "sqlite" else " FOR UPDATE")
     if dialect == "mysql":
         sql = sql.replace("?", "%s")
     elif dialect == "postgresql":
         counter = iter(range(1, 10_000))
         sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
-    _TEMPLATES[key] = sql
     return sql
 
 
 class Sql:
     """Hand-written statements on one session's connection and transaction."""
 
-    __slots__ = ("_conn", "_sqlite", "dialect")
+    __slots__ = ("_conn", "_sqlite", "_stamped", "_templates", "dialect")
 
     def __init__(self, dialect: str, conn: AsyncConnection, sqlite: sqlite3.Connection | None) -> None:
         self.dialect = dialect
         self._conn = conn
         self._sqlite = sqlite
+        self._stamped: tuple[datetime | None, Any] = (None, None)
+        self._templates = _TEMPLATES.setdefault(dialect, {})
+
+    def _sql(self, template: str) -> str:
+        sql = self._templates.get(template)
+        if sql is None:
+            sql = self._templates[template] = translate(template, self.dialect)
+        return sql
+
+    @property
+    def has_returning(self) -> bool:
+        """True when `UPDATE … RETURNING` works (SQLite 3.35+, PostgreSQL; not MariaDB)."""
+        return self.dialect in ("sqlite", "postgresql")
 
     @classmethod
     async def of(cls, session: AsyncSession) -> Sql:
@@ -88,10 +96,12 @@ class Sql:
 
     def stamp(self, when: datetime) -> Any:
         """An aware datetime as a `UTCDateTime` column stores it."""
+        if when is self._stamped[0]:
+            return self._stamped[1]
         naive = when.astimezone(UTC).replace(tzinfo=None)
-        if self.dialect == "sqlite":
-            return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
-        return naive
+        value = naive.isoformat(" ", "microseconds") if self.dialect == "sqlite" else naive
+        self._stamped = (when, value)
+        return value
 
     def day(self, value: date) -> Any:
         """A date as a `Date` column stores it."""
@@ -99,7 +109,7 @@ class Sql:
 
     async def execute(self, template: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the rows it changed."""
-        sql = translate(template, self.dialect)
+        sql = self._sql(template)
         if self._sqlite is not None:
             return self._sqlite.execute(sql, params).rowcount
         result = await self._conn.exec_driver_sql(sql, tuple(params))
@@ -109,7 +119,7 @@ class Sql:
         """Run one statement per parameter set."""
         if not rows:
             return
-        sql = translate(template, self.dialect)
+        sql = self._sql(template)
         if self._sqlite is not None:
             self._sqlite.executemany(sql, rows)
             return
@@ -117,7 +127,7 @@ class Sql:
 
     async def one(self, template: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query, or None."""
-        sql = translate(template, self.dialect)
+        sql = self._sql(template)
         if self._sqlite is not None:
             row: Row | None = self._sqlite.execute(sql, params).fetchone()
             return row
@@ -127,7 +137,7 @@ class Sql:
 
     async def all(self, template: str, params: Sequence[Any] = ()) -> list[Row]:
         """Every row of a query."""
-        sql = translate(template, self.dialect)
+        sql = self._sql(template)
         if self._sqlite is not None:
             return self._sqlite.execute(sql, params).fetchall()
         result = await self._conn.exec_driver_sql(sql, tuple(params))

@@ -7,13 +7,13 @@ missing, malformed, stale or wrong signature is answered 401 before the body is 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import orjson
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
@@ -129,8 +129,8 @@ class InteractionsEndpoint:
         if problem is not None:
             return self._reject(401 if self.verifier.configured else 503, problem)
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
             return self._reject(400, "body is not valid JSON")
         if not isinstance(payload, dict):
             return self._reject(400, "body must be a JSON object")
@@ -169,7 +169,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 async def _respond(send: Send, status: int, payload: dict[str, Any], *, allow: bool = False) -> None:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    body = orjson.dumps(payload)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if allow:
         headers.append((b"allow", b"POST"))

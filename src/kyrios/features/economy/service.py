@@ -60,13 +60,15 @@ async def _record(
     detail: str,
     actor_id: int | None,
     now: datetime,
+    after: int | None = None,
 ) -> int:
-    """Write the ledger row of a change just made; returns the balance after it."""
-    after = int(
-        await sql.scalar(
-            "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    """Write the ledger row of a change just made; returns the balance after it (read if not given)."""
+    if after is None:
+        after = int(
+            await sql.scalar(
+                "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
         )
-    )
     await sql.execute(
         "INSERT INTO economy_ledger (guild_id, user_id, delta, balance_after, reason, detail, actor_id,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -129,7 +131,15 @@ async def debit(
     """Take points if the member has enough (atomically), write the ledger row; returns the new balance."""
     check_amount(amount)
     sql = await Sql.of(session)
-    if await sql.execute(_DEBIT, (amount, guild_id, user_id, amount)) != 1:
+    params = (amount, guild_id, user_id, amount)
+    after: int | None = None
+    if sql.has_returning:
+        row = await sql.one(_DEBIT + " RETURNING points", params)
+        taken = row is not None
+        after = int(row[0]) if row is not None else None
+    else:
+        taken = await sql.execute(_DEBIT, params) == 1
+    if not taken:
         have = await balance(session, guild_id, user_id)
         raise InsufficientFunds(f"You need {amount:,} points but have {have:,}.")
     return await _record(
@@ -141,6 +151,7 @@ async def debit(
         detail=detail,
         actor_id=actor_id,
         now=now,
+        after=after,
     )
 
 

@@ -22,12 +22,15 @@ class Rarity(StrEnum):
     @property
     def rank(self) -> int:
         """0 for N … 3 for SSR."""
-        return list(Rarity).index(self)
+        return _RANKS[self]
 
     @property
     def stars(self) -> str:
         """A star rating for display."""
         return "★" * (self.rank + 1)
+
+
+_RANKS = {rarity: rank for rank, rarity in enumerate(Rarity)}
 
 
 class GachaItem(Base):
