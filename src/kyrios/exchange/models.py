@@ -194,7 +194,9 @@ class ExchangeCashLedger(Base):
     detail: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_exchange_cash_ledger_user", "user_id", "id"),)
+    # No (user_id, id) index: every trade writes two rows, and that index made each group commit
+    # rewrite one scattered page per trading user (migration 0004). A per-user statement brings
+    # an index back with its query.
 
 
 __all__ = [
