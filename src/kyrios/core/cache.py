@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 SESSION_KEY = "kyrios_cache"
+MEMO_KEY = "kyrios_command_memo"
 MAX_ENTRIES = 10_000
 
 
@@ -49,3 +50,17 @@ def cache_of(session: AsyncSession) -> VersionedCache:
         cache = session.info[SESSION_KEY] = VersionedCache(max_entries=100)
     assert isinstance(cache, VersionedCache)
     return cache
+
+
+def command_memo(session: AsyncSession) -> dict[Any, Any]:
+    """Values looked up once per command (e.g. the guild's settings); forgotten when it ends."""
+    memo = session.info.get(MEMO_KEY)
+    if memo is None:
+        memo = session.info[MEMO_KEY] = {}
+    assert isinstance(memo, dict)
+    return memo
+
+
+def end_command(session: AsyncSession) -> None:
+    """Forget the command's memo (the next command in the same transaction starts afresh)."""
+    session.info.pop(MEMO_KEY, None)

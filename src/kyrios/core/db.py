@@ -23,7 +23,7 @@ from sqlalchemy.sql.dml import Insert
 from kyrios.core.cache import SESSION_KEY as CACHE_KEY
 from kyrios.core.cache import VersionedCache
 from kyrios.core.group_commit import GroupCommitter
-from kyrios.core.sqlite_inline import inline_connector
+from kyrios.core.sqlite_inline import InlineConnection, inline_connector
 
 T = TypeVar("T")
 
@@ -104,7 +104,12 @@ class Database:
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: Connection) -> None:
             readonly = conn.get_execution_options().get("kyrios_readonly", False)
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            statement = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+            driver = conn.connection.driver_connection
+            if isinstance(driver, InlineConnection):
+                driver.sqlite.execute(statement)  # straight to sqlite3: no statement machinery
+            else:
+                conn.exec_driver_sql(statement)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

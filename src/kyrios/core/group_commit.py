@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.cache import end_command
 from kyrios.core.errors import DomainError
 from kyrios.core.sql import Sql
 
@@ -73,6 +74,9 @@ class GroupCommitter:
                 batch = self._pending[: self.max_batch]
                 del self._pending[: self.max_batch]
                 await self._run(batch)
+                # Let the callers just answered send their replies (and new requests come in)
+                # before the next batch: the writer never blocks the loop for two batches in a row.
+                await asyncio.sleep(0)
         finally:
             self._drainer = None
 
@@ -117,6 +121,7 @@ class GroupCommitter:
                     # rolled back, and driver-level statements bypass the identity map).
                     if session.identity_map or session.new:
                         session.expunge_all()
+                    end_command(session)
                 await sql.execute(f"RELEASE {_SAVEPOINT}")
 
     async def _alone(self, job: _Job) -> None:

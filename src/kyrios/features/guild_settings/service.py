@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.cache import cache_of
+from kyrios.core.cache import cache_of, command_memo
 from kyrios.core.db import insert_ignore
 from kyrios.core.errors import InvalidInput
 from kyrios.core.sql import Sql
@@ -74,6 +74,11 @@ async def snapshot(session: AsyncSession, guild_id: int) -> tuple[int, GuildSett
 
     The settings are a detached copy shared by every command: read them, never change them.
     """
+    memo = command_memo(session)
+    key = (CACHE_NAMESPACE, guild_id)
+    remembered: tuple[int, GuildSettings] | None = memo.get(key)
+    if remembered is not None:
+        return remembered
     version = await config_version(session, guild_id)
     cache = cache_of(session)
     settings: GuildSettings | None = cache.get(CACHE_NAMESPACE, guild_id, version)
@@ -81,6 +86,7 @@ async def snapshot(session: AsyncSession, guild_id: int) -> tuple[int, GuildSett
         row = await get(session, guild_id)
         settings = GuildSettings(**{column.key: getattr(row, column.key) for column in _COLUMNS})
         cache.put(CACHE_NAMESPACE, guild_id, version, settings)
+    memo[key] = (version, settings)
     return version, settings
 
 
@@ -108,6 +114,7 @@ async def update(session: AsyncSession, guild_id: int, *, now: datetime, **chang
         setattr(row, key, value)
     row.updated_at = now
     row.config_version = new_config_version(row.config_version)
+    command_memo(session).pop((CACHE_NAMESPACE, guild_id), None)
     await session.flush()
     return row
 
