@@ -150,6 +150,26 @@ async def test_oversized_payload_is_413(client: httpx.AsyncClient, signer: Inter
     assert response.status_code == 413
 
 
+async def test_oversized_streamed_payload_without_a_length_is_413(
+    client: httpx.AsyncClient, signer: InteractionSigner
+) -> None:
+    body = b'{"type": 1, "pad": "' + b"x" * 300_000 + b'"}'
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 16_384):
+            yield body[start : start + 16_384]
+
+    response = await client.post("/interactions", content=chunks(), headers=signer.headers(body))
+    assert response.status_code == 413
+    assert response.json() == {"error": "payload too large"}
+
+
+async def test_other_methods_are_405(client: httpx.AsyncClient) -> None:
+    response = await client.get("/interactions")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
 async def test_without_a_public_key_the_endpoint_is_unavailable(
     database_url: str, signer: InteractionSigner
 ) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kyrios.core.sqlite_inline import InlineConnection
@@ -107,11 +108,19 @@ class Sql:
         """A date as a `Date` column stores it."""
         return value.isoformat() if self.dialect == "sqlite" else value
 
+    def _sqlite_cursor(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        """Run on sqlite3, raising SQLAlchemy's exception types as every other path does."""
+        assert self._sqlite is not None
+        try:
+            return self._sqlite.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _wrapped(sql, params, exc) from exc
+
     async def execute(self, template: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the rows it changed."""
         sql = self._sql(template)
         if self._sqlite is not None:
-            return self._sqlite.execute(sql, params).rowcount
+            return self._sqlite_cursor(sql, params).rowcount
         result = await self._conn.exec_driver_sql(sql, tuple(params))
         return int(result.rowcount)
 
@@ -121,7 +130,10 @@ class Sql:
             return
         sql = self._sql(template)
         if self._sqlite is not None:
-            self._sqlite.executemany(sql, rows)
+            try:
+                self._sqlite.executemany(sql, rows)
+            except sqlite3.Error as exc:
+                raise _wrapped(sql, rows, exc) from exc
             return
         await self._conn.exec_driver_sql(sql, [tuple(row) for row in rows])
 
@@ -129,7 +141,7 @@ class Sql:
         """The first row of a query, or None."""
         sql = self._sql(template)
         if self._sqlite is not None:
-            row: Row | None = self._sqlite.execute(sql, params).fetchone()
+            row: Row | None = self._sqlite_cursor(sql, params).fetchone()
             return row
         result = await self._conn.exec_driver_sql(sql, tuple(params))
         first = result.first()
@@ -139,7 +151,7 @@ class Sql:
         """Every row of a query."""
         sql = self._sql(template)
         if self._sqlite is not None:
-            return self._sqlite.execute(sql, params).fetchall()
+            return self._sqlite_cursor(sql, params).fetchall()
         result = await self._conn.exec_driver_sql(sql, tuple(params))
         return [tuple(row) for row in result.all()]
 
@@ -147,3 +159,10 @@ class Sql:
         """The first column of the first row, or None."""
         row = await self.one(template, params)
         return row[0] if row is not None else None
+
+
+def _wrapped(sql: str, params: Any, exc: sqlite3.Error) -> DBAPIError:
+    """The SQLAlchemy exception (IntegrityError, OperationalError, …) for a sqlite3 error."""
+    wrapped = DBAPIError.instance(sql, params, exc, sqlite3.Error)
+    assert isinstance(wrapped, DBAPIError)
+    return wrapped
