@@ -1,10 +1,10 @@
 """Durable order benchmark: acknowledged orders per second through the sequencer on SQLite.
 
 Everything real: a migrated SQLite file (WAL), `Exchange.submit_order` with its checks, rate
-limiter and risk, the group-committed transaction (order rows + cash/unit reservations) that
-must commit before an order is acknowledged, the pure book, and the persisting of each matched
-batch (executions, order states, positions, cash and the ledger), which rides on the next
-cycle's transaction.
+limiter and risk, and the sequencer's group commit: one transaction per batch that reserves
+cash/units, runs the orders through the pure book and writes the outcome (each order row once,
+in its state after the book, with the executions, positions, cash and the ledger), and that
+must commit before any of its orders is acknowledged.
 
 Load: `--clients` concurrent clients in the same process (closed loop: each sends its next
 order when the previous one is acknowledged), or with `--rate` an open loop that starts
@@ -17,8 +17,10 @@ CPU time, load generator included, over the whole run) is the steadier figure.
 
 Acknowledge latency is measured from the call of `submit_order` (open loop: from the
 scheduled start) to its return. Orders/s counts acknowledgements over the sending window;
-"end to end" also waits until every batch is matched and persisted. The invariants are
-checked at the end. The last line of output is one JSON object with the headline figures.
+"end to end" also waits until every batch is matched and persisted (the same moment now that
+a batch is matched before it commits). The invariants are checked at the end. The database
+lives in a temporary directory removed afterwards. The last line of output is one JSON object
+with the headline figures.
 
     python bench/durable.py [--orders 100000] [--clients 256] [--rate 0] [--batch 2000]
 """
@@ -98,8 +100,13 @@ async def prepare(db: Database) -> list[int]:
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     """Send the stream, time every acknowledgement, check the invariants."""
-    directory = Path(tempfile.mkdtemp(prefix="kyrios-durable-"))
-    url = args.database_url or f"sqlite:///{directory / 'bench.db'}"
+    with tempfile.TemporaryDirectory(prefix="kyrios-durable-") as directory:
+        url = args.database_url or f"sqlite:///{Path(directory) / 'bench.db'}"
+        return await measure(args, url)
+
+
+async def measure(args: argparse.Namespace, url: str) -> dict[str, object]:
+    """The run itself, on the database at `url`."""
     db = Database(url)
     users = await prepare(db)
     stream = requests(args.orders, args.seed)
