@@ -120,7 +120,10 @@ class Sql:
         """Run one statement; the rows it changed."""
         sql = self._sql(template)
         if self._sqlite is not None:
-            return self._sqlite_cursor(sql, params).rowcount
+            try:
+                return self._sqlite.execute(sql, params).rowcount
+            except sqlite3.Error as exc:
+                raise _wrapped(sql, params, exc) from exc
         result = await self._conn.exec_driver_sql(sql, tuple(params))
         return int(result.rowcount)
 
@@ -141,7 +144,10 @@ class Sql:
         """The first row of a query, or None."""
         sql = self._sql(template)
         if self._sqlite is not None:
-            row: Row | None = self._sqlite_cursor(sql, params).fetchone()
+            try:
+                row: Row | None = self._sqlite.execute(sql, params).fetchone()
+            except sqlite3.Error as exc:
+                raise _wrapped(sql, params, exc) from exc
             return row
         result = await self._conn.exec_driver_sql(sql, tuple(params))
         first = result.first()
