@@ -121,8 +121,8 @@ async def accept_batch(
     the same transaction (the sequencer does, once they have been through the book).
     """
     symbol = limits.symbol
-    bulk = Bulk.of(session)
-    ((status, last_price),) = await bulk.fetch(session, SELECT_ASSET, (symbol,))
+    bulk = await Bulk.of(session)
+    ((status, last_price),) = await bulk.fetch(SELECT_ASSET, (symbol,))
     if status == AssetStatus.HALTED:
         halted = Conflict(f"Trading in {symbol} is halted; only cancels are accepted.")
         return [halted for _ in batch]
@@ -130,14 +130,14 @@ async def accept_batch(
     existing = await _existing_client_orders(session, batch)
     users = sorted({user_id for user_id, _ in batch})
     cash: dict[int, list[int]] = {
-        int(uid): [int(free), int(held)] for uid, free, held in await bulk.fetch(session, SELECT_CASH, users)
+        int(uid): [int(free), int(held)] for uid, free, held in await bulk.fetch(SELECT_CASH, users)
     }
     sellers = sorted({user_id for user_id, request in batch if request.side is Side.SELL})
     positions: dict[int, list[int]] = {}
     if sellers:
         positions = {
             int(uid): [int(quantity), int(reserved)]
-            for uid, quantity, reserved in await bulk.fetch(session, SELECT_HOLDINGS, (symbol, *sellers))
+            for uid, quantity, reserved in await bulk.fetch(SELECT_HOLDINGS, (symbol, *sellers))
         }
     known_positions = set(positions)
     reserved_cash: defaultdict[int, int] = defaultdict(int)
@@ -178,7 +178,7 @@ async def accept_batch(
         accepted.append((index, live))
         if coid is not None:
             first_of[user_id, coid] = index
-    await _write_reservations(session, bulk, symbol, reserved_cash, reserved_units, known_positions)
+    await _write_reservations(bulk, symbol, reserved_cash, reserved_units, known_positions)
     uuids = time_ordered_uuids(len(accepted))
     for (index, live), order_id, order_uuid in zip(accepted, ids.orders(len(accepted)), uuids, strict=True):
         live.id = order_id
@@ -186,7 +186,7 @@ async def accept_batch(
         outcomes[index] = live
     if insert and accepted:
         stamp = bulk.stamp(now)
-        await bulk.many(session, INSERT_ORDER, [live.row(symbol, stamp) for _, live in accepted])
+        await bulk.many(INSERT_ORDER, [live.row(symbol, stamp) for _, live in accepted])
     for index, (user_id, request) in enumerate(batch):
         if outcomes[index] is None:  # a repeat of an order accepted earlier in this batch
             first = outcomes[first_of[user_id, request.client_order_id or ""]]
@@ -252,7 +252,6 @@ async def _existing_client_orders(
 
 
 async def _write_reservations(
-    session: AsyncSession,
     bulk: Bulk,
     symbol: str,
     reserved_cash: dict[int, int],
@@ -261,13 +260,12 @@ async def _write_reservations(
 ) -> None:
     if reserved_cash:
         params = [(amount, amount, uid, amount) for uid, amount in sorted(reserved_cash.items())]
-        changed = await bulk.many(session, RESERVE_CASH, params)
+        changed = await bulk.counted(RESERVE_CASH, params)
         if changed not in (-1, len(params)):
             raise RuntimeError("cash changed under a locked reservation")  # the lock makes this impossible
     units = sorted(reserved_units.items())
-    await bulk.many(session, RESERVE_UNITS, [(q, uid, symbol) for uid, q in units if uid in known_positions])
+    await bulk.many(RESERVE_UNITS, [(q, uid, symbol) for uid, q in units if uid in known_positions])
     await bulk.many(
-        session,
         INSERT_POSITION,
         [(uid, symbol, 0, 0, 0, 0, q) for uid, q in units if uid not in known_positions],
     )

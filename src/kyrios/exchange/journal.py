@@ -295,13 +295,13 @@ class Batch:
         The batch's new orders are inserted as they stand after it; older orders it changed
         are updated.
         """
-        bulk = Bulk.of(session)
+        bulk = await Bulk.of(session)
         stamp = bulk.stamp(self.now)
-        await self._write_positions(session, bulk)
+        await self._write_positions(bulk)
         cash = [(free, held, uid) for uid, (free, held) in sorted(self.cash.items())]
-        await bulk.many(session, MOVE_CASH, cash)
+        await bulk.many(MOVE_CASH, cash)
         symbol = self.symbol
-        await bulk.many(session, INSERT_ORDER, [order.row(symbol, stamp) for order in self.new])
+        await bulk.many(INSERT_ORDER, [order.row(symbol, stamp) for order in self.new])
         inserted = {order.id for order in self.new}
         orders = [
             (
@@ -318,19 +318,19 @@ class Batch:
             for o in self.dirty.values()
             if o.id not in inserted
         ]
-        await bulk.many(session, UPDATE_ORDER, orders)
+        await bulk.many(UPDATE_ORDER, orders)
         if self.trades:
-            await self._write_executions(session, bulk, ids, stamp)
+            await self._write_executions(bulk, ids, stamp)
         if self.last_price is None:
-            await bulk.many(session, UPDATE_SEQ, [(engine_seq, self.symbol)])
+            await bulk.many(UPDATE_SEQ, [(engine_seq, self.symbol)])
         else:
-            await bulk.many(session, UPDATE_SEQ_AND_PRICE, [(engine_seq, self.last_price, self.symbol)])
+            await bulk.many(UPDATE_SEQ_AND_PRICE, [(engine_seq, self.last_price, self.symbol)])
 
-    async def _write_positions(self, session: AsyncSession, bulk: Bulk) -> None:
+    async def _write_positions(self, bulk: Bulk) -> None:
         users = sorted({fill[0] for fill in self.fills} | set(self.unreserve_units))
         if not users:
             return
-        rows = await bulk.fetch(session, SELECT_POSITIONS, (self.symbol, *users))
+        rows = await bulk.fetch(SELECT_POSITIONS, (self.symbol, *users))
         states = {int(uid): PositionState(int(q), int(cost), int(pnl)) for uid, q, cost, pnl in rows}
         known = set(states)
         for user_id, side, quantity, price in self.fills:
@@ -348,10 +348,10 @@ class Batch:
                 changed.append((*figures, self.unreserve_units.get(uid, 0), uid, self.symbol))
             else:  # a new row belongs to a buyer: sellers got theirs when their sell was accepted
                 new.append((uid, self.symbol, *figures, 0))
-        await bulk.many(session, UPDATE_POSITION, changed)
-        await bulk.many(session, INSERT_POSITION, new)
+        await bulk.many(UPDATE_POSITION, changed)
+        await bulk.many(INSERT_POSITION, new)
 
-    async def _write_executions(self, session: AsyncSession, bulk: Bulk, ids: RowIds, stamp: Any) -> None:
+    async def _write_executions(self, bulk: Bulk, ids: RowIds, stamp: Any) -> None:
         symbol = self.symbol
         executions: list[tuple[Any, ...]] = []
         ledger: list[tuple[Any, ...]] = []
@@ -381,8 +381,8 @@ class Batch:
             detail = f"{symbol} {t.quantity} @ {t.price_cents}"
             ledger.append((buyer, -amount, buy, execution_id, detail, stamp))
             ledger.append((seller, amount, sell, execution_id, detail, stamp))
-        await bulk.many(session, INSERT_EXECUTION, executions)
-        await bulk.many(session, INSERT_LEDGER, ledger)
+        await bulk.many(INSERT_EXECUTION, executions)
+        await bulk.many(INSERT_LEDGER, ledger)
 
     def messages(self) -> Iterator[tuple[str, Message]]:
         """What to publish once the batch is committed: trades, depth deltas, users' order updates."""
