@@ -1,4 +1,7 @@
-"""Accepting orders: checks that need no database, then one group commit that reserves and inserts.
+"""Accepting orders: checks that need no database, then the batch's reservations and order rows.
+
+`accept_batch` runs inside the sequencer's group commit; the sequencer has it reserve only, and
+inserts the rows itself once the book has run the orders (so each row is written once).
 
 Invariants:
 - an order is acknowledged only after its row and its reservation are committed together;
