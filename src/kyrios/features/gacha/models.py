@@ -91,3 +91,8 @@ class GachaStats(Base):
     total_pulls: Mapped[int] = mapped_column(Integer, default=0)
     pulls_since_top: Mapped[int] = mapped_column(Integer, default=0)
     top_pulls: Mapped[int] = mapped_column(Integer, default=0)
+    # Hints that save a pull two statements; the daily claims and achievement unlocks stay the
+    # record. The guild-local day of the last free pull taken, and one bit per gacha achievement
+    # known to be unlocked (set in the same transaction as the unlock, or when it was seen).
+    last_free_day: Mapped[date | None] = mapped_column(Date, default=None)
+    unlocked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -82,9 +83,10 @@ class DrawTable:
     top: Rarity
     top_items: tuple[TableItem, ...]
     top_cumulative: tuple[int, ...]
+    ever: int  # items the guild ever had, removed ones included: the most a member can collect
 
     @classmethod
-    def of(cls, items: list[TableItem]) -> DrawTable:
+    def of(cls, items: list[TableItem], ever: int) -> DrawTable:
         """Build from the active items (at least one)."""
         top = max((item.rarity for item in items), key=lambda r: r.rank)
         top_items = [item for item in items if item.rarity == top]
@@ -94,6 +96,7 @@ class DrawTable:
             top,
             tuple(top_items),
             tuple(accumulate(item.weight for item in top_items)),
+            ever,
         )
 
 
@@ -104,6 +107,8 @@ class MemberStats:
     total_pulls: int
     pulls_since_top: int
     top_pulls: int
+    last_free_day: Any  # as the driver returns a Date column
+    unlocked: int  # one bit per GACHA_ACHIEVEMENTS code known to be unlocked
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,10 @@ async def draw_table(session: AsyncSession, guild_id: int, version: int, now: da
         rows = await active_items(session, guild_id)
     if not rows:
         return None
-    table = DrawTable.of([TableItem(r.id, r.name, Rarity(r.rarity), r.weight) for r in rows])
+    ever = await session.scalar(
+        select(func.count()).select_from(GachaItem).where(GachaItem.guild_id == guild_id)
+    )
+    table = DrawTable.of([TableItem(r.id, r.name, Rarity(r.rarity), r.weight) for r in rows], int(ever or 0))
     if not created_here:  # a table made by this transaction is gone if it rolls back
         cache.put(CACHE_NAMESPACE, guild_id, version, table)
     return table
@@ -172,7 +180,8 @@ def guild_day(now: datetime, tz: ZoneInfo) -> tuple[date, datetime]:
 
 
 _STATS = (
-    "SELECT total_pulls, pulls_since_top, top_pulls FROM gacha_stats WHERE guild_id = ? AND user_id = ?{lock}"
+    "SELECT total_pulls, pulls_since_top, top_pulls, last_free_day, unlocked FROM gacha_stats"
+    " WHERE guild_id = ? AND user_id = ?{lock}"
 )
 
 
@@ -184,11 +193,11 @@ async def _lock_stats(sql: Sql, guild_id: int, user_id: int) -> MemberStats:
     """
     row = await sql.one(_STATS, (guild_id, user_id))
     if row is None:
-        columns = ("guild_id", "user_id", "total_pulls", "pulls_since_top", "top_pulls")
-        await sql.execute(sql.insert_ignore("gacha_stats", columns), (guild_id, user_id, 0, 0, 0))
+        columns = ("guild_id", "user_id", "total_pulls", "pulls_since_top", "top_pulls", "unlocked")
+        await sql.execute(sql.insert_ignore("gacha_stats", columns), (guild_id, user_id, 0, 0, 0, 0))
         row = await sql.one(_STATS, (guild_id, user_id))
         assert row is not None
-    return MemberStats(int(row[0]), int(row[1]), int(row[2]))
+    return MemberStats(int(row[0]), int(row[1]), int(row[2]), row[3], int(row[4]))
 
 
 async def claim_daily(session: AsyncSession, guild_id: int, user_id: int, day: date, now: datetime) -> bool:
@@ -206,8 +215,8 @@ _INSERT_PULL = (
     " seed, seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SAVE_STATS = (
-    "UPDATE gacha_stats SET total_pulls = ?, pulls_since_top = ?, top_pulls = ?"
-    " WHERE guild_id = ? AND user_id = ?"
+    "UPDATE gacha_stats SET total_pulls = ?, pulls_since_top = ?, top_pulls = ?, last_free_day = ?,"
+    " unlocked = ? WHERE guild_id = ? AND user_id = ?"
 )
 
 
@@ -234,9 +243,12 @@ async def pull(
         raise NotFound("This server's gacha has no items yet. An admin can add some with `/gacha item add`.")
 
     free = 0
-    if settings.gacha_daily_free and await claim_daily(session, guild_id, user_id, day, now):
-        free = 1
-    elif daily_only:
+    today = sql.day(day)
+    if settings.gacha_daily_free and stats.last_free_day != today:
+        # The claim's primary key decides; the hint only saves the attempt once it is known.
+        free = int(await claim_daily(session, guild_id, user_id, day, now))
+        stats.last_free_day = today
+    if not free and daily_only:
         raise Conflict(
             f"You already took today's free pull. The next one is <t:{int(next_day.timestamp())}:R>."
         )
@@ -297,19 +309,23 @@ async def pull(
             )
         )
     await sql.many(_INSERT_PULL, rows)
-    await sql.execute(
-        _SAVE_STATS, (stats.total_pulls, stats.pulls_since_top, stats.top_pulls, guild_id, user_id)
-    )
-
-    locked = await achievements.locked(session, guild_id=guild_id, user_id=user_id, codes=GACHA_ACHIEVEMENTS)
-    earned = [code for code in locked if code != "gacha_collector" and _earned(code, stats)]
-    if (
-        "gacha_collector" in locked
-        and await distinct_items(session, guild_id, user_id) >= COLLECTOR_DISTINCT_ITEMS
-    ):
-        earned.append("gacha_collector")
+    earned = await _newly_earned(session, guild_id, user_id, stats, table)
     unlocked = await achievements.unlock_all(
         session, guild_id=guild_id, user_id=user_id, codes=earned, now=now
+    )
+    for code in earned:  # new or found already unlocked: either way no need to look again
+        stats.unlocked |= _ACHIEVEMENT_BITS[code]
+    await sql.execute(
+        _SAVE_STATS,
+        (
+            stats.total_pulls,
+            stats.pulls_since_top,
+            stats.top_pulls,
+            stats.last_free_day,
+            stats.unlocked,
+            guild_id,
+            user_id,
+        ),
     )
     return PullResult(
         pulls=pulls,
@@ -319,6 +335,24 @@ async def pull(
         next_free_at=next_day if settings.gacha_daily_free else None,
         unlocked=unlocked,
     )
+
+
+_ACHIEVEMENT_BITS = {code: 1 << index for index, code in enumerate(GACHA_ACHIEVEMENTS)}
+
+
+async def _newly_earned(
+    session: AsyncSession, guild_id: int, user_id: int, stats: MemberStats, table: DrawTable
+) -> list[str]:
+    """Gacha achievements the member's counters earn and that are not known to be unlocked yet."""
+    open_codes = [code for code in GACHA_ACHIEVEMENTS if not stats.unlocked & _ACHIEVEMENT_BITS[code]]
+    earned = [code for code in open_codes if code != "gacha_collector" and _earned(code, stats)]
+    if (
+        "gacha_collector" in open_codes
+        and min(stats.total_pulls, table.ever) >= COLLECTOR_DISTINCT_ITEMS
+        and await distinct_items(session, guild_id, user_id) >= COLLECTOR_DISTINCT_ITEMS
+    ):
+        earned.append("gacha_collector")
+    return earned
 
 
 def _earned(code: str, stats: MemberStats) -> bool:
