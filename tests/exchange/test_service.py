@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.db import Database
@@ -27,6 +28,7 @@ from kyrios.exchange.models import (
     AssetStatus,
     ExchangeCash,
     ExchangeCashLedger,
+    ExchangeExecution,
     ExchangeOrder,
     ExchangePosition,
 )
@@ -339,4 +341,35 @@ async def test_a_failed_batch_rebuilds_the_book_from_the_database(
         row = await session.get(ExchangeOrder, bid.id)
         assert await invariants.check(session) == []
     assert row is not None and row.status == "FILLED"
+    assert (await market.exchange.depth(SYMBOL)).asks == [(PRICE, 3)]
+
+
+async def test_a_retried_batch_runs_the_book_again_from_the_database(
+    market: Market, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await market.exchange.submit_order(market.issuer_id, sell(5))
+    await market.exchange.flush()
+    persist = Batch.persist
+    calls = 0
+
+    async def collide_once(self: Batch, session: Any, engine_seq: int, ids: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # as if another symbol's batch took the same client order id meanwhile
+            raise IntegrityError("INSERT INTO exchange_order …", {}, Exception("UNIQUE constraint failed"))
+        await persist(self, session, engine_seq, ids)
+
+    monkeypatch.setattr(Batch, "persist", collide_once)
+    # The first attempt matched the bid in the book before it failed; the retry starts from the
+    # database again, so the bid trades once.
+    bid = await market.exchange.submit_order(market.alice, buy(2))
+    await market.exchange.flush()
+    assert calls == 2  # the failed attempt and its retry
+    assert (bid.status, bid.filled_quantity) == ("FILLED", 2)
+    async with runtime.db.read() as session:
+        assert await invariants.check(session) == []
+        trades = await session.scalar(select(func.count()).select_from(ExchangeExecution))
+        alice = await accounts.portfolio(session, market.alice)
+    assert trades == 1
+    assert (alice.cash_cents, alice.positions[0].quantity) == (10_000_000 - 2 * PRICE, 2)
     assert (await market.exchange.depth(SYMBOL)).asks == [(PRICE, 3)]
