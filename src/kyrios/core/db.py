@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
 from kyrios.core.cache import SESSION_KEY as CACHE_KEY
-from kyrios.core.cache import VersionedCache
+from kyrios.core.cache import VersionedCache, end_command
 from kyrios.core.group_commit import GroupCommitter
+from kyrios.core.sql import Sql
 from kyrios.core.sqlite_inline import InlineConnection, inline_connector
 
 T = TypeVar("T")
@@ -89,7 +90,8 @@ class Database:
         self.group_commit: GroupCommitter | None = None
         if self.dialect == "sqlite":
             self._install_sqlite_begin()
-            self.group_commit = GroupCommitter(self.transaction, self._run_alone)
+            self.group_commit = GroupCommitter(self._batch_transaction, self._run_alone)
+        self._batch_session: AsyncSession | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,6 +122,21 @@ class Database:
             return
         async with self._write_lock, self.sessionmaker() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _batch_transaction(self) -> AsyncIterator[AsyncSession]:
+        """`transaction()` for group commit: one session object reused batch after batch."""
+        assert self._write_lock is not None
+        if self._batch_session is None:
+            self._batch_session = self.sessionmaker()
+        session = self._batch_session
+        try:
+            async with self._write_lock, session.begin():
+                yield session
+        finally:
+            Sql.forget(session)
+            end_command(session)
+            session.expunge_all()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -153,6 +170,9 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        if self._batch_session is not None:
+            await self._batch_session.close()
+            self._batch_session = None
         await self.engine.dispose()
 
 
