@@ -138,3 +138,13 @@ async def test_a_command_never_sees_the_orm_objects_of_the_one_before_it(db: Dat
     loaded, after = await asyncio.gather(db.run(load_then_change_underneath), db.run(read_cost))
     assert loaded.gacha_pull_cost == 100
     assert after == 999
+
+
+async def test_closing_the_database_finishes_the_commands_already_submitted(
+    db: Database, sqlite_path: Path
+) -> None:
+    commands = [asyncio.create_task(db.run(insert_guild(g))) for g in (11, 12, 13)]
+    await asyncio.sleep(0)  # submitted, not yet run
+    await db.dispose()
+    assert committed_guilds(sqlite_path) == {11, 12, 13}  # before dispose returned
+    assert [await c for c in commands] == [11, 12, 13]

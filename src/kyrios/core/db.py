@@ -169,7 +169,9 @@ class Database:
         raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (after the commands already submitted are done)."""
+        if self.group_commit is not None:
+            await self.group_commit.aclose()
         if self._batch_session is not None:
             await self._batch_session.close()
             self._batch_session = None

@@ -68,6 +68,11 @@ class GroupCommitter:
             self._drainer = asyncio.create_task(self._drain())
         return await future
 
+    async def aclose(self) -> None:
+        """Finish the commands already submitted (used when the database is being closed)."""
+        while self._drainer is not None:
+            await asyncio.shield(self._drainer)
+
     async def _drain(self) -> None:
         try:
             while self._pending:
