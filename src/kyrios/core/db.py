@@ -24,6 +24,7 @@ from kyrios.core.cache import SESSION_KEY as CACHE_KEY
 from kyrios.core.cache import VersionedCache, end_command
 from kyrios.core.group_commit import GroupCommitter
 from kyrios.core.sql import Sql
+from kyrios.core.sqlite_checkpoint import WalCheckpointer
 from kyrios.core.sqlite_inline import InlineConnection, inline_connector
 
 T = TypeVar("T")
@@ -75,7 +76,11 @@ class Database:
             if database == ":memory:":
                 raise ValueError("use a SQLite file: an in-memory database is not shared between connections")
             kwargs["async_creator"] = inline_connector(database, uri=database.startswith("file:"))
+            self.checkpointer: WalCheckpointer | None = WalCheckpointer(
+                database, uri=database.startswith("file:")
+            )
         else:
+            self.checkpointer = None
             kwargs.update(
                 pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, pool_recycle=1800
             )
@@ -88,6 +93,8 @@ class Database:
         )
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         self.group_commit: GroupCommitter | None = None
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         if self.dialect == "sqlite":
             self._install_sqlite_begin()
             self.group_commit = GroupCommitter(self._batch_transaction, self._run_alone)
@@ -175,6 +182,8 @@ class Database:
         if self._batch_session is not None:
             await self._batch_session.close()
             self._batch_session = None
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         await self.engine.dispose()
 
 

@@ -1,0 +1,48 @@
+"""The write-ahead log is checkpointed by a helper thread, not by some unlucky commit."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+from kyrios.core.db import Database
+from kyrios.core.migrate import upgrade
+from kyrios.core.sql import Sql
+
+
+def rows_in_the_database_file(path: Path) -> int:
+    """Rows of guild_settings in the main file itself, ignoring the WAL (what a checkpoint moved)."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM guild_settings").fetchone()[0])
+        except sqlite3.OperationalError:  # not even the table is in the file yet
+            return 0
+
+
+async def test_commits_reach_the_database_file_without_a_commit_checkpointing(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        await upgrade(db)
+        for guild_id in range(1, 21):  # a few dozen WAL pages: far below SQLite's own threshold
+            async with db.transaction() as session:
+                sql = await Sql.of(session)
+                await sql.execute(
+                    "INSERT INTO guild_settings (guild_id, disabled_features, retention_days,"
+                    " gacha_pull_cost, gacha_pity_threshold, gacha_daily_free, rumble_points_per_win,"
+                    " rumble_points_per_loss, rumble_cooldown_minutes, wallet_required,"
+                    " wallet_allowed_chains, config_version)"
+                    " VALUES (?, '', 30, 100, 50, 1, 50, 10, 30, 0, 'ETH', 0)",
+                    (guild_id,),
+                )
+        for _ in range(100):
+            if rows_in_the_database_file(path) == 20:
+                break
+            await asyncio.sleep(0.02)
+        assert rows_in_the_database_file(path) == 20
+        assert db.checkpointer is not None and db.checkpointer.checkpoints > 0
+    finally:
+        await db.dispose()
+    assert not any(t.name == "kyrios-wal-checkpoint" and t.is_alive() for t in threading.enumerate())
