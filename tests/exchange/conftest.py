@@ -32,9 +32,9 @@ class Market:
 
 
 async def open_market(
-    runtime: Runtime, clock: FrozenClock, rules: ExchangeRules, *, cash_cents: int = 10_000_000
+    runtime: Runtime, clock: FrozenClock, rules: ExchangeRules | None, *, cash_cents: int = 10_000_000
 ) -> Market:
-    """List ACME, open alice/bob/carol with `cash_cents` each, start an exchange."""
+    """List ACME, open alice/bob/carol with `cash_cents` each, start an exchange (rules None: the admin's)."""
     now = clock.now()
     async with runtime.db.transaction() as session:
         asset = await assets.create_asset(

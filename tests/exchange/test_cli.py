@@ -94,3 +94,16 @@ def test_check_fails_loudly_when_cash_appears_from_nowhere(cli_database: str) ->
     code, out = kyrios("check")
     assert code == 1
     assert "cash + reserved = 1001 but the ledger sums to 1000" in out
+
+
+def test_admin_cli_shows_and_changes_the_rules(cli_database: str) -> None:
+    code, out = kyrios("rules")
+    assert code == 0 and "max_short_quantity" in out and "1000" in out
+    code, out = kyrios("set-rules", "--max-short", "250", "--collar-bps", "300")
+    assert code == 0 and "250" in out and "300" in out
+    code, out = kyrios("set-rules", "--burst", "0")
+    assert code == 1 and "order_burst (new orders a user may send at once) must be between 1" in out
+    code, out = kyrios("set-rules")
+    assert code == 1 and "Name at least one rule" in out
+    code, out = kyrios("rules")
+    assert code == 0 and "250" in out and "300" in out and "20" in out  # the burst kept its value

@@ -22,6 +22,7 @@ from kyrios.core.errors import DomainError, NotFound
 from kyrios.core.migrate import upgrade
 from kyrios.exchange import accounts, assets, invariants
 from kyrios.exchange.models import AssetStatus, AssetType, ExchangeAsset, ExchangeOrder, OrderStatus, Role
+from kyrios.exchange.rules import TUNABLE, ExchangeRules, change_rules, stored_rules
 from kyrios.exchange.schemas import PortfolioView
 from kyrios.settings import Settings
 
@@ -137,6 +138,45 @@ def halt(symbol: str) -> None:
 def resume(symbol: str) -> None:
     """Let a halted symbol trade again."""
     _set_status(symbol, AssetStatus.TRADING)
+
+
+def _print_rules(rules: ExchangeRules) -> None:
+    table = Table("rule", "value", "meaning")
+    for name, (_, _, meaning) in TUNABLE.items():
+        table.add_row(name, f"{getattr(rules, name):g}", meaning)
+    console.print(table)
+
+
+@app.command("rules")
+def show_rules() -> None:
+    """The risk and pacing rules in force (`set-rules` changes them)."""
+
+    async def work(session: AsyncSession) -> ExchangeRules:
+        return await stored_rules(session)
+
+    _print_rules(in_transaction(work))
+
+
+@app.command("set-rules")
+def set_rules(
+    max_short: Annotated[int | None, typer.Option(help="Units below zero a user may hold (margin)")] = None,
+    collar_bps: Annotated[int | None, typer.Option(help="Market order collar, basis points")] = None,
+    orders_per_second: Annotated[float | None, typer.Option(help="New orders per user per second")] = None,
+    burst: Annotated[int | None, typer.Option(help="New orders a user may send at once")] = None,
+) -> None:
+    """Change risk and pacing rules; a running exchange applies them from its next batch."""
+
+    async def work(session: AsyncSession) -> ExchangeRules:
+        return await change_rules(
+            session,
+            SystemClock().now(),
+            max_short_quantity=max_short,
+            market_collar_bps=collar_bps,
+            orders_per_second=orders_per_second,
+            order_burst=burst,
+        )
+
+    _print_rules(in_transaction(work))
 
 
 @app.command("create-user")

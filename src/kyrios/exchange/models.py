@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyrios.core.models import Base, BigIntPK, Snowflake, UTCDateTime
@@ -72,6 +72,19 @@ class ExchangeUser(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExchangeSettings(Base):
+    """The admin's risk and pacing rules (one row, id 1; the defaults apply until it exists)."""
+
+    __tablename__ = "exchange_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    max_short_quantity: Mapped[int] = mapped_column(BigInteger)
+    market_collar_bps: Mapped[int] = mapped_column(Integer)
+    orders_per_second: Mapped[float] = mapped_column(Float)
+    order_burst: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ExchangeAsset(Base):

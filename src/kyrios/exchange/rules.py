@@ -1,11 +1,22 @@
-"""Exchange-wide trading rules and the per-user order rate limiter (time comes from a `Clock`)."""
+"""Exchange-wide trading rules, where they come from, and the per-user order rate limiter.
+
+The rules an admin tunes (`kyrios exchange set-rules`) live in the one `exchange_settings` row;
+the running sequencers read it at every batch (as they read halts and cash), so a change made
+by any process applies to the next orders. Code may instead fix the rules (tests, benchmarks).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.clock import Clock
-from kyrios.core.errors import OnCooldown
+from kyrios.core.errors import InvalidInput, OnCooldown
+from kyrios.core.sql import Sql
 
 
 @dataclass(frozen=True)
@@ -24,17 +35,111 @@ class ExchangeRules:
     """Most commands a sequencer takes into one group commit."""
 
 
-class OrderRateLimiter:
-    """A token bucket per user: `order_burst` tokens, refilled at `orders_per_second`."""
+# What an admin may set, with the bounds a person can read in the error.
+TUNABLE: dict[str, tuple[float, float, str]] = {
+    "max_short_quantity": (0, 1_000_000_000, "units below zero one user may hold in one symbol"),
+    "market_collar_bps": (1, 10_000, "basis points a market order may trade away from the last price"),
+    "orders_per_second": (0.01, 100_000, "new orders per user per second"),
+    "order_burst": (1, 1_000_000, "new orders a user may send at once"),
+}
 
-    def __init__(self, clock: Clock, orders_per_second: float, burst: int) -> None:
+_READ = (
+    "SELECT max_short_quantity, market_collar_bps, orders_per_second, order_burst"
+    " FROM exchange_settings WHERE id = 1"
+)
+
+
+async def stored_rules(session: AsyncSession, base: ExchangeRules | None = None) -> ExchangeRules:
+    """The admin's rules (the defaults, or `base`, where none were set)."""
+    base = base or ExchangeRules()
+    row = await (await Sql.of(session)).one(_READ)
+    if row is None:
+        return base
+    return replace(
+        base,
+        max_short_quantity=int(row[0]),
+        market_collar_bps=int(row[1]),
+        orders_per_second=float(row[2]),
+        order_burst=int(row[3]),
+    )
+
+
+def checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes that were given, each checked against its bounds; `InvalidInput` otherwise."""
+    given = {name: value for name, value in changes.items() if value is not None}
+    if not given:
+        raise InvalidInput(f"Name at least one rule to change: {', '.join(TUNABLE)}.")
+    for name, value in given.items():
+        if name not in TUNABLE:
+            raise InvalidInput(f"There is no rule {name!r}; the rules are {', '.join(TUNABLE)}.")
+        low, high, meaning = TUNABLE[name]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"{name} must be a number.")
+        if not low <= value <= high:
+            raise InvalidInput(f"{name} ({meaning}) must be between {low:g} and {high:g}, not {value:g}.")
+    return given
+
+
+async def change_rules(session: AsyncSession, now: datetime, **changes: Any) -> ExchangeRules:
+    """Set some of the admin's rules (the others keep their values); returns the rules now in force."""
+    given = checked_changes(changes)
+    sql = await Sql.of(session)
+    current = await stored_rules(session)
+    await sql.execute(
+        sql.insert_ignore(
+            "exchange_settings",
+            (
+                "id",
+                "max_short_quantity",
+                "market_collar_bps",
+                "orders_per_second",
+                "order_burst",
+                "updated_at",
+            ),
+        ),
+        (
+            1,
+            current.max_short_quantity,
+            current.market_collar_bps,
+            current.orders_per_second,
+            current.order_burst,
+            sql.stamp(now),
+        ),
+    )
+    assignments = ", ".join(f"{name} = ?" for name in given)
+    await sql.execute(
+        f"UPDATE exchange_settings SET {assignments}, updated_at = ? WHERE id = 1",  # noqa: S608 - names checked
+        (*given.values(), sql.stamp(now)),
+    )
+    return await stored_rules(session)
+
+
+class LiveRules:
+    """The rules in force: fixed by code, or followed from the database at every batch."""
+
+    def __init__(self, fixed: ExchangeRules | None = None) -> None:
+        self.current = fixed or ExchangeRules()
+        self.follows_database = fixed is None
+
+    async def refresh(self, session: AsyncSession) -> ExchangeRules:
+        """Re-read the admin's rules (inside the caller's transaction) unless they are fixed."""
+        if self.follows_database:
+            self.current = await stored_rules(session, self.current)
+        return self.current
+
+
+class OrderRateLimiter:
+    """A token bucket per user: `order_burst` tokens, refilled at `orders_per_second` (as in force now)."""
+
+    def __init__(self, clock: Clock, rules: LiveRules) -> None:
         self._clock = clock
-        self._rate = orders_per_second
-        self._burst = float(burst)
+        self._rules = rules
         self._buckets: dict[int, tuple[float, float]] = {}
 
     def take(self, user_id: int) -> None:
         """Spend one token or raise `OnCooldown` saying when the next one comes."""
+        self._rate = self._rules.current.orders_per_second
+        self._burst = float(self._rules.current.order_burst)
         now = self._clock.now().timestamp()
         tokens, at = self._buckets.get(user_id, (self._burst, now))
         tokens = min(self._burst, tokens + (now - at) * self._rate)

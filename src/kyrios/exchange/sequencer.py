@@ -61,7 +61,7 @@ from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
 from kyrios.exchange.journal import Batch, LiveOrder
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder, OrderStatus
-from kyrios.exchange.rules import ExchangeRules
+from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class SymbolSequencer:
         db: Database,
         bus: EventBus,
         clock: Clock,
-        rules: ExchangeRules,
+        rules: LiveRules,
         limits: AssetLimits,
         ids: RowIds,
     ) -> None:
@@ -94,7 +94,7 @@ class SymbolSequencer:
         self.ids = ids
         self.bus = bus
         self.clock = clock
-        self.rules = rules
+        self.live_rules = rules
         self.limits = limits
         self.symbol = limits.symbol
         self.book = OrderBook(
@@ -104,6 +104,11 @@ class SymbolSequencer:
         self.queue: asyncio.Queue[Command | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stale = False
+
+    @property
+    def rules(self) -> ExchangeRules:
+        """The rules in force (re-read from the database at every batch unless fixed)."""
+        return self.live_rules.current
 
     # ----------------------------------------------------------------- public
 
@@ -245,8 +250,9 @@ class SymbolSequencer:
         async def work(session: AsyncSession) -> Cycle:
             outcomes: list[Outcome] = []
             if requests:
+                rules = await self.live_rules.refresh(session)
                 outcomes = await accept_batch(
-                    session, self.limits, requests, self.rules, self.ids, now, insert=False
+                    session, self.limits, requests, rules, self.ids, now, insert=False
                 )
             # From here on the book runs ahead of the database until the commit.
             self._stale = True

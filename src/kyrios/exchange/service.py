@@ -24,7 +24,7 @@ from kyrios.exchange.engine import Depth
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, check_request
 from kyrios.exchange.models import ExchangeAsset, ExchangeOrder, OrderStatus
-from kyrios.exchange.rules import ExchangeRules, OrderRateLimiter
+from kyrios.exchange.rules import ExchangeRules, LiveRules, OrderRateLimiter
 from kyrios.exchange.schemas import OrderRequest, OrderView
 from kyrios.exchange.sequencer import SymbolSequencer
 
@@ -36,16 +36,22 @@ class Exchange:
         self.db = db
         self.bus = bus
         self.clock = clock
-        self.rules = rules or ExchangeRules()
-        self.limiter = OrderRateLimiter(clock, self.rules.orders_per_second, self.rules.order_burst)
+        self.live_rules = LiveRules(rules)
+        self.limiter = OrderRateLimiter(clock, self.live_rules)
         self.sequencers: dict[str, SymbolSequencer] = {}
         self._ids: RowIds | None = None
         self._opening = asyncio.Lock()
         self._closed = False
 
+    @property
+    def rules(self) -> ExchangeRules:
+        """The rules in force."""
+        return self.live_rules.current
+
     async def start(self) -> int:
         """Recover every listed symbol's book and start its sequencer; returns orders replayed."""
         async with self.db.read() as session:
+            await self.live_rules.refresh(session)
             symbols = list(await session.scalars(select(ExchangeAsset.symbol).order_by(ExchangeAsset.symbol)))
         replayed = 0
         for symbol in symbols:
@@ -80,7 +86,7 @@ class Exchange:
             if asset is None:
                 raise NotFound(f"There is no symbol {symbol}.")
             limits = AssetLimits.of(asset)
-            sequencer = SymbolSequencer(self.db, self.bus, self.clock, self.rules, limits, self._ids)
+            sequencer = SymbolSequencer(self.db, self.bus, self.clock, self.live_rules, limits, self._ids)
             replayed = await sequencer.recover()
             sequencer.start()
             self.sequencers[symbol] = sequencer
