@@ -138,16 +138,16 @@ class OrderRateLimiter:
 
     def take(self, user_id: int) -> None:
         """Spend one token or raise `OnCooldown` saying when the next one comes."""
-        self._rate = self._rules.current.orders_per_second
-        self._burst = float(self._rules.current.order_burst)
+        rate = self._rules.current.orders_per_second
+        burst = float(self._rules.current.order_burst)
         now = self._clock.now().timestamp()
-        tokens, at = self._buckets.get(user_id, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - at) * self._rate)
+        tokens, at = self._buckets.get(user_id, (burst, now))
+        tokens = min(burst, tokens + (now - at) * rate)
         if tokens < 1.0:
-            wait = (1.0 - tokens) / self._rate if self._rate > 0 else float("inf")
+            wait = (1.0 - tokens) / rate if rate > 0 else float("inf")
             self._buckets[user_id] = (tokens, now)
             raise OnCooldown(
-                f"Too many orders: at most {self._rate:g} per second (bursts of {self._burst:g}). "
+                f"Too many orders: at most {rate:g} per second (bursts of {burst:g}). "
                 f"Try again in {wait:.2f} s."
             )
         self._buckets[user_id] = (tokens - 1.0, now)
@@ -155,5 +155,5 @@ class OrderRateLimiter:
             self._buckets = {
                 uid: state
                 for uid, state in self._buckets.items()
-                if now - state[1] < self._burst / self._rate
+                if now - state[1] < burst / rate
             }
