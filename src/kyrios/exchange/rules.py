@@ -153,7 +153,5 @@ class OrderRateLimiter:
         self._buckets[user_id] = (tokens - 1.0, now)
         if len(self._buckets) > 100_000:  # forget idle users so memory stays bounded
             self._buckets = {
-                uid: state
-                for uid, state in self._buckets.items()
-                if now - state[1] < burst / rate
+                uid: state for uid, state in self._buckets.items() if now - state[1] < burst / rate
             }
