@@ -122,6 +122,14 @@ async def test_a_database_error_reruns_the_batch_one_command_at_a_time(
     assert committed_guilds(sqlite_path) == {1, 3, 7}  # each good command exactly once
 
 
+async def test_a_batch_rolled_back_whole_drops_the_caches(db: Database) -> None:
+    await db.run(insert_guild(7))
+    db.cache.put("anything", 1, 0, "read inside the batch")  # e.g. rows an earlier command wrote
+    results = await asyncio.gather(db.run(insert_guild(1)), db.run(insert_guild(7)), return_exceptions=True)
+    assert isinstance(results[1], IntegrityError)
+    assert db.cache.get("anything", 1, 0) is None
+
+
 async def test_a_command_never_sees_the_orm_objects_of_the_one_before_it(db: Database) -> None:
     await db.run(insert_guild(5))
 

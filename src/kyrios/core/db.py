@@ -97,7 +97,9 @@ class Database:
             self.checkpointer.start()
         if self.dialect == "sqlite":
             self._install_sqlite_begin()
-            self.group_commit = GroupCommitter(self._batch_transaction, self._run_alone)
+            self.group_commit = GroupCommitter(
+                self._batch_transaction, self._run_alone, on_abort=self.cache.clear
+            )
         self._batch_session: AsyncSession | None = None
 
     @property

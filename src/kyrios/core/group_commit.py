@@ -10,7 +10,8 @@ each inside its own SAVEPOINT:
 - each command's result is handed back only after the batch has committed, so nobody is told
   "done" about work that could still be lost;
 - any other failure (a database error, a bug, a failed COMMIT) rolls the whole batch back and
-  runs its commands again, each in a transaction of its own, exactly as without batching.
+  runs its commands again, each in a transaction of its own, exactly as without batching
+  (after `on_abort`, which drops caches that may hold rows the batch had written).
 
 So every command is still all-or-nothing and acknowledged only when durable.
 """
@@ -51,9 +52,11 @@ class GroupCommitter:
         transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]],
         run_alone: Callable[[Work], Awaitable[Any]],
         max_batch: int = MAX_BATCH,
+        on_abort: Callable[[], None] | None = None,
     ) -> None:
         self._transaction = transaction
         self._run_alone = run_alone
+        self._on_abort = on_abort
         self.max_batch = max_batch
         self._pending: list[_Job] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -97,6 +100,8 @@ class GroupCommitter:
                     if not job.future.done():
                         job.future.cancel()
                 raise
+            if self._on_abort is not None:  # what the batch's commands cached may not exist now
+                self._on_abort()
             await asyncio.gather(*(self._alone(job) for job in batch))
             return
         self.batches += 1
