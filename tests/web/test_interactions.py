@@ -164,6 +164,14 @@ async def test_oversized_streamed_payload_without_a_length_is_413(
     assert response.json() == {"error": "payload too large"}
 
 
+async def test_the_endpoint_works_below_a_mount_point(runtime: Runtime, signer: InteractionSigner) -> None:
+    transport = httpx.ASGITransport(app=create_app(runtime), root_path="/prod")
+    async with httpx.AsyncClient(transport=transport, base_url="http://kyrios.test") as http:
+        body, headers = signer.sign({"type": 1})
+        response = await http.post("/prod/interactions", content=body, headers=headers)
+    assert response.status_code == 200 and response.json() == {"type": 1}
+
+
 async def test_other_methods_are_405(client: httpx.AsyncClient) -> None:
     response = await client.get("/interactions")
     assert response.status_code == 405

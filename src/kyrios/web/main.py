@@ -20,10 +20,20 @@ class KyriosApp(FastAPI):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Route `/interactions` straight to its endpoint, everything else through FastAPI."""
-        if self.interactions is not None and scope["type"] == "http" and scope["path"] == "/interactions":
-            await self.interactions(scope, receive, send)
+        endpoint = self.interactions
+        if endpoint is not None and scope["type"] == "http" and _route_path(scope) == "/interactions":
+            await endpoint(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+def _route_path(scope: Any) -> str:
+    """The path below the app's mount point (`root_path`, e.g. an API Gateway stage), as routers see it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        return path[len(root) :]
+    return path
 
 
 def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> KyriosApp:
