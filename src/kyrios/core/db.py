@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
 from kyrios.core.cache import SESSION_KEY as CACHE_KEY
-from kyrios.core.cache import VersionedCache, end_command
+from kyrios.core.cache import VersionedCache
 from kyrios.core.group_commit import GroupCommitter
 from kyrios.core.sql import Sql
 from kyrios.core.sqlite_checkpoint import WalCheckpointer
@@ -143,9 +143,7 @@ class Database:
             async with self._write_lock, session.begin():
                 yield session
         finally:
-            Sql.forget(session)
-            end_command(session)
-            session.expunge_all()
+            Sql.forget(session)  # its connection went back to the pool with the commit
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -118,7 +118,6 @@ class GroupCommitter:
         async with self._transaction() as session:
             sql = await Sql.of(session)
             for job in batch:
-                job.error = None
                 if job.future.done():
                     continue
                 await sql.execute(f"SAVEPOINT {_SAVEPOINT}")

@@ -108,14 +108,6 @@ class Sql:
         """A date as a `Date` column stores it."""
         return value.isoformat() if self.dialect == "sqlite" else value
 
-    def _sqlite_cursor(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
-        """Run on sqlite3, raising SQLAlchemy's exception types as every other path does."""
-        assert self._sqlite is not None
-        try:
-            return self._sqlite.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise _wrapped(sql, params, exc) from exc
-
     async def execute(self, template: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the rows it changed."""
         sql = self._sql(template)
@@ -127,18 +119,18 @@ class Sql:
         result = await self._conn.exec_driver_sql(sql, tuple(params))
         return int(result.rowcount)
 
-    async def many(self, template: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement per parameter set."""
+    async def many(self, template: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run one statement per parameter set; the rows changed in all (-1 when the driver cannot tell)."""
         if not rows:
-            return
+            return 0
         sql = self._sql(template)
         if self._sqlite is not None:
             try:
-                self._sqlite.executemany(sql, rows)
+                return self._sqlite.executemany(sql, rows).rowcount
             except sqlite3.Error as exc:
                 raise _wrapped(sql, rows, exc) from exc
-            return
-        await self._conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+        result = await self._conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+        return int(result.rowcount)
 
     async def one(self, template: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query, or None."""
@@ -157,7 +149,10 @@ class Sql:
         """Every row of a query."""
         sql = self._sql(template)
         if self._sqlite is not None:
-            return self._sqlite_cursor(sql, params).fetchall()
+            try:
+                return self._sqlite.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _wrapped(sql, params, exc) from exc
         result = await self._conn.exec_driver_sql(sql, tuple(params))
         return [tuple(row) for row in result.all()]
 

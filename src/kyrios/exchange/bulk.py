@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.sql import Sql, translate
+from kyrios.core.sql import Sql
 
 Row = tuple[Any, ...]
 
@@ -24,16 +24,15 @@ Row = tuple[Any, ...]
 class Bulk:
     """Hand-written statements in one session's transaction."""
 
-    __slots__ = ("_connection", "_sql")
+    __slots__ = ("_sql",)
 
-    def __init__(self, sql: Sql, connection: AsyncConnection) -> None:
+    def __init__(self, sql: Sql) -> None:
         self._sql = sql
-        self._connection = connection
 
     @classmethod
     async def of(cls, session: AsyncSession) -> Bulk:
         """The statements for the session's transaction."""
-        return cls(await Sql.of(session), await session.connection())
+        return cls(await Sql.of(session))
 
     def stamp(self, when: datetime) -> Any:
         """A timezone-aware datetime as the driver stores it in a `UTCDateTime` column."""
@@ -41,21 +40,11 @@ class Bulk:
 
     async def many(self, template: str, rows: Sequence[Row]) -> None:
         """Run `template` once per row."""
-        if rows:
-            await self._sql.many(template, rows)
+        await self._sql.many(template, rows)
 
     async def counted(self, template: str, rows: Sequence[Row]) -> int:
         """Run `template` once per row; the rows changed (-1 when the driver cannot tell)."""
-        if not rows:
-            return 0
-        if self._sql.dialect == "sqlite":  # inline: a statement per row costs what executemany does
-            changed = 0
-            for row in rows:
-                changed += await self._sql.execute(template, row)
-            return changed
-        sql = translate(template, self._sql.dialect)
-        result = await self._connection.exec_driver_sql(sql, [tuple(row) for row in rows])
-        return int(result.rowcount)
+        return await self._sql.many(template, rows)
 
     async def fetch(self, template: str, params: Sequence[Any]) -> list[Row]:
         """Run one query; `{in}` in the template becomes as many placeholders as `params` has

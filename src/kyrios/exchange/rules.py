@@ -84,7 +84,7 @@ async def change_rules(session: AsyncSession, now: datetime, **changes: Any) -> 
     """Set some of the admin's rules (the others keep their values); returns the rules now in force."""
     given = checked_changes(changes)
     sql = await Sql.of(session)
-    current = await stored_rules(session)
+    defaults = ExchangeRules()  # the row's first values; ignored when it exists
     await sql.execute(
         sql.insert_ignore(
             "exchange_settings",
@@ -99,10 +99,10 @@ async def change_rules(session: AsyncSession, now: datetime, **changes: Any) -> 
         ),
         (
             1,
-            current.max_short_quantity,
-            current.market_collar_bps,
-            current.orders_per_second,
-            current.order_burst,
+            defaults.max_short_quantity,
+            defaults.market_collar_bps,
+            defaults.orders_per_second,
+            defaults.order_burst,
             sql.stamp(now),
         ),
     )

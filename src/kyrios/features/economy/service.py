@@ -43,7 +43,10 @@ def check_amount(amount: int) -> None:
 
 async def balance(session: AsyncSession, guild_id: int, user_id: int) -> int:
     """Current points (0 for a member who never had any)."""
-    sql = await Sql.of(session)
+    return await _points(await Sql.of(session), guild_id, user_id)
+
+
+async def _points(sql: Sql, guild_id: int, user_id: int) -> int:
     points = await sql.scalar(
         "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
@@ -64,11 +67,7 @@ async def _record(
 ) -> int:
     """Write the ledger row of a change just made; returns the balance after it (read if not given)."""
     if after is None:
-        after = int(
-            await sql.scalar(
-                "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-            )
-        )
+        after = await _points(sql, guild_id, user_id)
     await sql.execute(
         "INSERT INTO economy_ledger (guild_id, user_id, delta, balance_after, reason, detail, actor_id,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -293,10 +293,10 @@ async def pull(
             pity and is_top,
         )
         pulls.append(drawn)
-        member = (guild_id, user_id)
         rows.append(
             (
-                *member,
+                guild_id,
+                user_id,
                 item.id,
                 item.name,
                 drawn.rarity,
