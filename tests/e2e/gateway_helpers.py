@@ -13,7 +13,7 @@ from PIL import Image
 from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.intents import intents_for
 from kyrios.runtime import Runtime
-from kyrios.testing.emulator import DiscordEmulator, running_bot
+from kyrios.testing.emulator import WAIT_SECONDS, DiscordEmulator, running_bot
 from kyrios.testing.emulator.server import channel_messages_path
 from tests.helpers import invoke
 
@@ -56,7 +56,7 @@ def embed_text(embed: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = WAIT_SECONDS) -> None:  # noqa: ASYNC109
     """Poll until `check` is true."""
     async with asyncio.timeout(timeout):
         while True:
@@ -72,7 +72,7 @@ async def wait_for_embeds(
     emu: DiscordEmulator,
     channel_id: int,
     count: int,
-    timeout: float = 5.0,  # noqa: ASYNC109
+    timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
 ) -> list[str]:
     """The texts of the first `count` embeds posted to a channel, once there are that many."""
     await eventually(lambda: len(posted_embeds(emu, channel_id)) >= count, timeout)

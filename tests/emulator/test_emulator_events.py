@@ -14,7 +14,7 @@ from PIL import Image
 
 from kyrios.gateway.bot import KyriosBot
 from kyrios.runtime import Runtime
-from kyrios.testing.emulator import AuditAction, DiscordEmulator, running_bot
+from kyrios.testing.emulator import WAIT_SECONDS, AuditAction, DiscordEmulator, running_bot
 
 INTENTS = discord.Intents(guilds=True, members=True, moderation=True, messages=True, message_content=True)
 MOD = 43
@@ -32,7 +32,7 @@ async def bot(discord_emulator: DiscordEmulator, runtime: Runtime) -> AsyncItera
 
 async def expect(bot: KyriosBot, event: str, trigger: Awaitable[Any]) -> Any:
     """Run `trigger` and return what discord.py dispatched as `event` (the listener is registered first)."""
-    seen, _ = await asyncio.gather(bot.wait_for(event, timeout=5), trigger)
+    seen, _ = await asyncio.gather(bot.wait_for(event, timeout=WAIT_SECONDS), trigger)
     return seen
 
 
@@ -145,7 +145,7 @@ async def test_emulator_avatar_change_arrives_and_the_image_is_fetched_from_the_
 async def test_emulator_bot_user_update(discord_emulator: DiscordEmulator, bot: KyriosBot) -> None:
     # discord.py updates its own user from USER_UPDATE without dispatching an event.
     renamed = discord_emulator.update_user(discord_emulator.bot_user.id, username="Kyrios2")
-    seen = bot.wait_for("socket_event_type", check=lambda kind: kind == "USER_UPDATE", timeout=5)
+    seen = bot.wait_for("socket_event_type", check=lambda kind: kind == "USER_UPDATE", timeout=WAIT_SECONDS)
     await asyncio.gather(seen, renamed)
     assert bot.user is not None and bot.user.name == "Kyrios2"
 

@@ -8,7 +8,7 @@ import discord
 
 from kyrios.gateway.bot import KyriosBot
 from kyrios.runtime import Runtime
-from kyrios.testing.emulator import DiscordEmulator, running_bot
+from kyrios.testing.emulator import STANDARD_GUILD_ID, WAIT_SECONDS, DiscordEmulator, running_bot
 from kyrios.testing.emulator.gateway import Op
 
 
@@ -56,13 +56,22 @@ async def test_emulator_bot_added_to_and_removed_from_a_guild(
     discord_emulator.add_guild(3, "Newcomers")
     discord_emulator.add_channel(3, "welcome", channel_id=30)
     joined, _ = await asyncio.gather(
-        gateway_bot.wait_for("guild_join", timeout=5), discord_emulator.bot_joins_guild(3)
+        gateway_bot.wait_for("guild_join", timeout=WAIT_SECONDS), discord_emulator.bot_joins_guild(3)
     )
     assert joined.id == 3 and joined.get_channel(30) is not None
     removed, _ = await asyncio.gather(
-        gateway_bot.wait_for("guild_remove", timeout=5), discord_emulator.bot_leaves_guild(3)
+        gateway_bot.wait_for("guild_remove", timeout=WAIT_SECONDS), discord_emulator.bot_leaves_guild(3)
     )
     assert removed.id == 3 and gateway_bot.get_guild(3) is None
+
+
+async def test_a_guild_arriving_after_on_ready_is_held_before_the_test_starts(runtime: Runtime) -> None:
+    async with DiscordEmulator() as emu:
+        emu.add_standard_guild()
+        emu.gateway.guild_create_delay = 0.3  # longer than the harness's guild_ready_timeout
+        async with running_bot(emu, runtime) as bot:
+            guild = bot.get_guild(STANDARD_GUILD_ID)
+            assert guild is not None and not guild.unavailable
 
 
 async def test_emulator_two_shards_split_the_guilds(runtime: Runtime) -> None:

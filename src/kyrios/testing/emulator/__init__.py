@@ -21,13 +21,14 @@ from kyrios.testing.emulator.server import (
     channel_messages_path,
 )
 from kyrios.testing.emulator.state import ApiError
-from kyrios.testing.emulator.traffic import RecordedRequest
+from kyrios.testing.emulator.traffic import WAIT_SECONDS, RecordedRequest
 
 __all__ = [
     "ANY_CALLBACK",
     "STANDARD_CHANNEL_ID",
     "STANDARD_GUILD_ID",
     "STANDARD_USER_ID",
+    "WAIT_SECONDS",
     "ApiError",
     "AuditAction",
     "ChannelType",

@@ -111,6 +111,8 @@ class Gateway:
         self.received: list[Json] = []
         self.history: list[Json] = []  # every DISPATCH sent, across sessions (RESUME replays excluded)
         self.sockets: set[web.WebSocketResponse] = set()
+        self.guild_create_delay = 0.0
+        """Seconds before each GUILD_CREATE after READY: a slow Discord (or host) for tests."""
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """One client connection, from HELLO until either side closes."""
@@ -169,6 +171,8 @@ class Gateway:
         }
         await self._send(session, "READY", ready)
         for guild in guilds:
+            if self.guild_create_delay:
+                await asyncio.sleep(self.guild_create_delay)
             full = shape_for(
                 session, "GUILD_CREATE", self.state.guild_create_json(guild), self.state.bot_user.id
             )

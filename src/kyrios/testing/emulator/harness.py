@@ -60,12 +60,30 @@ async def running_bot(
                 raise TimeoutError(
                     f"the bot was not ready after {ready_timeout}s; unhandled: {emu.traffic.unhandled}"
                 )
+            await every_guild_available(bot, emu, ready_timeout)
             yield bot
             await drain_handlers()
         finally:
             await bot.close()
             if connection is not None:
                 await asyncio.wait_for(connection, timeout=5)
+
+
+async def every_guild_available(bot: KyriosBot, emu: DiscordEmulator, timeout: float) -> None:  # noqa: ASYNC109
+    """Wait until the bot holds every guild the emulator sent it.
+
+    discord.py fires `on_ready` once `guild_ready_timeout` passes without a GUILD_CREATE; on a
+    slow host one can come later than that, and a test must not start before it is in the cache.
+    """
+    expected = list(emu.guilds)
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                if all((g := bot.get_guild(i)) is not None and not g.unavailable for i in expected):
+                    return
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise TimeoutError(f"the bot did not receive every guild ({expected}) within {timeout}s") from None
 
 
 async def drain_handlers(timeout: float = 5.0) -> None:  # noqa: ASYNC109

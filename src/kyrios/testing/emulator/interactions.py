@@ -13,7 +13,7 @@ from kyrios.testing.emulator.models import Json, Message, snowflake, utcnow
 from kyrios.testing.emulator.rest import RouteBase, json_response, no_content
 from kyrios.testing.emulator.rest_channels import apply_message_body
 from kyrios.testing.emulator.state import ApiError, InteractionRecord
-from kyrios.testing.emulator.traffic import Waiter
+from kyrios.testing.emulator.traffic import WAIT_SECONDS, Waiter
 from kyrios.testing.interactions import InteractionSigner, command_payload, component_payload
 
 ATTACHMENT_SIZE_LIMIT = 8 * 1024 * 1024
@@ -123,7 +123,7 @@ class InteractionSender(EventSender):
         """The record of an interaction sent earlier."""
         return next(r for r in self.interactions.values() if r.id == int(interaction_id))
 
-    async def wait_for_callback(self, interaction_id: int | str, *, timeout: float = 5.0) -> Json:  # noqa: ASYNC109
+    async def wait_for_callback(self, interaction_id: int | str, *, timeout: float = WAIT_SECONDS) -> Json:  # noqa: ASYNC109
         """The body the bot POSTed to the interaction's callback route."""
         record = self.interaction(interaction_id)
         return await self.waiter.until(

@@ -26,7 +26,7 @@ from kyrios.testing.emulator.rest import (
 )
 from kyrios.testing.emulator.rest_channels import ChannelRoutes
 from kyrios.testing.emulator.rest_guilds import GuildRoutes
-from kyrios.testing.emulator.traffic import Fault, PathPattern, RecordedRequest, Traffic, Waiter
+from kyrios.testing.emulator.traffic import WAIT_SECONDS, Fault, PathPattern, RecordedRequest, Traffic, Waiter
 
 STANDARD_GUILD_ID = 1
 STANDARD_CHANNEL_ID = 10
@@ -224,7 +224,7 @@ class DiscordEmulator(InteractionSender):
         *,
         nth: int = 1,
         where: Callable[[RecordedRequest], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 (tests read better with a timeout argument)
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109 (tests read better with a timeout argument)
         succeeded: bool = True,
     ) -> RecordedRequest:
         """The `nth` successful `method path` request (a str is exact, `re.compile(...)` a full match)."""
@@ -240,7 +240,7 @@ class DiscordEmulator(InteractionSender):
         self,
         condition: Callable[[], bool],
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         what: str = "",
     ) -> None:
         """Wait until `condition()` holds; it is re-checked after every request and gateway frame."""
@@ -248,7 +248,7 @@ class DiscordEmulator(InteractionSender):
             lambda: True if condition() else None, timeout=timeout, what=what or "condition"
         )
 
-    async def wait_for_gateway_op(self, op: int, *, nth: int = 1, timeout: float = 5.0) -> Json:  # noqa: ASYNC109
+    async def wait_for_gateway_op(self, op: int, *, nth: int = 1, timeout: float = WAIT_SECONDS) -> Json:  # noqa: ASYNC109
         """The `nth` frame with opcode `op` the bot sent (2 IDENTIFY, 6 RESUME, 8 REQUEST_GUILD_MEMBERS)."""
 
         def probe() -> Json | None:
@@ -257,7 +257,7 @@ class DiscordEmulator(InteractionSender):
 
         return await self.waiter.until(probe, timeout=timeout, what=f"gateway op {op} #{nth}")
 
-    async def wait_for_dispatch(self, event: str, *, nth: int = 1, timeout: float = 5.0) -> Json:  # noqa: ASYNC109
+    async def wait_for_dispatch(self, event: str, *, nth: int = 1, timeout: float = WAIT_SECONDS) -> Json:  # noqa: ASYNC109
         """The `nth` DISPATCH of `event` the emulator sent (e.g. RESUMED)."""
 
         def probe() -> Json | None:

@@ -61,6 +61,11 @@ class Fault:
         return self.method == method and path_matches(self.path, path) and self.remaining != 0
 
 
+WAIT_SECONDS = 15.0
+"""How long a test waits for something the emulator or the bot should do: only a failing test waits this
+long, and a slow shared host must not turn a late event into a failure."""
+
+
 class Waiter:
     """Lets tests wait for a condition over changing emulator state, with a timeout and no fixed sleeps."""
 
@@ -106,7 +111,7 @@ class Traffic:
         *,
         nth: int = 1,
         where: Callable[[RecordedRequest], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         succeeded: bool = True,
     ) -> RecordedRequest:
         """The `nth` matching request (already seen or still to come); 2xx only unless `succeeded=False`."""
