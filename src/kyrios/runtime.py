@@ -33,6 +33,9 @@ class Runtime:
     bus: EventBus = field(default_factory=InMemoryBus)
     _exchange: Exchange | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.registry.bus = self.bus  # commands publish on the runtime's bus after they commit
+
     @property
     def exchange(self) -> Exchange:
         """The exchange (built on first use; `await runtime.exchange.start()` recovers its books)."""

@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from kyrios.features.guild_settings import service as guild_settings
-from kyrios.features.modlog.models import ModlogEntry, ModlogMessage
+from kyrios.features.modlog.models import ModlogEntry, ModlogMessage, ModlogPost
 from kyrios.runtime import Runtime
+from kyrios.slash.invocation import Permission
 from kyrios.testing.emulator import AuditAction, DiscordEmulator
 from kyrios.testing.emulator.server import channel_messages_path
 from tests.e2e.gateway_helpers import (
     MOD,
     OWNER,
+    embed_text,
     eventually,
     log_channel,
     moderated_bot,
@@ -212,3 +214,38 @@ async def test_the_bots_own_log_posts_are_not_stored(
         await emu.send_message(10, 42, "a human message")
         await stored(runtime, 1)
     assert await count_rows(runtime, ModlogMessage) == 1
+
+
+async def test_a_new_reason_and_note_edit_the_cases_log_message(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    emu.add_member(1, 78, "raider")
+    async with moderated_bot(emu, runtime) as bot:
+        await emu.ban_member(1, 78, moderator_id=MOD, reason="raid")
+        await wait_for_embeds(emu, log_channel(bot), 1)
+        [message_id] = [m.id for m in emu.messages.values() if m.channel_id == log_channel(bot)]
+        case = await case_of(runtime, 78)
+        await eventually(lambda: posts_recorded(runtime))  # the bot notes the message it posted
+        moderator = {"user_id": MOD, "permissions": int(Permission.BAN_MEMBERS)}
+        await emu.run_command("modlog reason", {"case": case, "text": "alt of a banned raider"}, **moderator)
+        edit = await emu.wait_for_request("PATCH", f"{channel_messages_path(log_channel(bot))}/{message_id}")
+        await emu.run_command("modlog note", {"case": case, "text": "appealed, denied"}, **moderator)
+        await emu.wait_for_request("PATCH", f"{channel_messages_path(log_channel(bot))}/{message_id}", nth=2)
+    first_edit = embed_text(edit.json["embeds"][0])
+    assert "Member banned" in first_edit and "Reason: alt of a banned raider" in first_edit
+    assert "Note: Previous reason: raid" in first_edit
+    shown = embed_text(emu.messages[message_id].embeds[0])
+    assert "Reason: alt of a banned raider" in shown and "Note: appealed, denied" in shown
+    assert f"Case #{case}" in shown
+    assert len(emu.requests("POST", channel_messages_path(log_channel(bot)))) == 1  # edited, not reposted
+
+
+async def posts_recorded(rt: Runtime) -> bool:
+    return await count_rows(rt, ModlogPost) > 0
+
+
+async def case_of(rt: Runtime, user_id: int) -> int:
+    """The case number of the one entry about a user."""
+    async with rt.db.read() as session:
+        return int(await session.scalar(select(ModlogEntry.id).where(ModlogEntry.user_id == user_id)) or 0)

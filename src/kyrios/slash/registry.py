@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.bus import EventBus, Message
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import DomainError, FeatureDisabled, Forbidden, InvalidInput
@@ -39,6 +40,12 @@ class Context:
     now: datetime
     rng: RandomSource
     default_timezone: str = "Asia/Tokyo"
+    outbox: list[tuple[str, Message]] = field(default_factory=list)
+    """Bus messages to publish once the command's transaction has committed."""
+
+    def publish_after_commit(self, channel: str, message: Message) -> None:
+        """Tell other parts (e.g. the gateway bot) about this command, only if it commits."""
+        self.outbox.append((channel, message))
 
     @property
     def guild_id(self) -> int:
@@ -165,8 +172,10 @@ class Registry:
         feature_gate: FeatureGate | None = None,
         observers: Iterable[CommandObserver] = (),
         default_timezone: str = "Asia/Tokyo",
+        bus: EventBus | None = None,
     ) -> None:
         self.db = db
+        self.bus = bus
         self.clock = clock
         self.rng = rng
         self.feature_gate = feature_gate
@@ -219,13 +228,7 @@ class Registry:
         if command is None:
             return Reply.error(f"Unknown command `/{inv.command}`.")
         values = self.validate(command, inv)
-
-        async def work(session: AsyncSession) -> Reply:
-            await self._check_feature(session, inv, command.feature)
-            context = self._context(inv, session)
-            return await command.handler(context, **values)
-
-        return await self.db.run(work)
+        return await self._run(inv, command.feature, lambda context: command.handler(context, **values))
 
     def validate(self, command: Command, inv: Invocation) -> dict[str, Any]:
         """Parse options and run the checks that need no database; raises `DomainError`.
@@ -246,13 +249,24 @@ class Registry:
         if component is None or len(custom_id) > MAX_CUSTOM_ID:
             return Reply.error("This button is no longer active.")
         args = rest.split(":") if rest else []
+        return await self._run(inv, component.feature, lambda context: component.handler(context, *args))
+
+    async def _run(
+        self, inv: Invocation, feature: str | None, handler: Callable[[Context], Awaitable[Reply]]
+    ) -> Reply:
+        """The handler in one transaction; what it queued for the bus goes out after the COMMIT."""
+        attempts: list[Context] = []  # the database may run `work` again (deadlock, group commit)
 
         async def work(session: AsyncSession) -> Reply:
-            await self._check_feature(session, inv, component.feature)
+            await self._check_feature(session, inv, feature)
             context = self._context(inv, session)
-            return await component.handler(context, *args)
+            attempts.append(context)
+            return await handler(context)
 
-        return await self.db.run(work)
+        reply = await self.db.run(work)
+        if self.bus is not None and attempts[-1].outbox:
+            self.bus.publish_many(attempts[-1].outbox)
+        return reply
 
     def _context(self, inv: Invocation, session: AsyncSession) -> Context:
         return Context(inv, session, self.clock.now(), self.rng, self.default_timezone)

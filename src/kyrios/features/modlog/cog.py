@@ -8,6 +8,7 @@ View Audit Log) and handed to the pure attribution code as plain `AuditEntry` va
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,7 +18,7 @@ import discord
 from discord.http import Route
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.features.modlog import flows, messages, service
+from kyrios.features.modlog import flows, messages, posts, service
 from kyrios.features.modlog.attribution import DeleteAttributor
 from kyrios.features.modlog.events import (
     AuditAction,
@@ -29,6 +30,7 @@ from kyrios.features.modlog.events import (
     MessageSeen,
     UserInfo,
 )
+from kyrios.features.modlog.posts import PostedMessage
 from kyrios.features.modlog.sender import (
     ChannelGone,
     DeliveryProblem,
@@ -61,18 +63,32 @@ class DiscordLogTransport:
     def __init__(self, bot: discord.Client) -> None:
         self.bot = bot
 
-    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> None:
+    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> int:
         """POST one message with the embeds; Discord errors become the sender's error types."""
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
         body = {"embeds": embeds, "allowed_mentions": {"parse": []}}
         try:
-            await self.bot.http.request(route, json=body)
+            message = await self.bot.http.request(route, json=body)
         except discord.NotFound as exc:
             raise ChannelGone(str(exc)) from exc
         except discord.Forbidden as exc:
             raise MissingAccess(str(exc)) from exc
         except discord.RateLimited as exc:
             raise RetryLater(exc.retry_after) from exc
+        return int(message["id"])
+
+    async def edit(self, posted: PostedMessage) -> None:
+        """Replace a log message's embeds; a message or channel gone since is left alone."""
+        route = Route(
+            "PATCH",
+            "/channels/{channel_id}/messages/{message_id}",
+            channel_id=posted.channel_id,
+            message_id=posted.message_id,
+        )
+        try:
+            await self.bot.http.request(route, json={"embeds": posted.embeds})
+        except discord.HTTPException as exc:
+            log.info("log message %s in %s not edited: %s", posted.message_id, posted.channel_id, exc)
 
 
 class ModlogCog:
@@ -81,9 +97,12 @@ class ModlogCog:
     def __init__(self, bot: KyriosBot) -> None:
         self.bot = bot
         self.runtime = bot.runtime
-        self.sender = LogSender(DiscordLogTransport(bot), self.on_delivery_problem)
+        self.transport = DiscordLogTransport(bot)
+        self.sender = LogSender(self.transport, self.on_delivery_problem, posted=self.on_posted)
         self.deletes = DeleteAttributor()
         self.audit_second_look = AUDIT_SECOND_LOOK
+        self.case_changes = self.runtime.bus.subscribe(posts.CASE_CHANGED)
+        self._case_editor: asyncio.Task[None] | None = None
 
     def now(self) -> datetime:
         """The runtime's clock (frozen in tests)."""
@@ -95,6 +114,46 @@ class ModlogCog:
         posts = result if isinstance(result, list) else [result] if result else []
         for post in posts:
             self.sender.submit(post)
+
+    async def on_posted(self, channel_id: int, message_id: int, entry_ids: list[int]) -> None:
+        """Remember which message shows which cases, so a new reason or note can edit it."""
+        await self.runtime.db.run(lambda session: posts.remember(session, channel_id, message_id, entry_ids))
+
+    async def on_ready(self) -> None:
+        """Start editing log messages when cases change (once; `ready` also follows reconnects)."""
+        if self._case_editor is None:
+            self._case_editor = asyncio.create_task(self._edit_changed_cases(), name="modlog-case-editor")
+
+    async def _edit_changed_cases(self) -> None:
+        async for _, change in self.case_changes:
+            if "entry_id" not in change:
+                continue  # an overflow marker: those edits are lost, the cases themselves are not
+            try:
+                await self.edit_case_message(int(change["guild_id"]), int(change["entry_id"]))
+            except Exception:
+                log.exception("editing the log message of case %s failed", change["entry_id"])
+
+    async def edit_case_message(self, guild_id: int, entry_id: int) -> None:
+        """Show a case's current reason and notes in the log message it was posted in."""
+        if self.bot.get_guild(guild_id) is None:
+            return  # another bot process serves that guild
+        async with self.runtime.db.read() as session:
+            posted = await posts.message_of(session, guild_id, entry_id)
+        if posted is not None:
+            await self.transport.edit(posted)
+
+    async def close(self) -> None:
+        """Flush the log sender and stop editing."""
+        try:
+            await self.sender.drain(timeout=5)
+        except TimeoutError:
+            log.warning("closing with %d log embeds unsent", self.sender.pending())
+        await self.sender.close()
+        self.case_changes.close()
+        if self._case_editor is not None:
+            self._case_editor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._case_editor
 
     async def audit(self, guild: discord.Guild, action: AuditAction) -> list[AuditEntry]:
         """The latest audit-log entries of one action, or none without View Audit Log."""
@@ -297,7 +356,7 @@ class ModlogCog:
 
 
 def setup(bot: KyriosBot) -> None:
-    """Register the moderation-log listeners and flush the sender on close."""
+    """Register the moderation-log listeners; flush the sender and stop editing on close."""
     cog = ModlogCog(bot)
     bot.cogs["modlog"] = cog
     for event in (
@@ -312,14 +371,7 @@ def setup(bot: KyriosBot) -> None:
         "member_update",
         "guild_channel_create",
         "guild_channel_delete",
+        "ready",
     ):
         bot.listen(event, getattr(cog, f"on_{event}"))
-
-    async def close() -> None:
-        try:
-            await cog.sender.drain(timeout=5)
-        except TimeoutError:
-            log.warning("closing with %d log embeds unsent", cog.sender.pending())
-        await cog.sender.close()
-
-    bot.on_close(close)
+    bot.on_close(cog.close)

@@ -1,4 +1,7 @@
-"""`/modlog search|case|reason|note` for moderators; `/modlog config|ignore|store|status` for admins."""
+"""`/modlog search|case|reason|note` for moderators; `/modlog config|ignore|store|status` for admins.
+
+A new reason or note also updates the case's message in the log channel (see `posts`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Annotated
 
 from kyrios.core.errors import Forbidden, InvalidInput
 from kyrios.features.guild_settings import service as guild_settings
-from kyrios.features.modlog import cases, service
+from kyrios.features.modlog import cases, posts, service
 from kyrios.features.modlog.cases import MAX_NOTE, MAX_REASON, SearchFilter
 from kyrios.features.modlog.embeds import entry_embed, summary_line
 from kyrios.features.modlog.models import LogType
@@ -141,6 +144,11 @@ async def case(ctx: Context, number: CaseOpt) -> Reply:
     return Reply.embed(entry_embed(entry, await cases.notes(ctx.session, entry.id)), ephemeral=True)
 
 
+def case_changed(ctx: Context, entry_id: int) -> None:
+    """Once committed, the gateway bot edits the case's log message to show it."""
+    ctx.publish_after_commit(posts.CASE_CHANGED, {"guild_id": ctx.guild_id, "entry_id": entry_id})
+
+
 @commands.slash("modlog reason", "Set a case's reason (moderators)", feature=FEATURE)
 async def reason(
     ctx: Context, case: CaseOpt, text: Annotated[str, Opt("The reason", max_length=MAX_REASON)]
@@ -148,6 +156,7 @@ async def reason(
     """Replace the reason; the old one stays as a note."""
     require_moderator(ctx)
     entry = await cases.set_reason(ctx.session, ctx.guild_id, case, text, author_id=ctx.user_id, now=ctx.now)
+    case_changed(ctx, entry.id)
     return Reply(content=f"✅ Case #{entry.id} reason: {entry.reason}", ephemeral=True)
 
 
@@ -158,6 +167,7 @@ async def note(
     """Add a note; notes never overwrite each other."""
     require_moderator(ctx)
     await cases.add_note(ctx.session, ctx.guild_id, case, author_id=ctx.user_id, text=text, now=ctx.now)
+    case_changed(ctx, case)
     return Reply(content=f"✅ Note added to case #{case}.", ephemeral=True)
 
 

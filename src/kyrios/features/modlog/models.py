@@ -76,6 +76,19 @@ class ModlogNote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ModlogPost(Base):
+    """Where a case's embed was posted: the log message and its place among that message's embeds."""
+
+    __tablename__ = "modlog_post"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("modlog_entry.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    channel_id: Mapped[int] = mapped_column(Snowflake)
+    message_id: Mapped[int] = mapped_column(Snowflake, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
 class ModlogEventConfig(Base):
     """Per-guild, per-event switches: on/off, a channel of its own, whether bots are ignored."""
 

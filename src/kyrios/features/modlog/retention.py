@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.features.guild_settings import service as guild_settings
-from kyrios.features.modlog.models import ModlogEntry, ModlogMessage, ModlogNote
+from kyrios.features.modlog.models import ModlogEntry, ModlogMessage, ModlogNote, ModlogPost
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,13 @@ class Purged:
 
 
 async def purge_guild(session: AsyncSession, guild_id: int, *, now: datetime) -> Purged:
-    """Delete the guild's entries (with their notes) and stored messages older than its retention."""
+    """Delete the guild's entries (with notes and posts) and stored messages older than its retention."""
     settings = await guild_settings.get(session, guild_id)
     cutoff = now - timedelta(days=settings.retention_days)
     old = (ModlogEntry.guild_id == guild_id, ModlogEntry.created_at < cutoff)
     old_entries = select(ModlogEntry.id).where(*old)
-    await session.execute(delete(ModlogNote).where(ModlogNote.entry_id.in_(old_entries.scalar_subquery())))
+    for attached in (ModlogNote, ModlogPost):
+        await session.execute(delete(attached).where(attached.entry_id.in_(old_entries.scalar_subquery())))
     entries = await session.execute(delete(ModlogEntry).where(*old))
     stored = await session.execute(
         delete(ModlogMessage).where(ModlogMessage.guild_id == guild_id, ModlogMessage.created_at < cutoff)

@@ -6,7 +6,8 @@ with up to 10 embeds (and at most 6,000 embed characters, Discord's per-message 
 moment (`linger`) for a burst to gather first. discord.py already sleeps on 429s; a `RetryLater`
 from the transport (a 429 longer than discord.py will wait) pauses this channel only. A deleted
 channel (404) drops its queue and future posts; a missing permission (403) pauses the channel for
-`forbidden_pause`; each problem is reported once per channel, so the admin is told once.
+`forbidden_pause`; each problem is reported once per channel, so the admin is told once. After each
+post, `posted` learns which cases the new message shows (so a case's message can be edited later).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class RetryLater(SendError):
 class LogTransport(Protocol):
     """Posts one message with embeds to a channel (the cog implements it on discord.py)."""
 
-    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> None: ...
+    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> int | None:
+        """Post; the new message's id when the transport knows it."""
+        ...
 
 
 class ProblemKind(StrEnum):
@@ -73,6 +76,10 @@ class DeliveryProblem:
 
 
 ProblemReporter = Callable[[DeliveryProblem], Awaitable[None]]
+Queued = tuple[int, dict[str, Any]]
+"""An embed waiting in a channel's queue, with the id of the case it shows."""
+PostedListener = Callable[[int, int, list[int]], Awaitable[None]]
+"""`(channel_id, message_id, entry_ids)` after a message with those cases' embeds was posted."""
 
 
 def embed_chars(embed: dict[str, Any]) -> int:
@@ -86,7 +93,7 @@ def embed_chars(embed: dict[str, Any]) -> int:
 @dataclass
 class _Channel:
     guild_id: int
-    queue: deque[dict[str, Any]] = field(default_factory=deque)
+    queue: deque[Queued] = field(default_factory=deque)
     worker: asyncio.Task[None] | None = None
     gone: bool = False
     paused_until: float = 0.0
@@ -109,11 +116,13 @@ class LogSender:
         transport: LogTransport,
         report: ProblemReporter | None = None,
         *,
+        posted: PostedListener | None = None,
         linger: float = 0.25,
         forbidden_pause: float = 600.0,
     ) -> None:
         self.transport = transport
         self.report = report
+        self.posted = posted
         self.linger = linger
         self.forbidden_pause = forbidden_pause
         self.stats = SenderStats()
@@ -136,7 +145,7 @@ class LogSender:
         if len(channel.queue) >= MAX_QUEUED_PER_CHANNEL:
             channel.queue.popleft()
             self.stats.dropped += 1
-        channel.queue.append(delivery.embed.to_dict())
+        channel.queue.append((delivery.entry_id, delivery.embed.to_dict()))
         if channel.worker is None or channel.worker.done():
             self._active += 1
             self._idle.clear()
@@ -163,11 +172,11 @@ class LogSender:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
 
-    def _batch(self, channel: _Channel) -> list[dict[str, Any]]:
-        batch: list[dict[str, Any]] = []
+    def _batch(self, channel: _Channel) -> list[Queued]:
+        batch: list[Queued] = []
         chars = 0
         while channel.queue and len(batch) < MAX_EMBEDS_PER_MESSAGE:
-            size = embed_chars(channel.queue[0])
+            size = embed_chars(channel.queue[0][1])
             if batch and chars + size > MAX_EMBED_CHARS_PER_MESSAGE:
                 break
             batch.append(channel.queue.popleft())
@@ -186,10 +195,11 @@ class LogSender:
             if self._active == 0:
                 self._idle.set()
 
-    async def _send(self, channel_id: int, channel: _Channel, batch: list[dict[str, Any]]) -> None:
+    async def _send(self, channel_id: int, channel: _Channel, batch: list[Queued]) -> None:
+        embeds = [embed for _, embed in batch]
         for attempt in range(1, 4):
             try:
-                await self.transport.send(channel_id, batch)
+                message_id = await self.transport.send(channel_id, embeds)
             except RetryLater as exc:
                 log.warning("log channel %s is rate limited; waiting %.1fs", channel_id, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
@@ -214,6 +224,11 @@ class LogSender:
                 continue
             self.stats.messages += 1
             self.stats.embeds += len(batch)
+            if message_id is not None and self.posted is not None:
+                try:
+                    await self.posted(channel_id, message_id, [entry_id for entry_id, _ in batch])
+                except Exception:
+                    log.exception("recording log message %s in %s failed", message_id, channel_id)
             return
         self.stats.dropped += len(batch)
 
