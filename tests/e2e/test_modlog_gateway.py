@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from kyrios.features.guild_settings import service as guild_settings
+from kyrios.features.guild_settings.models import AdminNotice
 from kyrios.features.modlog.models import ModlogEntry, ModlogMessage, ModlogPost
+from kyrios.gateway.intents import intents_for
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Permission
-from kyrios.testing.emulator import AuditAction, DiscordEmulator
+from kyrios.testing.emulator import AuditAction, DiscordEmulator, running_bot
 from kyrios.testing.emulator.server import channel_messages_path
 from tests.e2e.gateway_helpers import (
     MOD,
@@ -170,6 +172,35 @@ async def test_a_missing_permission_is_reported_once_and_the_channel_is_not_hamm
     assert len(emu.dm_messages(OWNER)) == 1
     assert len(emu.requests("POST", channel_messages_path(log_channel(bot)))) <= 2
     assert sender.stats.dropped >= 6
+
+
+async def test_the_owner_is_not_told_again_after_a_restart_only_reminded_a_week_later(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    async with moderated_bot(emu, runtime) as bot:
+        channel_id = log_channel(bot)
+    emu.arm_error("POST", channel_messages_path(channel_id), status=403, count=None)
+
+    async def bot_run_with_the_channel_forbidden(joiner: int) -> None:
+        async with running_bot(emu, runtime, intents=intents_for(), chunk_guilds_at_startup=True):
+            await emu.member_join(1, joiner, f"joiner{joiner}")
+
+            async def reported() -> bool:  # the system case recorded with the problem
+                return await count_rows(runtime, ModlogEntry, log_type="system_event") >= joiner - 80
+
+            await eventually(reported)
+
+    await bot_run_with_the_channel_forbidden(81)
+    assert len(emu.dm_messages(OWNER)) == 1
+    await bot_run_with_the_channel_forbidden(82)  # a restart: the same problem, already told
+    assert len(emu.dm_messages(OWNER)) == 1
+    async with runtime.db.transaction() as session:  # a week and a day pass
+        for notice in await session.scalars(select(AdminNotice)):
+            notice.told_at -= timedelta(days=8)
+    await bot_run_with_the_channel_forbidden(83)
+    await eventually(lambda: len(emu.dm_messages(OWNER)) == 2)
+    assert "I cannot post logs" in emu.dm_messages(OWNER)[1].content
 
 
 async def test_429s_are_waited_out_and_nothing_is_lost(

@@ -5,7 +5,7 @@ from kyrios.features.achievements.models import AchievementUnlock
 from kyrios.features.avatars.models import AvatarHistory, AvatarStats
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
 from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaStats
-from kyrios.features.guild_settings.models import GuildSettings
+from kyrios.features.guild_settings.models import AdminNotice, GuildSettings
 from kyrios.features.modlog.models import (
     ModlogEntry,
     ModlogEventConfig,
@@ -13,10 +13,12 @@ from kyrios.features.modlog.models import (
     ModlogIgnoredChannel,
     ModlogMessage,
     ModlogNote,
+    ModlogPost,
 )
 
 __all__ = [
     "AchievementUnlock",
+    "AdminNotice",
     "AvatarHistory",
     "AvatarStats",
     "EconomyAccount",
@@ -32,4 +34,5 @@ __all__ = [
     "ModlogIgnoredChannel",
     "ModlogMessage",
     "ModlogNote",
+    "ModlogPost",
 ]

@@ -9,6 +9,7 @@ import discord
 from discord.http import Route
 
 from kyrios.core.errors import DomainError
+from kyrios.gateway.admin_notice import AdminNotifier
 from kyrios.gateway.bridge import interaction_payload
 from kyrios.gateway.listeners import ListenerHub
 from kyrios.runtime import Runtime
@@ -30,6 +31,7 @@ class KyriosBot(ListenerHub):
     def __init__(self, runtime: Runtime, *, intents: discord.Intents | None = None, **options: Any) -> None:
         super().__init__(intents=intents or default_intents(), **options)
         self.runtime = runtime
+        self.admin_notices = AdminNotifier(self, runtime.db, runtime.clock)
         self.install_cogs()  # the slices' listeners: modlog, avatars, auto role, prefix commands
 
     async def on_ready(self) -> None:

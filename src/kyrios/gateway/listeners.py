@@ -16,8 +16,6 @@ from typing import Any
 
 import discord
 
-from kyrios.gateway.admin_notice import AdminNotifier
-
 log = logging.getLogger(__name__)
 
 LISTENER_GRACE = 10.0
@@ -40,7 +38,6 @@ class ListenerHub(discord.AutoShardedClient):
         super().__init__(*args, **kwargs)
         self.extra_listeners: dict[str, list[Listener]] = {}
         self.closers: list[Closer] = []
-        self.admin_notices = AdminNotifier(self)
         self.cogs: dict[str, Any] = {}  # each cog module's state, by name (tests reach in here)
         self._running: set[asyncio.Task[Any]] = set()
         self._closing = False

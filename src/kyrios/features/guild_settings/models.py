@@ -45,3 +45,13 @@ class GuildSettings(Base):
     def disabled(self) -> set[str]:
         """The set of features switched off."""
         return {name for name in self.disabled_features.split(",") if name}
+
+
+class AdminNotice(Base):
+    """When a guild's admins were last told about a problem the bot cannot fix itself."""
+
+    __tablename__ = "admin_notice"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    problem: Mapped[str] = mapped_column(String(100), primary_key=True)
+    told_at: Mapped[datetime] = mapped_column(UTCDateTime)
