@@ -272,6 +272,29 @@ async def test_a_new_reason_and_note_edit_the_cases_log_message(
     assert len(emu.requests("POST", channel_messages_path(log_channel(bot)))) == 1  # edited, not reposted
 
 
+async def test_a_reason_given_while_the_case_waits_to_be_posted_is_shown_at_once(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    emu.add_member(1, 78, "raider")
+    async with moderated_bot(emu, runtime) as bot:
+        bot.cogs["modlog"].sender.linger = 1.0  # the embed waits for a burst to gather
+        await emu.ban_member(1, 78, moderator_id=MOD, reason="raid")
+
+        async def case_recorded() -> bool:
+            return await count_rows(runtime, ModlogEntry, user_id=78) == 1
+
+        await eventually(case_recorded)
+        case = await case_of(runtime, 78)
+        moderator = {"user_id": MOD, "permissions": int(Permission.BAN_MEMBERS)}
+        await emu.run_command("modlog reason", {"case": case, "text": "ban evasion"}, **moderator)
+        [posted] = await wait_for_embeds(emu, log_channel(bot), 1)
+        [message_id] = [m.id for m in emu.messages.values() if m.channel_id == log_channel(bot)]
+        await emu.wait_for_request("PATCH", f"{channel_messages_path(log_channel(bot))}/{message_id}")
+    assert "Reason: raid" in posted  # rendered when the ban was recorded
+    assert "Reason: ban evasion" in embed_text(emu.messages[message_id].embeds[0])
+
+
 async def posts_recorded(rt: Runtime) -> bool:
     return await count_rows(rt, ModlogPost) > 0
 

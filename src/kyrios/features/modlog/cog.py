@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 AUDIT_FETCH_LIMIT = 10
 # Discord may deliver GUILD_MEMBER_REMOVE before the MEMBER_KICK entry exists; look once more after this.
 AUDIT_SECOND_LOOK = 1.0
+MAX_CHANGES_BEFORE_POSTED = 1000  # cases changed before their log message existed, kept for `on_posted`
 Work = Callable[[AsyncSession], Awaitable["Delivery | list[Delivery] | None"]]
 
 
@@ -103,6 +104,7 @@ class ModlogCog:
         self.audit_second_look = AUDIT_SECOND_LOOK
         self.case_changes = self.runtime.bus.subscribe(posts.CASE_CHANGED)
         self._case_editor: asyncio.Task[None] | None = None
+        self._changed_before_posted: dict[int, int] = {}  # entry id -> guild id, oldest first
 
     def now(self) -> datetime:
         """The runtime's clock (frozen in tests)."""
@@ -116,8 +118,15 @@ class ModlogCog:
             self.sender.submit(post)
 
     async def on_posted(self, channel_id: int, message_id: int, entry_ids: list[int]) -> None:
-        """Remember which message shows which cases, so a new reason or note can edit it."""
+        """Remember which message shows which cases, so a new reason or note can edit it; a case
+        changed while its embed waited in the queue is shown as it is now."""
         await self.runtime.db.run(lambda session: posts.remember(session, channel_id, message_id, entry_ids))
+        changed = [e for e in entry_ids if e in self._changed_before_posted]
+        if changed:
+            guild_id = self._changed_before_posted[changed[0]]
+            for entry_id in changed:
+                del self._changed_before_posted[entry_id]
+            await self.edit_case_message(guild_id, changed[0])
 
     async def on_ready(self) -> None:
         """Start editing log messages when cases change (once; `ready` also follows reconnects)."""
@@ -137,10 +146,18 @@ class ModlogCog:
         """Show a case's current reason and notes in the log message it was posted in."""
         if self.bot.get_guild(guild_id) is None:
             return  # another bot process serves that guild
+        self._note_change_before_post(guild_id, entry_id)  # before the read: `on_posted` may commit meanwhile
         async with self.runtime.db.read() as session:
             posted = await posts.message_of(session, guild_id, entry_id)
         if posted is not None:
+            self._changed_before_posted.pop(entry_id, None)
             await self.transport.edit(posted)
+
+    def _note_change_before_post(self, guild_id: int, entry_id: int) -> None:
+        """Keep the change for `on_posted`, in case the case's embed is still queued (bounded)."""
+        self._changed_before_posted[entry_id] = guild_id
+        while len(self._changed_before_posted) > MAX_CHANGES_BEFORE_POSTED:
+            del self._changed_before_posted[next(iter(self._changed_before_posted))]
 
     async def close(self) -> None:
         """Flush the log sender and stop editing."""
