@@ -8,7 +8,6 @@ View Audit Log) and handed to the pure attribution code as plain `AuditEntry` va
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -18,8 +17,9 @@ import discord
 from discord.http import Route
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.features.modlog import flows, messages, posts, service
+from kyrios.features.modlog import flows, messages, service
 from kyrios.features.modlog.attribution import DeleteAttributor
+from kyrios.features.modlog.case_editor import CaseEditor
 from kyrios.features.modlog.events import (
     AuditAction,
     AuditEntry,
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 AUDIT_FETCH_LIMIT = 10
 # Discord may deliver GUILD_MEMBER_REMOVE before the MEMBER_KICK entry exists; look once more after this.
 AUDIT_SECOND_LOOK = 1.0
-MAX_CHANGES_BEFORE_POSTED = 1000  # cases changed before their log message existed, kept for `on_posted`
 Work = Callable[[AsyncSession], Awaitable["Delivery | list[Delivery] | None"]]
 
 
@@ -99,12 +98,12 @@ class ModlogCog:
         self.bot = bot
         self.runtime = bot.runtime
         self.transport = DiscordLogTransport(bot)
-        self.sender = LogSender(self.transport, self.on_delivery_problem, posted=self.on_posted)
+        self.cases = CaseEditor(
+            self.runtime.db, self.runtime.bus, self.transport.edit, lambda g: bot.get_guild(g) is not None
+        )
+        self.sender = LogSender(self.transport, self.on_delivery_problem, posted=self.cases.on_posted)
         self.deletes = DeleteAttributor()
         self.audit_second_look = AUDIT_SECOND_LOOK
-        self.case_changes = self.runtime.bus.subscribe(posts.CASE_CHANGED)
-        self._case_editor: asyncio.Task[None] | None = None
-        self._changed_before_posted: dict[int, int] = {}  # entry id -> guild id, oldest first
 
     def now(self) -> datetime:
         """The runtime's clock (frozen in tests)."""
@@ -117,60 +116,18 @@ class ModlogCog:
         for post in posts:
             self.sender.submit(post)
 
-    async def on_posted(self, channel_id: int, message_id: int, entry_ids: list[int]) -> None:
-        """Remember which message shows which cases, so a new reason or note can edit it; a case
-        changed while its embed waited in the queue is shown as it is now."""
-        await self.runtime.db.run(lambda session: posts.remember(session, channel_id, message_id, entry_ids))
-        changed = [e for e in entry_ids if e in self._changed_before_posted]
-        if changed:
-            guild_id = self._changed_before_posted[changed[0]]
-            for entry_id in changed:
-                del self._changed_before_posted[entry_id]
-            await self.edit_case_message(guild_id, changed[0])
-
     async def on_ready(self) -> None:
-        """Start editing log messages when cases change (once; `ready` also follows reconnects)."""
-        if self._case_editor is None:
-            self._case_editor = asyncio.create_task(self._edit_changed_cases(), name="modlog-case-editor")
-
-    async def _edit_changed_cases(self) -> None:
-        async for _, change in self.case_changes:
-            if "entry_id" not in change:
-                continue  # an overflow marker: those edits are lost, the cases themselves are not
-            try:
-                await self.edit_case_message(int(change["guild_id"]), int(change["entry_id"]))
-            except Exception:
-                log.exception("editing the log message of case %s failed", change["entry_id"])
-
-    async def edit_case_message(self, guild_id: int, entry_id: int) -> None:
-        """Show a case's current reason and notes in the log message it was posted in."""
-        if self.bot.get_guild(guild_id) is None:
-            return  # another bot process serves that guild
-        self._note_change_before_post(guild_id, entry_id)  # before the read: `on_posted` may commit meanwhile
-        async with self.runtime.db.read() as session:
-            posted = await posts.message_of(session, guild_id, entry_id)
-        if posted is not None:
-            self._changed_before_posted.pop(entry_id, None)
-            await self.transport.edit(posted)
-
-    def _note_change_before_post(self, guild_id: int, entry_id: int) -> None:
-        """Keep the change for `on_posted`, in case the case's embed is still queued (bounded)."""
-        self._changed_before_posted[entry_id] = guild_id
-        while len(self._changed_before_posted) > MAX_CHANGES_BEFORE_POSTED:
-            del self._changed_before_posted[next(iter(self._changed_before_posted))]
+        """Start keeping case messages current (`ready` also follows reconnects; starting is idempotent)."""
+        self.cases.start()
 
     async def close(self) -> None:
-        """Flush the log sender and stop editing."""
+        """Flush the log sender and stop editing case messages."""
         try:
             await self.sender.drain(timeout=5)
         except TimeoutError:
             log.warning("closing with %d log embeds unsent", self.sender.pending())
         await self.sender.close()
-        self.case_changes.close()
-        if self._case_editor is not None:
-            self._case_editor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._case_editor
+        await self.cases.close()
 
     async def audit(self, guild: discord.Guild, action: AuditAction) -> list[AuditEntry]:
         """The latest audit-log entries of one action, or none without View Audit Log."""

@@ -2,7 +2,7 @@
 
 The sender posts up to ten cases per message; `remember` records each case's message and place.
 When `/modlog reason` or `/modlog note` commits, the command publishes `CASE_CHANGED`; the
-gateway bot then renders that message's embeds again from the database (`message_of`) and edits it.
+gateway bot (`case_editor.CaseEditor`) renders that message's embeds again (`message_of`) and edits it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,90 @@
+"""Keeps each case's log message current: a new reason or note edits the message that shows it.
+
+`/modlog reason` and `/modlog note` publish `posts.CASE_CHANGED` after they commit, from any
+door or process; the gateway bot's `CaseEditor` renders that message's embeds again and edits
+it. A case changed while its embed still waited in the sender's queue is edited as soon as
+`on_posted` learns its message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from kyrios.core.bus import EventBus
+from kyrios.core.db import Database
+from kyrios.features.modlog import posts
+from kyrios.features.modlog.posts import PostedMessage
+
+log = logging.getLogger(__name__)
+
+MAX_CHANGES_BEFORE_POSTED = 1000
+"""Cases changed before their log message existed, kept (oldest dropped first) for `on_posted`."""
+
+
+class CaseEditor:
+    """Edits log messages when their cases change; the Discord side is the `edit` callable."""
+
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        edit: Callable[[PostedMessage], Awaitable[None]],
+        serves: Callable[[int], bool],
+    ) -> None:
+        self.db = db
+        self.edit = edit
+        self.serves = serves  # whether this bot process serves a guild
+        self.changes = bus.subscribe(posts.CASE_CHANGED)  # from now on, even before `start`
+        self._task: asyncio.Task[None] | None = None
+        self._changed_before_posted: dict[int, int] = {}  # entry id -> guild id, oldest first
+
+    def start(self) -> None:
+        """Follow case changes (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._follow(), name="modlog-case-editor")
+
+    async def close(self) -> None:
+        """Stop following."""
+        self.changes.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def on_posted(self, channel_id: int, message_id: int, entry_ids: list[int]) -> None:
+        """Remember which message shows which cases; show a change made while they were queued."""
+        await self.db.run(lambda session: posts.remember(session, channel_id, message_id, entry_ids))
+        changed = [e for e in entry_ids if e in self._changed_before_posted]
+        if changed:
+            guild_id = self._changed_before_posted[changed[0]]
+            for entry_id in changed:
+                del self._changed_before_posted[entry_id]
+            await self.edit_case(guild_id, changed[0])
+
+    async def edit_case(self, guild_id: int, entry_id: int) -> None:
+        """Show a case's current reason and notes in the log message it was posted in."""
+        if not self.serves(guild_id):
+            return
+        self._keep_for_posting(guild_id, entry_id)  # before the read: `on_posted` may commit meanwhile
+        async with self.db.read() as session:
+            posted = await posts.message_of(session, guild_id, entry_id)
+        if posted is not None:
+            self._changed_before_posted.pop(entry_id, None)
+            await self.edit(posted)
+
+    async def _follow(self) -> None:
+        async for _, change in self.changes:
+            if "entry_id" not in change:
+                continue  # an overflow marker: those edits are lost, the cases themselves are not
+            try:
+                await self.edit_case(int(change["guild_id"]), int(change["entry_id"]))
+            except Exception:
+                log.exception("editing the log message of case %s failed", change["entry_id"])
+
+    def _keep_for_posting(self, guild_id: int, entry_id: int) -> None:
+        self._changed_before_posted[entry_id] = guild_id
+        while len(self._changed_before_posted) > MAX_CHANGES_BEFORE_POSTED:
+            del self._changed_before_posted[next(iter(self._changed_before_posted))]
