@@ -70,6 +70,7 @@ def console_command(
         runtime = build_runtime()
         try:
             await upgrade(runtime.db)
+            await runtime.start()
             session = ConsoleSession(runtime, guild_id=guild, user_id=user, admin=admin, name=name)
             if line is not None:
                 reply = await session.run(line)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from kyrios.core.bus_redis import RedisBus
 from kyrios.core.clock import FrozenClock
 from kyrios.features.modlog import flows, posts
 from kyrios.features.modlog.events import MemberEvent, UserInfo
 from kyrios.features.modlog.models import ModlogEntry, ModlogPost
 from kyrios.features.modlog.retention import purge_all
 from kyrios.runtime import Runtime
+from kyrios.testing.emulator import WAIT_SECONDS
 from tests.helpers import count_rows, invoke
 
 LOG_CHANNEL, MESSAGE = 500, 9001
@@ -89,3 +93,34 @@ async def test_purged_cases_take_their_posts_with_them(runtime: Runtime, clock: 
     clock.advance(timedelta(days=31))
     await purge_all(runtime.db, now=clock.now())
     assert await count_rows(runtime, ModlogPost) == 0
+
+
+async def test_a_case_change_reaches_another_process_through_redis(
+    runtime: Runtime, clock: FrozenClock, redis_url: str
+) -> None:
+    first, _ = await two_cases_in_one_message(runtime, clock)
+    prefix = f"kyrios-test-{uuid.uuid4().hex}:"
+    http_worker, bot_process = RedisBus(redis_url, prefix=prefix), RedisBus(redis_url, prefix=prefix)
+    await http_worker.start()
+    await bot_process.start()
+    runtime.registry.bus = http_worker
+    try:
+        with bot_process.subscribe(posts.CASE_CHANGED) as changes:
+            await invoke(runtime, "modlog reason", admin=True, case=first, text="spam")
+            async with asyncio.timeout(WAIT_SECONDS):
+                _, change = await changes.get()
+        assert change == {"guild_id": 1, "entry_id": first}
+    finally:
+        await http_worker.aclose()
+        await bot_process.aclose()
+
+
+async def test_a_bus_that_fails_after_the_commit_does_not_turn_the_reply_into_an_error(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    first, _ = await two_cases_in_one_message(runtime, clock)
+    runtime.registry.bus = RedisBus("redis://127.0.0.1:1/0")  # never started: publishing raises
+    reply = await invoke(runtime, "modlog reason", admin=True, case=first, text="spam")
+    assert not reply.is_error and "reason: spam" in (reply.content or "")
+    async with runtime.db.read() as session:
+        assert (await session.get(ModlogEntry, first)).reason == "spam"  # type: ignore[union-attr]

@@ -265,7 +265,10 @@ class Registry:
 
         reply = await self.db.run(work)
         if self.bus is not None and attempts[-1].outbox:
-            self.bus.publish_many(attempts[-1].outbox)
+            try:
+                self.bus.publish_many(attempts[-1].outbox)
+            except Exception:  # the command has committed: its reply must still say so
+                log.exception("command %s committed, but telling other parts failed", inv.command)
         return reply
 
     def _context(self, inv: Invocation, session: AsyncSession) -> Context:

@@ -47,6 +47,8 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> KyriosApp:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if owns_runtime:
+            await runtime.start()  # e.g. connects the Redis bus the commands publish on
         yield
         await followups.aclose()
         if owns_runtime:
