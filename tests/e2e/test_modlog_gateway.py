@@ -11,6 +11,7 @@ from sqlalchemy import select
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.guild_settings.models import AdminNotice
 from kyrios.features.modlog.models import ModlogEntry, ModlogMessage, ModlogPost
+from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.intents import intents_for
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Permission
@@ -255,14 +256,15 @@ async def test_a_new_reason_and_note_edit_the_cases_log_message(
     async with moderated_bot(emu, runtime) as bot:
         await emu.ban_member(1, 78, moderator_id=MOD, reason="raid")
         await wait_for_embeds(emu, log_channel(bot), 1)
-        [message_id] = [m.id for m in emu.messages.values() if m.channel_id == log_channel(bot)]
+        message_id = the_log_message(emu, bot)
         case = await case_of(runtime, 78)
         await eventually(lambda: posts_recorded(runtime))  # the bot notes the message it posted
-        moderator = {"user_id": MOD, "permissions": int(Permission.BAN_MEMBERS)}
-        await emu.run_command("modlog reason", {"case": case, "text": "alt of a banned raider"}, **moderator)
-        edit = await emu.wait_for_request("PATCH", f"{channel_messages_path(log_channel(bot))}/{message_id}")
-        await emu.run_command("modlog note", {"case": case, "text": "appealed, denied"}, **moderator)
-        await emu.wait_for_request("PATCH", f"{channel_messages_path(log_channel(bot))}/{message_id}", nth=2)
+        await emu.run_command(
+            "modlog reason", {"case": case, "text": "alt of a banned raider"}, **AS_MODERATOR
+        )
+        edit = await emu.wait_for_request("PATCH", log_message_path(bot, message_id))
+        await emu.run_command("modlog note", {"case": case, "text": "appealed, denied"}, **AS_MODERATOR)
+        await emu.wait_for_request("PATCH", log_message_path(bot, message_id), nth=2)
     first_edit = embed_text(edit.json["embeds"][0])
     assert "Member banned" in first_edit and "Reason: alt of a banned raider" in first_edit
     assert "Note: Previous reason: raid" in first_edit
@@ -286,13 +288,26 @@ async def test_a_reason_given_while_the_case_waits_to_be_posted_is_shown_at_once
 
         await eventually(case_recorded)
         case = await case_of(runtime, 78)
-        moderator = {"user_id": MOD, "permissions": int(Permission.BAN_MEMBERS)}
-        await emu.run_command("modlog reason", {"case": case, "text": "ban evasion"}, **moderator)
+        await emu.run_command("modlog reason", {"case": case, "text": "ban evasion"}, **AS_MODERATOR)
         [posted] = await wait_for_embeds(emu, log_channel(bot), 1)
-        [message_id] = [m.id for m in emu.messages.values() if m.channel_id == log_channel(bot)]
-        await emu.wait_for_request("PATCH", f"{channel_messages_path(log_channel(bot))}/{message_id}")
+        message_id = the_log_message(emu, bot)
+        await emu.wait_for_request("PATCH", log_message_path(bot, message_id))
     assert "Reason: raid" in posted  # rendered when the ban was recorded
     assert "Reason: ban evasion" in embed_text(emu.messages[message_id].embeds[0])
+
+
+AS_MODERATOR = {"user_id": MOD, "permissions": int(Permission.BAN_MEMBERS)}
+
+
+def the_log_message(emu: DiscordEmulator, bot: KyriosBot) -> int:
+    """The id of the one message posted in #mod-log."""
+    [message_id] = [m.id for m in emu.messages.values() if m.channel_id == log_channel(bot)]
+    return message_id
+
+
+def log_message_path(bot: KyriosBot, message_id: int) -> str:
+    """The REST path that edits a #mod-log message."""
+    return f"{channel_messages_path(log_channel(bot))}/{message_id}"
 
 
 async def posts_recorded(rt: Runtime) -> bool:

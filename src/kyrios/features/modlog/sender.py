@@ -55,7 +55,6 @@ class LogTransport(Protocol):
 
     async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> int | None:
         """Post; the new message's id when the transport knows it."""
-        ...
 
 
 class ProblemKind(StrEnum):
