@@ -40,20 +40,6 @@ async def unlock_all(
     return fresh
 
 
-async def locked(session: AsyncSession, *, guild_id: int, user_id: int, codes: tuple[str, ...]) -> list[str]:
-    """Which of `codes` the member has not unlocked yet (one query; lets callers skip rule checks)."""
-    if not codes:
-        return []
-    sql = await Sql.of(session)
-    marks = ", ".join("?" for _ in codes)
-    rows = await sql.all(
-        f"SELECT code FROM achievement_unlock WHERE guild_id = ? AND user_id = ? AND code IN ({marks})",  # noqa: S608
-        (guild_id, user_id, *codes),
-    )
-    have = {row[0] for row in rows}
-    return [code for code in codes if code not in have]
-
-
 async def unlocked(session: AsyncSession, guild_id: int, user_id: int) -> list[tuple[Achievement, datetime]]:
     """The member's achievements, oldest first."""
     rows = await session.execute(
