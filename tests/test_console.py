@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -49,3 +50,37 @@ async def test_interactive_prompt_with_buttons(runtime: Runtime, database_url: s
     assert "Page 1/2" in result.stdout and "Page 2/2" in result.stdout
     assert "/gacha rates" in result.stdout  # from `help`
     assert await count_rows(runtime, GachaPull, user_id=42) == 20
+
+
+async def test_locale_ja_prints_japanese(runtime: Runtime, database_url: str) -> None:
+    def console(*args: str) -> subprocess.CompletedProcess[str]:
+        return kyrios(
+            database_url, "console", "--guild", "1", "--user", "42", "--name", "ken", "--locale", "ja", *args
+        )
+
+    balance = console("/points balance")
+    assert balance.returncode == 0, balance.stderr
+    assert "ken さんのポイント" in balance.stdout and "0 ポイント" in balance.stdout
+    refused = console("/give user:42 amount:5")
+    assert refused.returncode == 1
+    assert "サーバー管理者" in refused.stdout and "あなただけに表示されています" in refused.stdout
+    unreadable = console('/points balance "unclosed')
+    assert unreadable.returncode == 1 and "コマンドを読み取れませんでした" in unreadable.stdout
+
+
+async def test_the_commands_json_carries_japanese_localizations(database_url: str) -> None:
+    result = kyrios(database_url, "commands")
+    assert result.returncode == 0, result.stderr
+    commands = {command["name"]: command for command in json.loads(result.stdout)}
+    points = commands["points"]
+    assert points["name_localizations"] == {"ja": "ポイント"}
+    assert points["description_localizations"] == {"ja": "ポイントのコマンド"}
+    balance = next(option for option in points["options"] if option["name"] == "balance")
+    assert balance["name_localizations"] == {"ja": "残高"}
+    assert balance["options"][0]["name_localizations"] == {"ja": "ユーザー"}
+    setting = next(option for option in commands["settings"]["options"] if option["name"] == "set")
+    language = next(option for option in setting["options"] if option["name"] == "locale")
+    assert language["choices"] == [
+        {"name": "English", "value": "en", "name_localizations": {"ja": "English（英語）"}},
+        {"name": "日本語 (Japanese)", "value": "ja", "name_localizations": {"ja": "日本語"}},
+    ]

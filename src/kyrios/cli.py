@@ -60,6 +60,9 @@ def console_command(
     user: UserOpt = 42,
     admin: Annotated[bool, typer.Option("--admin", help="Act as a server admin")] = False,
     name: Annotated[str, typer.Option(help="Your display name")] = "console user",
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="Your language: en or ja (default: the guild's)")
+    ] = None,
 ) -> None:
     """Run slash commands locally against the same database and print the replies."""
     from kyrios.console import ConsoleSession, render_reply
@@ -71,14 +74,22 @@ def console_command(
         try:
             await upgrade(runtime.db)
             await runtime.start()
-            session = ConsoleSession(runtime, guild_id=guild, user_id=user, admin=admin, name=name)
+            session = ConsoleSession(
+                runtime, guild_id=guild, user_id=user, admin=admin, name=name, locale=locale
+            )
             if line is not None:
                 reply = await session.run(line)
-                render_reply(console, reply, runtime.clock.now())
+                render_reply(console, reply, await session.translator())
                 return 1 if reply.is_error else 0
+            tr = await session.translator()
             console.print(
-                "[bold]Kyrios console[/bold] — type a command like [cyan]/gacha pull[/cyan]; "
-                "[cyan]help[/cyan] lists them, [cyan]quit[/cyan] leaves."
+                tr.t(
+                    "{title} — type a command like {example}; {help} lists them, {quit} leaves.",
+                    title="[bold]Kyrios console[/bold]",
+                    example="[cyan]/gacha pull[/cyan]",
+                    help="[cyan]help[/cyan]",
+                    quit="[cyan]quit[/cyan]",
+                )
             )
             while True:
                 try:
@@ -89,11 +100,13 @@ def console_command(
                 if typed in ("quit", "exit"):
                     return 0
                 if typed == "help":
+                    tr = await session.translator()
                     for command in runtime.registry.commands.values():
-                        console.print(f"  [cyan]/{command.path}[/cyan] — {command.description}")
+                        console.print(f"  [cyan]/{command.path}[/cyan] — {tr.t(command.description)}")
                     continue
                 if typed:
-                    render_reply(console, await session.run(typed), runtime.clock.now())
+                    reply = await session.run(typed)
+                    render_reply(console, reply, await session.translator())
         finally:
             await runtime.aclose()
 

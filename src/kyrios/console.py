@@ -1,4 +1,9 @@
-"""`kyrios console`: type slash commands, see the replies as Discord would show them (with Rich)."""
+"""`kyrios console`: type slash commands, see the replies as Discord would show them (with Rich).
+
+Replies are written in the session's language (`--locale`, else the guild's setting), with
+times as plain text in the guild's time zone; Discord markup that older replies still hold
+(`<t:…>`, mentions) is turned into readable text here.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kyrios.core.errors import DomainError
+from kyrios.core.errors import DomainError, NotFound
+from kyrios.core.i18n import DoorStyle, Translator
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Permission, Source
 from kyrios.slash.reply import Button, Embed, Reply
@@ -23,25 +29,12 @@ CHANNEL_MENTION = re.compile(r"<#(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
-def _relative(seconds: float) -> str:
-    future, seconds = seconds > 0, abs(seconds)
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            amount = int(seconds // size)
-            text = f"{amount} {unit}{'s' if amount != 1 else ''}"
-            return f"in {text}" if future else f"{text} ago"
-    return "in a few seconds" if future else "just now"
-
-
-def discord_markdown(text: str, now: datetime | None = None) -> str:
+def discord_markdown(text: str, translator: Translator) -> str:
     """Replace Discord-only markup (timestamps, mentions) with readable text."""
-    now = now or datetime.now(UTC)
+    plain = translator if translator.style is DoorStyle.PLAIN else Translator(translator.locale)
 
     def stamp(match: re.Match[str]) -> str:
-        when = datetime.fromtimestamp(int(match.group(1)), UTC)
-        if match.group(2) == "R":
-            return _relative((when - now).total_seconds())
-        return when.strftime("%Y-%m-%d %H:%M UTC")
+        return plain.time(datetime.fromtimestamp(int(match.group(1)), UTC), match.group(2) or "f")
 
     text = TIMESTAMP.sub(stamp, text)
     text = ROLE_MENTION.sub(r"@role:\1", text)
@@ -50,15 +43,15 @@ def discord_markdown(text: str, now: datetime | None = None) -> str:
     return text.replace("\n", "  \n")  # Discord breaks lines where Markdown would join them
 
 
-def render_embed(embed: Embed, now: datetime | None = None) -> Panel:
+def render_embed(embed: Embed, translator: Translator) -> Panel:
     """An embed as a Rich panel with a coloured border."""
     parts: list[object] = []
     if embed.description:
-        parts.append(Markdown(discord_markdown(embed.description, now)))
+        parts.append(Markdown(discord_markdown(embed.description, translator)))
     if embed.fields:
         table = Table.grid(padding=(0, 2))
         for field in embed.fields:
-            table.add_row(Text(field.name, style="bold"), Markdown(discord_markdown(field.value, now)))
+            table.add_row(Text(field.name, style="bold"), Markdown(discord_markdown(field.value, translator)))
         parts.append(table)
     colour = f"#{embed.colour:06x}" if embed.colour is not None else "white"
     return Panel(
@@ -75,19 +68,19 @@ def buttons_of(reply: Reply) -> list[Button]:
     return [b for row in reply.buttons for b in row if b.custom_id and not b.disabled]
 
 
-def render_reply(console: Console, reply: Reply, now: datetime | None = None) -> None:
+def render_reply(console: Console, reply: Reply, translator: Translator) -> None:
     """Print a reply the way Discord lays it out."""
     if reply.ephemeral:
-        console.print(Text("(only you can see this)", style="dim italic"))
+        console.print(Text(translator.t("(only you can see this)"), style="dim italic"))
     if reply.content:
-        console.print(Markdown(discord_markdown(reply.content, now)))
+        console.print(Markdown(discord_markdown(reply.content, translator)))
     for embed in reply.embeds:
-        console.print(render_embed(embed, now))
+        console.print(render_embed(embed, translator))
     pressable = buttons_of(reply)
     if pressable:
         console.print(
             Text("  ".join(f"[{i}] {b.label}" for i, b in enumerate(pressable, 1)), style="cyan"),
-            Text(" — type `press N`", style="dim"),
+            Text(translator.t(" — type `press N`"), style="dim"),
         )
 
 
@@ -95,12 +88,20 @@ class ConsoleSession:
     """One console user in one guild, running commands against a runtime."""
 
     def __init__(
-        self, runtime: Runtime, *, guild_id: int, user_id: int, admin: bool, name: str = "console user"
+        self,
+        runtime: Runtime,
+        *,
+        guild_id: int,
+        user_id: int,
+        admin: bool,
+        name: str = "console user",
+        locale: str | None = None,
     ) -> None:
         self.runtime = runtime
         self.actor = Actor(id=user_id, name=name)
         self.guild_id = guild_id
         self.permissions = int(Permission.ADMINISTRATOR) if admin else 0
+        self.locale = locale
         self.last_reply: Reply | None = None
 
     def _invocation(self, **fields: object) -> Invocation:
@@ -110,28 +111,30 @@ class ConsoleSession:
             channel_id=None,
             permissions=self.permissions,
             source=Source.CONSOLE,
+            locale=self.locale,
             **fields,  # type: ignore[arg-type]
         )
 
+    async def translator(self) -> Translator:
+        """The session's language and the guild's time zone, as replies are written in."""
+        return await self.runtime.registry.translator(self._invocation())
+
     async def run(self, line: str) -> Reply:
         """Run one typed line: a command, or `press N` for a button of the last reply."""
+        registry = self.runtime.registry
         words = line.split()
         if len(words) == 2 and words[0] == "press" and words[1].isdigit():
             pressable = buttons_of(self.last_reply) if self.last_reply else []
             index = int(words[1]) - 1
             if not 0 <= index < len(pressable):
-                return Reply.error("There is no such button.")
-            reply = await self.runtime.registry.dispatch(
-                self._invocation(custom_id=pressable[index].custom_id)
-            )
+                return await registry.error_reply(self._invocation(), NotFound("There is no such button."))
+            reply = await registry.dispatch(self._invocation(custom_id=pressable[index].custom_id))
         else:
             try:
-                path, options = parse_command_line(self.runtime.registry, line)
+                path, options = parse_command_line(registry, line)
             except DomainError as exc:
-                return Reply.error(exc.message)
-            reply = await self.runtime.registry.dispatch(
-                self._invocation(command=path, options=dict(options))
-            )
+                return await registry.error_reply(self._invocation(), exc)
+            reply = await registry.dispatch(self._invocation(command=path, options=dict(options)))
         if not reply.is_error:
             self.last_reply = reply
         return reply

@@ -73,6 +73,7 @@ def build_runtime(
         feature_gate=guild_settings.is_feature_enabled,
         observers=[metrics.observe_command],
         default_timezone=settings.default_timezone,
+        guild_preferences=guild_settings.language_and_zone,
     )
     for command_set in COMMAND_SETS:
         registry.include(command_set)

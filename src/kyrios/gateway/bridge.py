@@ -31,6 +31,8 @@ def interaction_payload(interaction: discord.Interaction[Any]) -> dict[str, Any]
         payload["channel_id"] = str(interaction.channel_id)
     if interaction.guild_id:
         payload["guild_id"] = str(interaction.guild_id)
+        if interaction.guild_locale is not None:
+            payload["guild_locale"] = str(interaction.guild_locale)
         payload["member"] = {
             "user": _user_json(interaction.user),
             "permissions": str(interaction.permissions.value),

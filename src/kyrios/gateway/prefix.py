@@ -70,6 +70,7 @@ class PrefixCommands:
             options=dict(options),
             permissions=permissions,
             source=Source.PREFIX,
+            guild_locale=str(message.guild.preferred_locale),  # no user locale: the guild's setting decides
             resolved_users={user.id: _actor(user) for user in message.mentions},
         )
         await self._send(message, await registry.dispatch(inv))

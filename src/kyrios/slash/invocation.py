@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import IntFlag, StrEnum
 from typing import Any
 
+from kyrios.core.i18n import DoorStyle
+
 
 class Source(StrEnum):
     """The door a command came through."""
@@ -83,7 +85,10 @@ class Invocation:
     options: dict[str, Any] = field(default_factory=dict)
     permissions: int = 0
     source: Source = Source.CONSOLE
-    locale: str = "en-US"
+    locale: str | None = None
+    """The user's own language (Discord's `locale`, the console's `--locale`); None when unknown."""
+    guild_locale: str | None = None
+    """The guild's language as Discord knows it (`guild_locale`, `preferred_locale`)."""
     resolved_users: dict[int, Actor] = field(default_factory=dict)
     custom_id: str | None = None
     interaction_id: int | None = None
@@ -93,6 +98,11 @@ class Invocation:
     def is_admin(self) -> bool:
         """Administrator or Manage Server in this guild."""
         return bool(self.permissions & ADMIN_PERMISSIONS)
+
+    @property
+    def door_style(self) -> DoorStyle:
+        """Discord doors show `<t:…>` times (Discord localises them); the console writes text."""
+        return DoorStyle.PLAIN if self.source is Source.CONSOLE else DoorStyle.DISCORD
 
     @property
     def is_component(self) -> bool:

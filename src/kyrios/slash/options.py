@@ -87,27 +87,39 @@ class OptionSpec:
             return RoleRef(_to_snowflake(self.name, raw))
         text = str(raw).strip()
         if not text:
-            raise InvalidInput(f"`{self.name}` cannot be empty.")
+            raise InvalidInput("`{option}` cannot be empty.", option=self.name)
         if len(text) > self.max_length:
-            raise InvalidInput(f"`{self.name}` is too long (at most {self.max_length} characters).")
+            raise InvalidInput(
+                "`{option}` is too long (at most {limit} characters).",
+                option=self.name,
+                limit=self.max_length,
+            )
         if self.choices:
             match = next((c for c in self.choices if c.lower() == text.lower()), None)
             if match is None:
-                raise InvalidInput(f"`{self.name}` must be one of: {', '.join(self.choices)}.")
+                raise InvalidInput(
+                    "`{option}` must be one of: {choices}.", option=self.name, choices=", ".join(self.choices)
+                )
             return self.enum(match) if self.enum else match
         return text
 
     def _to_int(self, raw: Any) -> int:
         if isinstance(raw, bool) or not isinstance(raw, int | str):
-            raise InvalidInput(f"`{self.name}` must be a whole number.")
+            raise InvalidInput("`{option}` must be a whole number.", option=self.name)
         try:
             value = int(str(raw).strip().replace("_", "").replace(",", ""))
         except ValueError:
-            raise InvalidInput(f"`{self.name}` must be a whole number, not `{str(raw)[:20]}`.") from None
+            raise InvalidInput(
+                "`{option}` must be a whole number, not `{value}`.", option=self.name, value=str(raw)[:20]
+            ) from None
         if self.min_value is not None and value < self.min_value:
-            raise InvalidInput(f"`{self.name}` must be at least {self.min_value:,}.")
+            raise InvalidInput(
+                "`{option}` must be at least {minimum}.", option=self.name, minimum=self.min_value
+            )
         if self.max_value is not None and value > self.max_value:
-            raise InvalidInput(f"`{self.name}` must be at most {self.max_value:,}.")
+            raise InvalidInput(
+                "`{option}` must be at most {maximum}.", option=self.name, maximum=self.max_value
+            )
         return value
 
 
@@ -119,7 +131,7 @@ def _to_bool(name: str, raw: Any) -> bool:
         return True
     if text in ("false", "no", "off", "0"):
         return False
-    raise InvalidInput(f"`{name}` must be true or false.")
+    raise InvalidInput("`{option}` must be true or false.", option=name)
 
 
 def _to_snowflake(name: str, raw: Any) -> int:
@@ -128,7 +140,7 @@ def _to_snowflake(name: str, raw: Any) -> int:
     if match:
         text = match.group(1)
     if not text.isdigit() or not 0 < int(text) <= MAX_SNOWFLAKE:
-        raise InvalidInput(f"`{name}` must be a mention or an id.")
+        raise InvalidInput("`{option}` must be a mention or an id.", option=name)
     return int(text)
 
 

@@ -5,27 +5,34 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from kyrios.core.errors import Forbidden, InvalidInput
+from kyrios.core.i18n import ENGLISH, Translator
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Button, ButtonStyle, Reply
 
 PageRenderer = Callable[[Context, int, int], Awaitable[Reply]]
 
 
-def pager(prefix: str, owner_id: int, page: int, pages: int) -> list[list[Button]]:
-    """A row of ◀ / page x of y / ▶ buttons; custom ids are `prefix:owner:page`."""
+def pager(
+    prefix: str, owner_id: int, page: int, pages: int, *, translator: Translator = ENGLISH
+) -> list[list[Button]]:
+    """A row of ◀ / page x of y / ▶ buttons; custom ids are `prefix:owner:page`.
+
+    Pass `translator=ctx.translator` for labels in the reader's language.
+    """
     if pages <= 1:
         return []
+    t = translator.t
     return [
         [
-            Button("◀ Prev", f"{prefix}:{owner_id}:{page - 1}", ButtonStyle.SECONDARY, disabled=page <= 1),
+            Button(t("◀ Prev"), f"{prefix}:{owner_id}:{page - 1}", ButtonStyle.SECONDARY, disabled=page <= 1),
             Button(
-                f"Page {page}/{pages}",
+                t("Page {page}/{pages}", page=page, pages=pages),
                 f"{prefix}:{owner_id}:{page}:noop",
                 ButtonStyle.SECONDARY,
                 disabled=True,
             ),
             Button(
-                "Next ▶", f"{prefix}:{owner_id}:{page + 1}", ButtonStyle.SECONDARY, disabled=page >= pages
+                t("Next ▶"), f"{prefix}:{owner_id}:{page + 1}", ButtonStyle.SECONDARY, disabled=page >= pages
             ),
         ]
     ]

@@ -17,6 +17,10 @@ def _actor(user: dict[str, Any]) -> Actor:
     return Actor(id=int(user["id"]), name=str(name), is_bot=bool(user.get("bot")), avatar=user.get("avatar"))
 
 
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
+
+
 def _flatten(name: str, options: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     """Walk subcommand groups and subcommands down to the leaf and its option values."""
     path = [name]
@@ -42,7 +46,8 @@ def invocation_from_payload(payload: dict[str, Any], source: Source) -> Invocati
             channel_id=int(payload["channel_id"]) if payload.get("channel_id") else None,
             permissions=int(member.get("permissions", 0)) if member else 0,
             source=source,
-            locale=str(payload.get("locale", "en-US")),
+            locale=_text(payload.get("locale")),
+            guild_locale=_text(payload.get("guild_locale")),
             resolved_users=resolved,
             interaction_id=int(payload["id"]) if payload.get("id") else None,
             interaction_token=payload.get("token"),
@@ -52,5 +57,5 @@ def invocation_from_payload(payload: dict[str, Any], source: Source) -> Invocati
         else:
             inv.command, inv.options = _flatten(str(data["name"]), data.get("options") or [])
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"Malformed interaction payload ({exc.__class__.__name__}).") from exc
+        raise InvalidInput("Malformed interaction payload ({problem}).", problem=type(exc).__name__) from exc
     return inv

@@ -2,7 +2,8 @@
 
 `dispatch` parses and checks options, runs the checks, opens **one** transaction for the
 handler, commits on success, and turns a `DomainError` into an ephemeral error reply with
-nothing changed.
+nothing changed. Every reply is written in the reader's language: `Context.t` in handlers,
+`DomainError.render` for refusals (see `Registry.translator` for how the language is chosen).
 """
 
 from __future__ import annotations
@@ -11,24 +12,27 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.bus import EventBus, Message
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
-from kyrios.core.errors import DomainError, FeatureDisabled, Forbidden, InvalidInput
+from kyrios.core.errors import Conflict, DomainError, FeatureDisabled, Forbidden, InvalidInput
+from kyrios.core.i18n import N_, DoorStyle, Translator, negotiate, supported_locale
 from kyrios.core.rng import RandomSource
-from kyrios.slash.invocation import ADMIN_PERMISSIONS, Invocation
-from kyrios.slash.options import OptionSpec, OptionType, options_from_signature
+from kyrios.slash.command_json import discord_commands
+from kyrios.slash.invocation import Invocation
+from kyrios.slash.options import OptionSpec, options_from_signature
 from kyrios.slash.reply import Reply
 
 log = logging.getLogger(__name__)
 
 MAX_CUSTOM_ID = 100
-UNEXPECTED_ERROR = "Something went wrong on our side; nothing was changed. Please try again."
+UNEXPECTED_ERROR = N_("Something went wrong on our side; nothing was changed. Please try again.")
 
 
 @dataclass
@@ -42,6 +46,25 @@ class Context:
     default_timezone: str = "Asia/Tokyo"
     outbox: list[tuple[str, Message]] = field(default_factory=list)
     """Bus messages to publish once the command's transaction has committed."""
+    translator: Translator = field(default_factory=Translator)
+    """The reader's language, the door's way of showing times, `now` and the guild's time zone."""
+
+    @property
+    def locale(self) -> str:
+        """The language replies are written in ("en", "ja")."""
+        return self.translator.locale
+
+    def t(self, message: str, /, **params: Any) -> str:
+        """A message in the reader's language: `ctx.t("Gave {amount} points.", amount=n)`."""
+        return self.translator.t(message, **params)
+
+    def tn(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        """The plural form for `n` (`{n}` is filled with it): `ctx.tn("{n} pull", "{n} pulls", n)`."""
+        return self.translator.tn(singular, plural, n, **params)
+
+    def pt(self, context: str, message: str, /) -> str:
+        """A word in a context: `ctx.pt("command name", "balance")`."""
+        return self.translator.pt(context, message)
 
     def publish_after_commit(self, channel: str, message: Message) -> None:
         """Tell other parts (e.g. the gateway bot) about this command, only if it commits."""
@@ -81,13 +104,17 @@ class Command:
         known = {spec.name for spec in self.options}
         unknown = sorted(set(inv.options) - known)
         if unknown:
-            raise InvalidInput(f"Unknown option `{unknown[0]}` for `/{self.path}`.")
+            raise InvalidInput(
+                "Unknown option `{option}` for `/{command}`.", option=unknown[0], command=self.path
+            )
         values: dict[str, Any] = {}
         for spec in self.options:
             if spec.name in inv.options and inv.options[spec.name] is not None:
                 values[spec.name] = spec.convert(inv.options[spec.name], inv)
             elif spec.required:
-                raise InvalidInput(f"`/{self.path}` needs the option `{spec.name}`.")
+                raise InvalidInput(
+                    "`/{command}` needs the option `{option}`.", command=self.path, option=spec.name
+                )
             else:
                 values[spec.name] = spec.default
         return values
@@ -154,6 +181,12 @@ class FeatureGate(Protocol):
     async def __call__(self, session: AsyncSession, guild_id: int, feature: str) -> bool: ...
 
 
+class GuildPreferences(Protocol):
+    """The guild's language setting and time zone name (None where the guild set none)."""
+
+    async def __call__(self, session: AsyncSession, guild_id: int) -> tuple[str | None, str | None]: ...
+
+
 class CommandObserver(Protocol):
     """Receives one call per dispatched command (metrics)."""
 
@@ -173,6 +206,7 @@ class Registry:
         observers: Iterable[CommandObserver] = (),
         default_timezone: str = "Asia/Tokyo",
         bus: EventBus | None = None,
+        guild_preferences: GuildPreferences | None = None,
     ) -> None:
         self.db = db
         self.bus = bus
@@ -181,6 +215,7 @@ class Registry:
         self.feature_gate = feature_gate
         self.observers = list(observers)
         self.default_timezone = default_timezone
+        self.guild_preferences = guild_preferences
         self.commands: dict[str, Command] = {}
         self.components: dict[str, Component] = {}
 
@@ -204,31 +239,74 @@ class Registry:
         started = time.perf_counter()
         name = f"component:{inv.custom_id.split(':', 1)[0]}" if inv.custom_id else inv.command
         outcome = "ok"
+        used: list[Translator] = []  # the handler's translator, once known
         try:
-            reply = await self._dispatch(inv)
+            reply = await self._dispatch(inv, used)
             if reply.is_error:
                 outcome = "rejected"
             return reply
         except DomainError as exc:
             outcome = "rejected"
-            return Reply.error(exc.message)
+            return Reply.error(exc.render(used[-1] if used else await self._safe_translator(inv)))
         except Exception:
             outcome = "error"
             log.exception("command %s failed", name)
-            return Reply.error(UNEXPECTED_ERROR)
+            translator = used[-1] if used else await self._safe_translator(inv)
+            return Reply.error(translator.t(UNEXPECTED_ERROR))
         finally:
             elapsed = time.perf_counter() - started
             for observer in self.observers:
                 observer(name, elapsed, outcome)
 
-    async def _dispatch(self, inv: Invocation) -> Reply:
+    async def error_reply(self, inv: Invocation, exc: DomainError) -> Reply:
+        """A refusal a door met before dispatching (e.g. while parsing), in the reader's language."""
+        return Reply.error(exc.render(await self._safe_translator(inv)))
+
+    async def translator(
+        self, inv: Invocation, session: AsyncSession | None = None, *, now: datetime | None = None
+    ) -> Translator:
+        """The reader's translator: the invocation's own locale, else the guild's setting, else
+        Discord's guild locale, else English; times as the door shows them, in the guild's zone.
+
+        The guild's settings are read (from `session`, or a fresh read) only when needed.
+        """
+        own = supported_locale(inv.locale)
+        setting = timezone = None
+        needs_guild = own is None or inv.door_style is DoorStyle.PLAIN  # plain text needs the zone
+        if needs_guild and inv.guild_id is not None and self.guild_preferences is not None:
+            if session is not None:
+                setting, timezone = await self.guild_preferences(session, inv.guild_id)
+            else:
+                async with self.db.read() as fresh:
+                    setting, timezone = await self.guild_preferences(fresh, inv.guild_id)
+        locale = own or negotiate(setting, inv.guild_locale)
+        return Translator(locale, inv.door_style, now or self.clock.now(), self._zone(timezone))
+
+    async def _safe_translator(self, inv: Invocation) -> Translator:
+        """The reader's translator, or one without the guild's settings if they cannot be read."""
+        try:
+            return await self.translator(inv)
+        except Exception:
+            log.exception("could not read the guild's language for an error reply")
+            return Translator(negotiate(inv.locale, inv.guild_locale), inv.door_style, self.clock.now())
+
+    def _zone(self, name: str | None) -> tzinfo:
+        for candidate in (name, self.default_timezone):
+            if candidate:
+                try:
+                    return ZoneInfo(candidate)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return UTC
+
+    async def _dispatch(self, inv: Invocation, used: list[Translator]) -> Reply:
         if inv.custom_id is not None:
-            return await self._dispatch_component(inv)
+            return await self._dispatch_component(inv, used)
         command = self.find(inv.command)
         if command is None:
-            return Reply.error(f"Unknown command `/{inv.command}`.")
+            raise InvalidInput("Unknown command `/{command}`.", command=inv.command)
         values = self.validate(command, inv)
-        return await self._run(inv, command.feature, lambda context: command.handler(context, **values))
+        return await self._run(inv, command.feature, lambda context: command.handler(context, **values), used)
 
     def validate(self, command: Command, inv: Invocation) -> dict[str, Any]:
         """Parse options and run the checks that need no database; raises `DomainError`.
@@ -239,27 +317,38 @@ class Registry:
         if command.guild_only and inv.guild_id is None:
             raise Forbidden("This command only works inside a server.")
         if command.admin and not inv.is_admin:
-            raise Forbidden(f"`/{command.path}` is for server admins (Manage Server permission).")
+            raise Forbidden(
+                "`/{command}` is for server admins (Manage Server permission).", command=command.path
+            )
         return values
 
-    async def _dispatch_component(self, inv: Invocation) -> Reply:
+    async def _dispatch_component(self, inv: Invocation, used: list[Translator]) -> Reply:
         custom_id = inv.custom_id or ""
         prefix, _, rest = custom_id.partition(":")
         component = self.components.get(prefix)
         if component is None or len(custom_id) > MAX_CUSTOM_ID:
-            return Reply.error("This button is no longer active.")
+            raise Conflict("This button is no longer active.")
         args = rest.split(":") if rest else []
-        return await self._run(inv, component.feature, lambda context: component.handler(context, *args))
+        return await self._run(
+            inv, component.feature, lambda context: component.handler(context, *args), used
+        )
 
     async def _run(
-        self, inv: Invocation, feature: str | None, handler: Callable[[Context], Awaitable[Reply]]
+        self,
+        inv: Invocation,
+        feature: str | None,
+        handler: Callable[[Context], Awaitable[Reply]],
+        used: list[Translator],
     ) -> Reply:
         """The handler in one transaction; what it queued for the bus goes out after the COMMIT."""
         attempts: list[Context] = []  # the database may run `work` again (deadlock, group commit)
 
         async def work(session: AsyncSession) -> Reply:
+            now = self.clock.now()
+            translator = await self.translator(inv, session, now=now)
+            used.append(translator)
             await self._check_feature(session, inv, feature)
-            context = self._context(inv, session)
+            context = Context(inv, session, now, self.rng, self.default_timezone, translator=translator)
             attempts.append(context)
             return await handler(context)
 
@@ -271,56 +360,14 @@ class Registry:
                 log.exception("command %s committed, but telling other parts failed", inv.command)
         return reply
 
-    def _context(self, inv: Invocation, session: AsyncSession) -> Context:
-        return Context(inv, session, self.clock.now(), self.rng, self.default_timezone)
-
     async def _check_feature(self, session: AsyncSession, inv: Invocation, feature: str | None) -> None:
         if feature is None or inv.guild_id is None or self.feature_gate is None:
             return
         if not await self.feature_gate(session, inv.guild_id, feature):
             raise FeatureDisabled(
-                f"The {feature} feature is disabled on this server. An admin can enable it."
+                "The {feature} feature is disabled on this server. An admin can enable it.", feature=feature
             )
 
-    def discord_commands(self) -> list[dict[str, Any]]:
-        """The whole command set as Discord's bulk-overwrite JSON (groups and subcommands nested)."""
-        tops: dict[str, dict[str, Any]] = {}
-        admin_only: dict[str, bool] = {}
-        for command in self.commands.values():
-            parts = command.path.split()
-            top = tops.setdefault(
-                parts[0],
-                {"name": parts[0], "type": 1, "description": command.description[:100], "options": []},
-            )
-            admin_only[parts[0]] = admin_only.get(parts[0], True) and command.admin
-            if command.guild_only:
-                top["contexts"] = [0]
-            leaf: dict[str, Any] = {
-                "type": int(OptionType.SUB_COMMAND),
-                "name": parts[-1],
-                "description": command.description[:100],
-                "options": [spec.to_discord() for spec in command.options],
-            }
-            if len(parts) == 1:
-                top["description"] = command.description[:100]
-                top["options"] = leaf["options"]
-            elif len(parts) == 2:
-                top["description"] = f"{parts[0].capitalize()} commands"
-                top["options"].append(leaf)
-            else:
-                group = next((o for o in top["options"] if o["name"] == parts[1]), None)
-                if group is None:
-                    group = {
-                        "type": int(OptionType.SUB_COMMAND_GROUP),
-                        "name": parts[1],
-                        "description": f"{parts[1].capitalize()} commands",
-                        "options": [],
-                    }
-                    top["options"].append(group)
-                group["options"].append(leaf)
-        for name, top in tops.items():
-            if admin_only[name]:
-                top["default_member_permissions"] = str(
-                    int(ADMIN_PERMISSIONS & ADMIN_PERMISSIONS.MANAGE_GUILD)
-                )
-        return list(tops.values())
+    def discord_commands(self, *, localized: bool = True) -> list[dict[str, Any]]:
+        """The whole command set as Discord's bulk-overwrite JSON, localized from the catalogues."""
+        return discord_commands(self.commands.values(), localized=localized)

@@ -16,7 +16,7 @@ def parse_command_line(registry: Registry, line: str) -> tuple[str, dict[str, st
     try:
         tokens = shlex.split(line.strip().lstrip("/!"))
     except ValueError as exc:
-        raise InvalidInput(f"Could not read that command: {exc}.") from None
+        raise InvalidInput("Could not read that command: {problem}.", problem=str(exc)) from None
     if not tokens:
         raise InvalidInput("Type a command, for example `/gacha pull`.")
     for length in range(min(3, len(tokens)), 0, -1):
@@ -24,7 +24,7 @@ def parse_command_line(registry: Registry, line: str) -> tuple[str, dict[str, st
         if command is not None:
             break
     else:
-        raise InvalidInput(f"Unknown command `/{' '.join(tokens[:2])}`.")
+        raise InvalidInput("Unknown command `/{command}`.", command=" ".join(tokens[:2]))
     names = [spec.name for spec in command.options]
     options: dict[str, str] = {}
     positional = iter(name for name in names)
@@ -35,8 +35,12 @@ def parse_command_line(registry: Registry, line: str) -> tuple[str, dict[str, st
             continue
         name = next((n for n in positional if n not in options), None)
         if name is None:
+            if not names:
+                raise InvalidInput("`/{command}` takes no options.", command=command.path)
             raise InvalidInput(
-                f"Too many values for `/{command.path}` (options: {', '.join(names) or 'none'})."
+                "Too many values for `/{command}` (options: {options}).",
+                command=command.path,
+                options=", ".join(names),
             )
         options[name] = token
     return command.path, options

@@ -1,10 +1,15 @@
-"""Points commands: balance, history, leaderboard, and the admins' give/take."""
+"""Points commands: balance, history, leaderboard, and the admins' give/take.
+
+Every word goes through `ctx.t` / `ctx.tn` (the reader's language); numbers and times outside a
+sentence through `ctx.translator.number` / `ctx.translator.time`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from kyrios.core.errors import InvalidInput
+from kyrios.core.i18n import N_
 from kyrios.features.economy import service
 from kyrios.features.economy.service import MAX_TRANSFER, Reason
 from kyrios.slash.invocation import Actor
@@ -16,13 +21,14 @@ from kyrios.slash.reply import Colour, Embed, Reply
 commands = CommandSet()
 
 REASON_LABELS = {
-    Reason.GRANT: "Given by an admin",
-    Reason.REVOKE: "Taken by an admin",
-    Reason.GACHA_PULL: "Gacha",
-    Reason.RUMBLE_WIN: "Rumble win",
-    Reason.RUMBLE_LOSS: "Rumble loss",
-    Reason.EXCHANGE: "Exchange",
+    Reason.GRANT: N_("Given by an admin"),
+    Reason.REVOKE: N_("Taken by an admin"),
+    Reason.GACHA_PULL: N_("Gacha"),
+    Reason.RUMBLE_WIN: N_("Rumble win"),
+    Reason.RUMBLE_LOSS: N_("Rumble loss"),
+    Reason.EXCHANGE: N_("Exchange"),
 }
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
 @commands.slash("points balance", "Show your points (or another member's)", feature="economy")
@@ -31,29 +37,47 @@ async def balance(ctx: Context, user: Annotated[Actor | None, Opt("Whose points"
     target = user or ctx.inv.actor
     points = await service.balance(ctx.session, ctx.guild_id, target.id)
     rank = await service.rank(ctx.session, ctx.guild_id, target.id)
-    embed = Embed(title=f"{target.name}'s points", description=f"**{points:,}** points")
+    embed = Embed(
+        title=ctx.t("{name}'s points", name=target.name),
+        description=ctx.tn("**{n}** point", "**{n}** points", points),
+    )
     if rank:
-        embed.footer = f"Rank #{rank} on this server"
+        embed.footer = ctx.t("Rank #{rank} on this server", rank=rank)
     return Reply.embed(embed)
+
+
+def _reason(ctx: Context, reason: str) -> str:
+    try:
+        return ctx.t(REASON_LABELS[Reason(reason)])
+    except ValueError:  # written by a newer version
+        return reason
 
 
 async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
     result = await service.history(ctx.session, ctx.guild_id, owner_id, page=page)
+    number, time = ctx.translator.number, ctx.translator.time
     lines = []
     for row in result.items:
         sign = "+" if row.delta > 0 else "−"
-        label = REASON_LABELS.get(row.reason, row.reason)  # type: ignore[call-overload]
         detail = f" — {row.detail}" if row.detail else ""
-        when = f"<t:{int(row.created_at.timestamp())}:R>"
-        lines.append(f"`{sign}{abs(row.delta):>9,}` → {row.balance_after:,} · {label}{detail} · {when}")
+        lines.append(
+            f"`{sign}{number(abs(row.delta)):>9}` → {number(row.balance_after)}"
+            f" · {_reason(ctx, row.reason)}{detail} · {time(row.created_at, 'R')}"
+        )
     embed = Embed(
-        title="Your points history",
-        description="\n".join(lines) or "No points have moved yet.",
-        footer=f"Page {result.page}/{result.pages} · {result.total} entries",
+        title=ctx.t("Your points history"),
+        description="\n".join(lines) or ctx.t("No points have moved yet."),
+        footer=ctx.tn(
+            "Page {page}/{pages} · {n} entry",
+            "Page {page}/{pages} · {n} entries",
+            result.total,
+            page=result.page,
+            pages=result.pages,
+        ),
     )
     return Reply(
         embeds=[embed],
-        buttons=pager("points-history", owner_id, result.page, result.pages),
+        buttons=pager("points-history", owner_id, result.page, result.pages, translator=ctx.translator),
         ephemeral=True,
     )
 
@@ -71,17 +95,19 @@ page_turner(commands, "points-history", _history_reply, feature="economy", priva
 
 async def _leaderboard_reply(ctx: Context, _owner_id: int, page: int) -> Reply:
     result = await service.leaderboard(ctx.session, ctx.guild_id, page=page)
-    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
+    number = ctx.translator.number
     lines = [
-        f"{medals.get(rank, f'`#{rank}`')} <@{uid}> — **{points:,}**" for rank, uid, points in result.items
+        f"{MEDALS.get(rank, f'`#{rank}`')} <@{uid}> — **{number(points)}**"
+        for rank, uid, points in result.items
     ]
     embed = Embed(
-        title="Points leaderboard",
-        description="\n".join(lines) or "Nobody has points yet.",
+        title=ctx.t("Points leaderboard"),
+        description="\n".join(lines) or ctx.t("Nobody has points yet."),
         colour=Colour.GOLD,
-        footer=f"Page {result.page}/{result.pages}",
+        footer=ctx.t("Page {page}/{pages}", page=result.page, pages=result.pages),
     )
-    return Reply(embeds=[embed], buttons=pager("points-top", 0, result.page, result.pages))
+    buttons = pager("points-top", 0, result.page, result.pages, translator=ctx.translator)
+    return Reply(embeds=[embed], buttons=buttons)
 
 
 @commands.slash("points leaderboard", "The richest members of this server", feature="economy")
@@ -116,7 +142,15 @@ async def give(
         actor_id=ctx.user_id,
         now=ctx.now,
     )
-    return Reply(content=f"✅ Gave **{amount:,}** points to {user.mention}. New balance: **{after:,}**.")
+    return Reply(
+        content=ctx.tn(
+            "✅ Gave **{n}** point to {user}. New balance: **{balance}**.",
+            "✅ Gave **{n}** points to {user}. New balance: **{balance}**.",
+            amount,
+            user=user.mention,
+            balance=after,
+        )
+    )
 
 
 @commands.slash("take", "Take points from a member (admins)", feature="economy", admin=True)
@@ -134,4 +168,12 @@ async def take(
         actor_id=ctx.user_id,
         now=ctx.now,
     )
-    return Reply(content=f"✅ Took **{amount:,}** points from {user.mention}. New balance: **{after:,}**.")
+    return Reply(
+        content=ctx.tn(
+            "✅ Took **{n}** point from {user}. New balance: **{balance}**.",
+            "✅ Took **{n}** points from {user}. New balance: **{balance}**.",
+            amount,
+            user=user.mention,
+            balance=after,
+        )
+    )

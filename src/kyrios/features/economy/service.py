@@ -38,7 +38,7 @@ def check_amount(amount: int) -> None:
     if amount <= 0:
         raise InvalidInput("The amount must be a positive whole number.")
     if amount > MAX_TRANSFER:
-        raise InvalidInput(f"The amount is too large (at most {MAX_TRANSFER:,}).")
+        raise InvalidInput("The amount is too large (at most {maximum}).", maximum=MAX_TRANSFER)
 
 
 async def balance(session: AsyncSession, guild_id: int, user_id: int) -> int:
@@ -103,7 +103,9 @@ async def credit(
             (guild_id, user_id, 0, sql.stamp(now)),
         )
         if await sql.execute(_CREDIT, params) != 1:
-            raise InvalidInput(f"That would take the balance over the maximum of {MAX_BALANCE:,} points.")
+            raise InvalidInput(
+                "That would take the balance over the maximum of {maximum} points.", maximum=MAX_BALANCE
+            )
     return await _record(
         sql,
         guild_id=guild_id,
@@ -140,7 +142,7 @@ async def debit(
         taken = await sql.execute(_DEBIT, params) == 1
     if not taken:
         have = await balance(session, guild_id, user_id)
-        raise InsufficientFunds(f"You need {amount:,} points but have {have:,}.")
+        raise InsufficientFunds("You need {cost} points but have {points}.", cost=amount, points=have)
     return await _record(
         sql,
         guild_id=guild_id,

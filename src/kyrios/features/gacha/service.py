@@ -249,9 +249,7 @@ async def pull(
         free = int(await claim_daily(session, guild_id, user_id, day, now))
         stats.last_free_day = today
     if not free and daily_only:
-        raise Conflict(
-            f"You already took today's free pull. The next one is <t:{int(next_day.timestamp())}:R>."
-        )
+        raise Conflict("You already took today's free pull. The next one is {next_at:R}.", next_at=next_day)
     paid = count - free
     cost = paid * settings.gacha_pull_cost
     if cost == 0:

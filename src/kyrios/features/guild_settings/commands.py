@@ -28,6 +28,17 @@ class Clearable(StrEnum):
     ARCHIVE_CATEGORY = "archive_category"
     AUTO_ROLE = "auto_role"
     PREFIX = "prefix"
+    LOCALE = "locale"
+
+
+class Language(StrEnum):
+    """The languages Kyrios answers in."""
+
+    EN = "en"
+    JA = "ja"
+
+
+LANGUAGE_NAMES: dict[str, str] = {Language.EN: "English", Language.JA: "日本語 (Japanese)"}
 
 
 class Switch(StrEnum):
@@ -43,6 +54,7 @@ COLUMN_OF_CLEARABLE = {
     Clearable.ARCHIVE_CATEGORY: "archive_category_id",
     Clearable.AUTO_ROLE: "auto_role_id",
     Clearable.PREFIX: "prefix",
+    Clearable.LOCALE: "locale",
 }
 
 
@@ -65,6 +77,11 @@ def settings_embed(settings: GuildSettings) -> Embed:
         "Prefix", f"`{settings.prefix}`" if settings.prefix else "none (slash commands only)", inline=True
     )
     embed.add_field("Time zone", settings.timezone or "the bot's default", inline=True)
+    embed.add_field(
+        "Language",
+        LANGUAGE_NAMES.get(settings.locale, settings.locale) if settings.locale else "each member's own",
+        inline=True,
+    )
     embed.add_field("Log retention", f"{settings.retention_days} days", inline=True)
     embed.add_field("Features", features)
     embed.footer = "Change with /settings set and /settings feature (admins)"
@@ -108,6 +125,9 @@ async def set_(
             max_value=MAX_RETENTION_DAYS,
         ),
     ] = None,
+    locale: Annotated[
+        Language | None, Opt("Language of replies when a member's own Discord language is not supported")
+    ] = None,
     clear: Annotated[Clearable | None, Opt("A setting to remove")] = None,
 ) -> Reply:
     """Change any of the settings given; `clear` removes one."""
@@ -126,6 +146,8 @@ async def set_(
         changes["timezone"] = service.validate_timezone(timezone.strip())
     if retention_days is not None:
         changes["retention_days"] = retention_days
+    if locale is not None:
+        changes["locale"] = locale.value
     if clear is not None:
         column = COLUMN_OF_CLEARABLE[clear]
         if column in changes:

@@ -20,6 +20,8 @@ class GuildSettings(Base):
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     # None: the deployment default (KYRIOS_DEFAULT_TIMEZONE).
     timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # None: each member's own Discord language, else Discord's guild locale, else English.
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
     prefix: Mapped[str | None] = mapped_column(String(25), default=None)
     disabled_features: Mapped[str] = mapped_column(String(255), default="")
     log_channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)

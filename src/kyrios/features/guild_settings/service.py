@@ -95,6 +95,12 @@ async def current(session: AsyncSession, guild_id: int) -> GuildSettings:
     return (await snapshot(session, guild_id))[1]
 
 
+async def language_and_zone(session: AsyncSession, guild_id: int) -> tuple[str | None, str | None]:
+    """The guild's language setting and time zone name (None where unset), for replies."""
+    settings = await current(session, guild_id)
+    return settings.locale, settings.timezone
+
+
 async def is_feature_enabled(session: AsyncSession, guild_id: int, feature: str) -> bool:
     """False when an admin switched the feature off."""
     return feature not in (await current(session, guild_id)).disabled

@@ -28,17 +28,21 @@ async def profile(ctx: Context, user: Whose = None) -> Reply:
     pulls = await gacha.total_pulls(ctx.session, guild_id, target.id)
     owned = await gacha.collection(ctx.session, guild_id, target.id, page=1, per_page=3)
     unlocked = await achievements.unlocked(ctx.session, guild_id, target.id)
-    embed = Embed(title=f"{target.name}'s profile", colour=Colour.INFO)
-    embed.add_field("Points", f"{points:,}" + (f" (#{rank})" if rank else ""), inline=True)
-    embed.add_field("Gacha pulls", f"{pulls:,}", inline=True)
-    embed.add_field("Items", f"{owned.total} different", inline=True)
+    number = ctx.translator.number
+    embed = Embed(title=ctx.t("{name}'s profile", name=target.name), colour=Colour.INFO)
+    standing = ctx.t("{points} (#{rank})", points=points, rank=rank) if rank else number(points)
+    embed.add_field(ctx.t("Points"), standing, inline=True)
+    embed.add_field(ctx.t("Gacha pulls"), number(pulls), inline=True)
+    embed.add_field(ctx.t("Items"), ctx.t("{n} different", n=owned.total), inline=True)
     embed.add_field(
-        "Rarest items",
-        "\n".join(f"`{rarity.value}` {name} ×{copies}" for name, rarity, copies in owned.items) or "—",
+        ctx.t("Rarest items"),
+        "\n".join(f"`{rarity.value}` {name} ×{number(copies)}" for name, rarity, copies in owned.items)
+        or "—",
     )
     embed.add_field(
-        f"Achievements ({len(unlocked)}/{len(CATALOGUE)})",
-        " ".join(f"{a.emoji} {a.name}" for a, _ in unlocked) or "—",
+        ctx.t("Achievements ({have}/{total})", have=len(unlocked), total=len(CATALOGUE)),
+        # The catalogue's words are translated once the achievements slice marks them (N_).
+        " ".join(f"{a.emoji} {ctx.t(a.name)}" for a, _ in unlocked) or "—",
     )
     return Reply.embed(embed)
 
@@ -53,6 +57,7 @@ async def achievement_list(
     lines = []
     for a in CATALOGUE.values():
         when = have.get(a.code)
-        mark = f"✅ <t:{int(when.timestamp())}:d>" if when else "🔒"
-        lines.append(f"{a.emoji} **{a.name}** — {a.description} {mark}")
-    return Reply.embed(Embed(title=f"{target.name}'s achievements", description="\n".join(lines)))
+        mark = f"✅ {ctx.translator.time(when, 'd')}" if when else "🔒"
+        lines.append(f"{a.emoji} **{ctx.t(a.name)}** — {ctx.t(a.description)} {mark}")
+    title = ctx.t("{name}'s achievements", name=target.name)
+    return Reply.embed(Embed(title=title, description="\n".join(lines)))

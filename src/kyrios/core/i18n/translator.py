@@ -1,0 +1,108 @@
+"""`Translator`: a reader's locale and door, turning message ids and parameters into text.
+
+Message ids are the English source text with named `str.format` placeholders; the values are
+formatted here, in one place (see `formatting`), never by the caller.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from kyrios.core.i18n.catalogue import is_known, translations
+from kyrios.core.i18n.formatting import DoorStyle, ValueFormat
+from kyrios.core.i18n.locales import DEFAULT_LOCALE
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Text for one reader: `locale` ("en", "ja"), the door's `style`, `now` and the guild's `zone`."""
+
+    locale: str = DEFAULT_LOCALE
+    style: DoorStyle = DoorStyle.PLAIN
+    now: datetime | None = None
+    zone: tzinfo = UTC
+
+    def t(self, message: str | LazyText, /, **params: Any) -> str:
+        """The message in this locale with its placeholders filled: `t("Hi {name}.", name=n)`."""
+        if isinstance(message, LazyText):
+            return message.render(self)
+        return self.fill(translations(self.locale).gettext(message), params)
+
+    def tn(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        """The plural form for `n` (Japanese has one); `{n}` is filled with `n` unless given."""
+        text = translations(self.locale).ngettext(singular, plural, n)
+        return self.fill(text, {"n": n, **params})
+
+    def pt(self, context: str, message: str, /) -> str:
+        """A short word in a context (`pt("command name", "balance")`); no placeholders."""
+        return translations(self.locale).pgettext(context, message)
+
+    def number(self, value: int | float) -> str:
+        """A number as this locale writes it (`1,234,567`)."""
+        return self._values.value(value)
+
+    def time(self, when: datetime, style: str = "f") -> str:
+        """A moment in a Discord timestamp style (t T d D f F R), as this door shows it."""
+        return self._values.time(when, style)
+
+    def fill(self, text: str, params: Mapping[str, Any]) -> str:
+        """Fill `text`'s placeholders; a placeholder without a value raises `KeyError`."""
+        return _Filler(self._values).vformat(text, (), params)
+
+    @property
+    def _values(self) -> ValueFormat:
+        return ValueFormat(self.locale, self.style, self.now, self.zone)
+
+
+ENGLISH = Translator()
+"""English, plain text, UTC: for logs and for code that reads `DomainError.message`."""
+
+
+class _Filler(string.Formatter):
+    """`str.format` with named placeholders only, strict, values formatted per locale and door."""
+
+    def __init__(self, values: ValueFormat) -> None:
+        self.values = values
+
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        if isinstance(key, int):
+            raise ValueError("messages use named placeholders ({name}), not positional ones ({})")
+        if key not in kwargs:
+            raise KeyError(f"no value for the placeholder {{{key}}}")
+        return kwargs[key]
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return self.values.value(value, format_spec)
+
+
+@dataclass(frozen=True)
+class LazyText:
+    """A message id and its values, rendered later in the reader's locale.
+
+    Messages in the catalogue are format strings. One that is not yet (English text of a slice
+    not converted, possibly holding user input with braces) is shown in English as written, or
+    with its values filled in English when it has some.
+    """
+
+    msgid: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, translator: Translator) -> str:
+        """The text in the translator's locale."""
+        if is_known(self.msgid):
+            return translator.t(self.msgid, **self.params)
+        if not self.params:
+            return self.msgid
+        return replace(translator, locale=DEFAULT_LOCALE).fill(self.msgid, self.params)
+
+    def __str__(self) -> str:
+        return self.render(ENGLISH)
+
+
+def lazy(message: str, /, **params: Any) -> LazyText:
+    """Mark a message to render later, in the reader's locale: `lazy("Pulled {n}.", n=3)`."""
+    return LazyText(message, params)
