@@ -82,6 +82,22 @@ def _resolved(tp: Any, real: dict[str, types.ModuleType]) -> Any:
 # discord.py declares every key of these required, but Discord sends only the keys relevant to the
 # action ("optional audit entry info" in the API docs).
 CONDITIONAL_SHAPES = frozenset({"AuditEntryInfo"})
+_MEMBER_SHAPES = frozenset(
+    {"Member", "MemberWithUser", "_OptionalMemberWithUser", "GuildMemberAddEvent", "GuildMemberUpdateEvent"}
+)
+_USER_SHAPES = frozenset({"PartialUser", "User", "UserWithMember"})
+# Keys discord.py types as never null although Discord documents them as nullable (`?string` in the
+# API docs, `["string", "null"]` in its OpenAPI spec) and sends null; discord.py reads them with
+# `.get()`, so null is what production sees. Each entry: key -> the TypedDicts it applies to.
+DISCORD_NULLABLE: dict[str, frozenset[str]] = {
+    "nick": _MEMBER_SHAPES,  # no nickname: `"nick": null` (a missing key would mean "unchanged")
+    "avatar": _MEMBER_SHAPES,  # no per-server avatar
+    "communication_disabled_until": _MEMBER_SHAPES,  # not timed out
+    "primary_guild": _USER_SHAPES,  # no server tag shown
+    "avatar_decoration_data": _USER_SHAPES,
+    "collectibles": _USER_SHAPES,
+    "team": frozenset({"AppInfo"}),  # an application owned by a user, not a team
+}
 _OPTIONAL_TEXT = re.compile(r"^(\w+\.)*NotRequired\[")
 _REQUIRED_TEXT = re.compile(r"^(\w+\.)*Required\[")
 
@@ -145,6 +161,8 @@ def _typeddict_errors(value: Any, shape: Any, where: str) -> list[str]:
     errors = [f"{where}: missing {key!r} ({shape.__name__})" for key in missing]
     hints = _hints(shape)
     for key, item in value.items():
+        if item is None and shape.__name__ in DISCORD_NULLABLE.get(key, ()):
+            continue
         if key in hints:
             errors += shape_errors(item, hints[key], f"{where}.{key}")
     return errors
