@@ -29,7 +29,7 @@ from referencing.jsonschema import DRAFT202012
 SPEC_FILE = Path(__file__).parents[1] / "data" / "discord-openapi" / "openapi.json"
 SPEC_URI = "urn:discord:openapi"
 METHODS = ("get", "put", "post", "patch", "delete")
-INT_TEXT = {"type": "string", "pattern": r"^-?[0-9]+$"}
+ALL_OF_BRANCH = re.compile(r"/allOf/\d+$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,13 @@ _EMPTY_BODY_REASON = (
 )
 
 SPEC_QUIRKS: tuple[SpecQuirk, ...] = (
+    SpecQuirk(
+        "/components/schemas/PrivateApplicationResponse/properties",
+        {"summary": {"type": "string", "const": ""}},
+        "Discord's documentation lists the application's `summary` as deprecated, an empty string until "
+        "API v11, and discord.py's AppInfo requires it; the spec has already dropped it.",
+        side="response",
+    ),
     SpecQuirk(
         "/components/schemas/SnowflakeType",
         {"type": ["string", "integer"], "minimum": 0},
@@ -120,7 +127,41 @@ def _with_quirks(spec: dict[str, Any], side: str) -> dict[str, Any]:
     for quirk in SPEC_QUIRKS:
         if quirk.side in (side, "both"):
             resolve(patched, quirk.pointer).update(quirk.patch)  # KeyError: the quirk is gone, drop it
+    if side == "response":
+        _close_objects(patched)
     return patched
+
+
+def _close_objects(spec: dict[str, Any]) -> None:
+    """Answers may carry no key their schema does not declare: the emulator must not invent fields
+    (a REST message with a `member`, say) that Discord never sends. Object schemas get
+    `additionalProperties: false`; one combined with `allOf` gets `unevaluatedProperties: false` on the
+    combination instead, and the schemas it combines stay open."""
+    combined: set[str] = set()
+
+    def find_combined(node: Any) -> None:
+        if isinstance(node, dict):
+            combined.update(str(b["$ref"]) for b in node.get("allOf", ()) if "$ref" in b)
+            for value in node.values():
+                find_combined(value)
+        elif isinstance(node, list):
+            for value in node:
+                find_combined(value)
+
+    def close(node: Any, pointer: str) -> None:
+        if isinstance(node, dict):
+            if "allOf" in node and any("$ref" in b or "properties" in b for b in node["allOf"]):
+                node.setdefault("unevaluatedProperties", False)
+            elif "properties" in node and f"#{pointer}" not in combined and not ALL_OF_BRANCH.search(pointer):
+                node.setdefault("additionalProperties", False)
+            for key, value in node.items():
+                close(value, f"{pointer}/{_escape(key)}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                close(value, f"{pointer}/{index}")
+
+    find_combined(spec)
+    close(spec, "")
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,8 @@ def test_the_spec_validator_notices_a_deviation() -> None:
     headers = {f"X-RateLimit-{n}": "1" for n in ("Limit", "Remaining", "Reset", "Reset-After", "Bucket")}
     assert spec.response_errors(get_user, 200, user, headers) == []
     assert spec.response_errors(get_user, 200, {**user, "id": 42}, headers) != []
+    invented = spec.response_errors(get_user, 200, {**user, "member": {"roles": []}}, headers)
+    assert invented == ["$: Additional properties are not allowed ('member' was unexpected)"]
     assert spec.response_errors(get_user, 200, user, {}) != []  # rate-limit headers missing
     limited = {"message": "You are being rate limited.", "retry_after": 1.0, "global": False}
     assert any("code" in e for e in spec.response_errors(get_user, 429, limited, headers))

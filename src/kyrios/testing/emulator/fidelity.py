@@ -82,6 +82,12 @@ def _resolved(tp: Any, real: dict[str, types.ModuleType]) -> Any:
 # discord.py declares every key of these required, but Discord sends only the keys relevant to the
 # action ("optional audit entry info" in the API docs).
 CONDITIONAL_SHAPES = frozenset({"AuditEntryInfo"})
+# Keys discord.py's TypedDicts require that only the gateway form of the object carries (GUILD_CREATE has
+# them; `GET /guilds/{id}` never does). The gateway events have TypedDicts of their own names, which
+# still require them.
+GATEWAY_ONLY_KEYS: dict[str, frozenset[str]] = {
+    "Guild": frozenset({"stage_instances", "guild_scheduled_events"}),
+}
 _MEMBER_SHAPES = frozenset(
     {"Member", "MemberWithUser", "_OptionalMemberWithUser", "GuildMemberAddEvent", "GuildMemberUpdateEvent"}
 )
@@ -112,7 +118,7 @@ def required_keys(shape: Any) -> set[str]:
     """The keys a TypedDict requires, reading `NotRequired[...]` even under postponed annotations."""
     if shape.__name__ in CONDITIONAL_SHAPES:
         return set()
-    keys = set(shape.__required_keys__)
+    keys = set(shape.__required_keys__) - GATEWAY_ONLY_KEYS.get(shape.__name__, frozenset())
     for name, annotation in shape.__annotations__.items():
         text = _text(annotation)
         if _OPTIONAL_TEXT.match(text):

@@ -334,7 +334,4 @@ class Guild:
             "public_updates_channel_id": None,
             "max_members": 500_000,
             "incidents_data": None,
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
         }

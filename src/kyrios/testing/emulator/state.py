@@ -307,8 +307,8 @@ class EmulatorState:
 
     def message_json(self, message: Message, *, gateway: bool = False) -> Json:
         """`types.message.Message` as REST answers it; `gateway=True` for MESSAGE_CREATE/UPDATE, which
-        alone add the author's partial `member` and a partial `member` on each mentioned guild member
-        (REST message objects never carry them: there the author is a plain user)."""
+        alone add `guild_id`, the author's partial `member` and a partial `member` on each mentioned guild
+        member (REST message objects never carry them: there the author is a plain user)."""
         data: Json = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
@@ -329,10 +329,10 @@ class EmulatorState:
             "pinned": False,
             "flags": message.flags,
         }
-        if message.guild_id is not None:
+        if gateway and message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
             guild_member = self.guilds[message.guild_id].members.get(message.author_id)
-            if gateway and guild_member is not None and message.webhook_id is None:
+            if guild_member is not None and message.webhook_id is None:
                 data["member"] = guild_member.to_json()
         if message.webhook_id is not None:
             data["webhook_id"] = str(message.webhook_id)
@@ -361,6 +361,9 @@ class EmulatorState:
             threads=[],
             presences=[],
             voice_states=[],
+            stage_instances=[],
+            guild_scheduled_events=[],
+            soundboard_sounds=[],
         )
         return data
 
@@ -371,7 +374,7 @@ class EmulatorState:
             "name": self.bot_user.username,
             "icon": None,
             "description": "Kyrios under test",
-            "summary": "",
+            "summary": "",  # deprecated, "an empty string" until API v11 (Discord's docs)
             "verify_key": "0" * 64,
             "flags": 0,
             "bot_public": True,
