@@ -205,3 +205,55 @@ def _primitive_errors(value: Any, shape: Any, where: str) -> list[str]:
     else:
         return []  # classes discord.py only forwards (e.g. enums as ints) are not checked further
     return [] if ok else [f"{where}: expected {shape.__name__}, got {type(value).__name__} {value!r}"]
+
+
+# What Discord always puts in gateway payloads although discord.py's TypedDicts leave it optional;
+# the emulator once left these out, and discord.py then silently kept stale state.
+MEMBER_KEYS = ("roles", "joined_at", "nick", "avatar", "communication_disabled_until", "flags")
+MEMBER_EVENTS = ("GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE")
+
+
+def gateway_errors(event: str, data: Any, *, bot_user_id: int) -> list[str]:
+    """Gateway-only facts a DISPATCH breaks: a guild message's `guild_id` and partial `member` (also on
+    mentions, never with a `user`), every member key sent even when null (a missing `nick` means
+    "unchanged" to discord.py), and the bot's managed role tagged with `bot_id` in GUILD_CREATE."""
+    if not isinstance(data, dict):
+        return []
+    if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
+        return _message_errors(data)
+    if event in MEMBER_EVENTS:
+        return _member_errors(data, "$")
+    if event == "GUILD_MEMBERS_CHUNK":
+        return [
+            e for i, m in enumerate(data.get("members", [])) for e in _member_errors(m, f"$.members[{i}]")
+        ]
+    if event == "GUILD_CREATE":
+        errors = [
+            e for i, m in enumerate(data.get("members", [])) for e in _member_errors(m, f"$.members[{i}]")
+        ]
+        tagged = [r for r in data.get("roles", []) if (r.get("tags") or {}).get("bot_id") == str(bot_user_id)]
+        if len(tagged) != 1:
+            errors.append("$.roles: the bot's managed role must carry tags.bot_id (guild.self_role)")
+        return errors
+    return []
+
+
+def _message_errors(data: dict[str, Any]) -> list[str]:
+    errors = []
+    in_guild = "member" in data or "guild_id" in data
+    if in_guild and "guild_id" not in data:
+        errors.append("$: a guild message's gateway form carries guild_id")
+    if in_guild and "webhook_id" not in data and "member" not in data:
+        errors.append("$: a guild message by a member carries the partial member")
+    if "user" in (data.get("member") or {}):
+        errors.append("$.member: the partial member carries no user")
+    for index, mention in enumerate(data.get("mentions") or []):
+        if "user" in (mention.get("member") or {}):
+            errors.append(f"$.mentions[{index}].member: the partial member carries no user")
+    return errors
+
+
+def _member_errors(member: Any, where: str) -> list[str]:
+    if not isinstance(member, dict):
+        return [f"{where}: expected a member object"]
+    return [f"{where}: missing {key!r} (sent as null when unset)" for key in MEMBER_KEYS if key not in member]
