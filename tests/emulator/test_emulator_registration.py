@@ -270,3 +270,23 @@ async def test_emulator_accepts_what_discord_accepts(
     response = await put_commands(discord_emulator, commands)
     assert response.status_code == 200, response.text
     assert len(discord_emulator.global_commands) == len(commands)
+
+
+async def test_emulator_lists_localizations_only_when_asked_as_discord_does(
+    discord_emulator: DiscordEmulator,
+) -> None:
+    names = {"ja": "ログ", "de": "protokoll"}
+    choice = {"name": "Join", "value": "join", "name_localizations": {"ja": "参加"}}
+    command = slash(option(STRING, "kind", choices=[choice]), name="log", name_localizations=names)
+    assert (await put_commands(discord_emulator, [command])).status_code == 200
+    url = f"{discord_emulator.api_base}/applications/{discord_emulator.application_id}/commands"
+    auth = {"Authorization": f"Bot {discord_emulator.token}"}
+    async with httpx.AsyncClient() as client:
+        plain = (await client.get(url, headers=auth)).json()[0]
+        in_japanese = (await client.get(url, headers={**auth, "X-Discord-Locale": "ja"})).json()[0]
+        full = (await client.get(url, params={"with_localizations": "true"}, headers=auth)).json()[0]
+    assert "name_localizations" not in plain and "name_localized" not in plain
+    assert in_japanese["name_localized"] == "ログ" and "name_localizations" not in in_japanese
+    assert in_japanese["options"][0]["choices"][0]["name_localized"] == "参加"
+    assert full["name_localizations"] == names
+    assert full["options"][0]["choices"][0]["name_localizations"] == {"ja": "参加"}

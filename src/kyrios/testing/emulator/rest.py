@@ -276,8 +276,14 @@ class AppRoutes(RouteBase):
         return json_response(stored)
 
     async def get_commands(self, request: web.Request) -> web.Response:
-        """GET registered commands."""
-        return json_response(self._command_list(request))
+        """GET registered commands. As on Discord, the localization dicts come only with
+        `with_localizations=true`; otherwise each localized field is replaced by `*_localized`, the value
+        for the requester's locale (`X-Discord-Locale`, then `Accept-Language`) when there is one."""
+        commands = self._command_list(request)
+        if request.query.get("with_localizations", "").lower() in ("true", "1"):
+            return json_response(commands)
+        locale = request.headers.get("X-Discord-Locale") or request.headers.get("Accept-Language") or ""
+        return json_response([localized(command, locale.split(",")[0].strip()) for command in commands])
 
     async def get_cdn(self, request: web.Request) -> web.Response:
         """Images a test registered with `add_cdn_image` / `set_user_avatar` (any extension)."""
@@ -294,3 +300,17 @@ class AppRoutes(RouteBase):
         """Any route the emulator does not know: recorded in `traffic.unhandled`, answered 404."""
         self.emu.traffic.unhandled.append(f"{request.method} {request.path}")
         return json_response({"message": "404: Not Found", "code": 0}, 404)
+
+
+def localized(item: Json, locale: str) -> Json:
+    """A command (option, choice) without its localization dicts, with `*_localized` for `locale`."""
+    data: Json = {}
+    for key, value in item.items():
+        if key in ("name_localizations", "description_localizations"):
+            if isinstance(value, dict) and locale in value:
+                data[key.replace("_localizations", "_localized")] = value[locale]
+        elif key in ("options", "choices") and isinstance(value, list):
+            data[key] = [localized(child, locale) for child in value]
+        else:
+            data[key] = value
+    return data
