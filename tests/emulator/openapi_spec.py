@@ -1,13 +1,19 @@
 """Discord's published OpenAPI description (tests/data/discord-openapi) as a validator of HTTP traffic.
 
-`DiscordSpec.load()` finds the operation of a concrete request (`GET /guilds/1/members/@me` matches the
-`@me` path before `{user_id}`), and validates a request body against its `requestBody` schema and a
-response body (and rate-limit headers) against the response declared for its status, with `jsonschema`
-Draft 2020-12 and `$ref`s resolved inside the same document.
+`DiscordSpec.load()` finds the operation of a concrete request (`GET /users/@me` matches the `@me` path
+before `{user_id}`), and validates a request body against its `requestBody` schema and a response body
+(and the rate-limit headers) against the response declared for its status, with `jsonschema` Draft
+2020-12 and `$ref`s resolved inside the same document.
 
-The spec is a generated preview. Where it is known to disagree with what Discord sends, the difference
-is accepted in exactly one place, `SPEC_QUIRKS`: each entry patches one schema location and says why.
-Nothing else loosens the check.
+Answers are held to closed objects: a key the schema does not declare is an error, because the
+emulator must not invent fields Discord never sends. Unions the spec writes as `anyOf` (marked
+`x-discord-union: oneOf`, "one of" in Discord's words) stay `anyOf`: with closed branches the value
+matches the branch of its own type, and partial request shapes that overlap are not refused, as
+Discord does not refuse them.
+
+The spec is a generated preview. Where it is known to disagree with what Discord sends or accepts, the
+difference is allowed in exactly one place, `SPEC_QUIRKS`: each entry patches one location, for the
+request or the response side, and says why. Nothing else loosens the check.
 """
 
 from __future__ import annotations
@@ -28,7 +34,6 @@ from referencing.jsonschema import DRAFT202012
 
 SPEC_FILE = Path(__file__).parents[1] / "data" / "discord-openapi" / "openapi.json"
 SPEC_URI = "urn:discord:openapi"
-METHODS = ("get", "put", "post", "patch", "delete")
 ALL_OF_BRANCH = re.compile(r"/allOf/\d+$")
 
 

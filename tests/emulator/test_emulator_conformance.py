@@ -50,7 +50,17 @@ def served_routes(emu: DiscordEmulator) -> set[tuple[str, str]]:
 async def exercise_every_route(emu: DiscordEmulator, bot: KyriosBot, runtime: Runtime) -> None:
     """Call each route the way the bot does, successes first, then the errors Discord answers."""
     guild = bot.get_guild(1)
-    assert guild is not None and bot.user is not None
+    general = bot.get_channel(10)
+    assert guild is not None and isinstance(general, discord.TextChannel)
+    await exercise_application(emu, bot, runtime)
+    await exercise_guild(bot, guild)
+    await exercise_messages(general)
+    await exercise_interaction_webhooks(emu, bot)
+    await exercise_errors(emu, bot)
+
+
+async def exercise_application(emu: DiscordEmulator, bot: KyriosBot, runtime: Runtime) -> None:
+    """Gateway and application info, users and DMs, command registration (ours and discord.py's)."""
     app = emu.application_id
     await bot.http.request(Route("GET", "/gateway"))
     await bot.http.request(Route("GET", "/applications/@me"))
@@ -58,12 +68,14 @@ async def exercise_every_route(emu: DiscordEmulator, bot: KyriosBot, runtime: Ru
     tester = await bot.fetch_user(42)
     await tester.send("hello by DM")
     await register_commands(pointed_at(runtime, emu))
-    commands = runtime.registry.discord_commands()
-    await bot.http.bulk_upsert_guild_commands(app, 1, commands)
+    await bot.http.bulk_upsert_guild_commands(app, 1, runtime.registry.discord_commands())
     await bot.http.get_global_commands(app)
     await bot.http.get_guild_commands(app, 1)
 
-    await bot.fetch_guild(1)
+
+async def exercise_guild(bot: KyriosBot, guild: discord.Guild) -> None:
+    """The guild, channels and overwrites, members and their roles, moderation, the audit log."""
+    await bot.fetch_guild(guild.id)
     await guild.fetch_channels()
     category = await guild.create_category("Tickets", reason="set-up")
     ticket = await guild.create_text_channel("ticket-1", category=category, topic="help", slowmode_delay=5)
@@ -72,20 +84,25 @@ async def exercise_every_route(emu: DiscordEmulator, bot: KyriosBot, runtime: Ru
     member = await guild.fetch_member(42)
     await ticket.set_permissions(member, view_channel=True, send_messages=True)
     await ticket.set_permissions(member, overwrite=None)
-    await bot.http.get_members(1, 10, None)
+    await bot.http.get_members(guild.id, 10, None)
     await guild.fetch_roles()
     staff = next(r for r in guild.roles if r.name == "Staff")
     await member.add_roles(staff, reason="helper")
     await member.remove_roles(staff)
-    await member.edit(
-        nick="Tess",
-        roles=[staff],
-        timed_out_until=discord.utils.utcnow() + timedelta(minutes=1),
-    )
+    until = discord.utils.utcnow() + timedelta(minutes=1)
+    await member.edit(nick="Tess", roles=[staff], timed_out_until=until)
     await member.edit(nick=None, timed_out_until=None)
+    await guild.kick(discord.Object(44), reason="spam")
+    await guild.ban(discord.Object(44), reason="raid", delete_message_seconds=0)
+    await guild.fetch_ban(discord.Object(44))
+    await guild.unban(discord.Object(44))
+    _ = [entry async for entry in guild.audit_logs(limit=20)]
+    await ticket.delete(reason="closed")
+    await category.delete()
 
-    general = guild.get_channel(10)
-    assert isinstance(general, discord.TextChannel)
+
+async def exercise_messages(general: discord.TextChannel) -> None:
+    """Send (JSON and multipart), edit, fetch, list (plain and around), delete, bulk-delete."""
     first = await general.send("first", embed=discord.Embed(title="E", description="d"))
     second = await general.send("second", file=discord.File(__file__, filename="notes.txt"))
     await first.edit(content="first, edited")
@@ -96,47 +113,38 @@ async def exercise_every_route(emu: DiscordEmulator, bot: KyriosBot, runtime: Ru
     await third.delete()
     await general.delete_messages([first, second], reason="purge")
 
+
+async def exercise_interaction_webhooks(emu: DiscordEmulator, bot: KyriosBot) -> None:
+    """An interaction answered by the bot, then its original response and a follow-up."""
     sent = await emu.run_command("gacha rates")
     await emu.wait_for_callback(sent["id"])
+    ids = {"app": emu.application_id, "token": sent["token"]}
     hook = "/webhooks/{app}/{token}"
-    original = f"{hook}/messages/@original"
-    await bot.http.request(Route("GET", original, app=app, token=sent["token"]))
-    await bot.http.request(Route("PATCH", original, app=app, token=sent["token"]), json={"content": "edited"})
-    followup = await bot.http.request(
-        Route("POST", hook, app=app, token=sent["token"]), json={"content": "more"}
-    )
-    by_id = f"{hook}/messages/{{message_id}}"
-    await bot.http.request(Route("GET", by_id, app=app, token=sent["token"], message_id=followup["id"]))
-    await bot.http.request(
-        Route("PATCH", by_id, app=app, token=sent["token"], message_id=followup["id"]), json={"content": "m"}
-    )
-    await bot.http.request(Route("DELETE", by_id, app=app, token=sent["token"], message_id=followup["id"]))
-    await bot.http.request(Route("DELETE", original, app=app, token=sent["token"]))
-
-    await guild.kick(discord.Object(44), reason="spam")
-    await guild.ban(discord.Object(44), reason="raid", delete_message_seconds=0)
-    await guild.fetch_ban(discord.Object(44))
-    await guild.unban(discord.Object(44))
-    _ = [e async for e in guild.audit_logs(limit=20)]
-    await ticket.delete(reason="closed")
-    await category.delete()
-    await exercise_errors(emu, bot)
+    original, by_id = f"{hook}/messages/@original", f"{hook}/messages/{{message_id}}"
+    await bot.http.request(Route("GET", original, **ids))
+    await bot.http.request(Route("PATCH", original, **ids), json={"content": "edited"})
+    followup = await bot.http.request(Route("POST", hook, **ids), json={"content": "more"})
+    message = {**ids, "message_id": followup["id"]}
+    await bot.http.request(Route("GET", by_id, **message))
+    await bot.http.request(Route("PATCH", by_id, **message), json={"content": "less"})
+    await bot.http.request(Route("DELETE", by_id, **message))
+    await bot.http.request(Route("DELETE", original, **ids))
 
 
 async def exercise_errors(emu: DiscordEmulator, bot: KyriosBot) -> None:
     """The error answers: 400, 401, 403, 404, 429."""
     emu.arm_rate_limit("GET", "/users/42", retry_after=0.05)
     await bot.fetch_user(42)  # 429, then 200
+    ban = Route("GET", "/guilds/{guild_id}/bans/{user_id}", guild_id=1, user_id=42)
+    commands = Route("PUT", "/applications/{app}/commands", app=emu.application_id)
     for failing in (
-        bot.fetch_channel(12345),  # 404 Unknown Channel
-        bot.http.get_message(10, 999),  # 404 Unknown Message
-        bot.http.request(Route("GET", "/guilds/{guild_id}/bans/{user_id}", guild_id=1, user_id=42)),
-        bot.http.request(
-            Route("PUT", "/applications/{a}/commands", a=emu.application_id), json=[{"name": "X"}]
-        ),
+        lambda: bot.fetch_channel(12345),  # 404 Unknown Channel
+        lambda: bot.http.get_message(10, 999),  # 404 Unknown Message
+        lambda: bot.http.request(ban),  # 404 Unknown Ban
+        lambda: bot.http.request(commands, json=[{"name": "X"}]),  # 400 Invalid Form Body
     ):
         with pytest.raises(discord.HTTPException):
-            await failing
+            await failing()
     emu.revoke_permission(1, "manage_channels")
     with pytest.raises(discord.Forbidden):
         await bot.http.request(Route("POST", "/guilds/{guild_id}/channels", guild_id=1), json={"name": "x"})
