@@ -13,7 +13,7 @@ import pytest
 from kyrios.gateway.bot import KyriosBot
 from kyrios.runtime import Runtime
 from kyrios.testing.emulator import AuditAction, DiscordEmulator, Overwrite, running_bot
-from kyrios.testing.emulator.fidelity import load_discord_types, shape_errors
+from kyrios.testing.emulator.fidelity import gateway_errors, load_discord_types, shape_errors
 
 load_discord_types()
 from discord.types import (  # noqa: E402  (after the import-cycle fix above)
@@ -108,24 +108,56 @@ async def test_emulator_shape_checker_notices_a_broken_shape() -> None:
 async def test_emulator_gateway_frames_match_discord_py_types(
     furnished: DiscordEmulator, runtime: Runtime
 ) -> None:
-    async with running_bot(furnished, runtime, intents=INTENTS):
+    async with running_bot(furnished, runtime, intents=INTENTS, chunk_guilds_at_startup=True):
         await furnished.member_join(1, 77, "newbie")
-        await furnished.send_message(10, 77, "hi there")
+        await furnished.send_message(10, 77, "hi there <@43>", mentions=[43])
+        await furnished.edit_message(10, furnished.channel_messages(10)[-1].id, "hi again")
+        await furnished.update_member(1, 43, nick=None)
         sent = await furnished.run_command("gacha rates")
         await furnished.wait_for_callback(sent["id"])
     shapes = {
         "READY": gateway.ReadyEvent,
         "GUILD_CREATE": gateway.GuildCreateEvent,
         "GUILD_MEMBER_ADD": gateway.GuildMemberAddEvent,
+        "GUILD_MEMBER_UPDATE": gateway.GuildMemberUpdateEvent,
+        "GUILD_MEMBERS_CHUNK": gateway.GuildMembersChunkEvent,
         "MESSAGE_CREATE": gateway.MessageCreateEvent,
+        "MESSAGE_UPDATE": gateway.MessageUpdateEvent,
         "INTERACTION_CREATE": interactions.ApplicationCommandInteraction,
     }
+    bot_id = furnished.bot_user.id
     for event, shape in shapes.items():
         frames = furnished.gateway.dispatched(event)
         assert frames, event
         for sent_frame in frames:
             assert shape_errors(sent_frame["d"], shape) == [], event
+            assert gateway_errors(event, sent_frame["d"], bot_user_id=bot_id) == [], event
             assert isinstance(sent_frame["s"], int)
+    mention = furnished.gateway.dispatched("MESSAGE_CREATE")[0]["d"]["mentions"][0]
+    assert mention["id"] == "43" and mention["member"]["nick"] == "Moddy"
+    assert furnished.gateway.dispatched("GUILD_MEMBER_UPDATE")[-1]["d"]["nick"] is None
+
+
+async def test_emulator_gateway_checker_notices_what_discord_always_sends() -> None:
+    message = {
+        "id": "1",
+        "channel_id": "10",
+        "guild_id": "1",
+        "mentions": [{"id": "2", "member": {"user": {}}}],
+    }
+    assert gateway_errors("MESSAGE_CREATE", message, bot_user_id=900) == [
+        "$: a guild message by a member carries the partial member",
+        "$.mentions[0].member: the partial member carries no user",
+    ]
+    member = {"guild_id": "1", "roles": [], "joined_at": None, "avatar": None, "flags": 0, "user": {}}
+    assert gateway_errors("GUILD_MEMBER_UPDATE", member, bot_user_id=900) == [
+        "$: missing 'nick' (sent as null when unset)",
+        "$: missing 'communication_disabled_until' (sent as null when unset)",
+    ]
+    guild = {"roles": [{"id": "5", "managed": True}], "members": []}
+    assert gateway_errors("GUILD_CREATE", guild, bot_user_id=900) == [
+        "$.roles: the bot's managed role must carry tags.bot_id (guild.self_role)"
+    ]
 
 
 async def test_emulator_objects_parse_in_discord_py(furnished: DiscordEmulator, runtime: Runtime) -> None:

@@ -13,6 +13,9 @@ from kyrios.slash.invocation import Actor, ChannelRef, Invocation, RoleRef
 
 MENTION = re.compile(r"^<[@#]&?!?(\d{1,20})>$")
 MAX_SNOWFLAKE = 2**63 - 1
+DISCORD_MAX_INTEGER = 2**53 - 1
+"""Discord's bound for an integer option (and its min_value/max_value): ±(2^53 - 1); it refuses a
+command set that declares more."""
 
 
 class OptionType(IntEnum):
@@ -36,6 +39,14 @@ class Opt:
     min_value: int | None = None
     max_value: int | None = None
     max_length: int = 100
+
+    def __post_init__(self) -> None:
+        for bound in (self.min_value, self.max_value):
+            if bound is not None and not -DISCORD_MAX_INTEGER <= bound <= DISCORD_MAX_INTEGER:
+                raise ValueError(
+                    f"option bound {bound} is beyond Discord's integer range ±{DISCORD_MAX_INTEGER}"
+                    " (use DISCORD_MAX_INTEGER)"
+                )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from kyrios.features.modlog.cases import MAX_NOTE, MAX_REASON, SearchFilter
 from kyrios.features.modlog.embeds import entry_embed, summary_line
 from kyrios.features.modlog.models import LogType
 from kyrios.slash.invocation import ADMIN_PERMISSIONS, Actor, ChannelRef, Permission
-from kyrios.slash.options import Opt
+from kyrios.slash.options import DISCORD_MAX_INTEGER, Opt
 from kyrios.slash.paging import pager, read_pager_args, require_owner
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
@@ -32,7 +32,7 @@ MODERATOR_PERMISSIONS = (
     | Permission.BAN_MEMBERS
 )
 LOG_TYPES = list(LogType)
-CaseOpt = Annotated[int, Opt("Case number", min_value=1, max_value=2**63 - 1)]
+CaseOpt = Annotated[int, Opt("Case number", min_value=1, max_value=DISCORD_MAX_INTEGER)]
 
 
 class Switch(StrEnum):

@@ -55,7 +55,8 @@ class EventSender(PermissionState):
         """A user posts a message: MESSAGE_CREATE."""
         message = self.add_message(channel_id, author_id, content, embeds=embeds, attachments=attachments)
         message.mentions = list(mentions or [])
-        await self.dispatch("MESSAGE_CREATE", self.message_json(message), guild_id=message.guild_id)
+        data = self.message_json(message, gateway=True)
+        await self.dispatch("MESSAGE_CREATE", data, guild_id=message.guild_id)
         return message
 
     async def edit_message(
@@ -73,15 +74,16 @@ class EventSender(PermissionState):
         if embeds is not None:
             message.embeds = embeds
         message.edited_at = now()
-        await self.dispatch("MESSAGE_UPDATE", self.message_json(message), guild_id=message.guild_id)
+        data = self.message_json(message, gateway=True)
+        await self.dispatch("MESSAGE_UPDATE", data, guild_id=message.guild_id)
         return message
 
     async def announce_edit(self, message: Message) -> Json:
-        """Stamp an edit already applied to `message` and send MESSAGE_UPDATE; returns its JSON."""
+        """Stamp an edit already applied to `message` and send MESSAGE_UPDATE; returns its REST JSON."""
         message.edited_at = now()
-        data = self.message_json(message)
+        data = self.message_json(message, gateway=True)
         await self.dispatch("MESSAGE_UPDATE", data, guild_id=message.guild_id)
-        return data
+        return self.message_json(message)
 
     async def delete_message(
         self, channel_id: int, message_id: int, *, deleted_by: int | None = None

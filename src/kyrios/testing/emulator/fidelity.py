@@ -82,6 +82,28 @@ def _resolved(tp: Any, real: dict[str, types.ModuleType]) -> Any:
 # discord.py declares every key of these required, but Discord sends only the keys relevant to the
 # action ("optional audit entry info" in the API docs).
 CONDITIONAL_SHAPES = frozenset({"AuditEntryInfo"})
+# Keys discord.py's TypedDicts require that only the gateway form of the object carries (GUILD_CREATE has
+# them; `GET /guilds/{id}` never does). The gateway events have TypedDicts of their own names, which
+# still require them.
+GATEWAY_ONLY_KEYS: dict[str, frozenset[str]] = {
+    "Guild": frozenset({"stage_instances", "guild_scheduled_events"}),
+}
+_MEMBER_SHAPES = frozenset(
+    {"Member", "MemberWithUser", "_OptionalMemberWithUser", "GuildMemberAddEvent", "GuildMemberUpdateEvent"}
+)
+_USER_SHAPES = frozenset({"PartialUser", "User", "UserWithMember"})
+# Keys discord.py types as never null although Discord documents them as nullable (`?string` in the
+# API docs, `["string", "null"]` in its OpenAPI spec) and sends null; discord.py reads them with
+# `.get()`, so null is what production sees. Each entry: key -> the TypedDicts it applies to.
+DISCORD_NULLABLE: dict[str, frozenset[str]] = {
+    "nick": _MEMBER_SHAPES,  # no nickname: `"nick": null` (a missing key would mean "unchanged")
+    "avatar": _MEMBER_SHAPES,  # no per-server avatar
+    "communication_disabled_until": _MEMBER_SHAPES,  # not timed out
+    "primary_guild": _USER_SHAPES,  # no server tag shown
+    "avatar_decoration_data": _USER_SHAPES,
+    "collectibles": _USER_SHAPES,
+    "team": frozenset({"AppInfo"}),  # an application owned by a user, not a team
+}
 _OPTIONAL_TEXT = re.compile(r"^(\w+\.)*NotRequired\[")
 _REQUIRED_TEXT = re.compile(r"^(\w+\.)*Required\[")
 
@@ -96,7 +118,7 @@ def required_keys(shape: Any) -> set[str]:
     """The keys a TypedDict requires, reading `NotRequired[...]` even under postponed annotations."""
     if shape.__name__ in CONDITIONAL_SHAPES:
         return set()
-    keys = set(shape.__required_keys__)
+    keys = set(shape.__required_keys__) - GATEWAY_ONLY_KEYS.get(shape.__name__, frozenset())
     for name, annotation in shape.__annotations__.items():
         text = _text(annotation)
         if _OPTIONAL_TEXT.match(text):
@@ -145,6 +167,8 @@ def _typeddict_errors(value: Any, shape: Any, where: str) -> list[str]:
     errors = [f"{where}: missing {key!r} ({shape.__name__})" for key in missing]
     hints = _hints(shape)
     for key, item in value.items():
+        if item is None and shape.__name__ in DISCORD_NULLABLE.get(key, ()):
+            continue
         if key in hints:
             errors += shape_errors(item, hints[key], f"{where}.{key}")
     return errors
@@ -181,3 +205,55 @@ def _primitive_errors(value: Any, shape: Any, where: str) -> list[str]:
     else:
         return []  # classes discord.py only forwards (e.g. enums as ints) are not checked further
     return [] if ok else [f"{where}: expected {shape.__name__}, got {type(value).__name__} {value!r}"]
+
+
+# What Discord always puts in gateway payloads although discord.py's TypedDicts leave it optional;
+# the emulator once left these out, and discord.py then silently kept stale state.
+MEMBER_KEYS = ("roles", "joined_at", "nick", "avatar", "communication_disabled_until", "flags")
+MEMBER_EVENTS = ("GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE")
+
+
+def gateway_errors(event: str, data: Any, *, bot_user_id: int) -> list[str]:
+    """Gateway-only facts a DISPATCH breaks: a guild message's `guild_id` and partial `member` (also on
+    mentions, never with a `user`), every member key sent even when null (a missing `nick` means
+    "unchanged" to discord.py), and the bot's managed role tagged with `bot_id` in GUILD_CREATE."""
+    if not isinstance(data, dict):
+        return []
+    if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
+        return _message_errors(data)
+    if event in MEMBER_EVENTS:
+        return _member_errors(data, "$")
+    if event == "GUILD_MEMBERS_CHUNK":
+        return [
+            e for i, m in enumerate(data.get("members", [])) for e in _member_errors(m, f"$.members[{i}]")
+        ]
+    if event == "GUILD_CREATE":
+        errors = [
+            e for i, m in enumerate(data.get("members", [])) for e in _member_errors(m, f"$.members[{i}]")
+        ]
+        tagged = [r for r in data.get("roles", []) if (r.get("tags") or {}).get("bot_id") == str(bot_user_id)]
+        if len(tagged) != 1:
+            errors.append("$.roles: the bot's managed role must carry tags.bot_id (guild.self_role)")
+        return errors
+    return []
+
+
+def _message_errors(data: dict[str, Any]) -> list[str]:
+    errors = []
+    in_guild = "member" in data or "guild_id" in data
+    if in_guild and "guild_id" not in data:
+        errors.append("$: a guild message's gateway form carries guild_id")
+    if in_guild and "webhook_id" not in data and "member" not in data:
+        errors.append("$: a guild message by a member carries the partial member")
+    if "user" in (data.get("member") or {}):
+        errors.append("$.member: the partial member carries no user")
+    for index, mention in enumerate(data.get("mentions") or []):
+        if "user" in (mention.get("member") or {}):
+            errors.append(f"$.mentions[{index}].member: the partial member carries no user")
+    return errors
+
+
+def _member_errors(member: Any, where: str) -> list[str]:
+    if not isinstance(member, dict):
+        return [f"{where}: expected a member object"]
+    return [f"{where}: missing {key!r} (sent as null when unset)" for key in MEMBER_KEYS if key not in member]

@@ -221,7 +221,8 @@ def new_response_message(emu: InteractionSender, record: InteractionRecord, data
 async def announce(emu: InteractionSender, message: Message) -> None:
     """MESSAGE_CREATE for a response message (ephemeral messages never reach the gateway)."""
     if not message.flags & EPHEMERAL:
-        await emu.dispatch("MESSAGE_CREATE", emu.message_json(message), guild_id=message.guild_id)
+        data = emu.message_json(message, gateway=True)
+        await emu.dispatch("MESSAGE_CREATE", data, guild_id=message.guild_id)
 
 
 async def answer_interaction(emu: InteractionSender, record: InteractionRecord, body: Json) -> Message | None:

@@ -85,6 +85,9 @@ class User:
             "system": False,
             "public_flags": 0,
             "flags": 0,
+            "primary_guild": None,
+            "avatar_decoration_data": None,
+            "collectibles": None,
         }
 
 
@@ -100,10 +103,11 @@ class Role:
     hoist: bool = False
     managed: bool = False
     mentionable: bool = False
+    bot_id: int | None = None  # the bot whose managed role this is (Discord's `tags.bot_id`)
 
     def to_json(self) -> Json:
-        """`types.role.Role`."""
-        return {
+        """`types.role.Role` (`tags` only on roles that have some, as Discord sends them)."""
+        data: Json = {
             "id": str(self.id),
             "name": self.name,
             "color": self.color,
@@ -117,6 +121,9 @@ class Role:
             "icon": None,
             "unicode_emoji": None,
         }
+        if self.bot_id is not None:
+            data["tags"] = {"bot_id": str(self.bot_id)}
+        return data
 
 
 @dataclass
@@ -157,6 +164,7 @@ class Channel:
     nsfw: bool = False
     overwrites: list[Overwrite] = field(default_factory=list)
     last_message_id: int | None = None
+    rate_limit_per_user: int = 0  # slowmode, seconds
 
     def to_json(self) -> Json:
         """`types.channel.TextChannel` / `VoiceChannel` / `CategoryChannel`."""
@@ -173,7 +181,7 @@ class Channel:
         }
         if self.type != ChannelType.CATEGORY:
             data["last_message_id"] = str(self.last_message_id) if self.last_message_id else None
-            data["rate_limit_per_user"] = 0
+            data["rate_limit_per_user"] = self.rate_limit_per_user
         if self.type == ChannelType.TEXT:
             if self.topic is not None:
                 data["topic"] = self.topic
@@ -196,11 +204,17 @@ class Member:
     pending: bool = False
 
     def to_json(self, user: User | None = None) -> Json:
-        """`types.member.Member` (`MemberWithUser` when `user` is given); null optionals are left out."""
+        """`types.member.Member` (`MemberWithUser` when `user` is given; without it, the partial member
+        Discord puts in gateway messages). Unset values are sent as null, as Discord does: a cleared
+        nickname arrives as `"nick": null`, never as a missing key (discord.py keeps the old nick then)."""
         data: Json = {
             "roles": [str(r) for r in self.roles],
             "joined_at": iso(self.joined_at),
+            "nick": self.nick,
+            "avatar": self.avatar,
+            "banner": None,
             "premium_since": None,
+            "communication_disabled_until": iso(self.communication_disabled_until),
             "deaf": False,
             "mute": False,
             "flags": 0,
@@ -208,12 +222,6 @@ class Member:
         }
         if user is not None:
             data["user"] = user.to_json()
-        if self.nick is not None:
-            data["nick"] = self.nick
-        if self.avatar is not None:
-            data["avatar"] = self.avatar
-        if self.communication_disabled_until is not None:
-            data["communication_disabled_until"] = iso(self.communication_disabled_until)
         return data
 
 
@@ -310,14 +318,20 @@ class Guild:
             "rules_channel_id": None,
             "vanity_url_code": None,
             "description": None,
+            "home_header": None,
             "banner": None,
+            "widget_enabled": False,
+            "widget_channel_id": None,
+            "safety_alerts_channel_id": None,
+            "max_presences": None,
+            "max_video_channel_users": 25,
+            "max_stage_video_channel_users": 50,
+            "premium_progress_bar_enabled": False,
+            "nsfw": False,
             "premium_tier": 0,
             "premium_subscription_count": 0,
             "preferred_locale": "en-US",
             "public_updates_channel_id": None,
             "max_members": 500_000,
             "incidents_data": None,
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
         }

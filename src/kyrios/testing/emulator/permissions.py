@@ -76,3 +76,32 @@ class PermissionState(EmulatorState):
         for name in names:
             if not have & permission_value(name):
                 raise ApiError(403, 50013, "Missing Permissions")
+
+    # role hierarchy ---------------------------------------------------------------------------------
+
+    def top_position(self, guild_id: int, user_id: int) -> int:
+        """The position of a member's highest role (0: only @everyone)."""
+        guild = self.guild(guild_id)
+        roles = self.member(guild_id, user_id).roles
+        return max((guild.roles[r].position for r in roles if r in guild.roles), default=0)
+
+    def require_above_role(self, guild_id: int, role: Role) -> None:
+        """403 50013 unless the bot may hand out or take away `role`: it is not managed (an integration's
+        or a bot's own role) and sits below the bot's highest role (Administrator does not lift this)."""
+        if role.managed or role.id == guild_id:
+            raise ApiError(403, 50013, "Missing Permissions")
+        if self.bot_user.id != self.guild(guild_id).owner_id and role.position >= self.top_position(
+            guild_id, self.bot_user.id
+        ):
+            raise ApiError(403, 50013, "Missing Permissions")
+
+    def require_above_member(self, guild_id: int, user_id: int) -> None:
+        """403 50013 unless the bot outranks the member (kick, ban, nickname, timeout): the owner
+        outranks everyone, and otherwise the bot's highest role must be above the member's."""
+        owner_id = self.guild(guild_id).owner_id
+        if user_id == self.bot_user.id or self.bot_user.id == owner_id:
+            return
+        if user_id == owner_id or self.top_position(guild_id, user_id) >= self.top_position(
+            guild_id, self.bot_user.id
+        ):
+            raise ApiError(403, 50013, "Missing Permissions")

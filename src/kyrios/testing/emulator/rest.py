@@ -85,6 +85,21 @@ async def read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes, s
         return raw.decode(errors="replace"), []
 
 
+def route_template(request: web.Request) -> str:
+    """The template of the route that matched, relative to the API prefix (`/guilds/{guild_id}`)."""
+    info = request.match_info.route.resource
+    canonical = info.canonical if info is not None else request.path
+    return canonical[len(API_PREFIX) :] if canonical.startswith(API_PREFIX) else canonical
+
+
+def response_json(response: web.StreamResponse) -> Any:
+    """The JSON body of an answer (None when it has none)."""
+    if not isinstance(response, web.Response) or response.content_type != "application/json":
+        return None
+    body = response.body
+    return json.loads(bytes(body)) if isinstance(body, bytes | bytearray) and body else None
+
+
 def build_middleware(emu: DiscordEmulator) -> Middleware:
     """Record every API request, apply armed faults and permissions errors, add rate-limit headers."""
 
@@ -102,6 +117,9 @@ def build_middleware(emu: DiscordEmulator) -> Middleware:
         finally:
             del IN_FLIGHT[id(request)]
         record.status = response.status
+        record.route = route_template(request)
+        record.response_headers = dict(response.headers)
+        record.response_body = response_json(response)
         await emu.waiter.notify()
         return response
 
@@ -109,6 +127,18 @@ def build_middleware(emu: DiscordEmulator) -> Middleware:
 
 
 async def _answer(
+    emu: DiscordEmulator, request: web.Request, handler: Handler, record: RecordedRequest
+) -> web.StreamResponse:
+    """The handler's answer, or the error Discord would give first; every answer, errors included,
+    carries Discord's rate-limit headers (an armed 429 brings its own)."""
+    response = await _handle(emu, request, handler, record)
+    if "X-RateLimit-Bucket" not in response.headers:
+        headers = rate_limit_headers(record.method, record.path, limit=50, remaining=49, reset_after=1.0)
+        response.headers.update(headers)
+    return response
+
+
+async def _handle(
     emu: DiscordEmulator, request: web.Request, handler: Handler, record: RecordedRequest
 ) -> web.StreamResponse:
     method, path = record.method, record.path
@@ -119,20 +149,15 @@ async def _answer(
         armed = json_response(fault.body, fault.status)
         armed.headers.update(fault.headers)
         return armed
-    response: web.StreamResponse
     try:
-        response = await handler(request)
+        return await handler(request)
     except ApiError as exc:
-        response = json_response(exc.to_json(), exc.status)
+        return json_response(exc.to_json(), exc.status)
     except (KeyError, ValueError, TypeError) as exc:
         # A malformed request or an emulator bug. Not a 500: discord.py would retry it for 25 s.
         emu.traffic.errors.append(f"{method} {path}: {exc.__class__.__name__}: {exc}")
         log.exception("emulator could not handle %s %s", method, path)
-        response = json_response(
-            {"message": f"Invalid Form Body ({exc.__class__.__name__})", "code": 50035}, 400
-        )
-    response.headers.update(rate_limit_headers(method, path, limit=50, remaining=49, reset_after=1.0))
-    return response
+        return json_response({"message": f"Invalid Form Body ({exc.__class__.__name__})", "code": 50035}, 400)
 
 
 def rate_limit_fault_parts(
@@ -144,7 +169,13 @@ def rate_limit_fault_parts(
     headers["X-RateLimit-Scope"] = "global" if is_global else "user"
     if is_global:
         headers["X-RateLimit-Global"] = "true"
-    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+    # Discord's 429 body is an error object like any other: `code` is always there (0 for a plain limit).
+    body = {
+        "message": "You are being rate limited.",
+        "retry_after": retry_after,
+        "global": is_global,
+        "code": 0,
+    }
     return body, headers
 
 
@@ -179,7 +210,8 @@ class AppRoutes(RouteBase):
 
     async def get_me(self, request: web.Request) -> web.Response:
         """GET /users/@me."""
-        return json_response({**self.emu.bot_user.to_json(), "verified": True, "mfa_enabled": False})
+        me = self.emu.bot_user.to_json()
+        return json_response({**me, "verified": True, "mfa_enabled": False, "locale": "en-US", "email": None})
 
     async def get_user(self, request: web.Request) -> web.Response:
         """GET /users/{user_id}."""
@@ -244,8 +276,14 @@ class AppRoutes(RouteBase):
         return json_response(stored)
 
     async def get_commands(self, request: web.Request) -> web.Response:
-        """GET registered commands."""
-        return json_response(self._command_list(request))
+        """GET registered commands. As on Discord, the localization dicts come only with
+        `with_localizations=true`; otherwise each localized field is replaced by `*_localized`, the value
+        for the requester's locale (`X-Discord-Locale`, then `Accept-Language`) when there is one."""
+        commands = self._command_list(request)
+        if request.query.get("with_localizations", "").lower() in ("true", "1"):
+            return json_response(commands)
+        locale = request.headers.get("X-Discord-Locale") or request.headers.get("Accept-Language") or ""
+        return json_response([localized(command, locale.split(",")[0].strip()) for command in commands])
 
     async def get_cdn(self, request: web.Request) -> web.Response:
         """Images a test registered with `add_cdn_image` / `set_user_avatar` (any extension)."""
@@ -262,3 +300,17 @@ class AppRoutes(RouteBase):
         """Any route the emulator does not know: recorded in `traffic.unhandled`, answered 404."""
         self.emu.traffic.unhandled.append(f"{request.method} {request.path}")
         return json_response({"message": "404: Not Found", "code": 0}, 404)
+
+
+def localized(item: Json, locale: str) -> Json:
+    """A command (option, choice) without its localization dicts, with `*_localized` for `locale`."""
+    data: Json = {}
+    for key, value in item.items():
+        if key in ("name_localizations", "description_localizations"):
+            if isinstance(value, dict) and locale in value:
+                data[key.replace("_localizations", "_localized")] = value[locale]
+        elif key in ("options", "choices") and isinstance(value, list):
+            data[key] = [localized(child, locale) for child in value]
+        else:
+            data[key] = value
+    return data

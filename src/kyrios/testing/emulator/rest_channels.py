@@ -10,6 +10,9 @@ from kyrios.testing.emulator.state import ApiError
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
+MAX_CHANNEL_NAME = 100
+MAX_TOPIC = 1024
+MAX_SLOWMODE = 21600  # six hours
 
 
 class ChannelRoutes(RouteBase):
@@ -28,13 +31,19 @@ class ChannelRoutes(RouteBase):
         return json_response(self._channel(request).to_json())
 
     async def edit_channel(self, request: web.Request) -> web.Response:
-        """PATCH /channels/{id}: name, topic, parent_id, position, permission_overwrites."""
+        """PATCH /channels/{id}: name, topic, nsfw, rate_limit_per_user (slowmode), parent_id, position,
+        permission_overwrites."""
         channel = self._channel(request, "manage_channels")
         body = self.body(request)
+        check_channel_body(body)
         if "name" in body:
             channel.name = str(body["name"])
         if "topic" in body:
             channel.topic = body["topic"]
+        if "nsfw" in body:
+            channel.nsfw = bool(body["nsfw"])
+        if "rate_limit_per_user" in body:
+            channel.rate_limit_per_user = int(body["rate_limit_per_user"] or 0)
         if "position" in body and body["position"] is not None:
             channel.position = int(body["position"])
         if "parent_id" in body:
@@ -100,15 +109,25 @@ class ChannelRoutes(RouteBase):
     # messages ---------------------------------------------------------------------------------------
 
     async def list_messages(self, request: web.Request) -> web.Response:
-        """GET /channels/{id}/messages?limit&before&after (newest first)."""
+        """GET /channels/{id}/messages?limit&around|before|after, newest first (limit 1-100, default 50).
+
+        `around` answers up to limit // 2 messages on each side of the id, and the message itself if it
+        is in the channel (so an even limit can give limit + 1 messages, as on Discord)."""
         channel = self._channel(request, "read_message_history")
         messages = self.emu.channel_messages(channel.id)
         query = request.query
+        limit = max(1, min(int(query.get("limit", 50)), 100))
+        if "around" in query:
+            pivot = int(query["around"])
+            older = [m for m in messages if m.id < pivot][::-1][: limit // 2]
+            newer = [m for m in messages if m.id > pivot][: limit // 2]
+            middle = [m for m in messages if m.id == pivot]
+            chosen = sorted([*older, *middle, *newer], key=lambda m: m.id, reverse=True)
+            return json_response([self.emu.message_json(m) for m in chosen])
         if "before" in query:
             messages = [m for m in messages if m.id < int(query["before"])]
         if "after" in query:
             messages = [m for m in messages if m.id > int(query["after"])]
-        limit = max(1, min(int(query.get("limit", 50)), 100))
         newest = sorted(messages, key=lambda m: m.id, reverse=True)
         chosen = newest[-limit:] if "after" in query and "before" not in query else newest[:limit]
         return json_response([self.emu.message_json(m) for m in chosen])
@@ -142,9 +161,10 @@ class ChannelRoutes(RouteBase):
         self.emu.messages[message.id] = message
         if guild_id is not None:
             self.emu.channel(channel_id).last_message_id = message.id
-        data = self.emu.message_json(message)
-        await self.emu.dispatch("MESSAGE_CREATE", data, guild_id=guild_id)
-        return json_response(data)
+        await self.emu.dispatch(
+            "MESSAGE_CREATE", self.emu.message_json(message, gateway=True), guild_id=guild_id
+        )
+        return json_response(self.emu.message_json(message))
 
     async def edit_message(self, request: web.Request) -> web.Response:
         """PATCH /channels/{id}/messages/{message_id}: only the bot's own messages."""
@@ -189,6 +209,16 @@ class ChannelRoutes(RouteBase):
         }
         await self.emu.dispatch("MESSAGE_DELETE_BULK", data, guild_id=channel.guild_id)
         return no_content()
+
+
+def check_channel_body(body: Json) -> None:
+    """400 50035 for channel fields outside Discord's limits (create and edit)."""
+    if "name" in body and not 1 <= len(str(body["name"] or "")) <= MAX_CHANNEL_NAME:
+        raise ApiError(400, 50035, "Invalid Form Body (name: Must be between 1 and 100 in length.)")
+    if len(body.get("topic") or "") > MAX_TOPIC:
+        raise ApiError(400, 50035, "Invalid Form Body (topic: Must be 1024 or fewer in length.)")
+    if not 0 <= int(body.get("rate_limit_per_user") or 0) <= MAX_SLOWMODE:
+        raise ApiError(400, 50035, "Invalid Form Body (rate_limit_per_user: int value should be <= 21600.)")
 
 
 def apply_message_body(message: Message, body: Json) -> None:

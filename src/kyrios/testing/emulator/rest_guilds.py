@@ -9,7 +9,10 @@ from aiohttp import web
 from kyrios.testing.emulator.events import UNSET
 from kyrios.testing.emulator.models import AuditAction, Channel, ChannelType, Json, Overwrite, snowflake
 from kyrios.testing.emulator.rest import RouteBase, json_response, no_content
-from kyrios.testing.emulator.state import ApiError
+from kyrios.testing.emulator.rest_channels import check_channel_body
+from kyrios.testing.emulator.state import ADMINISTRATOR, ApiError
+
+MAX_NICK = 32
 
 
 class GuildRoutes(RouteBase):
@@ -35,8 +38,7 @@ class GuildRoutes(RouteBase):
         self.emu.require(guild_id, "manage_channels")
         body = self.body(request)
         name = str(body.get("name") or "")
-        if not 1 <= len(name) <= 100:
-            raise ApiError(400, 50035, "Invalid Form Body")
+        check_channel_body({**body, "name": name})
         parent_id = int(body["parent_id"]) if body.get("parent_id") else None
         if parent_id is not None and guild.channels.get(parent_id, None) is None:
             raise ApiError(400, 50035, "Invalid Form Body")
@@ -53,6 +55,7 @@ class GuildRoutes(RouteBase):
             parent_id=parent_id,
             topic=body.get("topic"),
             nsfw=bool(body.get("nsfw", False)),
+            rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
             overwrites=[Overwrite.from_json(o) for o in body.get("permission_overwrites") or []],
         )
         guild.channels[channel.id] = channel
@@ -80,23 +83,33 @@ class GuildRoutes(RouteBase):
         return json_response([self.emu.member_json(guild.id, u) for u in ids])
 
     async def edit_member(self, request: web.Request) -> web.Response:
-        """PATCH /guilds/{id}/members/{user_id}: nick, roles, communication_disabled_until."""
+        """PATCH /guilds/{id}/members/{user_id}: nick (`""` or null clears it), roles,
+        communication_disabled_until; with Discord's permission and role-hierarchy checks."""
         guild_id = self.snowflake_arg(request, "guild_id")
         user_id = self.snowflake_arg(request, "user_id")
         body = self.body(request)
-        self.emu.member(guild_id, user_id)
-        if "roles" in body:
+        member = self.emu.member(guild_id, user_id)
+        roles = [int(r) for r in body["roles"] or []] if "roles" in body else None
+        if roles is not None:
             self.emu.require(guild_id, "manage_roles")
+            for changed in set(roles) ^ set(member.roles):
+                self.emu.require_above_role(guild_id, self.emu.role(guild_id, changed))
         if "nick" in body:
+            if len(body["nick"] or "") > MAX_NICK:
+                raise ApiError(400, 50035, "Invalid Form Body (nick: Must be 32 or fewer in length.)")
             self.emu.require(guild_id, "manage_nicknames")
+            self.emu.require_above_member(guild_id, user_id)
         if "communication_disabled_until" in body:
             self.emu.require(guild_id, "moderate_members")
+            self.emu.require_above_member(guild_id, user_id)
+            if self.emu.permissions_for(guild_id, user_id) & ADMINISTRATOR:
+                raise ApiError(403, 50013, "Missing Permissions")  # administrators cannot be timed out
         raw_until = body.get("communication_disabled_until")
         await self.emu.update_member(
             guild_id,
             user_id,
-            nick=body.get("nick", UNSET),
-            roles=[int(r) for r in body["roles"]] if "roles" in body else None,
+            nick=(body["nick"] or None) if "nick" in body else UNSET,
+            roles=roles,
             timeout_until=(datetime.fromisoformat(raw_until) if raw_until else None)
             if "communication_disabled_until" in body
             else UNSET,
@@ -110,6 +123,7 @@ class GuildRoutes(RouteBase):
         guild_id, user_id = self.snowflake_arg(request, "guild_id"), self.snowflake_arg(request, "user_id")
         self.emu.member(guild_id, user_id)
         self.emu.require(guild_id, "kick_members")
+        self.emu.require_above_member(guild_id, user_id)
         await self.emu.kick_member(
             guild_id, user_id, moderator_id=self.emu.bot_user.id, reason=self.reason(request)
         )
@@ -129,6 +143,8 @@ class GuildRoutes(RouteBase):
         guild_id, user_id = self.snowflake_arg(request, "guild_id"), self.snowflake_arg(request, "user_id")
         self.emu.user(user_id)
         self.emu.require(guild_id, "ban_members")
+        if user_id in self.emu.guild(guild_id).members:
+            self.emu.require_above_member(guild_id, user_id)
         await self.emu.ban_member(
             guild_id, user_id, moderator_id=self.emu.bot_user.id, reason=self.reason(request)
         )
@@ -163,8 +179,7 @@ class GuildRoutes(RouteBase):
         role = self.emu.role(guild_id, self.snowflake_arg(request, "role_id"))
         member = self.emu.member(guild_id, user_id)
         self.emu.require(guild_id, "manage_roles")
-        if role.managed or role.position >= self.emu.bot_role(guild_id).position:
-            raise ApiError(403, 50013, "Missing Permissions")
+        self.emu.require_above_role(guild_id, role)
         roles = [r for r in member.roles if r != role.id] + ([role.id] if add else [])
         if set(roles) != set(member.roles):
             await self.emu.update_member(

@@ -109,7 +109,7 @@ class EmulatorState:
         bot_role = self.add_role(
             guild_id, self.bot_user.username, permissions=bot_permissions or BOT_PERMISSIONS
         )
-        bot_role.managed = True
+        bot_role.managed, bot_role.bot_id = True, self.bot_user.id
         self.add_member(guild_id, owner_id)
         self.add_member(guild_id, self.bot_user.id, roles=[bot_role.id])
         return guild
@@ -305,8 +305,10 @@ class EmulatorState:
         """`MemberWithUser`."""
         return self.member(guild_id, user_id).to_json(self.user(user_id))
 
-    def message_json(self, message: Message) -> Json:
-        """`types.message.Message`, with `member` for guild messages by current members."""
+    def message_json(self, message: Message, *, gateway: bool = False) -> Json:
+        """`types.message.Message` as REST answers it; `gateway=True` for MESSAGE_CREATE/UPDATE, which
+        alone add `guild_id`, the author's partial `member` and a partial `member` on each mentioned guild
+        member (REST message objects never carry them: there the author is a plain user)."""
         data: Json = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
@@ -317,7 +319,9 @@ class EmulatorState:
             "edited_timestamp": iso(message.edited_at),
             "tts": False,
             "mention_everyone": False,
-            "mentions": [self.users[u].to_json() for u in message.mentions if u in self.users],
+            "mentions": [
+                self._mention_json(message, u, gateway) for u in message.mentions if u in self.users
+            ],
             "mention_roles": [],
             "attachments": message.attachments,
             "embeds": message.embeds,
@@ -325,7 +329,7 @@ class EmulatorState:
             "pinned": False,
             "flags": message.flags,
         }
-        if message.guild_id is not None:
+        if gateway and message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
             guild_member = self.guilds[message.guild_id].members.get(message.author_id)
             if guild_member is not None and message.webhook_id is None:
@@ -334,6 +338,13 @@ class EmulatorState:
             data["webhook_id"] = str(message.webhook_id)
         if message.application_id is not None:
             data["application_id"] = str(message.application_id)
+        return data
+
+    def _mention_json(self, message: Message, user_id: int, gateway: bool) -> Json:
+        data = self.users[user_id].to_json()
+        guild = self.guilds.get(message.guild_id) if message.guild_id is not None else None
+        if gateway and guild is not None and user_id in guild.members:
+            data["member"] = guild.members[user_id].to_json()
         return data
 
     def guild_create_json(self, guild: Guild) -> Json:
@@ -350,6 +361,9 @@ class EmulatorState:
             threads=[],
             presences=[],
             voice_states=[],
+            stage_instances=[],
+            guild_scheduled_events=[],
+            soundboard_sounds=[],
         )
         return data
 
@@ -360,7 +374,7 @@ class EmulatorState:
             "name": self.bot_user.username,
             "icon": None,
             "description": "Kyrios under test",
-            "summary": "",
+            "summary": "",  # deprecated, "an empty string" until API v11 (Discord's docs)
             "verify_key": "0" * 64,
             "flags": 0,
             "bot_public": True,
@@ -369,5 +383,14 @@ class EmulatorState:
             if self.guilds
             else self.bot_user.to_json(),
             "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
             "redirect_uris": [],
+            "type": None,
+            "flags_new": "0",
+            "approximate_guild_count": len(self.guilds),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "team": None,
+            "eligible_oauth2_scopes": [],
         }

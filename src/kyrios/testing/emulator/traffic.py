@@ -24,6 +24,9 @@ class RecordedRequest:
     body: Any
     headers: dict[str, str]
     status: int = 0
+    route: str = ""  # the emulator route that served it, e.g. `/guilds/{guild_id}/members/{user_id}`
+    response_body: Any = None  # the JSON the emulator answered (None for 204 and non-JSON answers)
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def json(self) -> Json:
