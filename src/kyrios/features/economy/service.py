@@ -13,9 +13,9 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.db import Sql
 from kyrios.core.errors import InsufficientFunds, InvalidInput
 from kyrios.core.paging import Page, clamp_page
-from kyrios.core.sql import Sql
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
 
 MAX_BALANCE = 10**15

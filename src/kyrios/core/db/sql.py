@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from kyrios.core.sqlite_inline import InlineConnection
+from kyrios.core.db.sqlite_inline import InlineConnection
 
 _PLACEHOLDER = re.compile(r"\?")
 _SESSION_KEY = "kyrios_sql"

@@ -20,12 +20,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
-from kyrios.core.cache import SESSION_KEY as CACHE_KEY
-from kyrios.core.cache import VersionedCache
-from kyrios.core.group_commit import GroupCommitter
-from kyrios.core.sql import Sql
-from kyrios.core.sqlite_checkpoint import WalCheckpointer
-from kyrios.core.sqlite_inline import InlineConnection, inline_connector
+from kyrios.core.db.cache import SESSION_KEY as CACHE_KEY
+from kyrios.core.db.cache import VersionedCache
+from kyrios.core.db.checkpoint import WalCheckpointer
+from kyrios.core.db.group_commit import GroupCommitter
+from kyrios.core.db.sql import Sql
+from kyrios.core.db.sqlite_inline import InlineConnection, inline_connector
 
 T = TypeVar("T")
 

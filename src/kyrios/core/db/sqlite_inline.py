@@ -94,7 +94,7 @@ class InlineConnection:
 
     @property
     def sqlite(self) -> sqlite3.Connection:
-        """The `sqlite3` connection itself, for driver-level statements (`kyrios.core.sql`)."""
+        """The `sqlite3` connection itself, for driver-level statements (`kyrios.core.db.sql`)."""
         return self._conn
 
     @property
