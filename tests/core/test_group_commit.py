@@ -16,10 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.db import Database
+from kyrios.core.db import Database, Sql
 from kyrios.core.errors import InvalidInput
 from kyrios.core.migrate import upgrade
-from kyrios.core.sql import Sql
 from kyrios.features.guild_settings.models import GuildSettings
 from kyrios.testing.database import wipe
 

@@ -7,9 +7,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from kyrios.core.db import Database
+from kyrios.core.db import Database, Sql
 from kyrios.core.migrate import upgrade
-from kyrios.core.sql import Sql
 
 
 def rows_in_the_database_file(path: Path) -> int:

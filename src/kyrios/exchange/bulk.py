@@ -3,7 +3,7 @@
 SQLAlchemy compiles and type-processes every parameter set of an executemany, and even a
 pre-written statement costs tens of microseconds per call on its way through the engine; a
 batch runs a dozen fixed statements, some hundreds of rows each. These go through
-`kyrios.core.sql.Sql` on the transaction's own connection (straight on `sqlite3` for SQLite):
+`kyrios.core.db.Sql` on the transaction's own connection (straight on `sqlite3` for SQLite):
 `?` placeholders, translated once per template, and plain tuples. Timestamps are converted once
 per batch by `stamp`, in the format the `UTCDateTime` column reads back.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.sql import Sql
+from kyrios.core.db import Sql
 
 Row = tuple[Any, ...]
 

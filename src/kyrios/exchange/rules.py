@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.clock import Clock
+from kyrios.core.db import Sql
 from kyrios.core.errors import InvalidInput, OnCooldown
-from kyrios.core.sql import Sql
 
 
 @dataclass(frozen=True)

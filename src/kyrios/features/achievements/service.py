@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.sql import Sql
+from kyrios.core.db import Sql
 from kyrios.features.achievements.catalogue import CATALOGUE, Achievement
 from kyrios.features.achievements.models import AchievementUnlock
 

@@ -2,7 +2,8 @@
 
 Invariants: points are integers and never negative; every change of `points` is made in the
 same transaction as its `economy_ledger` row, so `points == sum(delta)` for every account;
-spending is a conditional `UPDATE … WHERE points >= cost` (no check-then-act race).
+spending is a conditional `UPDATE … WHERE points >= cost` (no check-then-act race), and a
+refusal states the balance that update saw (a locking read, not the transaction's snapshot).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.db import Sql
 from kyrios.core.errors import InsufficientFunds, InvalidInput
 from kyrios.core.paging import Page, clamp_page
-from kyrios.core.sql import Sql
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
 
 MAX_BALANCE = 10**15
@@ -46,10 +47,15 @@ async def balance(session: AsyncSession, guild_id: int, user_id: int) -> int:
     return await _points(await Sql.of(session), guild_id, user_id)
 
 
-async def _points(sql: Sql, guild_id: int, user_id: int) -> int:
-    points = await sql.scalar(
-        "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-    )
+_POINTS = "SELECT points FROM economy_account WHERE guild_id = ? AND user_id = ?"
+# The latest committed points: under MariaDB's REPEATABLE READ a plain read answers from the
+# snapshot of the transaction's first read (the command's feature gate), older than what a
+# conditional UPDATE sees.
+_CURRENT_POINTS = _POINTS + "{share}"
+
+
+async def _points(sql: Sql, guild_id: int, user_id: int, *, current: bool = False) -> int:
+    points = await sql.scalar(_CURRENT_POINTS if current else _POINTS, (guild_id, user_id))
     return int(points or 0)
 
 
@@ -141,7 +147,7 @@ async def debit(
     else:
         taken = await sql.execute(_DEBIT, params) == 1
     if not taken:
-        have = await balance(session, guild_id, user_id)
+        have = await _points(sql, guild_id, user_id, current=True)
         raise InsufficientFunds("You need {cost} points but have {points}.", cost=amount, points=have)
     return await _record(
         sql,

@@ -17,12 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.cache import cache_of
-from kyrios.core.db import insert_ignore
+from kyrios.core.db import Sql, cache_of, insert_ignore
 from kyrios.core.errors import Conflict, InvalidInput, NotFound
 from kyrios.core.paging import Page, clamp_page
 from kyrios.core.rng import RandomSource
-from kyrios.core.sql import Sql
 from kyrios.features.achievements import service as achievements
 from kyrios.features.achievements.catalogue import Achievement
 from kyrios.features.economy import service as economy

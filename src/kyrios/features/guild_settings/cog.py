@@ -34,8 +34,10 @@ class AutoRole:
         try:
             await self.bot.http.add_role(member.guild.id, member.id, role_id, reason=REASON)
         except discord.NotFound:
-            async with runtime.db.transaction() as session:
-                await service.update(session, member.guild.id, now=runtime.clock.now(), auto_role_id=None)
+            now = runtime.clock.now()
+            await runtime.db.run(
+                lambda session: service.update(session, member.guild.id, now=now, auto_role_id=None)
+            )
             await self.bot.admin_notices.tell_once(
                 member.guild.id,
                 "auto-role-gone",

@@ -14,10 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.cache import cache_of, command_memo
-from kyrios.core.db import insert_ignore
+from kyrios.core.db import Sql, cache_of, command_memo, insert_ignore
 from kyrios.core.errors import InvalidInput
-from kyrios.core.sql import Sql
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
 FEATURES = (

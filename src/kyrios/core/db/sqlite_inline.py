@@ -4,17 +4,62 @@ aiosqlite sends every call to a helper thread and back; a Kyrios command makes a
 statements, and those thread hops cost far more than the statements themselves (a local
 SQLite statement takes microseconds). Writes in one process are already serialised by
 `Database`'s write lock, so running them inline loses no concurrency: readers in WAL mode
-never wait, and only a writer in *another* process can make a statement wait (bounded by
-`busy_timeout`).
+never wait for a writer, and only a writer in *another* process can make us wait.
+
+That wait must not freeze the event loop (the gateway's heartbeat runs on it): SQLite's own
+busy handler may block for at most `BUSY_TIMEOUT_MS`; when a BEGIN still finds the lock taken,
+it is retried from a coroutine that sleeps between tries, until `BUSY_DEADLINE_SECONDS`. Only
+BEGIN (and opening a connection) is retried: nothing has happened yet, so a retry is always
+safe. Once a write transaction has begun it holds the lock, and a read transaction takes its
+snapshot at BEGIN too, so later statements do not meet another process's lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 20
+"""The longest one SQLite call blocks the event loop waiting for another process's lock."""
+BUSY_DEADLINE_SECONDS = 5.0
+"""How long a BEGIN waits in all for another process's lock before it fails."""
+FIRST_PAUSE_SECONDS = 0.001
+LONGEST_PAUSE_SECONDS = 0.016
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLITE_BUSY: another connection holds the lock the call needed."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+async def when_free(conn: sqlite3.Connection, call: Callable[[], T]) -> T:
+    """`call()` retried while it meets another process's lock, the event loop running in between.
+
+    Each try fails at once (busy_timeout 0) rather than blocking the loop; the pause between
+    tries doubles up to `LONGEST_PAUSE_SECONDS`. The last SQLITE_BUSY is raised at the deadline.
+    """
+    deadline = time.monotonic() + BUSY_DEADLINE_SECONDS
+    pause = FIRST_PAUSE_SECONDS
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                return call()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() + pause > deadline:
+                    raise
+            pause = min(2 * pause, LONGEST_PAUSE_SECONDS)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 class InlineCursor:
@@ -94,8 +139,35 @@ class InlineConnection:
 
     @property
     def sqlite(self) -> sqlite3.Connection:
-        """The `sqlite3` connection itself, for driver-level statements (`kyrios.core.sql`)."""
+        """The `sqlite3` connection itself, for driver-level statements (`kyrios.core.db.sql`)."""
         return self._conn
+
+    def try_begin(self, statement: str) -> bool:
+        """Begin a transaction (`BEGIN` to read, `BEGIN IMMEDIATE` to write) if no other process
+        keeps it waiting longer than `BUSY_TIMEOUT_MS`; False (and no transaction) otherwise."""
+        try:
+            self._begin(statement)
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                return False
+            raise
+        return True
+
+    async def begin_when_free(self, statement: str) -> None:
+        """Begin a transaction, waiting for another process's lock without blocking the loop."""
+        await when_free(self._conn, lambda: self._begin(statement))
+
+    def _begin(self, statement: str) -> None:
+        conn = self._conn
+        conn.execute(statement)
+        if statement == "BEGIN":
+            # A deferred BEGIN takes no snapshot; reading the schema cookie takes it now, so
+            # this is where the transaction can meet a lock, not some later statement.
+            try:
+                conn.execute("PRAGMA schema_version").fetchone()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     @property
     def isolation_level(self) -> str | None:
@@ -139,11 +211,20 @@ def inline_connector(path: str, *, uri: bool = False) -> Callable[[], Any]:
     """An `async_creator` for `create_async_engine` opening `path` with Kyrios's pragmas."""
 
     async def connect() -> InlineConnection:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=uri)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        timeout = BUSY_TIMEOUT_MS / 1000
+        conn = sqlite3.connect(path, timeout, isolation_level=None, check_same_thread=False, uri=uri)
+        try:
+            try:  # switching a file to WAL needs a lock another process may hold
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                await when_free(conn, lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            conn.close()
+            raise
         return InlineConnection(conn)
 
     return connect

@@ -5,9 +5,12 @@ The ORM costs far more per statement than a database does for a small indexed st
 connection, so they share its transaction: on SQLite straight on the `sqlite3` connection
 (Kyrios's inline adapter), elsewhere through `exec_driver_sql`. Templates use `?` placeholders,
 translated once per template to the driver's paramstyle; `{lock}` becomes a row lock where the
-database has one (SQLite's writer lock already serialises writers). Mixing with the ORM is safe
-as long as a transaction does not keep ORM *entities* of the rows written here (column reads are
-fine); `Database` clears the identity map between the commands of one group commit.
+database has one (SQLite's writer lock already serialises writers) and `{share}` a shared one.
+Either makes a read see the latest committed row rather than the transaction's snapshot
+(MariaDB's REPEATABLE READ), as a read explaining a refused conditional update must. Mixing
+with the ORM is safe as long as a transaction does not keep ORM *entities* of the rows written
+here (column reads are fine); `Database` clears the identity map between the commands of one
+group commit.
 """
 
 from __future__ import annotations
@@ -21,18 +24,21 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from kyrios.core.sqlite_inline import InlineConnection
+from kyrios.core.db.sqlite_inline import InlineConnection
 
 _PLACEHOLDER = re.compile(r"\?")
 _SESSION_KEY = "kyrios_sql"
 _TEMPLATES: dict[str, dict[str, str]] = {"sqlite": {}, "mysql": {}, "postgresql": {}}
+# MySQL 8 also spells it FOR SHARE, MariaDB only this way.
+_SHARE_LOCKS = {"sqlite": "", "mysql": " LOCK IN SHARE MODE", "postgresql": " FOR SHARE"}
 
 Row = tuple[Any, ...]
 
 
 def translate(template: str, dialect: str) -> str:
-    """`template` with `?` in the driver's paramstyle and `{lock}` filled for `dialect`."""
+    """`template` with `?` in the driver's paramstyle and `{lock}` / `{share}` filled for `dialect`."""
     sql = template.replace("{lock}", "" if dialect == "sqlite" else " FOR UPDATE")
+    sql = sql.replace("{share}", _SHARE_LOCKS[dialect])
     if dialect == "mysql":
         sql = sql.replace("?", "%s")
     elif dialect == "postgresql":

@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.cache import end_command
+from kyrios.core.db.cache import end_command
+from kyrios.core.db.sql import Sql
 from kyrios.core.errors import DomainError
-from kyrios.core.sql import Sql
 
 Work = Callable[[AsyncSession], Awaitable[Any]]
 MAX_BATCH = 128

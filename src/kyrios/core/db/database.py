@@ -16,16 +16,17 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine.interfaces import AdaptedConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
-from kyrios.core.cache import SESSION_KEY as CACHE_KEY
-from kyrios.core.cache import VersionedCache
-from kyrios.core.group_commit import GroupCommitter
-from kyrios.core.sql import Sql
-from kyrios.core.sqlite_checkpoint import WalCheckpointer
-from kyrios.core.sqlite_inline import InlineConnection, inline_connector
+from kyrios.core.db.cache import SESSION_KEY as CACHE_KEY
+from kyrios.core.db.cache import VersionedCache
+from kyrios.core.db.checkpoint import WalCheckpointer
+from kyrios.core.db.group_commit import GroupCommitter
+from kyrios.core.db.sql import Sql
+from kyrios.core.db.sqlite_inline import InlineConnection, inline_connector
 
 T = TypeVar("T")
 
@@ -116,11 +117,16 @@ class Database:
         def _on_begin(conn: Connection) -> None:
             readonly = conn.get_execution_options().get("kyrios_readonly", False)
             statement = "BEGIN" if readonly else "BEGIN IMMEDIATE"
-            driver = conn.connection.driver_connection
-            if isinstance(driver, InlineConnection):
-                driver.sqlite.execute(statement)  # straight to sqlite3: no statement machinery
-            else:
+            pooled = conn.connection
+            driver = pooled.driver_connection
+            if not isinstance(driver, InlineConnection):
                 conn.exec_driver_sql(statement)
+            elif not driver.try_begin(statement):  # straight to sqlite3: no statement machinery
+                # Another process holds the lock: wait for it from a coroutine, so the event
+                # loop runs meanwhile (this synchronous hook runs inside SQLAlchemy's greenlet).
+                adapted = pooled.dbapi_connection
+                assert isinstance(adapted, AdaptedConnection)
+                adapted.run_async(lambda inline: inline.begin_when_free(statement))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
