@@ -10,9 +10,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.http import Route
 
 from kyrios.core.errors import DomainError
+from kyrios.core.ports import DiscordError
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.invocation import Actor, Invocation, Source
 from kyrios.slash.reply import Reply
@@ -78,10 +78,9 @@ class PrefixCommands:
         body: dict[str, Any] = reply.to_message()
         body.pop("flags", None)  # a channel message cannot be ephemeral
         body["message_reference"] = {"message_id": str(message.id), "fail_if_not_exists": False}
-        route = Route("POST", "/channels/{channel_id}/messages", channel_id=message.channel.id)
         try:
-            await self.bot.http.request(route, json=body)
-        except discord.HTTPException as exc:
+            await self.bot.port.send_message(message.channel.id, body)
+        except DiscordError as exc:
             log.warning("could not answer a prefix command in channel %s: %s", message.channel.id, exc)
 
 

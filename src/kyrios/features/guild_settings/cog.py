@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from kyrios.core.ports import DiscordForbidden, DiscordNotFound
 from kyrios.features.guild_settings import service
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ class AutoRole:
         if role_id is None:
             return
         try:
-            await self.bot.http.add_role(member.guild.id, member.id, role_id, reason=REASON)
-        except discord.NotFound:
+            await self.bot.port.add_role(member.guild.id, member.id, role_id, reason=REASON)
+        except DiscordNotFound:
             async with runtime.db.transaction() as session:
                 await service.update(session, member.guild.id, now=runtime.clock.now(), auto_role_id=None)
             await self.bot.admin_notices.tell_once(
@@ -42,7 +43,7 @@ class AutoRole:
                 f"the auto role <@&{role_id}> no longer exists, so auto role is now off. "
                 "Choose another with `/settings set auto_role:`.",
             )
-        except discord.Forbidden:
+        except DiscordForbidden:
             await self.bot.admin_notices.tell_once(
                 member.guild.id,
                 f"auto-role-forbidden-{role_id}",

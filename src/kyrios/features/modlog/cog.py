@@ -1,8 +1,9 @@
 """The discord.py adapter of the moderation log: gateway events -> `events.py` values -> `flows`.
 
 Each listener records inside one `runtime.db.transaction()` and, after it commits, queues the
-resulting embed on the per-channel `LogSender`. Audit-log entries are fetched as raw JSON (needs
-View Audit Log) and handed to the pure attribution code as plain `AuditEntry` values.
+resulting embed on the per-channel `LogSender`, which posts through the bot's `DiscordPort`.
+Audit-log entries are read through the port (needs View Audit Log) and handed to the pure
+attribution code as plain `AuditEntry` values.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.http import Route
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.ports import AuditLogEntry, DiscordError
 from kyrios.features.modlog import flows, messages, service
 from kyrios.features.modlog.attribution import DeleteAttributor
 from kyrios.features.modlog.case_editor import CaseEditor
@@ -30,15 +31,7 @@ from kyrios.features.modlog.events import (
     MessageSeen,
     UserInfo,
 )
-from kyrios.features.modlog.posts import PostedMessage
-from kyrios.features.modlog.sender import (
-    ChannelGone,
-    DeliveryProblem,
-    LogSender,
-    MissingAccess,
-    ProblemKind,
-    RetryLater,
-)
+from kyrios.features.modlog.sender import DeliveryProblem, LogSender, ProblemKind
 from kyrios.features.modlog.service import Delivery
 
 if TYPE_CHECKING:
@@ -57,38 +50,22 @@ def user_info(user: discord.abc.User) -> UserInfo:
     return UserInfo(user.id, user.name, user.bot)
 
 
-class DiscordLogTransport:
-    """`LogTransport` on discord.py's HTTP client (which already waits out ordinary 429s)."""
+def audit_entry(entry: AuditLogEntry) -> AuditEntry:
+    """The port's audit-log entry as the attribution code reads it."""
 
-    def __init__(self, bot: discord.Client) -> None:
-        self.bot = bot
+    def option(name: str) -> int | None:
+        value = entry.options.get(name)
+        return int(value) if value else None
 
-    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> int:
-        """POST one message with the embeds; Discord errors become the sender's error types."""
-        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-        body = {"embeds": embeds, "allowed_mentions": {"parse": []}}
-        try:
-            message = await self.bot.http.request(route, json=body)
-        except discord.NotFound as exc:
-            raise ChannelGone(str(exc)) from exc
-        except discord.Forbidden as exc:
-            raise MissingAccess(str(exc)) from exc
-        except discord.RateLimited as exc:
-            raise RetryLater(exc.retry_after) from exc
-        return int(message["id"])
-
-    async def edit(self, posted: PostedMessage) -> None:
-        """Replace a log message's embeds; a message or channel gone since is left alone."""
-        route = Route(
-            "PATCH",
-            "/channels/{channel_id}/messages/{message_id}",
-            channel_id=posted.channel_id,
-            message_id=posted.message_id,
-        )
-        try:
-            await self.bot.http.request(route, json={"embeds": posted.embeds})
-        except discord.HTTPException as exc:
-            log.info("log message %s in %s not edited: %s", posted.message_id, posted.channel_id, exc)
+    return AuditEntry(
+        id=entry.id,
+        action=entry.action_type,
+        moderator_id=entry.user_id,
+        target_id=entry.target_id,
+        channel_id=option("channel_id"),
+        count=option("count"),
+        reason=entry.reason,
+    )
 
 
 class ModlogCog:
@@ -97,11 +74,10 @@ class ModlogCog:
     def __init__(self, bot: KyriosBot) -> None:
         self.bot = bot
         self.runtime = bot.runtime
-        self.transport = DiscordLogTransport(bot)
         self.cases = CaseEditor(
-            self.runtime.db, self.runtime.bus, self.transport.edit, lambda g: bot.get_guild(g) is not None
+            self.runtime.db, self.runtime.bus, bot.port, lambda g: bot.get_guild(g) is not None
         )
-        self.sender = LogSender(self.transport, self.on_delivery_problem, posted=self.cases.on_posted)
+        self.sender = LogSender(bot.port, self.on_delivery_problem, posted=self.cases.on_posted)
         self.deletes = DeleteAttributor()
         self.audit_second_look = AUDIT_SECOND_LOOK
 
@@ -134,15 +110,13 @@ class ModlogCog:
         if not guild.me.guild_permissions.view_audit_log:
             return []
         try:
-            data = await self.bot.http.get_audit_logs(
-                guild.id,
-                limit=AUDIT_FETCH_LIMIT,
-                action_type=int(action),  # type: ignore[arg-type]
+            entries = await self.bot.port.audit_log(
+                guild.id, action_type=int(action), limit=AUDIT_FETCH_LIMIT
             )
-        except discord.HTTPException as exc:
+        except DiscordError as exc:
             log.info("audit log of guild %s unavailable: %s", guild.id, exc)
             return []
-        return [AuditEntry.from_json(dict(entry)) for entry in data.get("audit_log_entries", [])]
+        return [audit_entry(entry) for entry in entries]
 
     # messages ---------------------------------------------------------------------------------------
 
