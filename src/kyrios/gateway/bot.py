@@ -12,7 +12,7 @@ from kyrios.core.ports import DiscordError, DiscordPort, Json
 from kyrios.features.guild_settings.notices import AdminNotifier, GuildContact
 from kyrios.gateway.admin_notice import cached_contact
 from kyrios.gateway.bridge import interaction_payload
-from kyrios.gateway.listeners import ListenerHub
+from kyrios.gateway.listeners import CogHost
 from kyrios.gateway.port import GatewayDiscordPort
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
@@ -27,8 +27,8 @@ def default_intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class KyriosBot(ListenerHub):
-    """An `AutoShardedClient` whose every slash command and button goes through `runtime.registry`.
+class KyriosBot(CogHost):
+    """An `AutoShardedBot` whose every slash command and button goes through `runtime.registry`.
 
     While it runs, `runtime.discord` is its `port` (discord.py's HTTP client and rate limiter);
     closing gives the runtime back the port it had.
@@ -40,17 +40,17 @@ class KyriosBot(ListenerHub):
         self.port = GatewayDiscordPort(self.http)
         self.admin_notices = AdminNotifier(runtime.db, runtime.clock, self.port, self._contact)
         self._replaced_port: DiscordPort | None = None
-        self.install_cogs()  # the slices' listeners: modlog, avatars, auto role, prefix commands
 
     async def _contact(self, guild_id: int) -> GuildContact | None:
         return cached_contact(self, guild_id)
 
     async def setup_hook(self) -> None:
-        """After login: take over `runtime.discord`."""
+        """After login: take over `runtime.discord` and add the slices' cogs."""
         self._replaced_port, self.runtime.discord = self.runtime.discord, self.port
+        await self.load_cogs()
 
     async def close(self) -> None:
-        """Close (listeners finish, closers run), then give the runtime its own port back."""
+        """Close (listeners finish, cogs unload), then give the runtime its own port back."""
         try:
             await super().close()
         finally:

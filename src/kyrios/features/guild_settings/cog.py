@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import discord
+from discord.ext import commands
 
 from kyrios.core.ports import DiscordForbidden, DiscordNotFound
 from kyrios.features.guild_settings import service
@@ -17,12 +18,13 @@ log = logging.getLogger(__name__)
 REASON = "Kyrios auto role (/settings set auto_role)"
 
 
-class AutoRole:
+class AutoRole(commands.Cog, name="auto_role"):
     """Adds the configured role on join; tells the admin once when it cannot."""
 
     def __init__(self, bot: KyriosBot) -> None:
         self.bot = bot
 
+    @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         """PUT /guilds/{guild}/members/{user}/roles/{role} for humans who join."""
         if member.bot:
@@ -52,6 +54,6 @@ class AutoRole:
             )
 
 
-def setup(bot: KyriosBot) -> None:
-    """Register the auto-role listener."""
-    bot.listen("member_join", AutoRole(bot).on_member_join)
+async def setup(bot: KyriosBot) -> None:
+    """Add the auto-role cog."""
+    await bot.add_cog(AutoRole(bot))

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.ports import AuditLogEntry, DiscordError
@@ -68,7 +69,7 @@ def audit_entry(entry: AuditLogEntry) -> AuditEntry:
     )
 
 
-class ModlogCog:
+class ModlogCog(commands.Cog, name="modlog"):
     """Listeners for every event the moderation log records."""
 
     def __init__(self, bot: KyriosBot) -> None:
@@ -92,12 +93,13 @@ class ModlogCog:
         for post in posts:
             self.sender.submit(post)
 
+    @commands.Cog.listener()
     async def on_ready(self) -> None:
         """Start keeping case messages current (`ready` also follows reconnects; starting is idempotent)."""
         self.cases.start()
 
-    async def close(self) -> None:
-        """Flush the log sender and stop editing case messages."""
+    async def cog_unload(self) -> None:
+        """Flush the log sender and stop editing case messages (when the bot closes)."""
         try:
             await self.sender.drain(timeout=5)
         except TimeoutError:
@@ -135,6 +137,7 @@ class ModlogCog:
             attachments=tuple(a.url for a in message.attachments),
         )
 
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Keep the content of a new message if the guild opted in to the store."""
         seen = self._seen(message)
@@ -146,6 +149,7 @@ class ModlogCog:
                 return
         await self.record(lambda session: flows.message_seen(session, seen))
 
+    @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """Log an edit with the stored before and the new after."""
         data: dict[str, Any] = dict(payload.data)
@@ -167,6 +171,7 @@ class ModlogCog:
                 return
         await self.record(lambda session: flows.message_edited(session, seen))
 
+    @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """Log a delete with the stored content and the moderator who likely did it."""
         guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
@@ -185,6 +190,7 @@ class ModlogCog:
         event = MessageDeleted(guild.id, payload.channel_id, payload.message_id, self.now())
         await self.record(lambda session: flows.message_deleted(session, event, deleter))
 
+    @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         """A purge: each stored message is logged (and coalesced by the sender)."""
         if payload.guild_id is None:
@@ -200,11 +206,13 @@ class ModlogCog:
 
     # members ----------------------------------------------------------------------------------------
 
+    @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         """Log a join with the account's age."""
         event = MemberEvent(member.guild.id, user_info(member), self.now(), member.created_at)
         await self.record(lambda session: flows.member_joined(session, event))
 
+    @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         """A leave, or a kick when the audit log says so (a ban is logged by `on_member_ban`)."""
         guild = self.bot.get_guild(payload.guild_id)
@@ -229,18 +237,21 @@ class ModlogCog:
                 break
         return audit
 
+    @commands.Cog.listener()
     async def on_member_ban(self, guild: discord.Guild, user: discord.User | discord.Member) -> None:
         """A ban with its moderator and reason."""
         audit = await self.entries_about(guild, user.id, AuditAction.MEMBER_BAN_ADD)
         event = MemberEvent(guild.id, user_info(user), self.now())
         await self.record(lambda session: flows.member_banned(session, event, audit))
 
+    @commands.Cog.listener()
     async def on_member_unban(self, guild: discord.Guild, user: discord.User) -> None:
         """An unban with its moderator."""
         audit = await self.entries_about(guild, user.id, AuditAction.MEMBER_BAN_REMOVE)
         event = MemberEvent(guild.id, user_info(user), self.now())
         await self.record(lambda session: flows.member_banned(session, event, audit, banned=False))
 
+    @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         """Role changes and timeouts, each with its moderator."""
         added = tuple(r.id for r in after.roles if r not in before.roles)
@@ -270,10 +281,12 @@ class ModlogCog:
         event = ChannelChanged(channel.guild.id, channel.id, channel.name, created, self.now())
         await self.record(lambda session: flows.channel_changed(session, event, audit))
 
+    @commands.Cog.listener()
     async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
         """A channel was created."""
         await self._channel(channel, created=True)
 
+    @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A channel was deleted (if it was a log channel, the sender notices on its next post)."""
         await self._channel(channel, created=False)
@@ -303,23 +316,6 @@ class ModlogCog:
         await self.bot.admin_notices.tell_once(guild_id, f"modlog-{problem.kind}-{channel_id}", text)
 
 
-def setup(bot: KyriosBot) -> None:
-    """Register the moderation-log listeners; flush the sender and stop editing on close."""
-    cog = ModlogCog(bot)
-    bot.cogs["modlog"] = cog
-    for event in (
-        "message",
-        "raw_message_edit",
-        "raw_message_delete",
-        "raw_bulk_message_delete",
-        "member_join",
-        "raw_member_remove",
-        "member_ban",
-        "member_unban",
-        "member_update",
-        "guild_channel_create",
-        "guild_channel_delete",
-        "ready",
-    ):
-        bot.listen(event, getattr(cog, f"on_{event}"))
-    bot.on_close(cog.close)
+async def setup(bot: KyriosBot) -> None:
+    """Add the moderation-log cog."""
+    await bot.add_cog(ModlogCog(bot))
