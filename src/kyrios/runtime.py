@@ -11,6 +11,8 @@ from kyrios.core.bus import EventBus, InMemoryBus
 from kyrios.core.bus_redis import RedisBus
 from kyrios.core.clock import Clock, SystemClock
 from kyrios.core.db import Database
+from kyrios.core.discord_rest import RestDiscordPort
+from kyrios.core.ports import DiscordPort
 from kyrios.core.rng import RandomSource
 from kyrios.exchange.service import Exchange
 from kyrios.features.catalog import COMMAND_SETS
@@ -31,10 +33,14 @@ class Runtime:
     registry: Registry
     metrics: Metrics = field(default_factory=Metrics)
     bus: EventBus = field(default_factory=InMemoryBus)
+    discord: DiscordPort | None = None  # REST when a token is set; the gateway bot's port while it runs
     _exchange: Exchange | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.registry.bus = self.bus  # commands publish on the runtime's bus after they commit
+        if self.discord is None and self.settings.discord_token:
+            token, api_base = self.settings.discord_token.get_secret_value(), self.settings.discord_api_base
+            self.discord = RestDiscordPort(token, api_base=api_base)
 
     @property
     def exchange(self) -> Exchange:
@@ -54,6 +60,8 @@ class Runtime:
             await self._exchange.aclose()
         if isinstance(self.bus, RedisBus):
             await self.bus.aclose()
+        if isinstance(self.discord, RestDiscordPort):
+            await self.discord.aclose()
         await self.db.dispose()
 
 

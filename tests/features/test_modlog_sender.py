@@ -1,13 +1,14 @@
-"""The log sender's batching rules, against a transport that records what Discord would receive."""
+"""The log sender's batching rules, against a port that records what Discord would receive."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
+from kyrios.core.ports import DiscordNotFound, DiscordRateLimited, Message, Upload
 from kyrios.features.modlog.sender import (
     MAX_EMBED_CHARS_PER_MESSAGE,
-    ChannelGone,
     DeliveryProblem,
     LogSender,
     ProblemKind,
@@ -26,14 +27,17 @@ class RecordingChannel:
         self.in_flight = 0
         self.max_in_flight = 0
 
-    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> None:
+    async def send_message(
+        self, channel_id: int, body: dict[str, Any], *, files: Sequence[Upload] = ()
+    ) -> Message:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         await asyncio.sleep(0.01)
         self.in_flight -= 1
         if channel_id in self.gone:
-            raise ChannelGone("Unknown Channel")
-        self.messages.append((channel_id, embeds))
+            raise DiscordNotFound(404, 10003, "Unknown Channel")
+        self.messages.append((channel_id, body["embeds"]))
+        return Message(len(self.messages), channel_id)
 
 
 def delivery(channel_id: int, text: str = "x") -> Delivery:
@@ -79,3 +83,23 @@ async def test_a_gone_channel_is_reported_once_and_other_channels_keep_working()
     assert [(p.channel_id, p.kind, p.lost) for p in problems] == [(6, ProblemKind.CHANNEL_GONE, 3)]
     assert sum(len(embeds) for cid, embeds in channel.messages if cid == 5) == 3
     assert sender.stats.dropped == 4
+
+
+async def test_a_long_rate_limit_pauses_only_that_channel_and_loses_nothing() -> None:
+    class RateLimitedOnce(RecordingChannel):
+        async def send_message(
+            self, channel_id: int, body: dict[str, Any], *, files: Sequence[Upload] = ()
+        ) -> Message:
+            if channel_id == 6 and not self.limited:
+                self.limited = True
+                raise DiscordRateLimited(0.2)
+            return await super().send_message(channel_id, body, files=files)
+
+    channel = RateLimitedOnce()
+    channel.limited = False
+    sender = LogSender(channel, linger=0.01)
+    sender.submit(delivery(6, "waited"))
+    sender.submit(delivery(5, "unaffected"))
+    await sender.drain()
+    assert [cid for cid, _ in channel.messages] == [5, 6]  # 5 went out while 6 waited
+    assert sender.stats.dropped == 0 and sender.stats.messages == 2

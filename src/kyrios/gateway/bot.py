@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 import discord
-from discord.http import Route
 
 from kyrios.core.errors import DomainError
-from kyrios.gateway.admin_notice import AdminNotifier
+from kyrios.core.ports import DiscordError, DiscordPort, Json
+from kyrios.features.guild_settings.notices import AdminNotifier, GuildContact
+from kyrios.gateway.admin_notice import cached_contact
 from kyrios.gateway.bridge import interaction_payload
-from kyrios.gateway.listeners import ListenerHub
+from kyrios.gateway.listeners import CogHost
+from kyrios.gateway.port import GatewayDiscordPort
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.payload import invocation_from_payload
@@ -25,14 +27,35 @@ def default_intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class KyriosBot(ListenerHub):
-    """An `AutoShardedClient` whose every slash command and button goes through `runtime.registry`."""
+class KyriosBot(CogHost):
+    """An `AutoShardedBot` whose every slash command and button goes through `runtime.registry`.
+
+    While it runs, `runtime.discord` is its `port` (discord.py's HTTP client and rate limiter);
+    closing gives the runtime back the port it had.
+    """
 
     def __init__(self, runtime: Runtime, *, intents: discord.Intents | None = None, **options: Any) -> None:
         super().__init__(intents=intents or default_intents(), **options)
         self.runtime = runtime
-        self.admin_notices = AdminNotifier(self, runtime.db, runtime.clock)
-        self.install_cogs()  # the slices' listeners: modlog, avatars, auto role, prefix commands
+        self.port = GatewayDiscordPort(self.http)
+        self.admin_notices = AdminNotifier(runtime.db, runtime.clock, self.port, self._contact)
+        self._replaced_port: DiscordPort | None = None
+
+    async def _contact(self, guild_id: int) -> GuildContact | None:
+        return cached_contact(self, guild_id)
+
+    async def setup_hook(self) -> None:
+        """After login: take over `runtime.discord` and add the slices' cogs."""
+        self._replaced_port, self.runtime.discord = self.runtime.discord, self.port
+        await self.load_cogs()
+
+    async def close(self) -> None:
+        """Close (listeners finish, cogs unload), then give the runtime its own port back."""
+        try:
+            await super().close()
+        finally:
+            if self.runtime.discord is self.port:
+                self.runtime.discord = self._replaced_port
 
     async def on_ready(self) -> None:
         """Log the connection."""
@@ -60,22 +83,15 @@ class KyriosBot(ListenerHub):
                 return
             await self._callback(interaction, {"type": int(CallbackType.DEFERRED_CHANNEL_MESSAGE)})
             reply = await self.runtime.registry.dispatch(inv)
-            route = Route(
-                "PATCH",
-                "/webhooks/{application_id}/{interaction_token}/messages/@original",
-                application_id=interaction.application_id,
-                interaction_token=interaction.token,
-            )
-            await self.http.request(route, json=reply.to_message())
+            try:
+                await self.port.edit_original(
+                    interaction.application_id, interaction.token, reply.to_message()
+                )
+            except DiscordError as exc:
+                log.warning("could not deliver the deferred reply for /%s: %s", inv.command, exc)
             return
         reply = await self.runtime.registry.dispatch(inv)
         await self._callback(interaction, reply.to_callback())
 
-    async def _callback(self, interaction: discord.Interaction[Any], body: dict[str, Any]) -> None:
-        route = Route(
-            "POST",
-            "/interactions/{interaction_id}/{interaction_token}/callback",
-            interaction_id=interaction.id,
-            interaction_token=interaction.token,
-        )
-        await self.http.request(route, json=body)
+    async def _callback(self, interaction: discord.Interaction[Any], body: Json) -> None:
+        await self.port.interaction_callback(interaction.id, interaction.token, body)

@@ -1,9 +1,13 @@
-"""Several listeners per gateway event, and clean-up hooks, for the slices' cog modules.
+"""The gateway bot's cogs: the one list of them, and discord.py's bot kept to what we use of it.
 
-`discord.Client` calls exactly one `on_<event>` method per event; the modlog, avatars and settings
-cogs (and the prefix-command door) all want `on_message` or `on_member_update`, so listeners are
-registered here and scheduled the way discord.py schedules its own handlers (errors go to
-`on_error`, one task per listener).
+Listeners are declared where they live: each module in `COG_MODULES` holds a `commands.Cog`
+whose methods carry `@commands.Cog.listener()`, and `async def setup(bot)` adding it (the
+signature of discord.py's extensions, loaded here without their hot reload). A cog releases what
+it holds in `cog_unload`, which discord.py calls when the bot closes.
+
+`commands.AutoShardedBot` brings two things we do not want: text commands in its `on_message`
+(our prefix door is a cog) and an `app_commands.CommandTree` that would answer interactions
+(ours answers every one through the registry) or overwrite our registered commands on `sync`.
 """
 
 from __future__ import annotations
@@ -11,74 +15,83 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
+from discord import app_commands
+from discord.ext import commands
 
 log = logging.getLogger(__name__)
 
 LISTENER_GRACE = 10.0
-Listener = Callable[..., Coroutine[Any, Any, None]]
-Closer = Callable[[], Awaitable[None]]
+"""Seconds `close` lets running listeners finish (they write to the database) before the cogs unload."""
 
-# Each module has `setup(bot)`; it registers listeners (and closers) and keeps its own state.
 COG_MODULES = (
     "kyrios.features.modlog.cog",
     "kyrios.features.avatars.cog",
     "kyrios.features.guild_settings.cog",
     "kyrios.gateway.prefix",
 )
+"""Each module has `async def setup(bot)` that adds its cog."""
 
 
-class ListenerHub(discord.AutoShardedClient):
-    """An `AutoShardedClient` that also dispatches to registered listeners and runs closers on close."""
+class InertCommandTree(app_commands.CommandTree[Any]):
+    """discord.py's command tree, out of the way: it answers no interaction and syncs nothing."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.extra_listeners: dict[str, list[Listener]] = {}
-        self.closers: list[Closer] = []
-        self.cogs: dict[str, Any] = {}  # each cog module's state, by name (tests reach in here)
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Refuse every interaction: `KyriosBot.on_interaction` answers them through the registry."""
+        return False
+
+    async def sync(self, *, guild: discord.abc.Snowflake | None = None) -> list[app_commands.AppCommand]:
+        """Refuse: the tree is empty, so syncing would delete every command we registered."""
+        raise RuntimeError("Kyrios registers its commands with `kyrios sync-commands`, not the command tree")
+
+
+class CogHost(commands.AutoShardedBot):
+    """An `AutoShardedBot` running our cogs; on close, running listeners finish before cogs unload."""
+
+    def __init__(self, *, intents: discord.Intents, **options: Any) -> None:
+        super().__init__(
+            command_prefix=(), help_command=None, tree_cls=InertCommandTree, intents=intents, **options
+        )
         self._running: set[asyncio.Task[Any]] = set()
         self._closing = False
 
-    def listen(self, event: str, listener: Listener) -> None:
-        """Call `listener` for every `event` (discord.py's name without `on_`, e.g. `raw_message_delete`)."""
-        self.extra_listeners.setdefault(event, []).append(listener)
+    async def load_cogs(self, modules: tuple[str, ...] = COG_MODULES) -> None:
+        """Import each cog module and await its `setup(bot)`."""
+        for name in modules:
+            await importlib.import_module(name).setup(self)
 
-    def on_close(self, closer: Closer) -> None:
-        """Run `closer` when the bot closes (flush queues, stop tasks)."""
-        self.closers.append(closer)
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Nothing: discord.py's text commands stay off (the prefix door is a cog)."""
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
-        """discord.py's dispatch, then every registered listener."""
-        super().dispatch(event_name, *args, **kwargs)
-        if self._closing:
-            return  # a listener started now could outlive the database it writes to
-        for listener in self.extra_listeners.get(event_name, ()):
-            task = self._schedule_event(listener, f"on_{event_name}", *args, **kwargs)
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        """discord.py's dispatch, until `close` starts: a listener started then could outlive the database."""
+        if not self._closing:
+            super().dispatch(event_name, *args, **kwargs)
+
+    def _schedule_event(
+        self,
+        coro: Callable[..., Coroutine[Any, Any, Any]],
+        event_name: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> asyncio.Task[Any]:
+        task = super()._schedule_event(coro, event_name, *args, **kwargs)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
 
     async def close(self) -> None:
-        """Let running listeners finish (they hold database connections), run the closers, disconnect."""
+        """Let running listeners finish, unload the cogs (flush queues, stop tasks), disconnect."""
         self._closing = True
-        if self._running:
-            _, late = await asyncio.wait(set(self._running), timeout=LISTENER_GRACE)
+        running = self._running - {asyncio.current_task()}
+        if running:
+            _, late = await asyncio.wait(running, timeout=LISTENER_GRACE)
             for task in late:
                 task.cancel()
             if late:
                 log.warning("cancelled %d listeners still running at close", len(late))
                 await asyncio.gather(*late, return_exceptions=True)
-        for closer in self.closers:
-            try:
-                await closer()
-            except Exception:
-                log.exception("closing %r failed", closer)
-        self.closers.clear()
         await super().close()
-
-    def install_cogs(self, modules: tuple[str, ...] = COG_MODULES) -> None:
-        """Import each cog module and call its `setup(bot)`."""
-        for name in modules:
-            importlib.import_module(name).setup(self)

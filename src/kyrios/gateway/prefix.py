@@ -10,9 +10,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.http import Route
+from discord.ext import commands
 
 from kyrios.core.errors import DomainError
+from kyrios.core.ports import DiscordError
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.invocation import Actor, Invocation, Source
 from kyrios.slash.reply import Reply
@@ -33,7 +34,7 @@ def _actor(user: discord.abc.User) -> Actor:
     )
 
 
-class PrefixCommands:
+class PrefixCommands(commands.Cog, name="prefix"):
     """Turns `<prefix><command line>` messages into invocations and posts the reply in the channel."""
 
     def __init__(self, bot: KyriosBot) -> None:
@@ -44,6 +45,7 @@ class PrefixCommands:
         registry = self.bot.runtime.registry
         return any(registry.find(" ".join(words[:n])) for n in range(1, min(3, len(words)) + 1))
 
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Answer a prefix command in a guild that set a prefix."""
         if message.guild is None or message.author.bot or not message.content:
@@ -79,13 +81,12 @@ class PrefixCommands:
         body: dict[str, Any] = reply.to_message()
         body.pop("flags", None)  # a channel message cannot be ephemeral
         body["message_reference"] = {"message_id": str(message.id), "fail_if_not_exists": False}
-        route = Route("POST", "/channels/{channel_id}/messages", channel_id=message.channel.id)
         try:
-            await self.bot.http.request(route, json=body)
-        except discord.HTTPException as exc:
+            await self.bot.port.send_message(message.channel.id, body)
+        except DiscordError as exc:
             log.warning("could not answer a prefix command in channel %s: %s", message.channel.id, exc)
 
 
-def setup(bot: KyriosBot) -> None:
-    """Register the prefix door."""
-    bot.listen("message", PrefixCommands(bot).on_message)
+async def setup(bot: KyriosBot) -> None:
+    """Add the prefix door."""
+    await bot.add_cog(PrefixCommands(bot))

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import discord
+from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.features.avatars import service
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class AvatarCog:
+class AvatarCog(commands.Cog, name="avatars"):
     """Records avatar, banner and per-server avatar changes."""
 
     def __init__(self, bot: KyriosBot) -> None:
@@ -56,6 +57,7 @@ class AvatarCog:
         async with self.runtime.db.read() as session:
             return await service.is_tracked_in(session, guild_ids)
 
+    @commands.Cog.listener()
     async def on_user_update(self, before: discord.User, after: discord.User) -> None:
         """A global avatar change (and, by fetching the user, a banner change)."""
         if after.bot or not await self._tracked([g.id for g in after.mutual_guilds]):
@@ -99,6 +101,7 @@ class AvatarCog:
 
         await self.runtime.db.run(work)
 
+    @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         """A per-server avatar change."""
         if after.bot or before.guild_avatar == after.guild_avatar:
@@ -117,9 +120,6 @@ class AvatarCog:
         await self.save(change)
 
 
-def setup(bot: KyriosBot) -> None:
-    """Register the avatar listeners."""
-    cog = AvatarCog(bot)
-    bot.cogs["avatars"] = cog
-    bot.listen("user_update", cog.on_user_update)
-    bot.listen("member_update", cog.on_member_update)
+async def setup(bot: KyriosBot) -> None:
+    """Add the avatar-history cog."""
+    await bot.add_cog(AvatarCog(bot))

@@ -6,7 +6,9 @@ import logging
 from typing import TYPE_CHECKING
 
 import discord
+from discord.ext import commands
 
+from kyrios.core.ports import DiscordForbidden, DiscordNotFound
 from kyrios.features.guild_settings import service
 
 if TYPE_CHECKING:
@@ -16,12 +18,13 @@ log = logging.getLogger(__name__)
 REASON = "Kyrios auto role (/settings set auto_role)"
 
 
-class AutoRole:
+class AutoRole(commands.Cog, name="auto_role"):
     """Adds the configured role on join; tells the admin once when it cannot."""
 
     def __init__(self, bot: KyriosBot) -> None:
         self.bot = bot
 
+    @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         """PUT /guilds/{guild}/members/{user}/roles/{role} for humans who join."""
         if member.bot:
@@ -32,8 +35,8 @@ class AutoRole:
         if role_id is None:
             return
         try:
-            await self.bot.http.add_role(member.guild.id, member.id, role_id, reason=REASON)
-        except discord.NotFound:
+            await self.bot.port.add_role(member.guild.id, member.id, role_id, reason=REASON)
+        except DiscordNotFound:
             now = runtime.clock.now()
             await runtime.db.run(
                 lambda session: service.update(session, member.guild.id, now=now, auto_role_id=None)
@@ -44,7 +47,7 @@ class AutoRole:
                 f"the auto role <@&{role_id}> no longer exists, so auto role is now off. "
                 "Choose another with `/settings set auto_role:`.",
             )
-        except discord.Forbidden:
+        except DiscordForbidden:
             await self.bot.admin_notices.tell_once(
                 member.guild.id,
                 f"auto-role-forbidden-{role_id}",
@@ -53,6 +56,6 @@ class AutoRole:
             )
 
 
-def setup(bot: KyriosBot) -> None:
-    """Register the auto-role listener."""
-    bot.listen("member_join", AutoRole(bot).on_member_join)
+async def setup(bot: KyriosBot) -> None:
+    """Add the auto-role cog."""
+    await bot.add_cog(AutoRole(bot))

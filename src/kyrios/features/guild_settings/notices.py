@@ -1,15 +1,24 @@
-"""Which problems a guild's admins have been told about, so a restart does not tell them again.
+"""Telling a guild's admins about a problem, and remembering which problems they were told about.
 
-A problem still there after `REMIND_AFTER` is told once more: a reminder, not a stream.
+A restart does not tell them again; a problem still there after `REMIND_AFTER` is told once
+more: a reminder, not a stream. The notice goes out through the `DiscordPort`.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.clock import Clock
+from kyrios.core.db import Database
+from kyrios.core.ports import DiscordError, DiscordPort
 from kyrios.features.guild_settings.models import AdminNotice
+
+log = logging.getLogger(__name__)
 
 REMIND_AFTER = timedelta(days=7)
 MAX_PROBLEM_KEY = 100
@@ -27,3 +36,59 @@ async def due(session: AsyncSession, guild_id: int, problem: str, *, now: dateti
         return False
     await session.flush()
     return True
+
+
+@dataclass(frozen=True)
+class GuildContact:
+    """Where a guild's admins can be told something: its name, system channel and owner."""
+
+    guild_name: str
+    system_channel_id: int | None
+    owner_id: int | None
+
+
+ContactLookup = Callable[[int], Awaitable[GuildContact | None]]
+"""How a door finds a guild's contact (the gateway reads its cache); None when it cannot."""
+
+
+class AdminNotifier:
+    """Tells a guild's admins about a problem the bot cannot fix itself, once per problem.
+
+    The notice goes to the system channel when the bot can post there, else to the owner by DM;
+    if both fail it is only logged. "Once" is `due`: kept in the database across restarts.
+    """
+
+    def __init__(self, db: Database, clock: Clock, port: DiscordPort, contact: ContactLookup) -> None:
+        self.db = db
+        self.clock = clock
+        self.port = port
+        self.contact = contact
+
+    async def tell_once(
+        self, guild_id: int, problem: str, text: str, *, avoid_channel: int | None = None
+    ) -> bool:
+        """Tell the admins of `guild_id` about `problem`; False if already told or nobody could be reached."""
+        now = self.clock.now()
+        if not await self.db.run(lambda session: due(session, guild_id, problem, now=now)):
+            return False
+        contact = await self.contact(guild_id)
+        if contact is None:
+            log.warning("guild %s: %s (guild unknown; nobody told)", guild_id, text)
+            return False
+        body = {"content": f"⚠️ **Kyrios in {contact.guild_name}:** {text}", "allowed_mentions": {"parse": []}}
+        channel_id = contact.system_channel_id
+        if channel_id is not None and channel_id != avoid_channel:
+            try:
+                await self.port.send_message(channel_id, body)
+                return True
+            except DiscordError as exc:
+                log.info("system channel of guild %s refused the notice: %s", guild_id, exc)
+        if contact.owner_id is None:
+            log.warning("guild %s: %s (no owner known; nobody told)", guild_id, text)
+            return False
+        try:
+            await self.port.send_dm(contact.owner_id, body)
+            return True
+        except DiscordError as exc:
+            log.warning("guild %s: %s (could not tell the owner: %s)", guild_id, text, exc)
+            return False

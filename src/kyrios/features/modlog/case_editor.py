@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from kyrios.core.bus import EventBus
 from kyrios.core.db import Database
+from kyrios.core.ports import DiscordError, DiscordPort
 from kyrios.features.modlog import posts
 from kyrios.features.modlog.posts import PostedMessage
 
@@ -25,17 +26,11 @@ MAX_CHANGES_BEFORE_POSTED = 1000
 
 
 class CaseEditor:
-    """Edits log messages when their cases change; the Discord side is the `edit` callable."""
+    """Edits log messages through the `DiscordPort` when their cases change."""
 
-    def __init__(
-        self,
-        db: Database,
-        bus: EventBus,
-        edit: Callable[[PostedMessage], Awaitable[None]],
-        serves: Callable[[int], bool],
-    ) -> None:
+    def __init__(self, db: Database, bus: EventBus, port: DiscordPort, serves: Callable[[int], bool]) -> None:
         self.db = db
-        self.edit = edit
+        self.port = port
         self.serves = serves  # whether this bot process serves a guild
         self.changes = bus.subscribe(posts.CASE_CHANGED)  # from now on, even before `start`
         self._task: asyncio.Task[None] | None = None
@@ -74,6 +69,13 @@ class CaseEditor:
         if posted is not None:
             self._changed_before_posted.pop(entry_id, None)
             await self.edit(posted)
+
+    async def edit(self, posted: PostedMessage) -> None:
+        """Replace a log message's embeds; a message or channel gone since is left alone."""
+        try:
+            await self.port.edit_message(posted.channel_id, posted.message_id, {"embeds": posted.embeds})
+        except DiscordError as exc:
+            log.info("log message %s in %s not edited: %s", posted.message_id, posted.channel_id, exc)
 
     async def _follow(self) -> None:
         async for _, change in self.changes:

@@ -1,8 +1,9 @@
 """The discord.py adapter of the moderation log: gateway events -> `events.py` values -> `flows`.
 
-Each listener records inside one `runtime.db.transaction()` and, after it commits, queues the
-resulting embed on the per-channel `LogSender`. Audit-log entries are fetched as raw JSON (needs
-View Audit Log) and handed to the pure attribution code as plain `AuditEntry` values.
+Each listener records inside one `runtime.db.run()` and, after it commits, queues the
+resulting embed on the per-channel `LogSender`, which posts through the bot's `DiscordPort`.
+Audit-log entries are read through the port (needs View Audit Log) and handed to the pure
+attribution code as plain `AuditEntry` values.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.http import Route
+from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.ports import AuditLogEntry, DiscordError
 from kyrios.features.modlog import flows, messages, service
 from kyrios.features.modlog.attribution import DeleteAttributor
 from kyrios.features.modlog.case_editor import CaseEditor
@@ -30,15 +32,7 @@ from kyrios.features.modlog.events import (
     MessageSeen,
     UserInfo,
 )
-from kyrios.features.modlog.posts import PostedMessage
-from kyrios.features.modlog.sender import (
-    ChannelGone,
-    DeliveryProblem,
-    LogSender,
-    MissingAccess,
-    ProblemKind,
-    RetryLater,
-)
+from kyrios.features.modlog.sender import DeliveryProblem, LogSender, ProblemKind
 from kyrios.features.modlog.service import Delivery
 
 if TYPE_CHECKING:
@@ -57,51 +51,34 @@ def user_info(user: discord.abc.User) -> UserInfo:
     return UserInfo(user.id, user.name, user.bot)
 
 
-class DiscordLogTransport:
-    """`LogTransport` on discord.py's HTTP client (which already waits out ordinary 429s)."""
+def audit_entry(entry: AuditLogEntry) -> AuditEntry:
+    """The port's audit-log entry as the attribution code reads it."""
 
-    def __init__(self, bot: discord.Client) -> None:
-        self.bot = bot
+    def option(name: str) -> int | None:
+        value = entry.options.get(name)
+        return int(value) if value else None
 
-    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> int:
-        """POST one message with the embeds; Discord errors become the sender's error types."""
-        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-        body = {"embeds": embeds, "allowed_mentions": {"parse": []}}
-        try:
-            message = await self.bot.http.request(route, json=body)
-        except discord.NotFound as exc:
-            raise ChannelGone(str(exc)) from exc
-        except discord.Forbidden as exc:
-            raise MissingAccess(str(exc)) from exc
-        except discord.RateLimited as exc:
-            raise RetryLater(exc.retry_after) from exc
-        return int(message["id"])
-
-    async def edit(self, posted: PostedMessage) -> None:
-        """Replace a log message's embeds; a message or channel gone since is left alone."""
-        route = Route(
-            "PATCH",
-            "/channels/{channel_id}/messages/{message_id}",
-            channel_id=posted.channel_id,
-            message_id=posted.message_id,
-        )
-        try:
-            await self.bot.http.request(route, json={"embeds": posted.embeds})
-        except discord.HTTPException as exc:
-            log.info("log message %s in %s not edited: %s", posted.message_id, posted.channel_id, exc)
+    return AuditEntry(
+        id=entry.id,
+        action=entry.action_type,
+        moderator_id=entry.user_id,
+        target_id=entry.target_id,
+        channel_id=option("channel_id"),
+        count=option("count"),
+        reason=entry.reason,
+    )
 
 
-class ModlogCog:
+class ModlogCog(commands.Cog, name="modlog"):
     """Listeners for every event the moderation log records."""
 
     def __init__(self, bot: KyriosBot) -> None:
         self.bot = bot
         self.runtime = bot.runtime
-        self.transport = DiscordLogTransport(bot)
         self.cases = CaseEditor(
-            self.runtime.db, self.runtime.bus, self.transport.edit, lambda g: bot.get_guild(g) is not None
+            self.runtime.db, self.runtime.bus, bot.port, lambda g: bot.get_guild(g) is not None
         )
-        self.sender = LogSender(self.transport, self.on_delivery_problem, posted=self.cases.on_posted)
+        self.sender = LogSender(bot.port, self.on_delivery_problem, posted=self.cases.on_posted)
         self.deletes = DeleteAttributor()
         self.audit_second_look = AUDIT_SECOND_LOOK
 
@@ -116,12 +93,13 @@ class ModlogCog:
         for post in posts:
             self.sender.submit(post)
 
+    @commands.Cog.listener()
     async def on_ready(self) -> None:
         """Start keeping case messages current (`ready` also follows reconnects; starting is idempotent)."""
         self.cases.start()
 
-    async def close(self) -> None:
-        """Flush the log sender and stop editing case messages."""
+    async def cog_unload(self) -> None:
+        """Flush the log sender and stop editing case messages (when the bot closes)."""
         try:
             await self.sender.drain(timeout=5)
         except TimeoutError:
@@ -134,15 +112,13 @@ class ModlogCog:
         if not guild.me.guild_permissions.view_audit_log:
             return []
         try:
-            data = await self.bot.http.get_audit_logs(
-                guild.id,
-                limit=AUDIT_FETCH_LIMIT,
-                action_type=int(action),  # type: ignore[arg-type]
+            entries = await self.bot.port.audit_log(
+                guild.id, action_type=int(action), limit=AUDIT_FETCH_LIMIT
             )
-        except discord.HTTPException as exc:
+        except DiscordError as exc:
             log.info("audit log of guild %s unavailable: %s", guild.id, exc)
             return []
-        return [AuditEntry.from_json(dict(entry)) for entry in data.get("audit_log_entries", [])]
+        return [audit_entry(entry) for entry in entries]
 
     # messages ---------------------------------------------------------------------------------------
 
@@ -161,6 +137,7 @@ class ModlogCog:
             attachments=tuple(a.url for a in message.attachments),
         )
 
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Keep the content of a new message if the guild opted in to the store."""
         seen = self._seen(message)
@@ -172,6 +149,7 @@ class ModlogCog:
                 return
         await self.record(lambda session: flows.message_seen(session, seen))
 
+    @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """Log an edit with the stored before and the new after."""
         data: dict[str, Any] = dict(payload.data)
@@ -193,6 +171,7 @@ class ModlogCog:
                 return
         await self.record(lambda session: flows.message_edited(session, seen))
 
+    @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """Log a delete with the stored content and the moderator who likely did it."""
         guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
@@ -211,6 +190,7 @@ class ModlogCog:
         event = MessageDeleted(guild.id, payload.channel_id, payload.message_id, self.now())
         await self.record(lambda session: flows.message_deleted(session, event, deleter))
 
+    @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         """A purge: each stored message is logged (and coalesced by the sender)."""
         if payload.guild_id is None:
@@ -226,11 +206,13 @@ class ModlogCog:
 
     # members ----------------------------------------------------------------------------------------
 
+    @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         """Log a join with the account's age."""
         event = MemberEvent(member.guild.id, user_info(member), self.now(), member.created_at)
         await self.record(lambda session: flows.member_joined(session, event))
 
+    @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         """A leave, or a kick when the audit log says so (a ban is logged by `on_member_ban`)."""
         guild = self.bot.get_guild(payload.guild_id)
@@ -255,18 +237,21 @@ class ModlogCog:
                 break
         return audit
 
+    @commands.Cog.listener()
     async def on_member_ban(self, guild: discord.Guild, user: discord.User | discord.Member) -> None:
         """A ban with its moderator and reason."""
         audit = await self.entries_about(guild, user.id, AuditAction.MEMBER_BAN_ADD)
         event = MemberEvent(guild.id, user_info(user), self.now())
         await self.record(lambda session: flows.member_banned(session, event, audit))
 
+    @commands.Cog.listener()
     async def on_member_unban(self, guild: discord.Guild, user: discord.User) -> None:
         """An unban with its moderator."""
         audit = await self.entries_about(guild, user.id, AuditAction.MEMBER_BAN_REMOVE)
         event = MemberEvent(guild.id, user_info(user), self.now())
         await self.record(lambda session: flows.member_banned(session, event, audit, banned=False))
 
+    @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
         """Role changes and timeouts, each with its moderator."""
         added = tuple(r.id for r in after.roles if r not in before.roles)
@@ -296,10 +281,12 @@ class ModlogCog:
         event = ChannelChanged(channel.guild.id, channel.id, channel.name, created, self.now())
         await self.record(lambda session: flows.channel_changed(session, event, audit))
 
+    @commands.Cog.listener()
     async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
         """A channel was created."""
         await self._channel(channel, created=True)
 
+    @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A channel was deleted (if it was a log channel, the sender notices on its next post)."""
         await self._channel(channel, created=False)
@@ -329,23 +316,6 @@ class ModlogCog:
         await self.bot.admin_notices.tell_once(guild_id, f"modlog-{problem.kind}-{channel_id}", text)
 
 
-def setup(bot: KyriosBot) -> None:
-    """Register the moderation-log listeners; flush the sender and stop editing on close."""
-    cog = ModlogCog(bot)
-    bot.cogs["modlog"] = cog
-    for event in (
-        "message",
-        "raw_message_edit",
-        "raw_message_delete",
-        "raw_bulk_message_delete",
-        "member_join",
-        "raw_member_remove",
-        "member_ban",
-        "member_unban",
-        "member_update",
-        "guild_channel_create",
-        "guild_channel_delete",
-        "ready",
-    ):
-        bot.listen(event, getattr(cog, f"on_{event}"))
-    bot.on_close(cog.close)
+async def setup(bot: KyriosBot) -> None:
+    """Add the moderation-log cog."""
+    await bot.add_cog(ModlogCog(bot))

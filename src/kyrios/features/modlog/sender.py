@@ -3,11 +3,11 @@
 A raid produces hundreds of log embeds in seconds; `POST /channels/{id}/messages` allows about five
 per channel every few seconds. So each channel has one worker that sends one message at a time
 with up to 10 embeds (and at most 6,000 embed characters, Discord's per-message limit), waiting a
-moment (`linger`) for a burst to gather first. discord.py already sleeps on 429s; a `RetryLater`
-from the transport (a 429 longer than discord.py will wait) pauses this channel only. A deleted
-channel (404) drops its queue and future posts; a missing permission (403) pauses the channel for
-`forbidden_pause`; each problem is reported once per channel, so the admin is told once. After each
-post, `posted` learns which cases the new message shows (so a case's message can be edited later).
+moment (`linger`) for a burst to gather first. The `DiscordPort` already waits out ordinary 429s;
+a `DiscordRateLimited` (a 429 longer than the port waits by itself) pauses this channel only. A
+deleted channel (404) drops its queue and future posts; a missing permission (403) pauses the
+channel for `forbidden_pause`; each problem is reported once per channel, so the admin is told once.
+After each post, `posted` learns which cases the new message shows (so its message can be edited).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
+from kyrios.core.ports import DiscordForbidden, DiscordNotFound, DiscordPort, DiscordRateLimited
 from kyrios.features.modlog.service import Delivery
 
 log = logging.getLogger(__name__)
@@ -28,33 +29,6 @@ log = logging.getLogger(__name__)
 MAX_EMBEDS_PER_MESSAGE = 10
 MAX_EMBED_CHARS_PER_MESSAGE = 6000
 MAX_QUEUED_PER_CHANNEL = 1000
-
-
-class SendError(Exception):
-    """A post failed in a way the sender must react to."""
-
-
-class ChannelGone(SendError):
-    """404: the channel no longer exists."""
-
-
-class MissingAccess(SendError):
-    """403: the bot may not post (or see) the channel."""
-
-
-class RetryLater(SendError):
-    """429 longer than the HTTP client waits by itself."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after:.1f}s")
-        self.retry_after = retry_after
-
-
-class LogTransport(Protocol):
-    """Posts one message with embeds to a channel (the cog implements it on discord.py)."""
-
-    async def send(self, channel_id: int, embeds: list[dict[str, Any]]) -> int | None:
-        """Post; the new message's id when the transport knows it."""
 
 
 class ProblemKind(StrEnum):
@@ -112,14 +86,14 @@ class LogSender:
 
     def __init__(
         self,
-        transport: LogTransport,
+        port: DiscordPort,
         report: ProblemReporter | None = None,
         *,
         posted: PostedListener | None = None,
         linger: float = 0.25,
         forbidden_pause: float = 600.0,
     ) -> None:
-        self.transport = transport
+        self.port = port
         self.report = report
         self.posted = posted
         self.linger = linger
@@ -195,22 +169,22 @@ class LogSender:
                 self._idle.set()
 
     async def _send(self, channel_id: int, channel: _Channel, batch: list[Queued]) -> None:
-        embeds = [embed for _, embed in batch]
+        body = {"embeds": [embed for _, embed in batch], "allowed_mentions": {"parse": []}}
         for attempt in range(1, 4):
             try:
-                message_id = await self.transport.send(channel_id, embeds)
-            except RetryLater as exc:
+                message = await self.port.send_message(channel_id, body)
+            except DiscordRateLimited as exc:
                 log.warning("log channel %s is rate limited; waiting %.1fs", channel_id, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
                 continue
-            except ChannelGone:
+            except DiscordNotFound:
                 lost = len(batch) + len(channel.queue)
                 channel.gone = True
                 channel.queue.clear()
                 self.stats.dropped += lost
                 await self._problem(channel_id, channel, ProblemKind.CHANNEL_GONE, lost)
                 return
-            except MissingAccess:
+            except DiscordForbidden:
                 lost = len(batch) + len(channel.queue)
                 channel.queue.clear()
                 channel.paused_until = asyncio.get_running_loop().time() + self.forbidden_pause
@@ -223,11 +197,11 @@ class LogSender:
                 continue
             self.stats.messages += 1
             self.stats.embeds += len(batch)
-            if message_id is not None and self.posted is not None:
+            if self.posted is not None:
                 try:
-                    await self.posted(channel_id, message_id, [entry_id for entry_id, _ in batch])
+                    await self.posted(channel_id, message.id, [entry_id for entry_id, _ in batch])
                 except Exception:
-                    log.exception("recording log message %s in %s failed", message_id, channel_id)
+                    log.exception("recording log message %s in %s failed", message.id, channel_id)
             return
         self.stats.dropped += len(batch)
 
