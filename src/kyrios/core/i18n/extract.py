@@ -9,6 +9,7 @@ set's names, descriptions and choices, and writes the files (`scripts/i18n-extra
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import re
 import string
@@ -179,7 +180,9 @@ def update_catalogues(
     for locale in locales:
         path = locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
         catalog = read_catalog(path, locale)
-        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        # Babel adds the template's new Message objects themselves: give each catalogue its own
+        # copies, or English's copied text would land in every other language as a translation.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_creation_date=False)
         catalog.obsolete.clear()
         if locale == DEFAULT_LOCALE:
             for message in catalog:
