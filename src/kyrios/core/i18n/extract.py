@@ -41,7 +41,6 @@ COMMENT_TAGS = ("Translators:",)
 # slice is converted. Converting a slice = marking its strings, then deleting its line here.
 NOT_YET_CONVERTED = (
     "exchange/",
-    "features/achievements/",
     "features/avatars/",
     "features/gacha/",
     "features/guild_settings/",
