@@ -42,7 +42,6 @@ COMMENT_TAGS = ("Translators:",)
 NOT_YET_CONVERTED = (
     "exchange/",
     "features/avatars/",
-    "features/gacha/",
     "features/guild_settings/",
     "features/modlog/",
     "gateway/",
