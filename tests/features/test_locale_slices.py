@@ -88,3 +88,37 @@ async def test_without_a_setting_discords_guild_locale_names_the_default_items(
     )
     removed = await ask(runtime, "gacha item remove", user_locale="en-US", admin=True, name="黄金の竜")
     assert removed.content == "✅ Removed **黄金の竜** from the gacha. Pulls already made keep it."
+
+
+async def test_settings_in_japanese(runtime: Runtime) -> None:
+    shown = text_of(await ask(runtime, "settings show", user_locale="ja", admin=True))
+    assert "サーバー設定" in shown and "ログチャンネル: 未設定" in shown and "ログ保存期間: 30 日" in shown
+    assert "言語: メンバーごとの言語" in shown and "✅ gacha" in shown  # feature names as admins type them
+    saved = text_of(await ask(runtime, "settings set", user_locale="ja", admin=True, locale="en"))
+    assert "✅ 設定を保存しました" in saved and "言語: English（英語）" in saved
+    bad_zone = await ask(runtime, "settings set", user_locale="ja", admin=True, timezone="Mars/Olympus")
+    assert bad_zone.content == (
+        "❌ `Mars/Olympus` はタイムゾーンではありません。"
+        "`Asia/Tokyo` や `Europe/Berlin` のような名前を指定してください。"
+    )
+    unknown = await ask(
+        runtime,
+        "settings feature",
+        user_locale="ja",
+        admin=True,
+        name="karaoke",
+        state="on",
+    )
+    assert unknown.content is not None and unknown.content.startswith("❌ `karaoke` という機能はありません。")
+    off = await ask(
+        runtime,
+        "settings feature",
+        user_locale="ja",
+        admin=True,
+        name="gacha",
+        state="off",
+    )
+    assert (
+        off.content
+        == "✅ このサーバーで **gacha** を無効にしました。そのコマンドを使うと無効である旨が表示されます。"
+    )

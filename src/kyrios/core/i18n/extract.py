@@ -42,7 +42,8 @@ COMMENT_TAGS = ("Translators:",)
 NOT_YET_CONVERTED = (
     "exchange/",
     "features/avatars/",
-    "features/guild_settings/",
+    "features/guild_settings/cog.py",
+    "features/guild_settings/notices.py",
     "features/modlog/",
     "gateway/",
     "web/",

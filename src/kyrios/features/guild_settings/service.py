@@ -116,7 +116,7 @@ async def update(session: AsyncSession, guild_id: int, *, now: datetime, **chang
     ).scalar_one()
     for key, value in changes.items():
         if not hasattr(row, key) or key in _BOOKKEEPING:
-            raise InvalidInput(f"Unknown setting `{key}`.")
+            raise InvalidInput("Unknown setting `{setting}`.", setting=key)
         setattr(row, key, value)
     row.updated_at = now
     row.config_version = new_config_version(row.config_version)
@@ -130,7 +130,11 @@ async def set_feature(
 ) -> None:
     """Switch a feature on or off."""
     if feature not in FEATURES:
-        raise InvalidInput(f"Unknown feature `{feature}`. Features: {', '.join(FEATURES)}.")
+        raise InvalidInput(
+            "Unknown feature `{feature}`. Features: {features}.",
+            feature=feature,
+            features=", ".join(FEATURES),
+        )
     disabled = (await get(session, guild_id)).disabled
     disabled = disabled - {feature} if enabled else disabled | {feature}
     await update(session, guild_id, now=now, disabled_features=",".join(sorted(disabled)))
@@ -150,6 +154,6 @@ def validate_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"`{name}` is not a time zone; use a name like `Asia/Tokyo` or `Europe/Berlin`."
+            "`{name}` is not a time zone; use a name like `Asia/Tokyo` or `Europe/Berlin`.", name=name
         ) from None
     return name
