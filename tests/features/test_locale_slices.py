@@ -6,10 +6,14 @@ for the guild as a whole (log posts, default gacha items, ledger details) follow
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from kyrios.core.clock import FrozenClock
 from kyrios.features.economy.models import EconomyLedger
-from kyrios.features.modlog.events import UserInfo
+from kyrios.features.modlog import flows, posts
+from kyrios.features.modlog.events import MemberEvent, MemberUpdated, UserInfo
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from tests.conftest import START
@@ -121,4 +125,87 @@ async def test_settings_in_japanese(runtime: Runtime) -> None:
     assert (
         off.content
         == "✅ このサーバーで **gacha** を無効にしました。そのコマンドを使うと無効である旨が表示されます。"
+    )
+
+
+async def test_a_japanese_guilds_log_posts_are_japanese_with_discord_times(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    await invoke(runtime, "settings set", admin=True, log_channel=str(LOG_CHANNEL), locale="ja")
+    created = START - timedelta(days=3)
+    until = START + timedelta(hours=1)
+    async with runtime.db.transaction() as session:
+        joined = await flows.member_joined(
+            session, MemberEvent(1, ALICE, clock.now(), account_created_at=created)
+        )
+        timed_out = await flows.member_updated(
+            session, MemberUpdated(1, ALICE, clock.now(), timeout_after=until)
+        )
+    assert joined is not None and joined.channel_id == LOG_CHANNEL
+    embed = joined.embed
+    assert embed.title == "📥 メンバーの参加" and embed.footer == f"ケース #{joined.entry_id}"
+    assert embed.description == (
+        f"**ユーザー:** <@77>（`77`）\n**アカウント作成:** <t:{int(created.timestamp())}:R>"
+    )
+    fields = {field.name: field.value for field in timed_out[0].embed.fields}
+    assert fields == {
+        "変更前": "タイムアウトなし",
+        "変更後": f"<t:{int(until.timestamp())}:f> まで",
+    }
+    # The case's words are kept as message and values: a reader in English reads them in English.
+    case = await ask(
+        runtime,
+        "modlog case",
+        user_locale="en-US",
+        admin=True,
+        source=Source.GATEWAY,
+        number=joined.entry_id,
+    )
+    assert f"**Account created:** <t:{int(created.timestamp())}:R>" in text_of(case)
+    console = text_of(await ask(runtime, "modlog case", user_locale="ja", admin=True, number=joined.entry_id))
+    assert "**アカウント作成:** 3 日前" in console and "<t:" not in console
+    # A new reason re-renders the posted message, still in the guild's language.
+    await invoke(runtime, "modlog reason", admin=True, case=joined.entry_id, text="raid")
+    await invoke(runtime, "modlog reason", admin=True, case=joined.entry_id, text="alt account")
+    async with runtime.db.transaction() as session:
+        await posts.remember(session, LOG_CHANNEL, 9001, [joined.entry_id])
+    async with runtime.db.read() as session:
+        posted = await posts.message_of(session, 1, joined.entry_id)
+    assert posted is not None
+    shown = {field["name"]: field["value"] for field in posted.embeds[0]["fields"]}
+    assert shown["理由"] == "alt account" and shown["メモ"].startswith("以前の理由: raid")
+
+
+async def test_modlog_commands_and_refusals_in_japanese(runtime: Runtime, clock: FrozenClock) -> None:
+    await invoke(runtime, "settings set", admin=True, log_channel=str(LOG_CHANNEL))
+    async with runtime.db.transaction() as session:
+        english = await flows.member_joined(session, MemberEvent(1, ALICE, clock.now()))
+    assert english is not None and english.embed.title == "📥 Member joined"  # no setting: English
+    refused = await ask(runtime, "modlog search", user_locale="ja")
+    assert refused.content == (
+        "❌ モデレーションログはモデレーター専用です"
+        "（監査ログの表示、タイムアウト、キック、BAN のいずれかの権限が必要です）。"
+    )
+    found = await ask(runtime, "modlog search", user_locale="ja", admin=True, type="member_join")
+    assert found.embeds[0].title == "モデレーションログ — メンバーの参加"
+    assert "📥 メンバーの参加" in text_of(found) and "1/1 ページ · 1 件" in (found.embeds[0].footer or "")
+    missing = await ask(runtime, "modlog case", user_locale="ja", admin=True, number=999)
+    assert missing.content == (
+        "❌ このサーバーにケース #999 はありません（古いケースは保存期間を過ぎると削除されます）。"
+    )
+    bad_day = await ask(runtime, "modlog search", user_locale="ja", admin=True, since="yesterday")
+    assert (
+        bad_day.content
+        == "❌ `since` には 2026-03-01 のような日付を指定してください（`yesterday` は使えません）。"
+    )
+    configured = await ask(
+        runtime,
+        "modlog config",
+        user_locale="ja",
+        admin=True,
+        event="member_join",
+        state="on",
+    )
+    assert (
+        configured.content == f"✅ **メンバーの参加** を記録します（<#{LOG_CHANNEL}> に投稿、ボットも含む）。"
     )

@@ -44,7 +44,9 @@ NOT_YET_CONVERTED = (
     "features/avatars/",
     "features/guild_settings/cog.py",
     "features/guild_settings/notices.py",
-    "features/modlog/",
+    "features/modlog/case_editor.py",
+    "features/modlog/cog.py",
+    "features/modlog/sender.py",
     "gateway/",
     "web/",
 )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.cache import cache_of, command_memo
 from kyrios.core.db import insert_ignore
 from kyrios.core.errors import InvalidInput
+from kyrios.core.i18n import DoorStyle, Translator, negotiate
 from kyrios.core.sql import Sql
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
@@ -99,6 +100,15 @@ async def language_and_zone(session: AsyncSession, guild_id: int) -> tuple[str |
     """The guild's language setting and time zone name (None where unset), for replies."""
     settings = await current(session, guild_id)
     return settings.locale, settings.timezone
+
+
+async def guild_translator(
+    session: AsyncSession, guild_id: int, *, style: DoorStyle = DoorStyle.DISCORD, now: datetime | None = None
+) -> Translator:
+    """Text for the guild as a whole (what it is told, not answered): its language setting, else
+    English; times as `style` shows them, in the guild's time zone."""
+    settings = await current(session, guild_id)
+    return Translator(negotiate(settings.locale), style, now, zone(settings))
 
 
 async def is_feature_enabled(session: AsyncSession, guild_id: int, feature: str) -> bool:
