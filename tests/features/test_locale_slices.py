@@ -11,6 +11,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from kyrios.core.clock import FrozenClock
+from kyrios.features.avatars import service as avatars
+from kyrios.features.avatars.models import AvatarKind
 from kyrios.features.economy.models import EconomyLedger
 from kyrios.features.modlog import flows, posts
 from kyrios.features.modlog.events import MemberEvent, MemberUpdated, UserInfo
@@ -209,3 +211,24 @@ async def test_modlog_commands_and_refusals_in_japanese(runtime: Runtime, clock:
     assert (
         configured.content == f"✅ **メンバーの参加** を記録します（<#{LOG_CHANNEL}> に投稿、ボットも含む）。"
     )
+
+
+async def test_avatars_in_japanese(runtime: Runtime, clock: FrozenClock) -> None:
+    nothing = await ask(runtime, "avatar stats", user_locale="ja", user="77")
+    assert nothing.content == "<@77> さんのアバター変更はまだ記録されていません。"
+    for _ in range(2):
+        async with runtime.db.transaction() as session:
+            change = avatars.AvatarChange(
+                77, AvatarKind.AVATAR_CHANGE, None, "https://cdn/a.png", clock.now()
+            )
+            await avatars.record_change(session, change)
+        clock.advance(timedelta(days=10))
+    stats = text_of(await ask(runtime, "avatar stats", user_locale="ja", user="77"))
+    assert (
+        "アバター変更回数: 2" in stats and "平均変更間隔: 10.0 日" in stats and "最も多い形式: 不明" in stats
+    )
+    history = await ask(runtime, "avatar history", user_locale="ja", user="77")
+    assert history.embeds[0].title == "アバター履歴" and "*変更前の画像なし* → [変更後]" in text_of(history)
+    assert history.embeds[0].footer == "1/1 ページ · 変更 2 件"
+    bad_page = await ask(runtime, "avatar history", user_locale="ja", user="77", page=0)
+    assert bad_page.content == "❌ `page` は 1 以上にしてください。"
