@@ -15,7 +15,13 @@ from babel.messages.catalog import Catalog
 from kyrios.core.errors import Conflict, InsufficientFunds, InvalidInput
 from kyrios.core.i18n import DoorStyle, Translator, lazy, negotiate
 from kyrios.core.i18n.catalogue import catalog
-from kyrios.core.i18n.extract import catalogue_problems, extract_source, new_catalog
+from kyrios.core.i18n.extract import (
+    catalogue_problems,
+    extract_source,
+    new_catalog,
+    read_catalog,
+    update_catalogues,
+)
 from kyrios.runtime import Runtime
 from kyrios.slash.localization import message_template
 from kyrios.testing.emulator.command_rules import command_errors
@@ -66,6 +72,17 @@ def test_marked_f_strings_are_reported(tmp_path: Path) -> None:
     problems = extract_source(tmp_path, template)
     assert problems == ["features/demo/commands.py:2: an f-string is marked as a message; use placeholders"]
     assert [m.id for m in template if m.id] == ["Fine {n}."]
+
+
+def test_new_messages_arrive_untranslated_except_in_english(tmp_path: Path) -> None:
+    template = new_catalog()
+    template.add("Brand new.")
+    update_catalogues(template, tmp_path)
+    english = read_catalog(tmp_path / "en" / "LC_MESSAGES" / "kyrios.po", "en")
+    japanese = read_catalog(tmp_path / "ja" / "LC_MESSAGES" / "kyrios.po", "ja")
+    assert english["Brand new."].string == "Brand new."
+    assert japanese["Brand new."].string == ""  # left for a translator, never English passed off as Japanese
+    assert "is not translated" in catalogue_problems(template, japanese)[0]
 
 
 def _is_discord_name(name: str) -> bool:

@@ -9,6 +9,7 @@ set's names, descriptions and choices, and writes the files (`scripts/i18n-extra
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import re
 import string
@@ -40,11 +41,12 @@ COMMENT_TAGS = ("Translators:",)
 # slice is converted. Converting a slice = marking its strings, then deleting its line here.
 NOT_YET_CONVERTED = (
     "exchange/",
-    "features/achievements/",
-    "features/avatars/",
-    "features/gacha/",
-    "features/guild_settings/",
-    "features/modlog/",
+    "features/avatars/cog.py",
+    "features/guild_settings/cog.py",
+    "features/guild_settings/notices.py",
+    "features/modlog/case_editor.py",
+    "features/modlog/cog.py",
+    "features/modlog/sender.py",
     "gateway/",
     "web/",
 )
@@ -179,7 +181,9 @@ def update_catalogues(
     for locale in locales:
         path = locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
         catalog = read_catalog(path, locale)
-        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        # Babel adds the template's new Message objects themselves: give each catalogue its own
+        # copies, or English's copied text would land in every other language as a translation.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_creation_date=False)
         catalog.obsolete.clear()
         if locale == DEFAULT_LOCALE:
             for message in catalog:

@@ -1,10 +1,11 @@
-"""`/avatar history` and `/avatar stats`."""
+"""`/avatar history` and `/avatar stats`, in the reader's language (times as the door shows them)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
+from kyrios.core.i18n import N_
 from kyrios.features.avatars import service
 from kyrios.features.avatars.models import AvatarHistory, AvatarKind
 from kyrios.slash.invocation import Actor
@@ -18,24 +19,27 @@ commands = CommandSet()
 FEATURE = service.FEATURE
 Whose = Annotated[Actor | None, Opt("Whose avatars (you if empty)")]
 LABELS = {
-    AvatarKind.AVATAR_CHANGE: "🖼️ avatar",
-    AvatarKind.BANNER_CHANGE: "🏳️ banner",
-    AvatarKind.SERVER_AVATAR_CHANGE: "🏠 server avatar",
+    AvatarKind.AVATAR_CHANGE: N_("🖼️ avatar"),
+    AvatarKind.BANNER_CHANGE: N_("🏳️ banner"),
+    AvatarKind.SERVER_AVATAR_CHANGE: N_("🏠 server avatar"),
 }
 
 
-def _link(url: str | None, label: str) -> str:
-    return f"[{label}]({url})" if url else f"*no {label}*"
+def _link(ctx: Context, url: str | None, *, old: bool) -> str:
+    label = ctx.t("old") if old else ctx.t("new")
+    if url:
+        return f"[{label}]({url})"
+    return ctx.t("*no {label}*", label=label)
 
 
-def history_line(row: AvatarHistory) -> str:
+def history_line(ctx: Context, row: AvatarHistory) -> str:
     """One change: when, what, old → new, colour, format and size."""
-    parts = [f"<t:{int(row.changed_at.timestamp())}:f>", LABELS[AvatarKind(row.kind)]]
-    parts.append(f"{_link(row.old_url, 'old')} → {_link(row.new_url, 'new')}")
+    parts = [ctx.translator.time(row.changed_at, "f"), ctx.t(LABELS[AvatarKind(row.kind)])]
+    parts.append(f"{_link(ctx, row.old_url, old=True)} → {_link(ctx, row.new_url, old=False)}")
     if row.dominant_color:
         parts.append(f"`{row.dominant_color}`")
     if row.image_format:
-        size = f" {row.image_size / 1024:.1f} KB" if row.image_size else ""
+        size = " " + ctx.t("{kb:.1f} KB", kb=row.image_size / 1024) if row.image_size else ""
         parts.append(f"{row.image_format}{size}")
     return " · ".join(parts)
 
@@ -44,15 +48,22 @@ async def _history_reply(ctx: Context, user_id: int, page: int) -> Reply:
     result = await service.history(ctx.session, user_id, ctx.guild_id, page=page)
     latest = result.items[0] if result.items and result.page == 1 else None
     colour = int(latest.dominant_color[1:], 16) if latest and latest.dominant_color else Colour.INFO
+    lines = "\n".join(history_line(ctx, r) for r in result.items) or ctx.t("No changes seen yet.")
     embed = Embed(
-        title="Avatar history",
-        description=f"<@{user_id}>\n"
-        + ("\n".join(history_line(r) for r in result.items) or "No changes seen yet."),
+        title=ctx.t("Avatar history"),
+        description=f"<@{user_id}>\n{lines}",
         colour=colour,
-        footer=f"Page {result.page}/{result.pages} · {result.total} changes",
+        footer=ctx.tn(
+            "Page {page}/{pages} · {n} change",
+            "Page {page}/{pages} · {n} changes",
+            result.total,
+            page=result.page,
+            pages=result.pages,
+        ),
         thumbnail_url=latest.new_url if latest else None,
     )
-    return Reply(embeds=[embed], buttons=pager("avatar-history", user_id, result.page, result.pages))
+    buttons = pager("avatar-history", user_id, result.page, result.pages, translator=ctx.translator)
+    return Reply(embeds=[embed], buttons=buttons)
 
 
 @commands.slash("avatar history", "Past avatars, banners and server avatars of a member", feature=FEATURE)
@@ -78,23 +89,23 @@ async def stats(ctx: Context, user: Whose = None) -> Reply:
     target = user or ctx.inv.actor
     row = await service.stats_of(ctx.session, target.id)
     if row is None:
-        return Reply(content=f"No avatar changes of <@{target.id}> seen yet.", ephemeral=True)
+        return Reply(
+            content=ctx.t("No avatar changes of {user} seen yet.", user=target.mention), ephemeral=True
+        )
 
     def when(moment: datetime | None) -> str:
-        return f"<t:{int(moment.timestamp())}:R>" if moment else "never"
+        return ctx.translator.time(moment, "R") if moment else ctx.t("never")
 
-    embed = Embed(title="Avatar stats", description=f"<@{target.id}>", colour=Colour.INFO)
-    embed.add_field("Avatar changes", str(row.total_avatar_changes), inline=True)
-    embed.add_field("Server avatar changes", str(row.total_server_avatar_changes), inline=True)
-    embed.add_field("Banner changes", str(row.total_banner_changes), inline=True)
-    embed.add_field("First seen", when(row.first_seen_at), inline=True)
-    embed.add_field("Last avatar change", when(row.last_avatar_change_at), inline=True)
-    embed.add_field("Last banner change", when(row.last_banner_change_at), inline=True)
-    embed.add_field("Most used format", row.most_used_format or "unknown", inline=True)
+    number = ctx.translator.number
+    embed = Embed(title=ctx.t("Avatar stats"), description=target.mention, colour=Colour.INFO)
+    embed.add_field(ctx.t("Avatar changes"), number(row.total_avatar_changes), inline=True)
+    embed.add_field(ctx.t("Server avatar changes"), number(row.total_server_avatar_changes), inline=True)
+    embed.add_field(ctx.t("Banner changes"), number(row.total_banner_changes), inline=True)
+    embed.add_field(ctx.t("First seen"), when(row.first_seen_at), inline=True)
+    embed.add_field(ctx.t("Last avatar change"), when(row.last_avatar_change_at), inline=True)
+    embed.add_field(ctx.t("Last banner change"), when(row.last_banner_change_at), inline=True)
+    embed.add_field(ctx.t("Most used format"), row.most_used_format or ctx.t("unknown"), inline=True)
     interval = row.average_change_interval_days
-    embed.add_field(
-        "Average time between changes",
-        f"{interval:.1f} days" if interval is not None else "needs two changes",
-        inline=True,
-    )
+    average = ctx.t("{days:.1f} days", days=interval) if interval is not None else ctx.t("needs two changes")
+    embed.add_field(ctx.t("Average time between changes"), average, inline=True)
     return Reply.embed(embed)

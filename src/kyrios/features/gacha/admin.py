@@ -1,4 +1,4 @@
-"""Admin commands for the gacha table and its costs."""
+"""Admin commands for the gacha table and its costs (words through `ctx.t`, names as stored)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 from kyrios.core.errors import InvalidInput
 from kyrios.features.gacha import service
+from kyrios.features.gacha.commands import percent
 from kyrios.features.gacha.models import Rarity
 from kyrios.features.gacha.service import MAX_WEIGHT
 from kyrios.features.guild_settings import service as guild_settings
@@ -29,10 +30,21 @@ async def item_add(
 ) -> Reply:
     """Add or re-activate an item."""
     item = await service.add_item(
-        ctx.session, ctx.guild_id, name=name, rarity=rarity, weight=weight, now=ctx.now
+        ctx.session,
+        ctx.guild_id,
+        name=name,
+        rarity=rarity,
+        weight=weight,
+        now=ctx.now,
+        guild_locale=ctx.inv.guild_locale,
     )
     return Reply(
-        content=f"✅ Added **{item.name}** ({item.rarity}, weight {item.weight:,}). See `/gacha rates`."
+        content=ctx.t(
+            "✅ Added **{name}** ({rarity}, weight {weight}). See `/gacha rates`.",
+            name=item.name,
+            rarity=item.rarity,
+            weight=item.weight,
+        )
     )
 
 
@@ -41,8 +53,12 @@ async def item_add(
 )
 async def item_remove(ctx: Context, name: ItemName) -> Reply:
     """Deactivate an item; history keeps it."""
-    item = await service.remove_item(ctx.session, ctx.guild_id, name=name, now=ctx.now)
-    return Reply(content=f"✅ Removed **{item.name}** from the gacha. Pulls already made keep it.")
+    item = await service.remove_item(
+        ctx.session, ctx.guild_id, name=name, now=ctx.now, guild_locale=ctx.inv.guild_locale
+    )
+    return Reply(
+        content=ctx.t("✅ Removed **{name}** from the gacha. Pulls already made keep it.", name=item.name)
+    )
 
 
 @commands.slash(
@@ -50,11 +66,14 @@ async def item_remove(ctx: Context, name: ItemName) -> Reply:
 )
 async def item_list(ctx: Context) -> Reply:
     """Items with their weights and chances."""
-    table = await service.rates(ctx.session, ctx.guild_id, ctx.now)
-    lines = [f"`{r.rarity.value:>3}` **{r.name}** — weight {r.weight:,} ({r.percent:.2f}%)" for r in table]
-    return Reply.embed(
-        Embed(title="Gacha items", description="\n".join(lines) or "No items."), ephemeral=True
-    )
+    table = await service.rates(ctx.session, ctx.guild_id, ctx.now, guild_locale=ctx.inv.guild_locale)
+    lines = [
+        f"`{r.rarity.value:>3}` **{r.name}** — "
+        + ctx.t("weight {weight} ({chance})", weight=r.weight, chance=percent(ctx, r.percent))
+        for r in table
+    ]
+    embed = Embed(title=ctx.t("Gacha items"), description="\n".join(lines) or ctx.t("No items."))
+    return Reply.embed(embed, ephemeral=True)
 
 
 @commands.slash(
@@ -79,10 +98,16 @@ async def config(
     if not changes:
         raise InvalidInput("Give at least one of `cost`, `pity`, `daily_free`.")
     settings = await guild_settings.update(ctx.session, ctx.guild_id, now=ctx.now, **changes)
-    pity_text = f"every {settings.gacha_pity_threshold} pulls" if settings.gacha_pity_threshold else "off"
+    threshold = settings.gacha_pity_threshold
+    pity_text = (
+        ctx.tn("every {n} pull", "every {n} pulls", threshold) if threshold else ctx.pt("choice", "off")
+    )
     return Reply(
-        content=(
-            f"✅ Gacha settings: cost **{settings.gacha_pull_cost:,}** points, pity {pity_text}, "
-            f"daily free pull {'on' if settings.gacha_daily_free else 'off'}."
+        content=ctx.tn(
+            "✅ Gacha settings: cost **{n}** point, pity {pity}, daily free pull {daily_free}.",
+            "✅ Gacha settings: cost **{n}** points, pity {pity}, daily free pull {daily_free}.",
+            settings.gacha_pull_cost,
+            pity=pity_text,
+            daily_free=ctx.pt("choice", "on") if settings.gacha_daily_free else ctx.pt("choice", "off"),
         )
     )

@@ -1,8 +1,13 @@
-"""Gacha commands: pull, daily, rates, history, collection."""
+"""Gacha commands: pull, daily, rates, history, collection.
+
+Words go through `ctx.t` / `ctx.tn` / `ctx.pt`; item names are the guild's data, shown as stored.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
+
+from babel.numbers import format_percent
 
 from kyrios.features.gacha import service
 from kyrios.features.gacha.models import Rarity
@@ -20,35 +25,58 @@ RARITY_COLOUR = {Rarity.N: 0x95A5A6, Rarity.R: 0x3498DB, Rarity.SR: 0x9B59B6, Ra
 Page = Annotated[int, Opt("Page", min_value=1, max_value=100_000)]
 
 
-def achievement_embeds(result: PullResult) -> list[Embed]:
+def achievement_embeds(ctx: Context, result: PullResult) -> list[Embed]:
     """One announcement per achievement unlocked by this command."""
     return [
         Embed(
-            title=f"{a.emoji} Achievement unlocked: {a.name}", description=a.description, colour=Colour.GOLD
+            title=ctx.t("{emoji} Achievement unlocked: {name}", emoji=a.emoji, name=ctx.t(a.name)),
+            description=ctx.t(a.description),
+            colour=Colour.GOLD,
         )
         for a in result.unlocked
     ]
 
 
+def percent(ctx: Context, value: float) -> str:
+    """A chance as the reader's locale writes percentages, two decimals (`12.50%`)."""
+    return format_percent(value / 100, "#,##0.00%", locale=ctx.locale)
+
+
+def tags(ctx: Context, *, free: bool, pity: bool) -> str:
+    """` · free · pity` after a pull, in the reader's language."""
+    words = [ctx.pt("pull", "free")] if free else []
+    words += [ctx.pt("pull", "pity")] if pity else []
+    return "".join(f" · {word}" for word in words)
+
+
 def pull_reply(ctx: Context, result: PullResult) -> Reply:
     """Render pulls as one embed coloured by the rarest item."""
     best = max((Rarity(p.rarity) for p in result.pulls), key=lambda r: r.rank)
-    lines = []
-    for p in result.pulls:
-        tags = " · free" if p.free else ""
-        tags += " · pity" if p.pity else ""
-        lines.append(f"`{p.rarity:>3}` {Rarity(p.rarity).stars} **{p.item_name}**{tags}")
+    lines = [
+        f"`{p.rarity:>3}` {Rarity(p.rarity).stars} **{p.item_name}**{tags(ctx, free=p.free, pity=p.pity)}"
+        for p in result.pulls
+    ]
     embed = Embed(
-        title=f"🎲 {ctx.inv.actor.name} pulled", description="\n".join(lines), colour=RARITY_COLOUR[best]
+        title=ctx.t("🎲 {name} pulled", name=ctx.inv.actor.name),
+        description="\n".join(lines),
+        colour=RARITY_COLOUR[best],
     )
-    embed.add_field("Spent", f"{result.points_spent:,} points", inline=True)
-    embed.add_field("Balance", f"{result.balance:,} points", inline=True)
+    embed.add_field(ctx.t("Spent"), ctx.tn("{n} point", "{n} points", result.points_spent), inline=True)
+    embed.add_field(ctx.t("Balance"), ctx.tn("{n} point", "{n} points", result.balance), inline=True)
     if result.pulls_until_pity is not None:
-        embed.add_field("Pity", f"top rarity guaranteed within {result.pulls_until_pity} pulls", inline=True)
+        embed.add_field(
+            ctx.t("Pity"),
+            ctx.tn(
+                "top rarity guaranteed within {n} pull",
+                "top rarity guaranteed within {n} pulls",
+                result.pulls_until_pity,
+            ),
+            inline=True,
+        )
     if result.next_free_at:
-        embed.footer = "Daily free pull resets at midnight server time"
-        embed.add_field("Next free pull", f"<t:{int(result.next_free_at.timestamp())}:R>", inline=True)
-    return Reply(embeds=[embed, *achievement_embeds(result)])
+        embed.footer = ctx.t("Daily free pull resets at midnight server time")
+        embed.add_field(ctx.t("Next free pull"), ctx.translator.time(result.next_free_at, "R"), inline=True)
+    return Reply(embeds=[embed, *achievement_embeds(ctx, result)])
 
 
 @commands.slash("gacha pull", "Pull from the gacha (today's free pull first, then points)", feature="gacha")
@@ -65,6 +93,7 @@ async def pull(
         now=ctx.now,
         rng=ctx.rng,
         default_timezone=ctx.default_timezone,
+        guild_locale=ctx.inv.guild_locale,
     )
     return pull_reply(ctx, result)
 
@@ -81,6 +110,7 @@ async def daily(ctx: Context) -> Reply:
         rng=ctx.rng,
         daily_only=True,
         default_timezone=ctx.default_timezone,
+        guild_locale=ctx.inv.guild_locale,
     )
     return pull_reply(ctx, result)
 
@@ -89,23 +119,28 @@ async def daily(ctx: Context) -> Reply:
 async def rates(ctx: Context) -> Reply:
     """Published rates."""
     settings = await guild_settings.get(ctx.session, ctx.guild_id)
-    table = await service.rates(ctx.session, ctx.guild_id, ctx.now)
-    embed = Embed(title="Gacha rates", colour=Colour.INFO)
+    table = await service.rates(ctx.session, ctx.guild_id, ctx.now, guild_locale=ctx.inv.guild_locale)
+    embed = Embed(title=ctx.t("Gacha rates"), colour=Colour.INFO)
     for rarity in sorted({r.rarity for r in table}, key=lambda r: -r.rank):
         items = [r for r in table if r.rarity == rarity]
         total = sum(r.percent for r in items)
         embed.add_field(
-            f"{rarity.value} {rarity.stars} — {total:.2f}%",
-            "\n".join(f"{r.name}: {r.percent:.2f}%" for r in items),
+            f"{rarity.value} {rarity.stars} — {percent(ctx, total)}",
+            "\n".join(f"{r.name}: {percent(ctx, r.percent)}" for r in items),
         )
     since = await service.pity_counter(ctx.session, ctx.guild_id, ctx.user_id)
     pity = settings.gacha_pity_threshold
-    lines = [f"A pull costs **{settings.gacha_pull_cost:,}** points."]
+    lines = [ctx.tn("A pull costs **{n}** point.", "A pull costs **{n}** points.", settings.gacha_pull_cost)]
     if settings.gacha_daily_free:
-        lines.append("Your first pull each day (server time) is free.")
+        lines.append(ctx.t("Your first pull each day (server time) is free."))
     if pity > 0:
         lines.append(
-            f"Pity: the top rarity is guaranteed on pull {pity} without one; you are at **{since}/{pity}**."
+            ctx.t(
+                "Pity: the top rarity is guaranteed on pull {pity} without one;"
+                " you are at **{since}/{pity}**.",
+                pity=pity,
+                since=since,
+            )
         )
     embed.description = "\n".join(lines)
     return Reply.embed(embed)
@@ -113,19 +148,26 @@ async def rates(ctx: Context) -> Reply:
 
 async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
     result = await service.history(ctx.session, ctx.guild_id, owner_id, page=page)
-    lines = [
-        f"`{p.rarity:>3}` **{p.item_name}** · {'free' if p.free else f'{p.cost_points:,} pts'}"
-        f"{' · pity' if p.pity else ''} · <t:{int(p.created_at.timestamp())}:R>"
-        for p in result.items
-    ]
+    lines = []
+    for p in result.items:
+        cost = ctx.pt("pull", "free") if p.free else ctx.t("{points} pts", points=p.cost_points)
+        lines.append(
+            f"`{p.rarity:>3}` **{p.item_name}** · {cost}{tags(ctx, free=False, pity=p.pity)}"
+            f" · {ctx.translator.time(p.created_at, 'R')}"
+        )
     embed = Embed(
-        title="Your pulls",
-        description="\n".join(lines) or "You have not pulled yet. Try `/gacha pull`.",
-        footer=f"Page {result.page}/{result.pages} · {result.total} pulls",
+        title=ctx.t("Your pulls"),
+        description="\n".join(lines) or ctx.t("You have not pulled yet. Try `/gacha pull`."),
+        footer=ctx.tn(
+            "Page {page}/{pages} · {n} pull",
+            "Page {page}/{pages} · {n} pulls",
+            result.total,
+            page=result.page,
+            pages=result.pages,
+        ),
     )
-    return Reply(
-        embeds=[embed], buttons=pager("gacha-history", owner_id, result.page, result.pages), ephemeral=True
-    )
+    buttons = pager("gacha-history", owner_id, result.page, result.pages, translator=ctx.translator)
+    return Reply(embeds=[embed], buttons=buttons, ephemeral=True)
 
 
 @commands.slash("gacha history", "Your pulls, newest first", feature="gacha")
@@ -139,15 +181,25 @@ page_turner(commands, "gacha-history", _history_reply, feature="gacha", private=
 
 async def _collection_reply(ctx: Context, owner: int, page: int, name: str | None = None) -> Reply:
     result = await service.collection(ctx.session, ctx.guild_id, owner, page=page)
+    number = ctx.translator.number
     lines = [
-        f"`{rarity.value:>3}` {rarity.stars} **{item}** ×{copies}" for item, rarity, copies in result.items
+        f"`{rarity.value:>3}` {rarity.stars} **{item}** ×{number(copies)}"
+        for item, rarity, copies in result.items
     ]
+    whose = name or f"<@{owner}>"
     embed = Embed(
-        title=f"{name or f'<@{owner}>'}'s collection",
-        description="\n".join(lines) or "Nothing collected yet.",
-        footer=f"Page {result.page}/{result.pages} · {result.total} different items",
+        title=ctx.t("{name}'s collection", name=whose),
+        description="\n".join(lines) or ctx.t("Nothing collected yet."),
+        footer=ctx.tn(
+            "Page {page}/{pages} · {n} different item",
+            "Page {page}/{pages} · {n} different items",
+            result.total,
+            page=result.page,
+            pages=result.pages,
+        ),
     )
-    return Reply(embeds=[embed], buttons=pager("gacha-collection", owner, result.page, result.pages))
+    buttons = pager("gacha-collection", owner, result.page, result.pages, translator=ctx.translator)
+    return Reply(embeds=[embed], buttons=buttons)
 
 
 @commands.slash("gacha collection", "The items you (or another member) own", feature="gacha")

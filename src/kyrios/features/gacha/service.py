@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import Sql, cache_of, insert_ignore
 from kyrios.core.errors import Conflict, InvalidInput, NotFound
+from kyrios.core.i18n import Translator, negotiate
 from kyrios.core.paging import Page, clamp_page
 from kyrios.core.rng import RandomSource
 from kyrios.features.achievements import service as achievements
@@ -27,7 +28,7 @@ from kyrios.features.economy import service as economy
 from kyrios.features.gacha.defaults import DEFAULT_ITEMS
 from kyrios.features.gacha.models import GachaItem, GachaPull, GachaStats, Rarity
 from kyrios.features.guild_settings import service as guild_settings
-from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE
+from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
 MAX_PULLS_PER_COMMAND = 10
 MAX_WEIGHT = 1_000_000
@@ -119,15 +120,24 @@ class Rate:
     percent: float
 
 
-async def ensure_items(session: AsyncSession, guild_id: int, now: datetime) -> None:
-    """Give a guild that never had items the default table."""
+def guild_language(settings: GuildSettings, guild_locale: str | None) -> Translator:
+    """The guild's language for what is written once for everyone (item names, ledger details):
+    its setting, else Discord's guild locale, else English."""
+    return Translator(negotiate(settings.locale, guild_locale))
+
+
+async def ensure_items(
+    session: AsyncSession, guild_id: int, now: datetime, *, guild_locale: str | None = None
+) -> None:
+    """Give a guild that never had items the default table, named in the guild's language."""
     has_any = await session.scalar(select(GachaItem.id).where(GachaItem.guild_id == guild_id).limit(1))
     if has_any is not None:
         return
+    language = guild_language(await guild_settings.current(session, guild_id), guild_locale)
     for name, rarity, weight in DEFAULT_ITEMS:
         values = {
             "guild_id": guild_id,
-            "name": name,
+            "name": language.t(name),
             "rarity": rarity.value,
             "weight": weight,
             "active": True,
@@ -148,7 +158,9 @@ async def active_items(session: AsyncSession, guild_id: int) -> list[GachaItem]:
     return sorted(rows, key=lambda item: (-Rarity(item.rarity).rank, -item.weight, item.name))
 
 
-async def draw_table(session: AsyncSession, guild_id: int, version: int, now: datetime) -> DrawTable | None:
+async def draw_table(
+    session: AsyncSession, guild_id: int, version: int, now: datetime, *, guild_locale: str | None = None
+) -> DrawTable | None:
     """The guild's drawable items (the default table for a new guild), cached per config version."""
     cache = cache_of(session)
     table: DrawTable | None = cache.get(CACHE_NAMESPACE, guild_id, version)
@@ -157,7 +169,7 @@ async def draw_table(session: AsyncSession, guild_id: int, version: int, now: da
     rows = await active_items(session, guild_id)
     created_here = not rows
     if created_here:
-        await ensure_items(session, guild_id, now)
+        await ensure_items(session, guild_id, now, guild_locale=guild_locale)
         rows = await active_items(session, guild_id)
     if not rows:
         return None
@@ -228,15 +240,20 @@ async def pull(
     rng: RandomSource,
     daily_only: bool = False,
     default_timezone: str = DEFAULT_TIMEZONE,
+    guild_locale: str | None = None,
 ) -> PullResult:
-    """Pull `count` times: today's free pull first if unclaimed, the rest paid with points."""
+    """Pull `count` times: today's free pull first if unclaimed, the rest paid with points.
+
+    `guild_locale` (Discord's) names a new guild's default items and the ledger's detail when
+    the guild set no language.
+    """
     if not 1 <= count <= MAX_PULLS_PER_COMMAND:
-        raise InvalidInput(f"You can pull 1 to {MAX_PULLS_PER_COMMAND} times at once.")
+        raise InvalidInput("You can pull 1 to {maximum} times at once.", maximum=MAX_PULLS_PER_COMMAND)
     sql = await Sql.of(session)
     stats = await _lock_stats(sql, guild_id, user_id)
     version, settings = await guild_settings.snapshot(session, guild_id)
     day, next_day = guild_day(now, guild_settings.zone(settings, default_timezone))
-    table = await draw_table(session, guild_id, version, now)
+    table = await draw_table(session, guild_id, version, now, guild_locale=guild_locale)
     if table is None:
         raise NotFound("This server's gacha has no items yet. An admin can add some with `/gacha item add`.")
 
@@ -253,7 +270,8 @@ async def pull(
     if cost == 0:
         balance = await economy.balance(session, guild_id, user_id)
     else:
-        detail = f"{paid} gacha pull{'s' if paid > 1 else ''}"
+        # Stored with the ledger row and shown as written: in the guild's language.
+        detail = guild_language(settings, guild_locale).tn("{n} gacha pull", "{n} gacha pulls", paid)
         balance = await economy.debit(
             session,
             guild_id=guild_id,
@@ -360,9 +378,11 @@ def _earned(code: str, stats: MemberStats) -> bool:
     return code == "gacha_first_pull" and stats.total_pulls > 0
 
 
-async def rates(session: AsyncSession, guild_id: int, now: datetime) -> list[Rate]:
+async def rates(
+    session: AsyncSession, guild_id: int, now: datetime, *, guild_locale: str | None = None
+) -> list[Rate]:
     """Every active item's chance of a normal (non-pity) pull."""
-    await ensure_items(session, guild_id, now)
+    await ensure_items(session, guild_id, now, guild_locale=guild_locale)
     items = await active_items(session, guild_id)
     total = sum(item.weight for item in items)
     return [Rate(i.name, Rarity(i.rarity), i.weight, 100 * i.weight / total if total else 0.0) for i in items]
@@ -428,21 +448,30 @@ async def collection(
 
 
 async def add_item(
-    session: AsyncSession, guild_id: int, *, name: str, rarity: Rarity, weight: int, now: datetime
+    session: AsyncSession,
+    guild_id: int,
+    *,
+    name: str,
+    rarity: Rarity,
+    weight: int,
+    now: datetime,
+    guild_locale: str | None = None,
 ) -> GachaItem:
     """Add an item (or bring back a removed one with the new rarity and weight)."""
     name = " ".join(name.split())
     if not 1 <= len(name) <= 64:
         raise InvalidInput("Item names are 1 to 64 characters.")
     if not 1 <= weight <= MAX_WEIGHT:
-        raise InvalidInput(f"The weight must be between 1 and {MAX_WEIGHT:,}.")
-    await ensure_items(session, guild_id, now)
+        raise InvalidInput("The weight must be between 1 and {maximum}.", maximum=MAX_WEIGHT)
+    await ensure_items(session, guild_id, now, guild_locale=guild_locale)
     existing = await session.scalar(
         select(GachaItem).where(GachaItem.guild_id == guild_id, func.lower(GachaItem.name) == name.lower())
     )
     if existing is not None:
         if existing.active:
-            raise Conflict(f"**{existing.name}** is already in the table; remove it first to change it.")
+            raise Conflict(
+                "**{name}** is already in the table; remove it first to change it.", name=existing.name
+            )
         existing.active, existing.rarity, existing.weight = True, rarity.value, weight
         await session.flush()
         await guild_settings.update(session, guild_id, now=now)  # a new table version
@@ -451,7 +480,7 @@ async def add_item(
         select(func.count()).select_from(GachaItem).where(GachaItem.guild_id == guild_id)
     )
     if int(count or 0) >= MAX_ITEMS_PER_GUILD:
-        raise Conflict(f"A server can have at most {MAX_ITEMS_PER_GUILD} items.")
+        raise Conflict("A server can have at most {maximum} items.", maximum=MAX_ITEMS_PER_GUILD)
     item = GachaItem(
         guild_id=guild_id, name=name, rarity=rarity.value, weight=weight, active=True, created_at=now
     )
@@ -461,9 +490,11 @@ async def add_item(
     return item
 
 
-async def remove_item(session: AsyncSession, guild_id: int, *, name: str, now: datetime) -> GachaItem:
+async def remove_item(
+    session: AsyncSession, guild_id: int, *, name: str, now: datetime, guild_locale: str | None = None
+) -> GachaItem:
     """Take an item out of the table; pulls already made keep it."""
-    await ensure_items(session, guild_id, now)
+    await ensure_items(session, guild_id, now, guild_locale=guild_locale)
     result = await session.execute(
         update(GachaItem)
         .where(
@@ -474,7 +505,7 @@ async def remove_item(session: AsyncSession, guild_id: int, *, name: str, now: d
         .values(active=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound(f"There is no item called **{name}** in this server's gacha.")
+        raise NotFound("There is no item called **{name}** in this server's gacha.", name=name)
     await guild_settings.update(session, guild_id, now=now)  # a new table version
     item = await session.scalar(
         select(GachaItem).where(

@@ -1,4 +1,7 @@
-"""`/settings show|set|feature`: a guild's settings, readable, and changed by admins only."""
+"""`/settings show|set|feature`: a guild's settings, readable, and changed by admins only.
+
+Labels in the reader's language; what admins type (feature names, `clear:` values) as typed.
+"""
 
 from __future__ import annotations
 
@@ -38,9 +41,6 @@ class Language(StrEnum):
     JA = "ja"
 
 
-LANGUAGE_NAMES: dict[str, str] = {Language.EN: "English", Language.JA: "日本語 (Japanese)"}
-
-
 class Switch(StrEnum):
     """On or off."""
 
@@ -48,6 +48,7 @@ class Switch(StrEnum):
     OFF = "off"
 
 
+FEATURE_HELP = "Feature: " + ", ".join(service.FEATURES)  # translated from the command set's text
 COLUMN_OF_CLEARABLE = {
     Clearable.LOG_CHANNEL: "log_channel_id",
     Clearable.TICKET_CATEGORY: "ticket_category_id",
@@ -58,47 +59,50 @@ COLUMN_OF_CLEARABLE = {
 }
 
 
-def _channel(channel_id: int | None) -> str:
-    return f"<#{channel_id}>" if channel_id else "not set"
+def _channel(ctx: Context, channel_id: int | None) -> str:
+    return f"<#{channel_id}>" if channel_id else ctx.t("not set")
 
 
-def settings_embed(settings: GuildSettings) -> Embed:
-    """Every setting of a guild as one embed."""
+def language_name(ctx: Context, locale: str) -> str:
+    """A language as the `locale` option's choices call it, in the reader's language."""
+    return ctx.pt("choice", locale) if locale in set(Language) else locale
+
+
+def settings_embed(ctx: Context, settings: GuildSettings) -> Embed:
+    """Every setting of a guild as one embed, in the reader's language (feature names as typed)."""
     disabled = settings.disabled
     features = " · ".join(f"{'✅' if f not in disabled else '⛔'} {f}" for f in service.FEATURES)
-    embed = Embed(title="Server settings", colour=Colour.INFO)
-    embed.add_field("Log channel", _channel(settings.log_channel_id), inline=True)
-    embed.add_field("Ticket category", _channel(settings.ticket_category_id), inline=True)
-    embed.add_field("Archive category", _channel(settings.archive_category_id), inline=True)
-    embed.add_field(
-        "Auto role", f"<@&{settings.auto_role_id}>" if settings.auto_role_id else "not set", inline=True
-    )
-    embed.add_field(
-        "Prefix", f"`{settings.prefix}`" if settings.prefix else "none (slash commands only)", inline=True
-    )
-    embed.add_field("Time zone", settings.timezone or "the bot's default", inline=True)
-    embed.add_field(
-        "Language",
-        LANGUAGE_NAMES.get(settings.locale, settings.locale) if settings.locale else "each member's own",
-        inline=True,
-    )
-    embed.add_field("Log retention", f"{settings.retention_days} days", inline=True)
-    embed.add_field("Features", features)
-    embed.footer = "Change with /settings set and /settings feature (admins)"
+    embed = Embed(title=ctx.t("Server settings"), colour=Colour.INFO)
+    embed.add_field(ctx.t("Log channel"), _channel(ctx, settings.log_channel_id), inline=True)
+    embed.add_field(ctx.t("Ticket category"), _channel(ctx, settings.ticket_category_id), inline=True)
+    embed.add_field(ctx.t("Archive category"), _channel(ctx, settings.archive_category_id), inline=True)
+    role = f"<@&{settings.auto_role_id}>" if settings.auto_role_id else ctx.t("not set")
+    embed.add_field(ctx.t("Auto role"), role, inline=True)
+    prefix = f"`{settings.prefix}`" if settings.prefix else ctx.t("none (slash commands only)")
+    embed.add_field(ctx.t("Prefix"), prefix, inline=True)
+    embed.add_field(ctx.t("Time zone"), settings.timezone or ctx.t("the bot's default"), inline=True)
+    language = language_name(ctx, settings.locale) if settings.locale else ctx.t("each member's own")
+    embed.add_field(ctx.t("Language"), language, inline=True)
+    retention = ctx.tn("{n} day", "{n} days", settings.retention_days)
+    embed.add_field(ctx.t("Log retention"), retention, inline=True)
+    embed.add_field(ctx.t("Features"), features)
+    embed.footer = ctx.t("Change with /settings set and /settings feature (admins)")
     return embed
 
 
 @commands.slash("settings show", "Show this server's settings (admins)", admin=True)
 async def show(ctx: Context) -> Reply:
     """Everything, readable."""
-    return Reply.embed(settings_embed(await service.get(ctx.session, ctx.guild_id)), ephemeral=True)
+    return Reply.embed(settings_embed(ctx, await service.get(ctx.session, ctx.guild_id)), ephemeral=True)
 
 
 def check_prefix(prefix: str) -> str:
     """A prefix is 1–25 visible characters without spaces (Red's limit)."""
     prefix = prefix.strip()
     if not prefix or len(prefix) > MAX_PREFIX or any(ch.isspace() for ch in prefix):
-        raise InvalidInput(f"A prefix is 1 to {MAX_PREFIX} characters without spaces, like `!` or `k!`.")
+        raise InvalidInput(
+            "A prefix is 1 to {maximum} characters without spaces, like `!` or `k!`.", maximum=MAX_PREFIX
+        )
     if prefix.startswith("/"):
         raise InvalidInput("A prefix cannot start with `/`: Discord uses it for slash commands.")
     return prefix
@@ -151,29 +155,34 @@ async def set_(
     if clear is not None:
         column = COLUMN_OF_CLEARABLE[clear]
         if column in changes:
-            raise InvalidInput(f"You both set and cleared `{clear.value}`; choose one.")
+            raise InvalidInput("You both set and cleared `{setting}`; choose one.", setting=clear.value)
         changes[column] = None
     if not changes:
         raise InvalidInput(
             "Give at least one setting, e.g. `/settings set log_channel:#mod-log` or `clear:prefix`."
         )
     settings = await service.update(ctx.session, ctx.guild_id, now=ctx.now, **changes)
-    embed = settings_embed(settings)
-    embed.title = "✅ Settings saved"
+    embed = settings_embed(ctx, settings)
+    embed.title = ctx.t("✅ Settings saved")
     return Reply.embed(embed, ephemeral=True)
 
 
 @commands.slash("settings feature", "Switch a feature on or off for this server (admins)", admin=True)
 async def feature(
     ctx: Context,
-    name: Annotated[str, Opt(f"Feature: {', '.join(service.FEATURES)}", max_length=32)],
+    name: Annotated[str, Opt(FEATURE_HELP, max_length=32)],
     state: Annotated[Switch, Opt("on or off")],
 ) -> Reply:
     """Enable or disable a feature; its commands then answer that it is disabled."""
     name = name.strip().lower()
     await service.set_feature(ctx.session, ctx.guild_id, name, enabled=state == Switch.ON, now=ctx.now)
     if state == Switch.ON:
-        return Reply(content=f"✅ **{name}** is now enabled on this server.", ephemeral=True)
+        return Reply(
+            content=ctx.t("✅ **{feature}** is now enabled on this server.", feature=name), ephemeral=True
+        )
     return Reply(
-        content=f"✅ **{name}** is now disabled on this server; its commands will say so.", ephemeral=True
+        content=ctx.t(
+            "✅ **{feature}** is now disabled on this server; its commands will say so.", feature=name
+        ),
+        ephemeral=True,
     )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import Sql, cache_of, command_memo, insert_ignore
 from kyrios.core.errors import InvalidInput
+from kyrios.core.i18n import DoorStyle, Translator, negotiate
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
 FEATURES = (
@@ -99,6 +100,15 @@ async def language_and_zone(session: AsyncSession, guild_id: int) -> tuple[str |
     return settings.locale, settings.timezone
 
 
+async def guild_translator(
+    session: AsyncSession, guild_id: int, *, style: DoorStyle = DoorStyle.DISCORD, now: datetime | None = None
+) -> Translator:
+    """Text for the guild as a whole (what it is told, not answered): its language setting, else
+    English; times as `style` shows them, in the guild's time zone."""
+    settings = await current(session, guild_id)
+    return Translator(negotiate(settings.locale), style, now, zone(settings))
+
+
 async def is_feature_enabled(session: AsyncSession, guild_id: int, feature: str) -> bool:
     """False when an admin switched the feature off."""
     return feature not in (await current(session, guild_id)).disabled
@@ -114,7 +124,7 @@ async def update(session: AsyncSession, guild_id: int, *, now: datetime, **chang
     ).scalar_one()
     for key, value in changes.items():
         if not hasattr(row, key) or key in _BOOKKEEPING:
-            raise InvalidInput(f"Unknown setting `{key}`.")
+            raise InvalidInput("Unknown setting `{setting}`.", setting=key)
         setattr(row, key, value)
     row.updated_at = now
     row.config_version = new_config_version(row.config_version)
@@ -128,7 +138,11 @@ async def set_feature(
 ) -> None:
     """Switch a feature on or off."""
     if feature not in FEATURES:
-        raise InvalidInput(f"Unknown feature `{feature}`. Features: {', '.join(FEATURES)}.")
+        raise InvalidInput(
+            "Unknown feature `{feature}`. Features: {features}.",
+            feature=feature,
+            features=", ".join(FEATURES),
+        )
     disabled = (await get(session, guild_id)).disabled
     disabled = disabled - {feature} if enabled else disabled | {feature}
     await update(session, guild_id, now=now, disabled_features=",".join(sorted(disabled)))
@@ -148,6 +162,6 @@ def validate_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"`{name}` is not a time zone; use a name like `Asia/Tokyo` or `Europe/Berlin`."
+            "`{name}` is not a time zone; use a name like `Asia/Tokyo` or `Europe/Berlin`.", name=name
         ) from None
     return name

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import InvalidInput, NotFound
+from kyrios.core.i18n import N_, lazy
 from kyrios.core.paging import Page, clamp_page
 from kyrios.features.modlog.models import LogType, ModlogEntry, ModlogNote
+from kyrios.features.modlog.stored_text import store
 
 MAX_REASON = 512
 MAX_NOTE = 1000
@@ -59,7 +61,10 @@ async def get_case(session: AsyncSession, guild_id: int, case_id: int, *, lock: 
         query = query.with_for_update()
     entry = (await session.execute(query)).scalar_one_or_none()
     if entry is None:
-        raise NotFound(f"There is no case #{case_id} on this server (old cases are purged after retention).")
+        raise NotFound(
+            "There is no case #{case} on this server (old cases are purged after retention).",
+            case=str(case_id),
+        )
     return entry
 
 
@@ -71,12 +76,19 @@ async def notes(session: AsyncSession, entry_id: int) -> list[ModlogNote]:
     return list(rows)
 
 
+_EMPTY = {"reason": N_("The reason cannot be empty."), "note": N_("The note cannot be empty.")}
+_TOO_LONG = {
+    "reason": N_("The reason is too long ({length} characters; at most {limit})."),
+    "note": N_("The note is too long ({length} characters; at most {limit})."),
+}
+
+
 def _clean(text: str, limit: int, what: str) -> str:
     text = " ".join(text.split())
     if not text:
-        raise InvalidInput(f"The {what} cannot be empty.")
+        raise InvalidInput(_EMPTY[what])
     if len(text) > limit:
-        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {limit}).")
+        raise InvalidInput(_TOO_LONG[what], length=len(text), limit=limit)
     return text
 
 
@@ -87,7 +99,7 @@ async def set_reason(
     reason = _clean(reason, MAX_REASON, "reason")
     entry = await get_case(session, guild_id, case_id, lock=True)
     if entry.reason and entry.reason != reason:
-        previous = f"Previous reason: {entry.reason}"[:MAX_NOTE]
+        previous = store(lazy("Previous reason: {reason}", reason=entry.reason), MAX_NOTE)
         session.add(ModlogNote(entry_id=entry.id, author_id=author_id, text=previous, created_at=now))
     entry.reason = reason
     await session.flush()
@@ -107,7 +119,9 @@ async def add_note(
         or 0
     )
     if count >= MAX_NOTES_PER_CASE:
-        raise InvalidInput(f"Case #{case_id} already has {MAX_NOTES_PER_CASE} notes.")
+        raise InvalidInput(
+            "Case #{case} already has {maximum} notes.", case=str(case_id), maximum=MAX_NOTES_PER_CASE
+        )
     note = ModlogNote(entry_id=entry.id, author_id=author_id, text=text, created_at=now)
     session.add(note)
     await session.flush()

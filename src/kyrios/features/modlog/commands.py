@@ -1,6 +1,7 @@
 """`/modlog search|case|reason|note` for moderators; `/modlog config|ignore|store|status` for admins.
 
-A new reason or note also updates the case's message in the log channel (see `posts`).
+A new reason or note also updates the case's message in the log channel (see `posts`). Replies
+are in the reader's language; event types are named as the options' choices name them.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def parse_day(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"`{what}` must be a date like 2026-03-01, not `{text[:20]}`.") from None
+        raise InvalidInput(
+            "`{option}` must be a date like 2026-03-01, not `{value}`.", option=what, value=text[:20]
+        ) from None
 
 
 def encode_filter(query: SearchFilter) -> str:
@@ -78,23 +81,44 @@ def decode_filter(token: str) -> SearchFilter:
         raise InvalidInput("This button is broken; run the search again.") from None
 
 
+def event_name(ctx: Context, log_type: LogType) -> str:
+    """An event type as the `event` and `type` options' choices call it, in the reader's language."""
+    return ctx.pt("choice", log_type.value)
+
+
 async def _search_reply(ctx: Context, query: SearchFilter, page: int) -> Reply:
     result = await cases.search(ctx.session, ctx.guild_id, query, page=page)
     wanted = []
     if query.user_id:
         wanted.append(f"<@{query.user_id}>")
     if query.log_type:
-        wanted.append(query.log_type.value)
+        wanted.append(event_name(ctx, query.log_type))
     if query.since:
-        wanted.append(f"since <t:{int(query.since.timestamp())}:d>")
+        wanted.append(ctx.t("since {day:d}", day=query.since))
     if query.until:
-        wanted.append(f"before <t:{int(query.until.timestamp())}:d>")
-    embed = Embed(
-        title="Moderation log" + (f" — {', '.join(wanted)}" if wanted else ""),
-        description="\n".join(summary_line(e) for e in result.items) or "No matching entries.",
-        footer=f"Page {result.page}/{result.pages} · {result.total} entries · details: /modlog case <number>",
+        wanted.append(ctx.t("before {day:d}", day=query.until))
+    title = (
+        ctx.t("Moderation log — {filters}", filters=", ".join(wanted)) if wanted else ctx.t("Moderation log")
     )
-    buttons = pager(f"modlog-search:{encode_filter(query)}", ctx.user_id, result.page, result.pages)
+    embed = Embed(
+        title=title,
+        description="\n".join(summary_line(ctx.translator, e) for e in result.items)
+        or ctx.t("No matching entries."),
+        footer=ctx.tn(
+            "Page {page}/{pages} · {n} entry · details: /modlog case <number>",
+            "Page {page}/{pages} · {n} entries · details: /modlog case <number>",
+            result.total,
+            page=result.page,
+            pages=result.pages,
+        ),
+    )
+    buttons = pager(
+        f"modlog-search:{encode_filter(query)}",
+        ctx.user_id,
+        result.page,
+        result.pages,
+        translator=ctx.translator,
+    )
     return Reply(embeds=[embed], buttons=buttons, ephemeral=True)
 
 
@@ -141,7 +165,8 @@ async def case(ctx: Context, number: CaseOpt) -> Reply:
     """One case in full."""
     require_moderator(ctx)
     entry = await cases.get_case(ctx.session, ctx.guild_id, number)
-    return Reply.embed(entry_embed(entry, await cases.notes(ctx.session, entry.id)), ephemeral=True)
+    notes = await cases.notes(ctx.session, entry.id)
+    return Reply.embed(entry_embed(entry, notes, translator=ctx.translator), ephemeral=True)
 
 
 def case_changed(ctx: Context, entry_id: int) -> None:
@@ -157,7 +182,8 @@ async def reason(
     require_moderator(ctx)
     entry = await cases.set_reason(ctx.session, ctx.guild_id, case, text, author_id=ctx.user_id, now=ctx.now)
     case_changed(ctx, entry.id)
-    return Reply(content=f"✅ Case #{entry.id} reason: {entry.reason}", ephemeral=True)
+    reply = ctx.t("✅ Case #{case} reason: {reason}", case=str(entry.id), reason=entry.reason)
+    return Reply(content=reply, ephemeral=True)
 
 
 @commands.slash("modlog note", "Add a note to a case (moderators)", feature=FEATURE)
@@ -168,7 +194,7 @@ async def note(
     require_moderator(ctx)
     await cases.add_note(ctx.session, ctx.guild_id, case, author_id=ctx.user_id, text=text, now=ctx.now)
     case_changed(ctx, case)
-    return Reply(content=f"✅ Note added to case #{case}.", ephemeral=True)
+    return Reply(content=ctx.t("✅ Note added to case #{case}.", case=str(case)), ephemeral=True)
 
 
 @commands.slash("modlog config", "Switch an event on/off or give it its own channel (admins)", admin=True)
@@ -193,12 +219,26 @@ async def config(
         ignore_bots=None if bots is None else not bots,
     )
     where = await service.route(ctx.session, ctx.guild_id, event)
+    name = event_name(ctx, event)
     if not row.enabled:
-        return Reply(content=f"✅ **{event.value}** is no longer logged.", ephemeral=True)
-    posted = f"posted to <#{where.channel_id}>" if where.channel_id else "kept for /modlog search only"
-    bots_text = "ignoring bots" if row.ignore_bots else "including bots"
-    hint = "" if where.channel_id else " Set a log channel with `/settings set log_channel:`."
-    return Reply(content=f"✅ **{event.value}** is logged, {posted}, {bots_text}.{hint}", ephemeral=True)
+        return Reply(content=ctx.t("✅ **{event}** is no longer logged.", event=name), ephemeral=True)
+    bots_text = ctx.t("ignoring bots") if row.ignore_bots else ctx.t("including bots")
+    if where.channel_id:
+        channel_mention = ChannelRef(where.channel_id).mention
+        content = ctx.t(
+            "✅ **{event}** is logged, posted to {channel}, {bots}.",
+            event=name,
+            channel=channel_mention,
+            bots=bots_text,
+        )
+    else:
+        content = ctx.t(
+            "✅ **{event}** is logged, kept for /modlog search only, {bots}."
+            " Set a log channel with `/settings set log_channel:`.",
+            event=name,
+            bots=bots_text,
+        )
+    return Reply(content=content, ephemeral=True)
 
 
 @commands.slash("modlog ignore", "Ignore a channel's messages, or stop ignoring it (admins)", admin=True)
@@ -206,10 +246,10 @@ async def ignore(ctx: Context, channel: Annotated[ChannelRef, Opt("The channel")
     """Toggle an ignored channel."""
     ignored = await service.toggle_ignored_channel(ctx.session, ctx.guild_id, channel.id)
     if ignored:
-        return Reply(
-            content=f"✅ Messages in {channel.mention} are no longer stored or logged.", ephemeral=True
-        )
-    return Reply(content=f"✅ {channel.mention} is logged again.", ephemeral=True)
+        content = ctx.t("✅ Messages in {channel} are no longer stored or logged.", channel=channel.mention)
+    else:
+        content = ctx.t("✅ {channel} is logged again.", channel=channel.mention)
+    return Reply(content=content, ephemeral=True)
 
 
 @commands.slash("modlog store", "Keep message content to log deletes and edits (admins)", admin=True)
@@ -219,14 +259,15 @@ async def store(ctx: Context, state: Annotated[Switch, Opt("on or off")]) -> Rep
     await service.set_message_store(ctx.session, ctx.guild_id, enabled=enabled, now=ctx.now)
     if enabled:
         days = (await guild_settings.get(ctx.session, ctx.guild_id)).retention_days
-        return Reply(
-            content=(
-                f"✅ New messages are stored for {days} days so deletes and edits show their content. "
-                "The bot needs the Message Content intent for this."
-            ),
-            ephemeral=True,
+        content = ctx.tn(
+            "✅ New messages are stored for {n} day so deletes and edits show their content."
+            " The bot needs the Message Content intent for this.",
+            "✅ New messages are stored for {n} days so deletes and edits show their content."
+            " The bot needs the Message Content intent for this.",
+            days,
         )
-    return Reply(content="✅ Messages are no longer stored.", ephemeral=True)
+        return Reply(content=content, ephemeral=True)
+    return Reply(content=ctx.t("✅ Messages are no longer stored."), ephemeral=True)
 
 
 @commands.slash("modlog status", "Which events are logged, and where (admins)", admin=True)
@@ -235,12 +276,14 @@ async def status(ctx: Context) -> Reply:
     routes = await service.event_configs(ctx.session, ctx.guild_id)
     lines = []
     for log_type, route in routes.items():
-        where = f"<#{route.channel_id}>" if route.channel_id else "search only"
+        where = f"<#{route.channel_id}>" if route.channel_id else ctx.t("search only")
         mark = "✅" if route.enabled else "⛔"
-        lines.append(f"{mark} `{log_type.value}` → {where}{' · bots ignored' if route.ignore_bots else ''}")
+        bots = " · " + ctx.t("bots ignored") if route.ignore_bots else ""
+        lines.append(f"{mark} `{event_name(ctx, log_type)}` → {where}{bots}")
     ignored = await service.ignored_channels(ctx.session, ctx.guild_id)
-    embed = Embed(title="Moderation log settings", description="\n".join(lines), colour=Colour.INFO)
-    embed.add_field("Ignored channels", " ".join(f"<#{c}>" for c in ignored) or "none")
+    embed = Embed(title=ctx.t("Moderation log settings"), description="\n".join(lines), colour=Colour.INFO)
+    embed.add_field(ctx.t("Ignored channels"), " ".join(f"<#{c}>" for c in ignored) or ctx.t("none"))
     stored = await service.stores_messages(ctx.session, ctx.guild_id)
-    embed.add_field("Message store", "on" if stored else "off (deletes are not logged with content)")
+    store_state = ctx.pt("choice", "on") if stored else ctx.t("off (deletes are not logged with content)")
+    embed.add_field(ctx.t("Message store"), store_state)
     return Reply.embed(embed, ephemeral=True)

@@ -1,4 +1,8 @@
-"""One function per gateway event: plain event (+ audit-log entries) in, recorded case and post out."""
+"""One function per gateway event: plain event (+ audit-log entries) in, recorded case and post out.
+
+What Kyrios writes into a case itself is stored as message id and values (`stored_text`), so the
+log channel, `/modlog case` and every later reader see it in their own language.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.i18n import LazyText, lazy
 from kyrios.features.modlog import messages, service
 from kyrios.features.modlog.attribution import exact_entry
 from kyrios.features.modlog.events import (
@@ -21,6 +26,10 @@ from kyrios.features.modlog.events import (
 )
 from kyrios.features.modlog.models import Attribution, LogType
 from kyrios.features.modlog.service import Delivery
+from kyrios.features.modlog.stored_text import store
+
+MAX_DETAIL = 512  # the `detail` column
+MAX_TEXT = 65_535  # `before` / `after` (TEXT)
 
 
 def _moderator(entry: AuditEntry | None) -> dict[str, Any]:
@@ -92,7 +101,8 @@ async def member_joined(session: AsyncSession, event: MemberEvent) -> Delivery |
     """Log a join with the account's age (new accounts are what raids are made of)."""
     detail = None
     if event.account_created_at is not None:
-        detail = f"**Account created:** <t:{int(event.account_created_at.timestamp())}:R>"
+        created = lazy("**Account created:** {created:R}", created=event.account_created_at)
+        detail = store(created, MAX_DETAIL)
     return await service.record(
         session,
         guild_id=event.guild_id,
@@ -170,9 +180,9 @@ async def member_updated(
         entry = exact_entry(audit, AuditAction.MEMBER_UPDATE, event.user.id, event.at)
         ends = event.timeout_after
         if ends is not None and ends > event.at:
-            before, after = "not timed out", f"until <t:{int(ends.timestamp())}:f>"
+            before, after = lazy("not timed out"), lazy("until {ends:f}", ends=ends)
         else:
-            before, after = "timed out", "timeout removed"
+            before, after = lazy("timed out"), lazy("timeout removed")
         posts.append(
             await service.record(
                 session,
@@ -182,8 +192,8 @@ async def member_updated(
                 subject_is_bot=event.user.bot,
                 attribution=Attribution.EXACT,
                 user_id=event.user.id,
-                before=before,
-                after=after,
+                before=store(before, MAX_TEXT),
+                after=store(after, MAX_TEXT),
                 **_moderator(entry),
             )
         )
@@ -203,13 +213,18 @@ async def channel_changed(
         at=event.at,
         attribution=Attribution.EXACT,
         channel_id=event.channel_id,
-        detail=f"**Name:** #{event.name}",
+        detail=store(lazy("**Name:** #{name}", name=event.name), MAX_DETAIL),
         **_moderator(entry),
     )
 
 
-async def system_event(session: AsyncSession, guild_id: int, text: str, *, at: datetime) -> Delivery | None:
-    """Record something Kyrios itself noticed (a missing permission, a deleted log channel)."""
+async def system_event(
+    session: AsyncSession, guild_id: int, text: str | LazyText, *, at: datetime
+) -> Delivery | None:
+    """Record something Kyrios itself noticed (a missing permission, a deleted log channel).
+
+    Pass `lazy("…", …)` to have it read in each reader's language; plain text is kept as written.
+    """
     return await service.record(
-        session, guild_id=guild_id, log_type=LogType.SYSTEM_EVENT, at=at, detail=text[:512]
+        session, guild_id=guild_id, log_type=LogType.SYSTEM_EVENT, at=at, detail=store(text, MAX_DETAIL)
     )

@@ -2,7 +2,8 @@
 
 The sender posts up to ten cases per message; `remember` records each case's message and place.
 When `/modlog reason` or `/modlog note` commits, the command publishes `CASE_CHANGED`; the
-gateway bot (`case_editor.CaseEditor`) renders that message's embeds again (`message_of`) and edits it.
+gateway bot (`case_editor.CaseEditor`) renders that message's embeds again (`message_of`, in the
+guild's language) and edits it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.modlog.embeds import entry_embed
 from kyrios.features.modlog.models import ModlogEntry, ModlogNote, ModlogPost
 from kyrios.features.modlog.sender import MAX_EMBED_CHARS_PER_MESSAGE, embed_chars
@@ -76,9 +78,13 @@ async def message_of(session: AsyncSession, guild_id: int, entry_id: int) -> Pos
     ):
         notes[note.entry_id].append(note)
     shown = [i for i in ids if i in entries]
-    embeds = [entry_embed(entries[i], notes[i]).to_dict() for i in shown]
+    translator = await guild_settings.guild_translator(session, guild_id)
+    embeds = [entry_embed(entries[i], notes[i], translator=translator).to_dict() for i in shown]
     if sum(map(embed_chars, embeds)) > MAX_EMBED_CHARS_PER_MESSAGE:
-        embeds = [entry_embed(entries[i], notes[i] if i == entry_id else ()).to_dict() for i in shown]
+        embeds = [
+            entry_embed(entries[i], notes[i] if i == entry_id else (), translator=translator).to_dict()
+            for i in shown
+        ]
     if sum(map(embed_chars, embeds)) > MAX_EMBED_CHARS_PER_MESSAGE:
         log.info("case #%s: its log message would exceed Discord's limit; left as posted", entry_id)
         return None

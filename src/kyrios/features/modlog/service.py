@@ -6,7 +6,8 @@ every recorded event is one `modlog_entry` row whose id is its case number; an e
 to its event's own channel, else the guild's log channel, else only kept for `/modlog search`;
 a moderator is stored with `attribution` exact (audit-log entry naming the target) or likely
 (message-delete heuristic, see `attribution.py`); nothing here sends anything (the cog queues
-the returned `Delivery` on the sender after the transaction commits).
+the returned `Delivery` on the sender after the transaction commits); a posted embed is in the
+guild's language (its setting, else English), times as Discord markup.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ async def record(
     await session.flush()
     if decision.channel_id is None:
         return None
-    return Delivery(guild_id, decision.channel_id, entry_embed(entry), entry.id)
+    translator = await guild_settings.guild_translator(session, guild_id)
+    return Delivery(guild_id, decision.channel_id, entry_embed(entry, translator=translator), entry.id)
 
 
 async def _lock_config(session: AsyncSession, guild_id: int, log_type: LogType) -> ModlogEventConfig:

@@ -41,7 +41,6 @@ async def profile(ctx: Context, user: Whose = None) -> Reply:
     )
     embed.add_field(
         ctx.t("Achievements ({have}/{total})", have=len(unlocked), total=len(CATALOGUE)),
-        # The catalogue's words are translated once the achievements slice marks them (N_).
         " ".join(f"{a.emoji} {ctx.t(a.name)}" for a, _ in unlocked) or "—",
     )
     return Reply.embed(embed)
