@@ -22,8 +22,8 @@ async def serve(settings: Settings, *, host: str, port: int) -> None:
     runtime = build_runtime(settings)
     await upgrade(runtime.db)
     await runtime.start()
-    replayed = await runtime.exchange.start()  # rebuild every order book before taking orders
-    log.info("exchange: %d books recovered, %d orders replayed", len(runtime.exchange.sequencers), replayed)
+    restored = await runtime.exchange.start()  # rebuild every order book before taking orders
+    log.info("exchange: %d books recovered, %d resting orders", len(runtime.exchange.sequencers), restored)
     gc.freeze()  # the recovered books and everything loaded so far live for good: spare them full collections
     app = create_app(runtime)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))

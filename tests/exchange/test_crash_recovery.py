@@ -35,7 +35,7 @@ def run_until_killed(url: str, seed: int, acks_before_kill: int, log: Path) -> t
     """Start the soak process, SIGKILL it after `acks_before_kill` acknowledgements; return what it acked."""
     acked: set[int] = set()
     canceled: set[int] = set()
-    replayed = -1
+    restored = -1
     with (
         log.open("w") as errors,
         subprocess.Popen(
@@ -50,7 +50,7 @@ def run_until_killed(url: str, seed: int, acks_before_kill: int, log: Path) -> t
             for line in process.stdout:
                 word, _, value = line.strip().partition(" ")
                 if word == "RECOVERED":
-                    replayed = int(value)
+                    restored = int(value)
                 elif word == "ACK":
                     acked.add(int(value))
                 elif word == "CANCELED":
@@ -60,8 +60,8 @@ def run_until_killed(url: str, seed: int, acks_before_kill: int, log: Path) -> t
         finally:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(10)
-    assert replayed >= 0, f"the exchange did not recover: {log.read_text()}"
-    return acked, canceled, replayed
+    assert restored >= 0, f"the exchange did not recover: {log.read_text()}"
+    return acked, canceled, restored
 
 
 async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
@@ -69,7 +69,7 @@ async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
     db = Database(url)
     exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES)
     try:
-        replayed = await exchange.start()
+        restored = await exchange.start()
         await exchange.flush()
         async with db.read() as session:
             rows = {
@@ -101,7 +101,7 @@ async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
     finally:
         await exchange.aclose()
         await db.dispose()
-    return replayed
+    return restored
 
 
 def crash_and_recover(url: str, seed: int, log: Path) -> None:
@@ -110,13 +110,13 @@ def crash_and_recover(url: str, seed: int, log: Path) -> None:
     acked: set[int] = set()
     canceled: set[int] = set()
     for round_number in range(KILLS):
-        got, cancels, replayed = run_until_killed(url, seed * 100 + round_number, rng.randint(20, 400), log)
+        got, cancels, restored = run_until_killed(url, seed * 100 + round_number, rng.randint(20, 400), log)
         acked |= got
         canceled |= cancels
-        print(f"round {round_number}: {len(got)} acked, {len(cancels)} canceled, {replayed} replayed")
+        print(f"round {round_number}: {len(got)} acked, {len(cancels)} canceled, {restored} restored")
     assert len(acked) > KILLS * 20
-    replayed = asyncio.run(verify(url, acked, canceled))
-    print(f"final recovery replayed {replayed} acknowledged orders")
+    restored = asyncio.run(verify(url, acked, canceled))
+    print(f"final recovery restored {restored} resting orders")
 
 
 def test_acknowledged_orders_survive_sigkill_on_a_sqlite_file(tmp_path: Path) -> None:

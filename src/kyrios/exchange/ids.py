@@ -46,11 +46,6 @@ class RowIds:
 _RANDOM_BITS = ((1 << 80) - 1) & ~(0xF << 76) & ~(0x3 << 62)  # room for the version and variant
 
 
-def time_ordered_uuid() -> str:
-    """One version-7 style UUID (see `time_ordered_uuids`)."""
-    return time_ordered_uuids(1)[0]
-
-
 def time_ordered_uuids(count: int) -> list[str]:
     """`count` version-7 style UUIDs: 48 bits of Unix milliseconds, then randomness.
 

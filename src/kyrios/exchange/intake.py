@@ -1,7 +1,7 @@
 """Accepting orders: checks that need no database, then the batch's reservations and order rows.
 
-`accept_batch` runs inside the sequencer's group commit; the sequencer has it reserve only, and
-inserts the rows itself once the book has run the orders (so each row is written once).
+`accept_batch` runs inside the sequencer's group commit and reserves only; the sequencer inserts
+the rows itself once the book has run the orders (so each row is written once).
 
 Invariants:
 - an order is acknowledged only after its row and its reservation are committed together;
@@ -26,7 +26,7 @@ from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import OrderType, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
 from kyrios.exchange.ids import RowIds, time_ordered_uuids
-from kyrios.exchange.journal import INSERT_ORDER, LiveOrder
+from kyrios.exchange.journal import LiveOrder
 from kyrios.exchange.models import (
     AssetStatus,
     ExchangeAsset,
@@ -115,13 +115,11 @@ async def accept_batch(
     rules: ExchangeRules,
     ids: RowIds,
     now: datetime,
-    *,
-    insert: bool = True,
 ) -> list[Outcome]:
-    """Risk-check, reserve and insert a batch of (user_id, request) for one symbol, in order.
+    """Risk-check and reserve a batch of (user_id, request) for one symbol, in order.
 
-    With `insert=False` the new orders get their ids but no rows: the caller inserts them in
-    the same transaction (the sequencer does, once they have been through the book).
+    The new orders get their ids but no rows: the caller inserts them in the same transaction
+    (the sequencer does, once they have been through the book).
     """
     symbol = limits.symbol
     bulk = await Bulk.of(session)
@@ -187,9 +185,6 @@ async def accept_batch(
         live.id = order_id
         live.uuid = order_uuid
         outcomes[index] = live
-    if insert and accepted:
-        stamp = bulk.stamp(now)
-        await bulk.many(INSERT_ORDER, [live.row(symbol, stamp) for _, live in accepted])
     for index, (user_id, request) in enumerate(batch):
         if outcomes[index] is None:  # a repeat of an order accepted earlier in this batch
             first = outcomes[first_of[user_id, request.client_order_id or ""]]
@@ -263,7 +258,7 @@ async def _write_reservations(
 ) -> None:
     if reserved_cash:
         params = [(amount, amount, uid, amount) for uid, amount in sorted(reserved_cash.items())]
-        changed = await bulk.counted(RESERVE_CASH, params)
+        changed = await bulk.many(RESERVE_CASH, params)
         if changed not in (-1, len(params)):
             raise RuntimeError("cash changed under a locked reservation")  # the lock makes this impossible
     units = sorted(reserved_units.items())

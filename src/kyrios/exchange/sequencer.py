@@ -16,9 +16,8 @@ Invariants:
   written in one transaction; events are published only after it committed;
 - the book goes ahead of the database only inside that transaction: if it fails (or must be
   retried), the book is rebuilt from the database before anything else runs;
-- `recover()` rebuilds the book from the database: resting orders in priority order, then any
-  orders acknowledged but never matched (priority NULL; written by earlier versions, which
-  matched after acknowledging) replayed in acceptance (id) order.
+- `recover()` rebuilds the book from the database: the resting orders in priority order (an
+  order row is written only after the book took it, so there is nothing else to replay).
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ from kyrios.exchange.engine import Order as BookOrder
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
 from kyrios.exchange.journal import Batch, LiveOrder
-from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder, OrderStatus
+from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder
 from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
@@ -144,7 +143,7 @@ class SymbolSequencer:
         self._task = None
 
     async def recover(self) -> int:
-        """Rebuild the book from the database; returns how many acknowledged orders were replayed."""
+        """Rebuild the book from the database's resting orders; returns how many were restored."""
         async with self.db.read() as session:
             engine_seq = await session.scalar(
                 select(ExchangeAsset.engine_seq).where(ExchangeAsset.symbol == self.symbol)
@@ -160,17 +159,6 @@ class SymbolSequencer:
                         ExchangeOrder.priority.is_not(None),
                     )
                     .order_by(ExchangeOrder.priority)
-                )
-            ).all()
-            pending = (
-                await session.scalars(
-                    select(ExchangeOrder)
-                    .where(
-                        ExchangeOrder.symbol == self.symbol,
-                        ExchangeOrder.status == OrderStatus.OPEN.value,
-                        ExchangeOrder.priority.is_(None),
-                    )
-                    .order_by(ExchangeOrder.id)
                 )
             ).all()
         self.book = OrderBook(
@@ -195,19 +183,7 @@ class SymbolSequencer:
                     live.priority,
                 )
             )
-        for start in range(0, len(pending), self.rules.max_batch):
-            chunk = [LiveOrder.of(row) for row in pending[start : start + self.rules.max_batch]]
-            batch = Batch(self.symbol, self.live, self.clock.now())
-            for live in chunk:
-                self.live[live.id] = live
-                self._place(live, batch)
-            await self._commit(batch)
-            self._forget_finished(batch)
-        if pending:
-            log.info(
-                "%s: replayed %d acknowledged orders that were not matched yet", self.symbol, len(pending)
-            )
-        return len(pending)
+        return len(resting)
 
     # ----------------------------------------------------------------- the writer
 
@@ -251,9 +227,7 @@ class SymbolSequencer:
             outcomes: list[Outcome] = []
             if requests:
                 rules = await self.live_rules.refresh(session)
-                outcomes = await accept_batch(
-                    session, self.limits, requests, rules, self.ids, now, insert=False
-                )
+                outcomes = await accept_batch(session, self.limits, requests, rules, self.ids, now)
             # From here on the book runs ahead of the database until the commit.
             self._stale = True
             batch = Batch(self.symbol, self.live, now)
@@ -302,13 +276,13 @@ class SymbolSequencer:
             self.bus.publish_many(batch.messages())
         release(cycle.flushes)
 
-    async def _transact(self, work: Callable[[AsyncSession], Awaitable[T]], *, rebuild: bool = True) -> T:
+    async def _transact(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in a transaction of its own; retry it after a deadlock or a duplicate key.
 
         A duplicate key: another symbol's batch inserted the same (user, client order id) at the
-        same moment; the retry sees it and answers with the original. With `rebuild`, a failed
-        attempt that moved the book has the book rebuilt from the database before the next one
-        (`work` then runs the book again).
+        same moment; the retry sees it and answers with the original. A failed attempt that moved
+        the book has the book rebuilt from the database before the next one (`work` then runs the
+        book again).
         """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
@@ -318,7 +292,7 @@ class SymbolSequencer:
                 duplicate = isinstance(error, IntegrityError)
                 if not (duplicate or is_retryable(error)) or attempt == (3 if duplicate else MAX_ATTEMPTS):
                     raise
-            if rebuild and self._stale:
+            if self._stale:
                 await self.recover()
                 self._stale = False
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
@@ -355,14 +329,6 @@ class SymbolSequencer:
                 else:
                     result = Conflict(f"Cannot cancel: {event.reason}.")
         return result
-
-    async def _commit(self, batch: Batch) -> None:
-        engine_seq = self.book.seq
-
-        async def work(session: AsyncSession) -> None:
-            await batch.persist(session, engine_seq, self.ids)
-
-        await self._transact(work, rebuild=False)
 
     def _forget_finished(self, batch: Batch) -> None:
         for order in batch.dirty.values():

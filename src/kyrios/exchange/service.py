@@ -49,14 +49,14 @@ class Exchange:
         return self.live_rules.current
 
     async def start(self) -> int:
-        """Recover every listed symbol's book and start its sequencer; returns orders replayed."""
+        """Recover every listed symbol's book and start its sequencer; returns the resting orders restored."""
         async with self.db.read() as session:
             await self.live_rules.refresh(session)
             symbols = list(await session.scalars(select(ExchangeAsset.symbol).order_by(ExchangeAsset.symbol)))
-        replayed = 0
+        restored = 0
         for symbol in symbols:
-            replayed += (await self._open(symbol))[1]
-        return replayed
+            restored += (await self._open(symbol))[1]
+        return restored
 
     async def aclose(self) -> None:
         """Let every sequencer finish its queue, then stop them."""
@@ -87,10 +87,10 @@ class Exchange:
                 raise NotFound(f"There is no symbol {symbol}.")
             limits = AssetLimits.of(asset)
             sequencer = SymbolSequencer(self.db, self.bus, self.clock, self.live_rules, limits, self._ids)
-            replayed = await sequencer.recover()
+            restored = await sequencer.recover()
             sequencer.start()
             self.sequencers[symbol] = sequencer
-            return sequencer, replayed
+            return sequencer, restored
 
     async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:
         """Check, rate-limit, reserve and durably record a new order; matching follows in the sequencer."""

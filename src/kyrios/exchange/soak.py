@@ -1,6 +1,6 @@
 """`python -m kyrios.exchange.soak URL`: recover the exchange, then trade randomly until killed.
 
-Used by the crash-recovery test: it prints `RECOVERED <replayed>` once the books are rebuilt,
+Used by the crash-recovery test: it prints `RECOVERED <resting orders>` once the books are rebuilt,
 then one line per acknowledged command, written only after the command is durable:
 `ACK <order_id>` for an order, `CANCELED <order_id>` for a cancel. The test SIGKILLs it at
 random points and checks that everything acknowledged survived.
@@ -116,8 +116,8 @@ async def main(url: str, seed: int, workers: int, orders: int) -> None:
         await upgrade(db)
         users = await prepare(db, rng)
         exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES)
-        replayed = await exchange.start()
-        print(f"RECOVERED {replayed}", flush=True)
+        restored = await exchange.start()
+        print(f"RECOVERED {restored}", flush=True)
         try:
             await trade(exchange, users, rng, workers, orders)
             await exchange.flush()
