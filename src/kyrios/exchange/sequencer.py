@@ -58,7 +58,7 @@ from kyrios.exchange.engine import (
 from kyrios.exchange.engine import Order as BookOrder
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
-from kyrios.exchange.journal import Batch, LiveOrder
+from kyrios.exchange.journal import Batch, CashMoved, LiveOrder
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder
 from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
@@ -103,6 +103,8 @@ class SymbolSequencer:
         self.queue: asyncio.Queue[Command | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stale = False
+        self.retries = 0
+        """Batch transactions run again after a deadlock, a duplicate key or `CashMoved`."""
 
     @property
     def rules(self) -> ExchangeRules:
@@ -225,12 +227,13 @@ class SymbolSequencer:
 
         async def work(session: AsyncSession) -> Cycle:
             outcomes: list[Outcome] = []
+            batch = Batch(self.symbol, self.live, now)
             if requests:
                 rules = await self.live_rules.refresh(session)
-                outcomes = await accept_batch(session, self.limits, requests, rules, self.ids, now)
+                outcomes, reserved = await accept_batch(session, self.limits, requests, rules, self.ids, now)
+                batch.reserve(reserved.cash, reserved.units)
             # From here on the book runs ahead of the database until the commit.
             self._stale = True
-            batch = Batch(self.symbol, self.live, now)
             accepted: dict[int, LiveOrder] = {}
             for submit, outcome in zip(submits, outcomes, strict=True):
                 if isinstance(outcome, LiveOrder):
@@ -277,21 +280,28 @@ class SymbolSequencer:
         release(cycle.flushes)
 
     async def _transact(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run `work` in a transaction of its own; retry it after a deadlock or a duplicate key.
+        """Run `work` in a transaction of its own; retry it after a deadlock, a duplicate key or
+        `CashMoved`, counting the retries in `self.retries`.
 
         A duplicate key: another symbol's batch inserted the same (user, client order id) at the
-        same moment; the retry sees it and answers with the original. A failed attempt that moved
-        the book has the book rebuilt from the database before the next one (`work` then runs the
-        book again).
+        same moment; the retry sees it and answers with the original. `CashMoved`: another
+        transaction spent free cash a reservation counted on; the retry reads the cash again.
+        A failed attempt that moved the book has the book rebuilt from the database before the
+        next one (`work` then runs the book again).
         """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.db.transaction() as session:
                     return await work(session)
+            except CashMoved as moved:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.info("%s: retrying a batch: %s", self.symbol, moved)
             except DBAPIError as error:
                 duplicate = isinstance(error, IntegrityError)
                 if not (duplicate or is_retryable(error)) or attempt == (3 if duplicate else MAX_ATTEMPTS):
                     raise
+            self.retries += 1
             if self._stale:
                 await self.recover()
                 self._stale = False

@@ -128,6 +128,11 @@ class Exchange:
         sequencer = await self.sequencer(order.symbol)
         return await sequencer.cancel(user_id, order.id)
 
+    @property
+    def retries(self) -> int:
+        """Batch transactions the sequencers had to run again (deadlocks, duplicates, moved cash)."""
+        return sum(sequencer.retries for sequencer in self.sequencers.values())
+
     async def flush(self) -> None:
         """Wait until every order and cancel acknowledged so far is matched and persisted."""
         await asyncio.gather(*(sequencer.flush() for sequencer in list(self.sequencers.values())))
