@@ -4,6 +4,10 @@ Invariants:
 - every user has exactly one cash row, created with the user;
 - `cash_cents` and `reserved_cents` are never negative; a withdrawal is a conditional
   `UPDATE … WHERE cash_cents >= amount` (no check-then-act race);
+- deposits and withdrawals lock one cash row (the sequencers lock theirs in user id order);
+- what a refusal or a result says about the balance comes from a locking read, which sees the
+  row as it is now: on MariaDB (REPEATABLE READ) a plain read would show the snapshot taken by
+  the transaction's first read;
 - every change of a user's cash + reserved is written with a ledger row in the same transaction,
   so cash + reserved == sum(ledger deltas) for every user.
 """
@@ -131,7 +135,7 @@ async def withdraw(
         .values(cash_cents=ExchangeCash.cash_cents - amount_cents)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        free = await session.scalar(select(ExchangeCash.cash_cents).where(ExchangeCash.user_id == user_id))
+        free = await current_free_cash(session, user_id)
         if free is None:
             raise NotFound(f"There is no exchange user {user_id}.")
         raise InsufficientFunds(f"You asked to withdraw {amount_cents:,} cents but have {free:,} cents free.")
@@ -147,8 +151,15 @@ async def _record(
         )
     )
     await session.flush()
-    free = await session.scalar(select(ExchangeCash.cash_cents).where(ExchangeCash.user_id == user_id))
-    return int(free or 0)
+    return int(await current_free_cash(session, user_id) or 0)
+
+
+async def current_free_cash(session: AsyncSession, user_id: int) -> int | None:
+    """The user's free cash as it is now (a locking read: never an older snapshot), or None."""
+    free = await session.scalar(
+        select(ExchangeCash.cash_cents).where(ExchangeCash.user_id == user_id).with_for_update()
+    )
+    return None if free is None else int(free)
 
 
 async def portfolio(session: AsyncSession, user_id: int) -> PortfolioView:
