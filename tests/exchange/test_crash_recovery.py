@@ -24,6 +24,7 @@ from kyrios.core.clock import SystemClock
 from kyrios.core.db import Database
 from kyrios.exchange import invariants
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeOrder
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.service import Exchange
 from kyrios.exchange.soak import RULES, SYMBOLS
 from kyrios.testing.database import TEST_DATABASE_ENV, wipe
@@ -65,9 +66,12 @@ def run_until_killed(url: str, seed: int, acks_before_kill: int, log: Path) -> t
 
 
 async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
-    """Recover once more; check that everything acknowledged is there and consistent."""
+    """Take the exchange over (once the killed owner's lease expired), recover once more, and check
+    that everything acknowledged is there and consistent."""
     db = Database(url)
-    exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES)
+    lease = ExchangeLease(db, program="test", lease_seconds=1.0, renew_seconds=0.25)
+    await lease.wait()
+    exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES, lease=lease)
     try:
         restored = await exchange.start()
         await exchange.flush()
@@ -100,6 +104,7 @@ async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
         assert in_books == live
     finally:
         await exchange.aclose()
+        await lease.release()
         await db.dispose()
     return restored
 

@@ -8,7 +8,8 @@ book, with the executions, the changed older orders, positions, cash and ledger,
 events published. One commit per batch, and every order row is written once.
 
 Invariants:
-- only this task changes the symbol's book, its orders after acceptance, and its positions;
+- only this task changes the symbol's book, its orders after acceptance, and its positions; and
+  only while its process holds the exchange lease (`fence`, checked inside every batch);
 - a submit is acknowledged after the transaction that inserted the order (with its reservation
   and whatever the book did with it) committed; a cancel is answered after the transaction that
   recorded it committed;
@@ -88,8 +89,12 @@ class SymbolSequencer:
         rules: LiveRules,
         limits: AssetLimits,
         ids: RowIds,
+        *,
+        fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
+        self.fence = fence
+        """Run first in every batch transaction: refuses it unless this process owns the exchange."""
         self.ids = ids
         self.bus = bus
         self.clock = clock
@@ -226,6 +231,8 @@ class SymbolSequencer:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Cycle:
+            if self.fence is not None:
+                await self.fence(session)  # first: the lease row's lock comes before any other
             outcomes: list[Outcome] = []
             batch = Batch(self.symbol, self.live, now)
             if requests:
