@@ -30,7 +30,7 @@ from kyrios.exchange.models import (
     ExchangeUser,
     Role,
 )
-from kyrios.exchange.schemas import PortfolioView, PositionView
+from kyrios.exchange.schemas import PortfolioView, PositionView, UserView
 from kyrios.exchange.settlement import PositionState, unrealized_pnl_cents
 
 MAX_CASH_MOVE_CENTS = 10**13
@@ -92,14 +92,26 @@ async def resolve_user(session: AsyncSession, name_or_id: str) -> ExchangeUser:
     return user
 
 
-async def list_users(session: AsyncSession) -> list[tuple[ExchangeUser, int, int]]:
-    """Every user with (cash, reserved), oldest first."""
-    rows = await session.execute(
+async def list_users(session: AsyncSession, user_id: int | None = None) -> list[UserView]:
+    """Every user (or the one with `user_id`) with its cash, oldest first."""
+    query = (
         select(ExchangeUser, ExchangeCash.cash_cents, ExchangeCash.reserved_cents)
         .join(ExchangeCash, ExchangeCash.user_id == ExchangeUser.id)
         .order_by(ExchangeUser.id)
     )
-    return [(user, int(cash), int(reserved)) for user, cash, reserved in rows]
+    if user_id is not None:
+        query = query.where(ExchangeUser.id == user_id)
+    return [
+        UserView(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            discord_id=user.discord_id,
+            cash_cents=int(cash),
+            reserved_cents=int(reserved),
+        )
+        for user, cash, reserved in await session.execute(query)
+    ]
 
 
 def _check_amount(amount_cents: int) -> None:
