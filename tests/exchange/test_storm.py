@@ -1,9 +1,10 @@
 """A multi-symbol order storm on a server database: no deadlock, no retry, every invariant intact.
 
 Sequencers of different symbols share users, so their batches change the same cash rows at the
-same time. Each batch locks the cash rows it changes in one statement in user id order, so they
-never wait on each other in a cycle. The server's own deadlock counter is read before and after.
-SQLite has one writer at a time and cannot deadlock, so the test runs on MariaDB and PostgreSQL.
+same time, while an admin deposits and withdraws and the lease is renewed. Each batch locks the
+cash rows it changes in one statement in user id order, so they never wait on each other in a
+cycle. The server's own deadlock counter is read before and after. SQLite has one writer at a
+time and cannot deadlock, so the test runs on MariaDB and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from sqlalchemy import func, select, text
 from kyrios.core.clock import FrozenClock
 from kyrios.core.db import Database
 from kyrios.exchange import accounts, assets, invariants
+from kyrios.exchange.client import InProcessClient
 from kyrios.exchange.engine import OrderType, Side
 from kyrios.exchange.models import AssetType, ExchangeExecution
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest
 from kyrios.exchange.service import Exchange
@@ -78,8 +81,11 @@ async def test_a_multi_symbol_storm_has_no_deadlock_and_no_retry(
         for user_id in users:
             await accounts.deposit(session, user_id, 10**12, now=now)
     rules = ExchangeRules(max_short_quantity=10**9, orders_per_second=1e12, order_burst=10**12)
-    exchange = Exchange(runtime.db, runtime.bus, clock, rules)
+    lease = ExchangeLease(runtime.db, program="storm", lease_seconds=2, renew_seconds=0.1)
+    await lease.acquire()
+    exchange = Exchange(runtime.db, runtime.bus, clock, rules, lease=lease)
     await exchange.start()
+    admin = InProcessClient(exchange)
     before = await settled_deadlocks(database_url)
     rng = random.Random(5)
     sent = 0
@@ -100,11 +106,19 @@ async def test_a_multi_symbol_storm_has_no_deadlock_and_no_retry(
                 )
             await exchange.submit_order(rng.choice(users), request)
 
+    async def cashier() -> None:
+        while sent < ORDERS:
+            user_id = rng.choice(users)
+            await admin.deposit(user_id, 1_000)
+            await admin.withdraw(user_id, 1_000)
+
     try:
-        await asyncio.gather(*(submitter() for _ in range(SUBMITTERS)))
+        await asyncio.gather(cashier(), *(submitter() for _ in range(SUBMITTERS)))
         await exchange.flush()
     finally:
         await exchange.aclose()
+        await lease.release()
+    assert not lease.lost
     after = await settled_deadlocks(database_url)
     async with runtime.db.read() as session:
         problems = await invariants.check(session)
