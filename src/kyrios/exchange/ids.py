@@ -1,8 +1,9 @@
 """Row ids the exchange assigns itself, so bulk inserts need no RETURNING round trip per row.
 
 SQLite cannot return ids of a multi-row INSERT in parameter order, so SQLAlchemy would insert
-row by row. One exchange process is the only writer of orders and executions (the sequencers
-are single writers), so it continues from the largest id at start and counts up in memory.
+row by row. The process that holds the exchange lease (`owner`) is the only writer of orders and
+executions (its sequencers are single writers, and every batch is fenced by the lease), so it
+continues from the largest id once it holds the lease and counts up in memory.
 """
 
 from __future__ import annotations
