@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -173,3 +174,20 @@ def test_one_database_has_one_exchange_owner_and_a_standby_takes_over(tmp_path: 
     assert (
         said.index("exchange: run by") < said.index("exchange: lease taken") < said.index("Uvicorn running")
     )
+
+
+def test_kyrios_up_stops_with_exit_code_1_when_it_loses_the_exchange_lease(tmp_path: Path) -> None:
+    port = free_port()
+    owner = start_up(tmp_path, port)
+    said = Lines(owner)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz", owner)
+        with sqlite3.connect(tmp_path / "kyrios.db") as database:  # an operator hands the lease away
+            database.execute("UPDATE exchange_owner SET holder = 'someone else'")
+        owner.wait(30)
+    finally:
+        stop(owner)
+    assert owner.returncode == 1
+    output = said.text()
+    assert "this process lost its lease (another process took the exchange over)" in output
+    assert "stopped: the exchange lease was lost" in output
