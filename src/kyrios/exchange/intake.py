@@ -28,7 +28,7 @@ from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import OrderType, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
 from kyrios.exchange.ids import RowIds, time_ordered_uuids
-from kyrios.exchange.journal import LiveOrder
+from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.models import AssetStatus, ExchangeAsset, ExchangeOrder
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView

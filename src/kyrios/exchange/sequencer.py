@@ -59,7 +59,8 @@ from kyrios.exchange.engine import (
 from kyrios.exchange.engine import Order as BookOrder
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
-from kyrios.exchange.journal import Batch, CashMoved, LiveOrder
+from kyrios.exchange.journal import Batch, CashMoved
+from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder
 from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
