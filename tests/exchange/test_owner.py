@@ -175,3 +175,25 @@ async def test_without_an_owner_a_detached_client_reads_and_refuses_writes(
     finally:
         await owner.release()
     assert (await detached.portfolio(market.alice)).cash_cents == 10_000_000
+
+
+async def test_a_takeover_waits_for_the_owners_open_transaction_and_fences_the_next(
+    runtime: Runtime, other_process: Database, dialect: str
+) -> None:
+    if dialect == "sqlite":
+        pytest.skip("SQLite's writer lock serialises the owner's transaction and the takeover already")
+    stalled = lease(runtime.db, "stalled")
+    assert await stalled.try_acquire() is None  # never renewed
+    await asyncio.sleep(LEASE * 1.5)  # expired, but nobody took it over yet: the owner may still write
+    successor = lease(other_process, "successor")
+    async with runtime.db.transaction() as session:
+        await stalled.fence(session)  # a batch begins: it share-locks the lease row
+        taking_over = asyncio.create_task(successor.try_acquire())
+        await asyncio.sleep(0.5)
+        assert not taking_over.done()  # the takeover waits for the batch ...
+        await session.execute(text("UPDATE exchange_settings SET order_burst = 1 WHERE id = 0"))
+    assert await asyncio.wait_for(taking_over, 10) is None  # ... which commits first
+    async with runtime.db.transaction() as session:
+        with pytest.raises(ExchangeUnavailable):
+            await stalled.fence(session)  # and the next batch is refused
+    await successor.release()
