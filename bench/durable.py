@@ -1,10 +1,11 @@
 """Durable order benchmark: acknowledged orders per second through the sequencer on SQLite.
 
-Everything real: a migrated SQLite file (WAL), `Exchange.submit_order` with its checks, rate
-limiter and risk, and the sequencer's group commit: one transaction per batch that reserves
-cash/units, runs the orders through the pure book and writes the outcome (each order row once,
-in its state after the book, with the executions, positions, cash and the ledger), and that
-must commit before any of its orders is acknowledged.
+Everything real: a migrated SQLite file (WAL), the exchange lease this process takes (as
+`kyrios up` does), `Exchange.submit_order` with its checks, rate limiter and risk, and the
+sequencer's group commit: one transaction per batch that checks the lease, reserves cash/units,
+runs the orders through the pure book and writes the outcome (each order row once, in its state
+after the book, with the executions, positions, cash and the ledger), and that must commit
+before any of its orders is acknowledged.
 
 Load: `--clients` concurrent clients in the same process (closed loop: each sends its next
 order when the previous one is acknowledged), or with `--rate` an open loop that starts
@@ -49,6 +50,7 @@ from kyrios.core.migrate import upgrade
 from kyrios.exchange import accounts, assets, invariants
 from kyrios.exchange.engine import OrderType, Side
 from kyrios.exchange.models import AssetType, ExchangeExecution
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest
 from kyrios.exchange.service import Exchange
@@ -113,7 +115,9 @@ async def measure(args: argparse.Namespace, url: str) -> dict[str, object]:
     rules = ExchangeRules(
         max_short_quantity=10**9, orders_per_second=1e12, order_burst=10**12, max_batch=args.batch
     )
-    exchange = Exchange(db, InMemoryBus(), SystemClock(), rules)
+    lease = ExchangeLease(db, program="bench/durable.py")
+    await lease.acquire()
+    exchange = Exchange(db, InMemoryBus(), SystemClock(), rules, lease=lease)
     await exchange.start()
     latencies: list[float] = []
     refused = 0
@@ -177,6 +181,7 @@ async def measure(args: argparse.Namespace, url: str) -> dict[str, object]:
         reporter.cancel()
         progress.update(bar, completed=len(stream))
     await exchange.aclose()
+    await lease.release()
     async with db.read() as session:
         problems = await invariants.check(session)
         trades = int(await session.scalar(select(func.count()).select_from(ExchangeExecution)) or 0)

@@ -42,13 +42,35 @@ def migrate(revision: str = "heads") -> None:
 def up(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    standby: Annotated[
+        bool,
+        typer.Option(
+            "--standby", help="If another process runs the exchange, wait and take over when it stops or dies"
+        ),
+    ] = False,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            envvar="KYRIOS_EXCHANGE_LEASE_SECONDS",
+            help="How long the exchange lease lasts unrenewed: a standby takes over this long after a crash",
+        ),
+    ] = 10.0,
+    renew_seconds: Annotated[
+        float,
+        typer.Option(envvar="KYRIOS_EXCHANGE_RENEW_SECONDS", help="How often the lease is renewed"),
+    ] = 3.0,
 ) -> None:
-    """Migrate, then serve the HTTP interactions endpoint (and the gateway bot when a token is set)."""
-    from kyrios.serve import serve
+    """Migrate, take the exchange lease, then run the exchange and serve the HTTP interactions
+    endpoint (and the gateway bot when a token is set)."""
+    from kyrios.serve import Ownership, serve
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(settings, host=host or settings.host, port=port or settings.port))
+    ownership = Ownership(standby=standby, lease_seconds=lease_seconds, renew_seconds=renew_seconds)
+    code = asyncio.run(
+        serve(settings, host=host or settings.host, port=port or settings.port, ownership=ownership)
+    )
+    raise typer.Exit(code)
 
 
 @app.command("console")

@@ -14,6 +14,8 @@ from kyrios.core.db import Database
 from kyrios.core.discord_rest import RestDiscordPort
 from kyrios.core.ports import DiscordPort
 from kyrios.core.rng import RandomSource
+from kyrios.exchange.client import DetachedClient, ExchangeClient, InProcessClient
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.service import Exchange
 from kyrios.features.catalog import COMMAND_SETS
 from kyrios.features.guild_settings import service as guild_settings
@@ -34,20 +36,26 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     bus: EventBus = field(default_factory=InMemoryBus)
     discord: DiscordPort | None = None  # REST when a token is set; the gateway bot's port while it runs
-    _exchange: Exchange | None = field(default=None, repr=False)
+    exchange: ExchangeClient = field(init=False)
+    """How this process reaches the exchange: in-process once it runs it (`run_exchange`), else
+    a client that reads from the database and refuses writes (no route to the owner yet)."""
+    _running: Exchange | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.registry.bus = self.bus  # commands publish on the runtime's bus after they commit
+        self.exchange = DetachedClient(self.db, self.clock)
         if self.discord is None and self.settings.discord_token:
             token, api_base = self.settings.discord_token.get_secret_value(), self.settings.discord_api_base
             self.discord = RestDiscordPort(token, api_base=api_base)
 
-    @property
-    def exchange(self) -> Exchange:
-        """The exchange (built on first use; `await runtime.exchange.start()` recovers its books)."""
-        if self._exchange is None:
-            self._exchange = Exchange(self.db, self.bus, self.clock)
-        return self._exchange
+    async def run_exchange(self, lease: ExchangeLease) -> int:
+        """Run the exchange here under `lease` (already held): recover every book, then serve it
+        in-process; returns the resting orders restored. `aclose()` stops it and releases the lease."""
+        exchange = Exchange(self.db, self.bus, self.clock, lease=lease)
+        self._running = exchange
+        restored = await exchange.start()
+        self.exchange = InProcessClient(exchange)
+        return restored
 
     async def start(self) -> None:
         """Connect what needs a running loop (the Redis bus, when configured)."""
@@ -55,9 +63,13 @@ class Runtime:
             await self.bus.start()
 
     async def aclose(self) -> None:
-        """Stop the exchange's sequencers (if any ran), the bus, then release connections."""
-        if self._exchange is not None:
-            await self._exchange.aclose()
+        """Stop the exchange (if it ran here) and give its lease up, stop the bus, release connections."""
+        if self._running is not None:
+            await self._running.aclose()
+            if self._running.lease is not None:
+                await self._running.lease.release()
+            self._running = None
+            self.exchange = DetachedClient(self.db, self.clock)
         if isinstance(self.bus, RedisBus):
             await self.bus.aclose()
         if isinstance(self.discord, RestDiscordPort):

@@ -1,32 +1,92 @@
-"""`kyrios up`: migrate, then run the web server and (with a token) the gateway bot in one loop."""
+"""`kyrios up`: migrate, take the exchange lease, then run the exchange, the web server and (with a
+token) the gateway bot in one loop.
+
+One process per database runs the exchange. A second `kyrios up` on a database whose exchange is
+run by another process exits at once naming the holder (two would also run two gateway bots and
+two retention jobs); with `--standby` it waits, saying who holds the lease, and starts once that
+process stopped (it gives the lease up) or died (its lease expired). A process that loses its lease
+stops taking orders at once and shuts down with exit code 1, so a supervisor can start it again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import signal
+from dataclasses import dataclass
+from types import FrameType
 
 import uvicorn
 
 from kyrios.core.migrate import upgrade
+from kyrios.exchange.owner import DEFAULT_LEASE_SECONDS, DEFAULT_RENEW_SECONDS, ExchangeLease, LeaseHeld
 from kyrios.features.modlog.retention import run_retention_job
-from kyrios.runtime import build_runtime
+from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from kyrios.web.main import create_app
 
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings, *, host: str, port: int) -> None:
-    """Serve until interrupted."""
+class Terminated(Exception):
+    """The process got SIGTERM (after the server shut down gracefully)."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """How `kyrios up` takes the exchange lease."""
+
+    standby: bool = False
+    """Wait for the lease instead of exiting when another process holds it."""
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    renew_seconds: float = DEFAULT_RENEW_SECONDS
+
+
+async def serve(settings: Settings, *, host: str, port: int, ownership: Ownership | None = None) -> int:
+    """Serve until interrupted (exit code 0), or until the exchange lease is lost or held (1)."""
+    ownership = ownership or Ownership()
     runtime = build_runtime(settings)
-    await upgrade(runtime.db)
-    await runtime.start()
-    replayed = await runtime.exchange.start()  # rebuild every order book before taking orders
-    log.info("exchange: %d books recovered, %d orders replayed", len(runtime.exchange.sequencers), replayed)
-    gc.freeze()  # the recovered books and everything loaded so far live for good: spare them full collections
+    try:
+        await upgrade(runtime.db)
+        lease = ExchangeLease(
+            runtime.db,
+            program="kyrios up",
+            lease_seconds=ownership.lease_seconds,
+            renew_seconds=ownership.renew_seconds,
+        )
+        try:
+            await (lease.wait() if ownership.standby else lease.acquire())
+        except LeaseHeld as held:
+            log.error(
+                "%s Stop it first, or start this one with --standby to take over after it.", held.message
+            )
+            return 1
+        await runtime.start()
+        restored = await runtime.run_exchange(lease)  # rebuild every order book before taking orders
+        log.info("exchange: books recovered with %d resting orders", restored)
+        gc.freeze()  # the recovered books and everything loaded so far live for good
+        return await _serve_until_stopped(runtime, settings, lease, host=host, port=port)
+    finally:
+        await runtime.aclose()
+
+
+async def _serve_until_stopped(
+    runtime: Runtime, settings: Settings, lease: ExchangeLease, *, host: str, port: int
+) -> int:
     app = create_app(runtime)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))
+    lost: list[str] = []
+
+    def stop_on_loss(reason: str) -> None:
+        lost.append(reason)
+        server.should_exit = True
+
+    lease.on_lost.append(stop_on_loss)
     log.info(
         "Kyrios on http://%s:%d (database %s)",
         host,
@@ -37,26 +97,40 @@ async def serve(settings: Settings, *, host: str, port: int) -> None:
         log.warning("KYRIOS_DISCORD_PUBLIC_KEY is unset: POST /interactions answers 503 until it is set")
     stop_jobs = asyncio.Event()
     retention = asyncio.create_task(run_retention_job(runtime.db, runtime.clock, stop=stop_jobs))
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turned into an exception, it lets the
+    # exchange close and give its lease up (a standby then takes over at once, not after expiry).
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         if settings.discord_token is None:
             log.info("KYRIOS_DISCORD_TOKEN is unset: no gateway bot (HTTP interactions and the console work)")
             await server.serve()
-            return
-        from kyrios.gateway.bot import KyriosBot
-        from kyrios.gateway.intents import intents_for, privileged_notice
-
-        intents = intents_for()
-        notice = privileged_notice(intents, settings.discord_application_id)
-        if notice:
-            log.warning(notice)
-        bot = KyriosBot(runtime, intents=intents)
-        bot_task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
-        try:
-            await server.serve()
-        finally:
-            await bot.close()
-            await asyncio.gather(bot_task, return_exceptions=True)
+        else:
+            await _serve_with_bot(runtime, settings, server)
+    except Terminated:
+        log.info("stopped by SIGTERM")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         stop_jobs.set()
         await asyncio.gather(retention, return_exceptions=True)
-        await runtime.aclose()
+    if lost:
+        log.error("stopped: the exchange lease was lost (%s)", lost[0])
+        return 1
+    return 0
+
+
+async def _serve_with_bot(runtime: Runtime, settings: Settings, server: uvicorn.Server) -> None:
+    from kyrios.gateway.bot import KyriosBot
+    from kyrios.gateway.intents import intents_for, privileged_notice
+
+    assert settings.discord_token is not None
+    intents = intents_for()
+    notice = privileged_notice(intents, settings.discord_application_id)
+    if notice:
+        log.warning(notice)
+    bot = KyriosBot(runtime, intents=intents)
+    bot_task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+    try:
+        await server.serve()
+    finally:
+        await bot.close()
+        await asyncio.gather(bot_task, return_exceptions=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 from sqlalchemy import text
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from kyrios.cli import app
 from kyrios.core.db import Database
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.testing.database import wipe
 
 
@@ -107,3 +109,60 @@ def test_admin_cli_shows_and_changes_the_rules(cli_database: str) -> None:
     assert code == 1 and "Name at least one rule" in out
     code, out = kyrios("rules")
     assert code == 0 and "250" in out and "300" in out and "20" in out  # the burst kept its value
+
+
+def hold_the_lease(database_url: str) -> None:
+    """Take the exchange lease as a running `kyrios up` would (and keep it for two minutes)."""
+
+    async def take() -> None:
+        db = Database(database_url)
+        try:
+            lease = ExchangeLease(db, program="kyrios up", lease_seconds=120, renew_seconds=60)
+            assert await lease.try_acquire() is None
+        finally:
+            await db.dispose()
+
+    asyncio.run(take())
+
+
+def lease_rows(database_url: str, statement: str = "SELECT COUNT(*) FROM exchange_owner") -> int:
+    """Run `statement` on the lease table (a count, or a delete); its count or the rows deleted."""
+
+    async def run() -> int:
+        db = Database(database_url)
+        try:
+            async with db.transaction() as session:
+                result = await session.execute(text(statement))
+                return int(result.scalar_one()) if result.returns_rows else int(result.rowcount)  # type: ignore[attr-defined]
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def test_beside_a_running_owner_the_cli_reads_but_never_writes(cli_database: str) -> None:
+    assert kyrios("create-asset", "OMNI", "--name", "Omni Corp", "--supply", "1000")[0] == 0
+    assert kyrios("create-user", "alice")[0] == 0
+    assert kyrios("deposit", "alice", "1000")[0] == 0
+    assert lease_rows(cli_database) == 0  # each command gave the lease back
+    hold_the_lease(cli_database)
+    reads = [kyrios("users"), kyrios("assets"), kyrios("rules"), kyrios("portfolio", "alice")]
+    assert all(code == 0 for code, _ in reads)
+    for command in (
+        ("deposit", "alice", "5"),
+        ("withdraw", "alice", "5"),
+        ("create-user", "bob"),
+        ("create-asset", "NEW", "--name", "New", "--supply", "10"),
+        ("halt", "OMNI"),
+        ("set-rules", "--burst", "3"),
+    ):
+        code, out = kyrios(*command)
+        said = " ".join(out.split())
+        assert code == 1, command
+        assert said.startswith(f"The exchange is run by `kyrios up` (pid {os.getpid()} on host "), said
+        assert "nothing was changed. Stop that process and try again" in said
+    assert [kyrios("users"), kyrios("assets"), kyrios("rules"), kyrios("portfolio", "alice")] == reads
+    assert kyrios("check") == (0, "✓ all exchange invariants hold\n")
+    assert lease_rows(cli_database, "DELETE FROM exchange_owner") == 1  # the owner stops
+    code, out = kyrios("deposit", "alice", "5")
+    assert code == 0 and "alice now has 10.05 free" in out

@@ -24,6 +24,7 @@ from kyrios.core.clock import SystemClock
 from kyrios.core.db import Database
 from kyrios.exchange import invariants
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeOrder
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.service import Exchange
 from kyrios.exchange.soak import RULES, SYMBOLS
 from kyrios.testing.database import TEST_DATABASE_ENV, wipe
@@ -35,7 +36,7 @@ def run_until_killed(url: str, seed: int, acks_before_kill: int, log: Path) -> t
     """Start the soak process, SIGKILL it after `acks_before_kill` acknowledgements; return what it acked."""
     acked: set[int] = set()
     canceled: set[int] = set()
-    replayed = -1
+    restored = -1
     with (
         log.open("w") as errors,
         subprocess.Popen(
@@ -50,7 +51,7 @@ def run_until_killed(url: str, seed: int, acks_before_kill: int, log: Path) -> t
             for line in process.stdout:
                 word, _, value = line.strip().partition(" ")
                 if word == "RECOVERED":
-                    replayed = int(value)
+                    restored = int(value)
                 elif word == "ACK":
                     acked.add(int(value))
                 elif word == "CANCELED":
@@ -60,16 +61,19 @@ def run_until_killed(url: str, seed: int, acks_before_kill: int, log: Path) -> t
         finally:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(10)
-    assert replayed >= 0, f"the exchange did not recover: {log.read_text()}"
-    return acked, canceled, replayed
+    assert restored >= 0, f"the exchange did not recover: {log.read_text()}"
+    return acked, canceled, restored
 
 
 async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
-    """Recover once more; check that everything acknowledged is there and consistent."""
+    """Take the exchange over (once the killed owner's lease expired), recover once more, and check
+    that everything acknowledged is there and consistent."""
     db = Database(url)
-    exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES)
+    lease = ExchangeLease(db, program="test", lease_seconds=1.0, renew_seconds=0.25)
+    await lease.wait()
+    exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES, lease=lease)
     try:
-        replayed = await exchange.start()
+        restored = await exchange.start()
         await exchange.flush()
         async with db.read() as session:
             rows = {
@@ -100,8 +104,9 @@ async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
         assert in_books == live
     finally:
         await exchange.aclose()
+        await lease.release()
         await db.dispose()
-    return replayed
+    return restored
 
 
 def crash_and_recover(url: str, seed: int, log: Path) -> None:
@@ -110,13 +115,13 @@ def crash_and_recover(url: str, seed: int, log: Path) -> None:
     acked: set[int] = set()
     canceled: set[int] = set()
     for round_number in range(KILLS):
-        got, cancels, replayed = run_until_killed(url, seed * 100 + round_number, rng.randint(20, 400), log)
+        got, cancels, restored = run_until_killed(url, seed * 100 + round_number, rng.randint(20, 400), log)
         acked |= got
         canceled |= cancels
-        print(f"round {round_number}: {len(got)} acked, {len(cancels)} canceled, {replayed} replayed")
+        print(f"round {round_number}: {len(got)} acked, {len(cancels)} canceled, {restored} restored")
     assert len(acked) > KILLS * 20
-    replayed = asyncio.run(verify(url, acked, canceled))
-    print(f"final recovery replayed {replayed} acknowledged orders")
+    restored = asyncio.run(verify(url, acked, canceled))
+    print(f"final recovery restored {restored} resting orders")
 
 
 def test_acknowledged_orders_survive_sigkill_on_a_sqlite_file(tmp_path: Path) -> None:

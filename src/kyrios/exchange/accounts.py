@@ -4,6 +4,10 @@ Invariants:
 - every user has exactly one cash row, created with the user;
 - `cash_cents` and `reserved_cents` are never negative; a withdrawal is a conditional
   `UPDATE … WHERE cash_cents >= amount` (no check-then-act race);
+- deposits and withdrawals lock one cash row (the sequencers lock theirs in user id order);
+- what a refusal or a result says about the balance comes from a locking read, which sees the
+  row as it is now: on MariaDB (REPEATABLE READ) a plain read would show the snapshot taken by
+  the transaction's first read;
 - every change of a user's cash + reserved is written with a ledger row in the same transaction,
   so cash + reserved == sum(ledger deltas) for every user.
 """
@@ -26,7 +30,7 @@ from kyrios.exchange.models import (
     ExchangeUser,
     Role,
 )
-from kyrios.exchange.schemas import PortfolioView, PositionView
+from kyrios.exchange.schemas import PortfolioView, PositionView, UserView
 from kyrios.exchange.settlement import PositionState, unrealized_pnl_cents
 
 MAX_CASH_MOVE_CENTS = 10**13
@@ -88,14 +92,26 @@ async def resolve_user(session: AsyncSession, name_or_id: str) -> ExchangeUser:
     return user
 
 
-async def list_users(session: AsyncSession) -> list[tuple[ExchangeUser, int, int]]:
-    """Every user with (cash, reserved), oldest first."""
-    rows = await session.execute(
+async def list_users(session: AsyncSession, user_id: int | None = None) -> list[UserView]:
+    """Every user (or the one with `user_id`) with its cash, oldest first."""
+    query = (
         select(ExchangeUser, ExchangeCash.cash_cents, ExchangeCash.reserved_cents)
         .join(ExchangeCash, ExchangeCash.user_id == ExchangeUser.id)
         .order_by(ExchangeUser.id)
     )
-    return [(user, int(cash), int(reserved)) for user, cash, reserved in rows]
+    if user_id is not None:
+        query = query.where(ExchangeUser.id == user_id)
+    return [
+        UserView(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            discord_id=user.discord_id,
+            cash_cents=int(cash),
+            reserved_cents=int(reserved),
+        )
+        for user, cash, reserved in await session.execute(query)
+    ]
 
 
 def _check_amount(amount_cents: int) -> None:
@@ -131,7 +147,7 @@ async def withdraw(
         .values(cash_cents=ExchangeCash.cash_cents - amount_cents)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        free = await session.scalar(select(ExchangeCash.cash_cents).where(ExchangeCash.user_id == user_id))
+        free = await current_free_cash(session, user_id)
         if free is None:
             raise NotFound(f"There is no exchange user {user_id}.")
         raise InsufficientFunds(f"You asked to withdraw {amount_cents:,} cents but have {free:,} cents free.")
@@ -147,8 +163,15 @@ async def _record(
         )
     )
     await session.flush()
-    free = await session.scalar(select(ExchangeCash.cash_cents).where(ExchangeCash.user_id == user_id))
-    return int(free or 0)
+    return int(await current_free_cash(session, user_id) or 0)
+
+
+async def current_free_cash(session: AsyncSession, user_id: int) -> int | None:
+    """The user's free cash as it is now (a locking read: never an older snapshot), or None."""
+    free = await session.scalar(
+        select(ExchangeCash.cash_cents).where(ExchangeCash.user_id == user_id).with_for_update()
+    )
+    return None if free is None else int(free)
 
 
 async def portfolio(session: AsyncSession, user_id: int) -> PortfolioView:

@@ -38,11 +38,7 @@ class Bulk:
         """A timezone-aware datetime as the driver stores it in a `UTCDateTime` column."""
         return self._sql.stamp(when)
 
-    async def many(self, template: str, rows: Sequence[Row]) -> None:
-        """Run `template` once per row."""
-        await self._sql.many(template, rows)
-
-    async def counted(self, template: str, rows: Sequence[Row]) -> int:
+    async def many(self, template: str, rows: Sequence[Row]) -> int:
         """Run `template` once per row; the rows changed (-1 when the driver cannot tell)."""
         return await self._sql.many(template, rows)
 

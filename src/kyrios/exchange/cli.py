@@ -1,7 +1,9 @@
 """`kyrios exchange …`: list and manage symbols, users and cash; show a book; check the invariants.
 
-The commands work on the database directly and never write to a book: a running server's
-sequencers notice halts and deposits on their next batch (they read status and cash there).
+Every command talks to the exchange through an `ExchangeClient`. Reads come from the database.
+A write takes the exchange lease for the moment of the command when no process runs the
+exchange (and gives it back after); while another process (`kyrios up`) runs it, writes are
+refused with a message naming it and change nothing: nothing writes behind the owner.
 """
 
 from __future__ import annotations
@@ -13,17 +15,16 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.clock import SystemClock
 from kyrios.core.db import Database
-from kyrios.core.errors import DomainError, NotFound
+from kyrios.core.errors import DomainError
 from kyrios.core.migrate import upgrade
-from kyrios.exchange import accounts, assets, invariants
-from kyrios.exchange.models import AssetStatus, AssetType, ExchangeAsset, ExchangeOrder, OrderStatus, Role
-from kyrios.exchange.rules import TUNABLE, ExchangeRules, change_rules, stored_rules
-from kyrios.exchange.schemas import PortfolioView
+from kyrios.exchange import invariants
+from kyrios.exchange.client import DetachedClient, ExchangeClient, briefly_owned
+from kyrios.exchange.models import AssetStatus, AssetType, Role
+from kyrios.exchange.rules import TUNABLE, ExchangeRules
+from kyrios.exchange.schemas import AssetListing, PortfolioView
 from kyrios.settings import Settings
 
 app = typer.Typer(
@@ -57,12 +58,22 @@ def run(work: Callable[[Database], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
-def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one transaction on the configured database."""
+def read(work: Callable[[ExchangeClient], Awaitable[T]]) -> T:
+    """Run `work` with a client that reads (from the database)."""
 
     async def main(db: Database) -> T:
-        async with db.transaction() as session:
-            return await work(session)
+        return await work(DetachedClient(db, SystemClock()))
+
+    return run(main)
+
+
+def write(command: str, work: Callable[[ExchangeClient], Awaitable[T]]) -> T:
+    """Run `work` with a client that may write: under the exchange lease, taken for this command
+    if nobody holds it; refused (exit 1) while another process runs the exchange."""
+
+    async def main(db: Database) -> T:
+        async with briefly_owned(db, SystemClock(), program=f"kyrios exchange {command}") as client:
+            return await work(client)
 
     return run(main)
 
@@ -70,7 +81,7 @@ def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 @app.command("assets")
 def list_assets() -> None:
     """List every symbol."""
-    rows = in_transaction(assets.list_assets)
+    rows = read(lambda client: client.assets())
     table = Table("symbol", "name", "type", "sector", "tick", "last", "supply", "status", title="Assets")
     for a in rows:
         status = f"[green]{a.status}[/green]" if a.status == AssetStatus.TRADING else f"[red]{a.status}[/red]"
@@ -100,44 +111,36 @@ def create_asset(
     max_notional: Annotated[int, typer.Option(help="Largest order value in cents")] = 10**12,
 ) -> None:
     """List a new symbol; the market account holds its whole supply."""
-
-    async def work(session: AsyncSession) -> None:
-        await assets.create_asset(
-            session,
-            symbol=symbol,
-            name=name,
-            asset_type=asset_type,
-            tick_size_cents=tick,
-            supply=supply,
-            price_cents=price,
-            sector=sector,
-            max_quantity=max_quantity,
-            max_notional_cents=max_notional,
-            now=SystemClock().now(),
-        )
-
-    in_transaction(work)
+    listing = AssetListing(
+        symbol=symbol,
+        name=name,
+        type=asset_type,
+        tick_size_cents=tick,
+        supply=supply,
+        price_cents=price,
+        sector=sector,
+        max_quantity=max_quantity,
+        max_notional_cents=max_notional,
+    )
+    write("create-asset", lambda client: client.create_asset(listing))
     console.print(f"[green]listed {symbol}: {supply:,} units at {money(price)}[/green]")
 
 
-def _set_status(symbol: str, status: AssetStatus) -> None:
-    async def work(session: AsyncSession) -> None:
-        await assets.set_status(session, symbol, status)
-
-    in_transaction(work)
+def _set_status(command: str, symbol: str, status: AssetStatus) -> None:
+    write(command, lambda client: client.set_status(symbol, status))
     console.print(f"[green]{symbol} is now {status.value}[/green]")
 
 
 @app.command()
 def halt(symbol: str) -> None:
     """Stop new orders in a symbol (cancels still work)."""
-    _set_status(symbol, AssetStatus.HALTED)
+    _set_status("halt", symbol, AssetStatus.HALTED)
 
 
 @app.command()
 def resume(symbol: str) -> None:
     """Let a halted symbol trade again."""
-    _set_status(symbol, AssetStatus.TRADING)
+    _set_status("resume", symbol, AssetStatus.TRADING)
 
 
 def _print_rules(rules: ExchangeRules) -> None:
@@ -151,10 +154,7 @@ def _print_rules(rules: ExchangeRules) -> None:
 def show_rules() -> None:
     """The risk and pacing rules in force (`set-rules` changes them)."""
 
-    async def work(session: AsyncSession) -> ExchangeRules:
-        return await stored_rules(session)
-
-    _print_rules(in_transaction(work))
+    _print_rules(read(lambda client: client.rules()))
 
 
 @app.command("set-rules")
@@ -166,17 +166,13 @@ def set_rules(
 ) -> None:
     """Change risk and pacing rules; a running exchange applies them from its next batch."""
 
-    async def work(session: AsyncSession) -> ExchangeRules:
-        return await change_rules(
-            session,
-            SystemClock().now(),
-            max_short_quantity=max_short,
-            market_collar_bps=collar_bps,
-            orders_per_second=orders_per_second,
-            order_burst=burst,
-        )
-
-    _print_rules(in_transaction(work))
+    changes = {
+        "max_short_quantity": max_short,
+        "market_collar_bps": collar_bps,
+        "orders_per_second": orders_per_second,
+        "order_burst": burst,
+    }
+    _print_rules(write("set-rules", lambda client: client.change_rules(**changes)))
 
 
 @app.command("create-user")
@@ -187,13 +183,10 @@ def create_user(
 ) -> None:
     """Open an exchange account."""
 
-    async def work(session: AsyncSession) -> int:
-        user = await accounts.create_user(
-            session, username=username, role=role, discord_id=discord_id, now=SystemClock().now()
-        )
-        return user.id
+    async def work(client: ExchangeClient) -> int:
+        return (await client.create_user(username, role=role, discord_id=discord_id)).id
 
-    user_id = in_transaction(work)
+    user_id = write("create-user", work)
     console.print(f"[green]created {username} (id {user_id})[/green]")
 
 
@@ -201,13 +194,11 @@ def create_user(
 def deposit(user: Annotated[str, typer.Argument(help="Username or id")], cents: int) -> None:
     """Give a user game cash (ledgered)."""
 
-    async def work(session: AsyncSession) -> int:
-        account = await accounts.resolve_user(session, user)
-        return await accounts.deposit(
-            session, account.id, cents, now=SystemClock().now(), detail="admin deposit"
-        )
+    async def work(client: ExchangeClient) -> int:
+        account = await client.find_user(user)
+        return await client.deposit(account.id, cents, detail="admin deposit")
 
-    free = in_transaction(work)
+    free = write("deposit", work)
     console.print(f"[green]deposited {money(cents)}; {user} now has {money(free)} free[/green]")
 
 
@@ -215,22 +206,27 @@ def deposit(user: Annotated[str, typer.Argument(help="Username or id")], cents: 
 def withdraw(user: Annotated[str, typer.Argument(help="Username or id")], cents: int) -> None:
     """Take free game cash from a user (ledgered)."""
 
-    async def work(session: AsyncSession) -> int:
-        account = await accounts.resolve_user(session, user)
-        return await accounts.withdraw(session, account.id, cents, now=SystemClock().now(), detail="admin")
+    async def work(client: ExchangeClient) -> int:
+        account = await client.find_user(user)
+        return await client.withdraw(account.id, cents, detail="admin")
 
-    free = in_transaction(work)
+    free = write("withdraw", work)
     console.print(f"[green]withdrew {money(cents)}; {user} now has {money(free)} free[/green]")
 
 
 @app.command()
 def users() -> None:
     """List every account with its cash."""
-    rows = in_transaction(accounts.list_users)
+    rows = read(lambda client: client.users())
     table = Table("id", "username", "role", "discord id", "cash", "reserved", title="Exchange users")
-    for user, cash, reserved in rows:
+    for user in rows:
         table.add_row(
-            str(user.id), user.username, user.role, str(user.discord_id or ""), money(cash), money(reserved)
+            str(user.id),
+            user.username,
+            user.role,
+            str(user.discord_id or ""),
+            money(user.cash_cents),
+            money(user.reserved_cents),
         )
     console.print(table)
 
@@ -239,11 +235,10 @@ def users() -> None:
 def portfolio(user: Annotated[str, typer.Argument(help="Username or id")]) -> None:
     """Show a user's cash, positions and P&L."""
 
-    async def work(session: AsyncSession) -> PortfolioView:
-        account = await accounts.resolve_user(session, user)
-        return await accounts.portfolio(session, account.id)
+    async def work(client: ExchangeClient) -> PortfolioView:
+        return await client.portfolio((await client.find_user(user)).id)
 
-    view = in_transaction(work)
+    view = read(work)
     console.print(
         f"[bold]{view.username}[/bold]: cash {money(view.cash_cents)}, "
         f"reserved {money(view.reserved_cents)}, equity {money(view.equity_cents)}"
@@ -266,43 +261,18 @@ def portfolio(user: Annotated[str, typer.Argument(help="Username or id")]) -> No
 def book(symbol: str, levels: Annotated[int, typer.Option(help="Price levels per side")] = 10) -> None:
     """Show the depth of a symbol's book (resting orders, from the database)."""
 
-    async def work(session: AsyncSession) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
-        if await session.get(ExchangeAsset, symbol) is None:
-            raise NotFound(f"There is no symbol {symbol}.")
-        live = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
-        sides = []
-        for side, order in (
-            ("buy", ExchangeOrder.price_cents.desc()),
-            ("sell", ExchangeOrder.price_cents.asc()),
-        ):
-            rows = await session.execute(
-                select(ExchangeOrder.price_cents, func.sum(ExchangeOrder.remaining_quantity), func.count())
-                .where(
-                    ExchangeOrder.symbol == symbol,
-                    ExchangeOrder.side == side,
-                    ExchangeOrder.type == "limit",
-                    ExchangeOrder.status.in_(live),
-                    ExchangeOrder.priority.is_not(None),
-                )
-                .group_by(ExchangeOrder.price_cents)
-                .order_by(order)
-                .limit(levels)
-            )
-            sides.append([(int(p or 0), int(q), int(n)) for p, q, n in rows])
-        return sides[0], sides[1]
-
-    bids, asks = in_transaction(work)
+    bids, asks = read(lambda client: client.book(symbol, levels))
     table = Table("orders", "bid qty", "bid", "ask", "ask qty", "orders", title=f"{symbol} book")
     for i in range(max(len(bids), len(asks))):
         bid = bids[i] if i < len(bids) else None
         ask = asks[i] if i < len(asks) else None
         table.add_row(
-            str(bid[2]) if bid else "",
-            f"{bid[1]:,}" if bid else "",
-            f"[green]{money(bid[0])}[/green]" if bid else "",
-            f"[red]{money(ask[0])}[/red]" if ask else "",
-            f"{ask[1]:,}" if ask else "",
-            str(ask[2]) if ask else "",
+            str(bid.orders) if bid else "",
+            f"{bid.quantity:,}" if bid else "",
+            f"[green]{money(bid.price_cents)}[/green]" if bid else "",
+            f"[red]{money(ask.price_cents)}[/red]" if ask else "",
+            f"{ask.quantity:,}" if ask else "",
+            str(ask.orders) if ask else "",
         )
     console.print(table)
 
@@ -310,7 +280,12 @@ def book(symbol: str, levels: Annotated[int, typer.Option(help="Price levels per
 @app.command()
 def check() -> None:
     """Check every exchange invariant; exit 1 if any is broken."""
-    problems = in_transaction(invariants.check)
+
+    async def work(db: Database) -> list[str]:
+        async with db.read() as session:
+            return await invariants.check(session)
+
+    problems = run(work)
     if problems:
         for problem in problems:
             console.print(f"[red]✗ {problem}[/red]")

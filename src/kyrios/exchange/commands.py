@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from kyrios.core.errors import DomainError
-from kyrios.exchange.journal import LiveOrder
+from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
 

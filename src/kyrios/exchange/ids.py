@@ -1,8 +1,9 @@
 """Row ids the exchange assigns itself, so bulk inserts need no RETURNING round trip per row.
 
 SQLite cannot return ids of a multi-row INSERT in parameter order, so SQLAlchemy would insert
-row by row. One exchange process is the only writer of orders and executions (the sequencers
-are single writers), so it continues from the largest id at start and counts up in memory.
+row by row. The process that holds the exchange lease (`owner`) is the only writer of orders and
+executions (its sequencers are single writers, and every batch is fenced by the lease), so it
+continues from the largest id once it holds the lease and counts up in memory.
 """
 
 from __future__ import annotations
@@ -44,11 +45,6 @@ class RowIds:
 
 
 _RANDOM_BITS = ((1 << 80) - 1) & ~(0xF << 76) & ~(0x3 << 62)  # room for the version and variant
-
-
-def time_ordered_uuid() -> str:
-    """One version-7 style UUID (see `time_ordered_uuids`)."""
-    return time_ordered_uuids(1)[0]
 
 
 def time_ordered_uuids(count: int) -> list[str]:

@@ -1,7 +1,10 @@
-"""Accepting orders: checks that need no database, then the batch's reservations and order rows.
+"""Accepting orders: checks that need no database, then the batch's risk checks and reservations.
 
-`accept_batch` runs inside the sequencer's group commit; the sequencer has it reserve only, and
-inserts the rows itself once the book has run the orders (so each row is written once).
+`accept_batch` runs inside the sequencer's group commit and only reads and decides: it returns
+what each accepted order reserves, and the batch's journal writes it with everything else.
+Nothing here locks a row: the cash rows are locked once, late, in one globally ordered step
+(`journal.Batch.persist`), which checks that the free cash the reservations counted on is still
+there. So sequencers of different symbols never wait on each other's cash in opposite orders.
 
 Invariants:
 - an order is acknowledged only after its row and its reservation are committed together;
@@ -14,11 +17,10 @@ Invariants:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import Conflict, DomainError, InsufficientFunds, InvalidInput, NotFound
@@ -26,38 +28,17 @@ from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import OrderType, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
 from kyrios.exchange.ids import RowIds, time_ordered_uuids
-from kyrios.exchange.journal import INSERT_ORDER, LiveOrder
-from kyrios.exchange.models import (
-    AssetStatus,
-    ExchangeAsset,
-    ExchangeCash,
-    ExchangeOrder,
-    ExchangePosition,
-)
+from kyrios.exchange.live import LiveOrder
+from kyrios.exchange.models import AssetStatus, ExchangeAsset, ExchangeOrder
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
-CASH = cast(Table, ExchangeCash.__table__)
-POSITIONS = cast(Table, ExchangePosition.__table__)
 SELECT_ASSET = "SELECT status, last_price_cents FROM exchange_asset WHERE symbol = ?"
-SELECT_CASH = (
-    "SELECT user_id, cash_cents, reserved_cents FROM exchange_cash WHERE user_id IN ({in})"
-    " ORDER BY user_id{lock}"
-)
+# No lock: only this symbol's sequencer writes its positions, and cash is checked under lock later.
+SELECT_CASH = "SELECT user_id, cash_cents, reserved_cents FROM exchange_cash WHERE user_id IN ({in})"
 SELECT_HOLDINGS = (
     "SELECT user_id, quantity, reserved_quantity FROM exchange_position"
-    " WHERE symbol = ? AND user_id IN ({in}) ORDER BY user_id{lock}"
-)
-RESERVE_CASH = (
-    "UPDATE exchange_cash SET cash_cents = cash_cents - ?, reserved_cents = reserved_cents + ?"
-    " WHERE user_id = ? AND cash_cents >= ?"
-)
-RESERVE_UNITS = (
-    "UPDATE exchange_position SET reserved_quantity = reserved_quantity + ? WHERE user_id = ? AND symbol = ?"
-)
-INSERT_POSITION = (
-    "INSERT INTO exchange_position (user_id, symbol, quantity, cost_basis_cents, average_price_cents,"
-    " realized_pnl_cents, reserved_quantity) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " WHERE symbol = ? AND user_id IN ({in})"
 )
 
 
@@ -108,6 +89,16 @@ Outcome = LiveOrder | OrderView | DomainError
 """What intake made of one request: a new live order, the original of a duplicate, or a refusal."""
 
 
+@dataclass(slots=True)
+class Reservations:
+    """What a batch's accepted orders hold, per user, for the journal to write."""
+
+    cash: dict[int, int] = field(default_factory=dict)
+    """Cents each buyer's accepted orders hold: the free cash they counted on."""
+    units: dict[int, int] = field(default_factory=dict)
+    """Units each seller's accepted orders hold of the position."""
+
+
 async def accept_batch(
     session: AsyncSession,
     limits: AssetLimits,
@@ -115,20 +106,19 @@ async def accept_batch(
     rules: ExchangeRules,
     ids: RowIds,
     now: datetime,
-    *,
-    insert: bool = True,
-) -> list[Outcome]:
-    """Risk-check, reserve and insert a batch of (user_id, request) for one symbol, in order.
+) -> tuple[list[Outcome], Reservations]:
+    """Risk-check a batch of (user_id, request) for one symbol, in order; decide what each reserves.
 
-    With `insert=False` the new orders get their ids but no rows: the caller inserts them in
-    the same transaction (the sequencer does, once they have been through the book).
+    The new orders get their ids but no rows, and nothing is written: the caller writes the
+    orders and their reservations in the same transaction (the sequencer does, once they have
+    been through the book).
     """
     symbol = limits.symbol
     bulk = await Bulk.of(session)
     ((status, last_price),) = await bulk.fetch(SELECT_ASSET, (symbol,))
     if status == AssetStatus.HALTED:
         halted = Conflict(f"Trading in {symbol} is halted; only cancels are accepted.")
-        return [halted for _ in batch]
+        return [halted for _ in batch], Reservations()
     outcomes: list[Outcome | None] = [None] * len(batch)
     existing = await _existing_client_orders(session, batch)
     users = sorted({user_id for user_id, _ in batch})
@@ -142,7 +132,6 @@ async def accept_batch(
             int(uid): [int(quantity), int(reserved)]
             for uid, quantity, reserved in await bulk.fetch(SELECT_HOLDINGS, (symbol, *sellers))
         }
-    known_positions = set(positions)
     reserved_cash: defaultdict[int, int] = defaultdict(int)
     reserved_units: defaultdict[int, int] = defaultdict(int)
     accepted: list[tuple[int, LiveOrder]] = []
@@ -181,20 +170,17 @@ async def accept_batch(
         accepted.append((index, live))
         if coid is not None:
             first_of[user_id, coid] = index
-    await _write_reservations(bulk, symbol, reserved_cash, reserved_units, known_positions)
     uuids = time_ordered_uuids(len(accepted))
     for (index, live), order_id, order_uuid in zip(accepted, ids.orders(len(accepted)), uuids, strict=True):
         live.id = order_id
         live.uuid = order_uuid
         outcomes[index] = live
-    if insert and accepted:
-        stamp = bulk.stamp(now)
-        await bulk.many(INSERT_ORDER, [live.row(symbol, stamp) for _, live in accepted])
     for index, (user_id, request) in enumerate(batch):
         if outcomes[index] is None:  # a repeat of an order accepted earlier in this batch
             first = outcomes[first_of[user_id, request.client_order_id or ""]]
             outcomes[index] = first.view(symbol, duplicate=True) if isinstance(first, LiveOrder) else first
-    return [outcome for outcome in outcomes if outcome is not None]
+    reservations = Reservations(dict(reserved_cash), dict(reserved_units))
+    return [outcome for outcome in outcomes if outcome is not None], reservations
 
 
 def _reserve(
@@ -252,23 +238,3 @@ async def _existing_client_orders(
         for order in rows
         if order.client_order_id is not None and (order.user_id, order.client_order_id) in wanted
     }
-
-
-async def _write_reservations(
-    bulk: Bulk,
-    symbol: str,
-    reserved_cash: dict[int, int],
-    reserved_units: dict[int, int],
-    known_positions: set[int],
-) -> None:
-    if reserved_cash:
-        params = [(amount, amount, uid, amount) for uid, amount in sorted(reserved_cash.items())]
-        changed = await bulk.counted(RESERVE_CASH, params)
-        if changed not in (-1, len(params)):
-            raise RuntimeError("cash changed under a locked reservation")  # the lock makes this impossible
-    units = sorted(reserved_units.items())
-    await bulk.many(RESERVE_UNITS, [(q, uid, symbol) for uid, q in units if uid in known_positions])
-    await bulk.many(
-        INSERT_POSITION,
-        [(uid, symbol, 0, 0, 0, 0, q) for uid, q in units if uid not in known_positions],
-    )

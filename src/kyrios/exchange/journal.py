@@ -3,6 +3,12 @@
 Invariants:
 - every trade moves cash and positions of both sides in the same transaction as its execution row
   and the order states, so a crash leaves either all of a batch or none of it;
+- a batch changes each user's cash row at most once, by its net change (reservations, fills,
+  releases), after locking all the rows it changes in one statement in ascending user id, the one
+  global order every cash-changing transaction follows; so sequencers of different symbols sharing
+  users never deadlock. It goes last, so the locks are held for the shortest time;
+- the free cash the batch's reservations counted on is still there when the rows are locked
+  (else `CashMoved`: another transaction spent it meanwhile, and the batch is retried);
 - per order, filled + canceled + remaining == quantity; a buy's `reserved_cents` is
   price × remaining, and what a fill or cancel no longer needs goes back to free cash;
 - a seller's position `reserved_quantity` drops with every fill or cancel of its sells;
@@ -29,24 +35,22 @@ from kyrios.exchange.engine import (
     OrderCanceled,
     OrderReduced,
     OrderRejected,
-    OrderType,
-    SelfTradePrevention,
     Side,
     Trade,
 )
 from kyrios.exchange.ids import RowIds
+from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.models import (
     CashReason,
     ExchangeAsset,
-    ExchangeOrder,
     ExchangePosition,
     OrderStatus,
 )
-from kyrios.exchange.schemas import OrderView
 from kyrios.exchange.settlement import PositionState, apply_fill
 
 POSITIONS = cast(Table, ExchangePosition.__table__)
 ASSETS = cast(Table, ExchangeAsset.__table__)
+LOCK_CASH = "SELECT user_id, cash_cents FROM exchange_cash WHERE user_id IN ({in}) ORDER BY user_id{lock}"
 MOVE_CASH = (
     "UPDATE exchange_cash SET cash_cents = cash_cents + ?, reserved_cents = reserved_cents + ?"
     " WHERE user_id = ?"
@@ -57,13 +61,15 @@ UPDATE_ORDER = (
 )
 UPDATE_SEQ = "UPDATE exchange_asset SET engine_seq = ? WHERE symbol = ?"
 UPDATE_SEQ_AND_PRICE = "UPDATE exchange_asset SET engine_seq = ?, last_price_cents = ? WHERE symbol = ?"
+# No lock: only this symbol's sequencer writes its positions (and a locking read of a missing
+# row would take a gap lock on MariaDB that other symbols' position inserts must wait for).
 SELECT_POSITIONS = (
     "SELECT user_id, quantity, cost_basis_cents, realized_pnl_cents FROM exchange_position"
-    " WHERE symbol = ? AND user_id IN ({in}) ORDER BY user_id{lock}"
+    " WHERE symbol = ? AND user_id IN ({in})"
 )
 UPDATE_POSITION = (
     "UPDATE exchange_position SET quantity = ?, cost_basis_cents = ?, average_price_cents = ?,"
-    " realized_pnl_cents = ?, reserved_quantity = reserved_quantity - ? WHERE user_id = ? AND symbol = ?"
+    " realized_pnl_cents = ?, reserved_quantity = reserved_quantity + ? WHERE user_id = ? AND symbol = ?"
 )
 INSERT_POSITION = (
     "INSERT INTO exchange_position (user_id, symbol, quantity, cost_basis_cents, average_price_cents,"
@@ -86,126 +92,11 @@ INSERT_LEDGER = (
 BUY = Side.BUY
 
 
-class LiveOrder:
-    """The sequencer's copy of an order that is not finished yet (or finished in this batch)."""
+class CashMoved(Exception):
+    """Another transaction spent free cash that this batch's reservations counted on; retry the batch."""
 
-    __slots__ = (
-        "canceled",
-        "client_order_id",
-        "created_at",
-        "filled",
-        "id",
-        "order_type",
-        "price_cents",
-        "priority",
-        "quantity",
-        "reject_reason",
-        "remaining",
-        "reserved_cents",
-        "side",
-        "status",
-        "stp",
-        "user_id",
-        "uuid",
-    )
-
-    def __init__(
-        self,
-        order_id: int,
-        order_uuid: str,
-        user_id: int,
-        side: Side,
-        order_type: OrderType,
-        price_cents: int,
-        quantity: int,
-        reserved_cents: int,
-        stp: SelfTradePrevention,
-    ) -> None:
-        self.id = order_id
-        self.uuid = order_uuid
-        self.user_id = user_id
-        self.side = side
-        self.order_type = order_type
-        self.price_cents = price_cents
-        self.quantity = quantity
-        self.reserved_cents = reserved_cents
-        self.stp = stp
-        self.filled = 0
-        self.canceled = 0
-        self.remaining = quantity
-        self.status = OrderStatus.OPEN
-        self.priority: int | None = None
-        self.reject_reason: str | None = None
-        self.client_order_id: str | None = None
-        self.created_at: datetime | None = None
-
-    @classmethod
-    def of(cls, row: ExchangeOrder) -> LiveOrder:
-        """The live copy of an order row."""
-        live = cls(
-            row.id,
-            row.uuid,
-            row.user_id,
-            Side(row.side),
-            OrderType(row.type),
-            int(row.price_cents or 0),
-            row.quantity,
-            row.reserved_cents,
-            SelfTradePrevention(row.stp),
-        )
-        live.filled = row.filled_quantity
-        live.canceled = row.canceled_quantity
-        live.remaining = row.remaining_quantity
-        live.status = OrderStatus(row.status)
-        live.priority = row.priority
-        live.client_order_id = row.client_order_id
-        live.created_at = row.created_at
-        return live
-
-    def row(self, symbol: str, stamp: Any) -> tuple[Any, ...]:
-        """The parameters of `INSERT_ORDER` for this order as it stands (`stamp`: `Bulk.stamp`)."""
-        return (
-            self.id,
-            self.uuid,
-            self.client_order_id,
-            self.user_id,
-            symbol,
-            self.side.value,
-            self.order_type.value,
-            self.price_cents,
-            self.quantity,
-            self.filled,
-            self.canceled,
-            self.remaining,
-            self.status.value,
-            self.reject_reason,
-            self.stp.value,
-            self.priority,
-            self.reserved_cents,
-            stamp,
-            stamp,
-        )
-
-    def view(self, symbol: str, *, duplicate: bool = False) -> OrderView:
-        """What the client sees of this order."""
-        assert self.created_at is not None
-        return OrderView(
-            id=self.id,
-            uuid=self.uuid,
-            client_order_id=self.client_order_id,
-            user_id=self.user_id,
-            symbol=symbol,
-            side=self.side,
-            type=self.order_type,
-            price_cents=self.price_cents or None,
-            quantity=self.quantity,
-            filled_quantity=self.filled,
-            remaining_quantity=self.remaining,
-            status=self.status.value,
-            reject_reason=self.reject_reason,
-            created_at=self.created_at,
-            duplicate=duplicate,
-        )
+    def __init__(self, user_id: int, free_cents: int, needed_cents: int) -> None:
+        super().__init__(f"user {user_id} has {free_cents} cents free; the batch reserved {needed_cents}")
 
 
 class Batch:
@@ -220,12 +111,26 @@ class Batch:
         """Orders accepted in this batch: inserted once, in their state after the batch."""
         self.trades: list[Trade] = []
         self.cash: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
-        self.unreserve_units: defaultdict[int, int] = defaultdict(int)
+        """Net change of (free, reserved) cash per user."""
+        self.need: dict[int, int] = {}
+        """Free cash per user that the batch's reservations counted on."""
+        self.units: defaultdict[int, int] = defaultdict(int)
+        """Net change of each user's reserved quantity of the position."""
         self.fills: list[tuple[int, Side, int, int]] = []
         self.market: list[Trade | BookLevelChanged] = []
         """Trades and depth changes in book order, for publishing."""
         self.last_price: int | None = None
         self.seq: int | None = None
+
+    def reserve(self, cash: dict[int, int], units: dict[int, int]) -> None:
+        """Add the reservations of the batch's accepted orders (`intake.Reservations`)."""
+        for user_id, cents in cash.items():
+            account = self.cash[user_id]
+            account[0] -= cents
+            account[1] += cents
+            self.need[user_id] = self.need.get(user_id, 0) + cents
+        for user_id, quantity in units.items():
+            self.units[user_id] += quantity
 
     def apply(self, event: Event) -> None:
         """Fold one book event into the batch."""
@@ -266,7 +171,7 @@ class Batch:
         buyer_cash[0] += held - price * quantity
         buyer_cash[1] -= held
         self.cash[seller.user_id][0] += price * quantity
-        self.unreserve_units[seller.user_id] += quantity
+        self.units[seller.user_id] -= quantity
         self.fills.append((buyer.user_id, Side.BUY, quantity, price))
         self.fills.append((seller.user_id, Side.SELL, quantity, price))
         self.trades.append(trade)
@@ -284,22 +189,20 @@ class Batch:
             account[0] += release
             account[1] -= release
         else:
-            self.unreserve_units[order.user_id] += quantity
+            self.units[order.user_id] -= quantity
         if finished:
             order.status = OrderStatus.CANCELED
         self.dirty[order.id] = order
 
     async def persist(self, session: AsyncSession, engine_seq: int, ids: RowIds) -> None:
-        """Write the whole batch: positions, cash, ledger, orders, executions, last price and seq.
+        """Write the whole batch: positions, orders, executions, ledger, last price and seq, then cash.
 
         The batch's new orders are inserted as they stand after it; older orders it changed
-        are updated.
+        are updated. Cash goes last: its rows are the only ones other symbols' batches share.
         """
         bulk = await Bulk.of(session)
         stamp = bulk.stamp(self.now)
         await self._write_positions(bulk)
-        cash = [(free, held, uid) for uid, (free, held) in sorted(self.cash.items())]
-        await bulk.many(MOVE_CASH, cash)
         symbol = self.symbol
         await bulk.many(INSERT_ORDER, [order.row(symbol, stamp) for order in self.new])
         inserted = {order.id for order in self.new}
@@ -325,9 +228,23 @@ class Batch:
             await bulk.many(UPDATE_SEQ, [(engine_seq, self.symbol)])
         else:
             await bulk.many(UPDATE_SEQ_AND_PRICE, [(engine_seq, self.last_price, self.symbol)])
+        await self._write_cash(bulk)
+
+    async def _write_cash(self, bulk: Bulk) -> None:
+        """Lock every changed cash row in one ordered step, check the reservations, apply the net changes."""
+        moves = sorted((uid, free, held) for uid, (free, held) in self.cash.items() if free or held)
+        if not moves:
+            return
+        locked = await bulk.fetch(LOCK_CASH, [uid for uid, _, _ in moves])
+        free_now = {int(uid): int(free) for uid, free in locked}
+        for user_id, needed in self.need.items():
+            free = free_now.get(user_id)
+            if free is not None and free < needed:
+                raise CashMoved(user_id, free, needed)
+        await bulk.many(MOVE_CASH, [(free, held, uid) for uid, free, held in moves])
 
     async def _write_positions(self, bulk: Bulk) -> None:
-        users = sorted({fill[0] for fill in self.fills} | set(self.unreserve_units))
+        users = sorted({fill[0] for fill in self.fills} | set(self.units))
         if not users:
             return
         rows = await bulk.fetch(SELECT_POSITIONS, (self.symbol, *users))
@@ -337,17 +254,19 @@ class Batch:
             states[user_id] = apply_fill(states.get(user_id) or PositionState(), side, quantity, price)
         changed: list[tuple[Any, ...]] = []
         new: list[tuple[Any, ...]] = []
-        for uid, state in sorted(states.items()):
+        for uid in users:
+            state = states.get(uid) or PositionState()
             figures = (
                 state.quantity,
                 state.cost_basis_cents,
                 state.average_price_cents,
                 state.realized_pnl_cents,
             )
+            reserved = self.units.get(uid, 0)
             if uid in known:
-                changed.append((*figures, self.unreserve_units.get(uid, 0), uid, self.symbol))
-            else:  # a new row belongs to a buyer: sellers got theirs when their sell was accepted
-                new.append((uid, self.symbol, *figures, 0))
+                changed.append((*figures, reserved, uid, self.symbol))
+            else:
+                new.append((uid, self.symbol, *figures, reserved))
         await bulk.many(UPDATE_POSITION, changed)
         await bulk.many(INSERT_POSITION, new)
 

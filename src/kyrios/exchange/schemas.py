@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
-from kyrios.exchange.models import ExchangeOrder
+from kyrios.exchange.models import AssetType, ExchangeOrder
 
 
 class OrderRequest(BaseModel):
@@ -102,3 +102,36 @@ class AssetView(BaseModel):
     status: str
     issued_supply: int
     last_price_cents: int
+
+
+class AssetListing(BaseModel):
+    """A symbol to list: its first price and supply, tick and order limits."""
+
+    symbol: str
+    name: str
+    type: AssetType = AssetType.STOCK
+    tick_size_cents: int = 1
+    supply: int
+    price_cents: int = 10_000
+    sector: str = ""
+    max_quantity: int = 1_000_000
+    max_notional_cents: int = 10**12
+
+
+class UserView(BaseModel):
+    """An exchange account with its cash."""
+
+    id: int
+    username: str
+    role: str
+    discord_id: int | None
+    cash_cents: int
+    reserved_cents: int
+
+
+class BookLevel(BaseModel):
+    """One price level of resting limit orders: total quantity and how many orders."""
+
+    price_cents: int
+    quantity: int
+    orders: int

@@ -8,7 +8,8 @@ book, with the executions, the changed older orders, positions, cash and ledger,
 events published. One commit per batch, and every order row is written once.
 
 Invariants:
-- only this task changes the symbol's book, its orders after acceptance, and its positions;
+- only this task changes the symbol's book, its orders after acceptance, and its positions; and
+  only while its process holds the exchange lease (`fence`, checked inside every batch);
 - a submit is acknowledged after the transaction that inserted the order (with its reservation
   and whatever the book did with it) committed; a cancel is answered after the transaction that
   recorded it committed;
@@ -16,9 +17,8 @@ Invariants:
   written in one transaction; events are published only after it committed;
 - the book goes ahead of the database only inside that transaction: if it fails (or must be
   retried), the book is rebuilt from the database before anything else runs;
-- `recover()` rebuilds the book from the database: resting orders in priority order, then any
-  orders acknowledged but never matched (priority NULL; written by earlier versions, which
-  matched after acknowledging) replayed in acceptance (id) order.
+- `recover()` rebuilds the book from the database: the resting orders in priority order (an
+  order row is written only after the book took it, so there is nothing else to replay).
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ from kyrios.exchange.engine import (
 from kyrios.exchange.engine import Order as BookOrder
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
-from kyrios.exchange.journal import Batch, LiveOrder
-from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder, OrderStatus
+from kyrios.exchange.journal import Batch, CashMoved
+from kyrios.exchange.live import LiveOrder
+from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder
 from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
@@ -89,8 +90,12 @@ class SymbolSequencer:
         rules: LiveRules,
         limits: AssetLimits,
         ids: RowIds,
+        *,
+        fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
+        self.fence = fence
+        """Run first in every batch transaction: refuses it unless this process owns the exchange."""
         self.ids = ids
         self.bus = bus
         self.clock = clock
@@ -104,6 +109,8 @@ class SymbolSequencer:
         self.queue: asyncio.Queue[Command | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stale = False
+        self.retries = 0
+        """Batch transactions run again after a deadlock, a duplicate key or `CashMoved`."""
 
     @property
     def rules(self) -> ExchangeRules:
@@ -144,7 +151,7 @@ class SymbolSequencer:
         self._task = None
 
     async def recover(self) -> int:
-        """Rebuild the book from the database; returns how many acknowledged orders were replayed."""
+        """Rebuild the book from the database's resting orders; returns how many were restored."""
         async with self.db.read() as session:
             engine_seq = await session.scalar(
                 select(ExchangeAsset.engine_seq).where(ExchangeAsset.symbol == self.symbol)
@@ -160,17 +167,6 @@ class SymbolSequencer:
                         ExchangeOrder.priority.is_not(None),
                     )
                     .order_by(ExchangeOrder.priority)
-                )
-            ).all()
-            pending = (
-                await session.scalars(
-                    select(ExchangeOrder)
-                    .where(
-                        ExchangeOrder.symbol == self.symbol,
-                        ExchangeOrder.status == OrderStatus.OPEN.value,
-                        ExchangeOrder.priority.is_(None),
-                    )
-                    .order_by(ExchangeOrder.id)
                 )
             ).all()
         self.book = OrderBook(
@@ -195,19 +191,7 @@ class SymbolSequencer:
                     live.priority,
                 )
             )
-        for start in range(0, len(pending), self.rules.max_batch):
-            chunk = [LiveOrder.of(row) for row in pending[start : start + self.rules.max_batch]]
-            batch = Batch(self.symbol, self.live, self.clock.now())
-            for live in chunk:
-                self.live[live.id] = live
-                self._place(live, batch)
-            await self._commit(batch)
-            self._forget_finished(batch)
-        if pending:
-            log.info(
-                "%s: replayed %d acknowledged orders that were not matched yet", self.symbol, len(pending)
-            )
-        return len(pending)
+        return len(resting)
 
     # ----------------------------------------------------------------- the writer
 
@@ -248,15 +232,16 @@ class SymbolSequencer:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Cycle:
+            if self.fence is not None:
+                await self.fence(session)  # first: the lease row's lock comes before any other
             outcomes: list[Outcome] = []
+            batch = Batch(self.symbol, self.live, now)
             if requests:
                 rules = await self.live_rules.refresh(session)
-                outcomes = await accept_batch(
-                    session, self.limits, requests, rules, self.ids, now, insert=False
-                )
+                outcomes, reserved = await accept_batch(session, self.limits, requests, rules, self.ids, now)
+                batch.reserve(reserved.cash, reserved.units)
             # From here on the book runs ahead of the database until the commit.
             self._stale = True
-            batch = Batch(self.symbol, self.live, now)
             accepted: dict[int, LiveOrder] = {}
             for submit, outcome in zip(submits, outcomes, strict=True):
                 if isinstance(outcome, LiveOrder):
@@ -302,23 +287,30 @@ class SymbolSequencer:
             self.bus.publish_many(batch.messages())
         release(cycle.flushes)
 
-    async def _transact(self, work: Callable[[AsyncSession], Awaitable[T]], *, rebuild: bool = True) -> T:
-        """Run `work` in a transaction of its own; retry it after a deadlock or a duplicate key.
+    async def _transact(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in a transaction of its own; retry it after a deadlock, a duplicate key or
+        `CashMoved`, counting the retries in `self.retries`.
 
         A duplicate key: another symbol's batch inserted the same (user, client order id) at the
-        same moment; the retry sees it and answers with the original. With `rebuild`, a failed
-        attempt that moved the book has the book rebuilt from the database before the next one
-        (`work` then runs the book again).
+        same moment; the retry sees it and answers with the original. `CashMoved`: another
+        transaction spent free cash a reservation counted on; the retry reads the cash again.
+        A failed attempt that moved the book has the book rebuilt from the database before the
+        next one (`work` then runs the book again).
         """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.db.transaction() as session:
                     return await work(session)
+            except CashMoved as moved:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.info("%s: retrying a batch: %s", self.symbol, moved)
             except DBAPIError as error:
                 duplicate = isinstance(error, IntegrityError)
                 if not (duplicate or is_retryable(error)) or attempt == (3 if duplicate else MAX_ATTEMPTS):
                     raise
-            if rebuild and self._stale:
+            self.retries += 1
+            if self._stale:
                 await self.recover()
                 self._stale = False
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
@@ -355,14 +347,6 @@ class SymbolSequencer:
                 else:
                     result = Conflict(f"Cannot cancel: {event.reason}.")
         return result
-
-    async def _commit(self, batch: Batch) -> None:
-        engine_seq = self.book.seq
-
-        async def work(session: AsyncSession) -> None:
-            await batch.persist(session, engine_seq, self.ids)
-
-        await self._transact(work, rebuild=False)
 
     def _forget_finished(self, batch: Batch) -> None:
         for order in batch.dirty.values():

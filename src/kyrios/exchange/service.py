@@ -24,16 +24,31 @@ from kyrios.exchange.engine import Depth
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, check_request
 from kyrios.exchange.models import ExchangeAsset, ExchangeOrder, OrderStatus
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.rules import ExchangeRules, LiveRules, OrderRateLimiter
 from kyrios.exchange.schemas import OrderRequest, OrderView
 from kyrios.exchange.sequencer import SymbolSequencer
 
 
 class Exchange:
-    """The trading front of the exchange: validation, rate limits and the per-symbol sequencers."""
+    """The trading front of the exchange: validation, rate limits and the per-symbol sequencers.
 
-    def __init__(self, db: Database, bus: EventBus, clock: Clock, rules: ExchangeRules | None = None) -> None:
+    Run it only under the exchange `lease` (`kyrios up` takes it): every batch is fenced by it.
+    Without one it trusts its caller to be the database's only exchange writer (a test on a
+    database of its own, a benchmark).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        clock: Clock,
+        rules: ExchangeRules | None = None,
+        *,
+        lease: ExchangeLease | None = None,
+    ) -> None:
         self.db = db
+        self.lease = lease
         self.bus = bus
         self.clock = clock
         self.live_rules = LiveRules(rules)
@@ -49,14 +64,14 @@ class Exchange:
         return self.live_rules.current
 
     async def start(self) -> int:
-        """Recover every listed symbol's book and start its sequencer; returns orders replayed."""
+        """Recover every listed symbol's book and start its sequencer; returns the resting orders restored."""
         async with self.db.read() as session:
             await self.live_rules.refresh(session)
             symbols = list(await session.scalars(select(ExchangeAsset.symbol).order_by(ExchangeAsset.symbol)))
-        replayed = 0
+        restored = 0
         for symbol in symbols:
-            replayed += (await self._open(symbol))[1]
-        return replayed
+            restored += (await self._open(symbol))[1]
+        return restored
 
     async def aclose(self) -> None:
         """Let every sequencer finish its queue, then stop them."""
@@ -67,6 +82,8 @@ class Exchange:
         """The running sequencer of `symbol` (recovered and started on first use)."""
         if self._closed:
             raise Conflict("The exchange is shutting down; try again in a moment.")
+        if self.lease is not None and self.lease.lost:
+            raise self.lease.refusal()
         running = self.sequencers.get(symbol)
         if running is not None:
             return running
@@ -86,11 +103,14 @@ class Exchange:
             if asset is None:
                 raise NotFound(f"There is no symbol {symbol}.")
             limits = AssetLimits.of(asset)
-            sequencer = SymbolSequencer(self.db, self.bus, self.clock, self.live_rules, limits, self._ids)
-            replayed = await sequencer.recover()
+            fence = self.lease.fence if self.lease is not None else None
+            sequencer = SymbolSequencer(
+                self.db, self.bus, self.clock, self.live_rules, limits, self._ids, fence=fence
+            )
+            restored = await sequencer.recover()
             sequencer.start()
             self.sequencers[symbol] = sequencer
-            return sequencer, replayed
+            return sequencer, restored
 
     async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:
         """Check, rate-limit, reserve and durably record a new order; matching follows in the sequencer."""
@@ -127,6 +147,11 @@ class Exchange:
             raise Conflict(f"You cannot cancel {named}: it is already {order.status.lower()}.")
         sequencer = await self.sequencer(order.symbol)
         return await sequencer.cancel(user_id, order.id)
+
+    @property
+    def retries(self) -> int:
+        """Batch transactions the sequencers had to run again (deadlocks, duplicates, moved cash)."""
+        return sum(sequencer.retries for sequencer in self.sequencers.values())
 
     async def flush(self) -> None:
         """Wait until every order and cancel acknowledged so far is matched and persisted."""

@@ -1,9 +1,10 @@
-"""`python -m kyrios.exchange.soak URL`: recover the exchange, then trade randomly until killed.
+"""`python -m kyrios.exchange.soak URL`: own the exchange, recover it, then trade randomly until killed.
 
-Used by the crash-recovery test: it prints `RECOVERED <replayed>` once the books are rebuilt,
-then one line per acknowledged command, written only after the command is durable:
-`ACK <order_id>` for an order, `CANCELED <order_id>` for a cancel. The test SIGKILLs it at
-random points and checks that everything acknowledged survived.
+Used by the crash-recovery and takeover tests. It prints `WAITING`, waits for the exchange lease
+(a standby while another process holds it), prints `RECOVERED <resting orders>` once the books
+are rebuilt, then one line per acknowledged command, written only after the command is durable:
+`ACK <order_id>` for an order, `CANCELED <order_id>` for a cancel. The tests SIGKILL it at random
+points and check that everything acknowledged survived.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kyrios.core.migrate import upgrade
 from kyrios.exchange import accounts, assets
 from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
 from kyrios.exchange.models import AssetType, ExchangeAsset, ExchangeUser
+from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest
 from kyrios.exchange.service import Exchange
@@ -108,21 +110,29 @@ async def trade(exchange: Exchange, users: list[int], rng: random.Random, worker
     await asyncio.gather(*(client() for _ in range(workers)))
 
 
-async def main(url: str, seed: int, workers: int, orders: int) -> None:
-    """Migrate, prepare, recover, trade."""
+async def main(url: str, seed: int, workers: int, orders: int, lease: tuple[float, float]) -> None:
+    """Migrate, take the lease (waiting for it), prepare, recover, trade."""
     rng = random.Random(seed)
     db = Database(url)
     try:
         await upgrade(db)
-        users = await prepare(db, rng)
-        exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES)
-        replayed = await exchange.start()
-        print(f"RECOVERED {replayed}", flush=True)
+        owner = ExchangeLease(
+            db, program="kyrios.exchange.soak", lease_seconds=lease[0], renew_seconds=lease[1]
+        )
+        print("WAITING", flush=True)
+        await owner.wait()
         try:
-            await trade(exchange, users, rng, workers, orders)
-            await exchange.flush()
+            users = await prepare(db, rng)
+            exchange = Exchange(db, InMemoryBus(), SystemClock(), RULES, lease=owner)
+            restored = await exchange.start()
+            print(f"RECOVERED {restored}", flush=True)
+            try:
+                await trade(exchange, users, rng, workers, orders)
+                await exchange.flush()
+            finally:
+                await exchange.aclose()
         finally:
-            await exchange.aclose()
+            await owner.release()
         print("DONE", flush=True)
     finally:
         await db.dispose()
@@ -134,5 +144,8 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=64)
     parser.add_argument("--orders", type=int, default=0, help="stop after this many orders (0 = never)")
+    parser.add_argument("--lease-seconds", type=float, default=1.0, help="how long the lease lasts unrenewed")
+    parser.add_argument("--renew-seconds", type=float, default=0.25, help="how often it is renewed")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.url, arguments.seed, arguments.workers, arguments.orders))
+    lease = (arguments.lease_seconds, arguments.renew_seconds)
+    asyncio.run(main(arguments.url, arguments.seed, arguments.workers, arguments.orders, lease))

@@ -1,6 +1,7 @@
 """Imports every table so `Base.metadata` is complete (Alembic and tests use this)."""
 
 import kyrios.exchange.models  # noqa: F401  (the exchange tables)
+from kyrios.exchange.owner import ExchangeOwner
 from kyrios.features.achievements.models import AchievementUnlock
 from kyrios.features.avatars.models import AvatarHistory, AvatarStats
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
@@ -23,6 +24,7 @@ __all__ = [
     "AvatarStats",
     "EconomyAccount",
     "EconomyLedger",
+    "ExchangeOwner",
     "GachaDailyClaim",
     "GachaItem",
     "GachaPull",

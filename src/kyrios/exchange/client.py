@@ -1,0 +1,382 @@
+"""`ExchangeClient`: how everything but the exchange's owner talks to the exchange.
+
+One process per database owns the exchange (`owner.ExchangeLease`). Inside it, `InProcessClient`
+calls the running `Exchange` directly; admin writes run in transactions fenced by the lease.
+Elsewhere, without a route to the owner (the Redis Streams transport comes with scale-out),
+`DetachedClient` answers reads from the database and refuses every write, saying why and what
+to do: it never writes behind the owner's back.
+
+Invariants:
+- reads come from the database (or the owner's live book for `depth`) and change nothing;
+- a write happens only in the process that holds the lease, inside a transaction that checked
+  the lease first; anywhere else it is refused with `ExchangeUnavailable` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.bus import InMemoryBus
+from kyrios.core.clock import Clock
+from kyrios.core.db import Database
+from kyrios.core.errors import Conflict, NotFound
+from kyrios.exchange import accounts, assets
+from kyrios.exchange.engine import Depth
+from kyrios.exchange.models import LIVE_STATUSES, AssetStatus, ExchangeAsset, ExchangeOrder, Role
+from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
+from kyrios.exchange.rules import ExchangeRules, change_rules, stored_rules
+from kyrios.exchange.schemas import (
+    AssetListing,
+    AssetView,
+    BookLevel,
+    OrderRequest,
+    OrderView,
+    PortfolioView,
+    UserView,
+)
+from kyrios.exchange.service import Exchange
+
+T = TypeVar("T")
+LIVE = [status.value for status in LIVE_STATUSES]
+
+
+class ExchangeClient(Protocol):
+    """Every operation on the exchange that a door (REST, `/stock`, the CLI) needs."""
+
+    async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:
+        """Place an order; returns once it is durable (acknowledged)."""
+        ...
+
+    async def cancel_order(
+        self, user_id: int, *, order_id: int | None = None, client_order_id: str | None = None
+    ) -> OrderView:
+        """Cancel one of the user's open orders, named by id or by client order id."""
+        ...
+
+    async def cancel_all(self, user_id: int, symbol: str) -> list[OrderView]:
+        """Cancel every open order of the user in `symbol`; returns the ones canceled."""
+        ...
+
+    async def orders(
+        self, user_id: int, *, symbol: str | None = None, open_only: bool = False, limit: int = 100
+    ) -> list[OrderView]:
+        """The user's orders, newest first."""
+        ...
+
+    async def portfolio(self, user_id: int) -> PortfolioView:
+        """Cash, reserved cash and positions with P&L."""
+        ...
+
+    async def depth(self, symbol: str, levels: int = 10) -> Depth:
+        """The aggregated book of `symbol`, best levels first."""
+        ...
+
+    async def book(self, symbol: str, levels: int = 10) -> tuple[list[BookLevel], list[BookLevel]]:
+        """(bids, asks) of resting limit orders with their counts, as recorded in the database."""
+        ...
+
+    async def assets(self) -> list[AssetView]:
+        """Every listed symbol."""
+        ...
+
+    async def create_asset(self, listing: AssetListing) -> AssetView:
+        """List a symbol; the market account holds its whole supply."""
+        ...
+
+    async def set_status(self, symbol: str, status: AssetStatus) -> None:
+        """Halt or resume a symbol."""
+        ...
+
+    async def users(self) -> list[UserView]:
+        """Every account with its cash."""
+        ...
+
+    async def find_user(self, name_or_id: str) -> UserView:
+        """The account named by username or id; `NotFound` otherwise."""
+        ...
+
+    async def create_user(self, username: str, *, role: Role, discord_id: int | None = None) -> UserView:
+        """Open an account."""
+        ...
+
+    async def deposit(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Give a user game cash; returns the free cash after."""
+        ...
+
+    async def withdraw(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Take free game cash from a user; returns the free cash after."""
+        ...
+
+    async def rules(self) -> ExchangeRules:
+        """The admin's risk and pacing rules."""
+        ...
+
+    async def change_rules(self, **changes: Any) -> ExchangeRules:
+        """Change some of the admin's rules; returns the rules now in force."""
+        ...
+
+
+class DatabaseReads:
+    """The read operations, answered from the database."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def _read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with self.db.read() as session:
+            return await work(session)
+
+    async def orders(
+        self, user_id: int, *, symbol: str | None = None, open_only: bool = False, limit: int = 100
+    ) -> list[OrderView]:
+        """The user's orders, newest first."""
+        query = select(ExchangeOrder).where(ExchangeOrder.user_id == user_id)
+        if symbol is not None:
+            query = query.where(ExchangeOrder.symbol == symbol)
+        if open_only:
+            query = query.where(ExchangeOrder.status.in_(LIVE))
+        async with self.db.read() as session:
+            rows = await session.scalars(query.order_by(ExchangeOrder.id.desc()).limit(limit))
+            return [OrderView.of(row) for row in rows]
+
+    async def portfolio(self, user_id: int) -> PortfolioView:
+        """Cash, reserved cash and positions with P&L."""
+        return await self._read(lambda session: accounts.portfolio(session, user_id))
+
+    async def book(self, symbol: str, levels: int = 10) -> tuple[list[BookLevel], list[BookLevel]]:
+        """(bids, asks) of resting limit orders with their counts, as recorded in the database."""
+        async with self.db.read() as session:
+            if await session.get(ExchangeAsset, symbol) is None:
+                raise NotFound(f"There is no symbol {symbol}.")
+            sides: list[list[BookLevel]] = []
+            for side, best_first in (
+                ("buy", ExchangeOrder.price_cents.desc()),
+                ("sell", ExchangeOrder.price_cents.asc()),
+            ):
+                rows = await session.execute(
+                    select(
+                        ExchangeOrder.price_cents, func.sum(ExchangeOrder.remaining_quantity), func.count()
+                    )
+                    .where(
+                        ExchangeOrder.symbol == symbol,
+                        ExchangeOrder.side == side,
+                        ExchangeOrder.type == "limit",
+                        ExchangeOrder.status.in_(LIVE),
+                        ExchangeOrder.priority.is_not(None),
+                    )
+                    .group_by(ExchangeOrder.price_cents)
+                    .order_by(best_first)
+                    .limit(levels)
+                )
+                sides.append(
+                    [BookLevel(price_cents=int(p or 0), quantity=int(q), orders=int(n)) for p, q, n in rows]
+                )
+        return sides[0], sides[1]
+
+    async def depth(self, symbol: str, levels: int = 10) -> Depth:
+        """The aggregated book of `symbol` as recorded in the database."""
+        bids, asks = await self.book(symbol, levels)
+        async with self.db.read() as session:
+            seq = await session.scalar(select(ExchangeAsset.engine_seq).where(ExchangeAsset.symbol == symbol))
+        return Depth(
+            int(seq or 0),
+            [(level.price_cents, level.quantity) for level in bids],
+            [(level.price_cents, level.quantity) for level in asks],
+        )
+
+    async def assets(self) -> list[AssetView]:
+        """Every listed symbol."""
+        return await self._read(assets.list_assets)
+
+    async def users(self) -> list[UserView]:
+        """Every account with its cash."""
+        return await self._read(accounts.list_users)
+
+    async def find_user(self, name_or_id: str) -> UserView:
+        """The account named by username or id; `NotFound` otherwise."""
+
+        async def work(session: AsyncSession) -> UserView:
+            user = await accounts.resolve_user(session, name_or_id)
+            return (await accounts.list_users(session, user.id))[0]
+
+        return await self._read(work)
+
+    async def rules(self) -> ExchangeRules:
+        """The admin's risk and pacing rules."""
+        return await self._read(stored_rules)
+
+
+class InProcessClient(DatabaseReads):
+    """The client in the process that owns the exchange: calls the running `Exchange` directly."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(exchange.db, exchange.clock)
+        self.exchange = exchange
+
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in a transaction that first checks this process still holds the lease."""
+        lease = self.exchange.lease
+        async with self.db.transaction() as session:
+            if lease is not None:
+                await lease.fence(session)
+            return await work(session)
+
+    async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:
+        """Place an order; returns once it is durable (acknowledged)."""
+        return await self.exchange.submit_order(user_id, request)
+
+    async def cancel_order(
+        self, user_id: int, *, order_id: int | None = None, client_order_id: str | None = None
+    ) -> OrderView:
+        """Cancel one of the user's open orders, named by id or by client order id."""
+        return await self.exchange.cancel_order(user_id, order_id=order_id, client_order_id=client_order_id)
+
+    async def cancel_all(self, user_id: int, symbol: str) -> list[OrderView]:
+        """Cancel every open order of the user in `symbol`; returns the ones canceled."""
+        canceled = []
+        for order in await self.orders(user_id, symbol=symbol, open_only=True, limit=10_000):
+            try:
+                canceled.append(await self.exchange.cancel_order(user_id, order_id=order.id))
+            except Conflict:
+                continue  # it filled meanwhile
+        return canceled
+
+    async def depth(self, symbol: str, levels: int = 10) -> Depth:
+        """The aggregated book of `symbol`, from the live book."""
+        return await self.exchange.depth(symbol, levels)
+
+    async def create_asset(self, listing: AssetListing) -> AssetView:
+        """List a symbol; the market account holds its whole supply."""
+
+        async def work(session: AsyncSession) -> AssetView:
+            asset = await assets.create_asset(
+                session,
+                symbol=listing.symbol,
+                name=listing.name,
+                asset_type=listing.type,
+                tick_size_cents=listing.tick_size_cents,
+                supply=listing.supply,
+                price_cents=listing.price_cents,
+                sector=listing.sector,
+                max_quantity=listing.max_quantity,
+                max_notional_cents=listing.max_notional_cents,
+                now=self.clock.now(),
+            )
+            return AssetView.model_validate(asset, from_attributes=True)
+
+        return await self._write(work)
+
+    async def set_status(self, symbol: str, status: AssetStatus) -> None:
+        """Halt or resume a symbol (the sequencer reads it at its next batch)."""
+        await self._write(lambda session: assets.set_status(session, symbol, status))
+
+    async def create_user(self, username: str, *, role: Role, discord_id: int | None = None) -> UserView:
+        """Open an account."""
+
+        async def work(session: AsyncSession) -> UserView:
+            user = await accounts.create_user(
+                session, username=username, role=role, discord_id=discord_id, now=self.clock.now()
+            )
+            return (await accounts.list_users(session, user.id))[0]
+
+        return await self._write(work)
+
+    async def deposit(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Give a user game cash; returns the free cash after."""
+        now = self.clock.now()
+        return await self._write(
+            lambda session: accounts.deposit(session, user_id, amount_cents, now=now, detail=detail)
+        )
+
+    async def withdraw(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Take free game cash from a user; returns the free cash after."""
+        now = self.clock.now()
+        return await self._write(
+            lambda session: accounts.withdraw(session, user_id, amount_cents, now=now, detail=detail)
+        )
+
+    async def change_rules(self, **changes: Any) -> ExchangeRules:
+        """Change some of the admin's rules; the sequencers apply them from their next batch."""
+        return await self._write(lambda session: change_rules(session, self.clock.now(), **changes))
+
+
+class DetachedClient(DatabaseReads):
+    """The client of a process with no route to the exchange's owner: reads only."""
+
+    async def refusal(self) -> ExchangeUnavailable:
+        """Why a write cannot be made here, and what to do (names the owner when there is one)."""
+        async with self.db.read() as session:
+            holder, now = await current_holder(session)
+        if holder is None or holder.expires_at < now:
+            return ExchangeUnavailable(
+                "No process runs the exchange, so nothing was changed: start `kyrios up` "
+                "(it runs the exchange), then try again."
+            )
+        return ExchangeUnavailable(
+            f"The exchange is run by {holder.describe()} and this process has no route to it, so "
+            "nothing was changed. Stop that process and try again (reaching a running exchange "
+            "from another process needs the Redis transport, which is not available yet)."
+        )
+
+    async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def cancel_order(
+        self, user_id: int, *, order_id: int | None = None, client_order_id: str | None = None
+    ) -> OrderView:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def cancel_all(self, user_id: int, symbol: str) -> list[OrderView]:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def create_asset(self, listing: AssetListing) -> AssetView:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def set_status(self, symbol: str, status: AssetStatus) -> None:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def create_user(self, username: str, *, role: Role, discord_id: int | None = None) -> UserView:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def deposit(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def withdraw(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def change_rules(self, **changes: Any) -> ExchangeRules:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+
+@asynccontextmanager
+async def briefly_owned(db: Database, clock: Clock, *, program: str) -> AsyncIterator[ExchangeClient]:
+    """A client for one admin command: the exchange in this process, under a lease taken for the
+    command and released after it, when nobody runs the exchange; else a `DetachedClient`, whose
+    writes are refused (it never writes behind the owner)."""
+    lease = ExchangeLease(db, program=program)
+    if await lease.try_acquire() is not None:
+        yield DetachedClient(db, clock)
+        return
+    exchange = Exchange(db, InMemoryBus(), clock, lease=lease)  # its books open only if used
+    try:
+        yield InProcessClient(exchange)
+    finally:
+        try:
+            await exchange.aclose()
+        finally:
+            await lease.release()
