@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,12 @@ from kyrios.core.db import Database, Sql
 from kyrios.core.db.sql import translate
 
 PACKAGE = Path(kyrios.__file__).resolve().parent
+DIALECTS = frozenset({"sqlite", "mysql", "postgresql"})
 STATEMENT = re.compile(
     r"\s*(SELECT\s|INSERT\s+(IGNORE\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|WITH\s)"
 )
 # What a computed part of an f-string template holds at run time, by the expression's source.
 EXAMPLES = {
-    "marks": "?, ?",
     "assignments": "max_short_quantity = ?, market_collar_bps = ?, orders_per_second = ?, order_burst = ?",
 }
 
@@ -42,6 +42,8 @@ class Template:
     where: str
     text: str = ""
     insert_ignore: tuple[str, tuple[str, ...]] | None = None
+    dialect: str | None = None
+    """Set for a statement written for one database (a value of a dict keyed by dialect name)."""
 
 
 class Unresolved(Exception):
@@ -67,6 +69,13 @@ class TemplateFinder:
             scopes = [assignments(node.body), *scopes]
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             return  # a docstring
+        if isinstance(node, ast.Dict) and is_per_dialect(node):
+            for key, value in zip(node.keys, node.values, strict=True):
+                assert isinstance(key, ast.Constant)
+                template = self._template(value, scopes)
+                if template is not None:
+                    self.found.append(replace(template, dialect=key.value))
+            return
         if isinstance(node, ast.expr):
             template = self._template(node, scopes)
             if template is not None:
@@ -88,6 +97,13 @@ class TemplateFinder:
         if isinstance(text, str) and STATEMENT.match(text):
             return Template(where, text=text)
         return None
+
+
+def is_per_dialect(node: ast.Dict) -> bool:
+    """`{"sqlite": …, "mysql": …, "postgresql": …}`: each statement runs on its own database only."""
+    return bool(node.keys) and all(
+        isinstance(key, ast.Constant) and key.value in DIALECTS for key in node.keys
+    )
 
 
 def is_insert_ignore(function: ast.expr) -> bool:
@@ -174,7 +190,7 @@ def each_once(templates: list[Template]) -> list[Template]:
     """One template per distinct statement, named by the first place it appears."""
     first: dict[tuple[str, Any], Template] = {}
     for template in templates:
-        first.setdefault((template.text, template.insert_ignore), template)
+        first.setdefault((template.text, template.insert_ignore, template.dialect), template)
     return list(first.values())
 
 
@@ -192,6 +208,8 @@ async def compile_only(db: Database, template: Template) -> None:
     """Have the database compile the statement against its schema without running it."""
     async with db.read() as session:
         sql = await Sql.of(session)
+        if template.dialect not in (None, sql.dialect):
+            return  # written for another database
         text = statement(sql, template)
         if " RETURNING " in text and not sql.has_returning:
             return  # callers only write RETURNING where `Sql.has_returning`
@@ -231,7 +249,8 @@ def test_the_scan_finds_the_statements_of_every_kind() -> None:
     assert {
         "kyrios/features/economy/service.py",  # constants, a concatenation with {share}
         "kyrios/features/gacha/service.py",  # {lock}, insert_ignore with local columns
-        "kyrios/features/achievements/service.py",  # an f-string with {marks}
+        "kyrios/exchange/rules.py",  # an f-string with {assignments}
+        "kyrios/exchange/owner.py",  # statements written per dialect
         "kyrios/exchange/journal.py",  # {in} and {lock}
         "kyrios/web/ops.py",  # text("SELECT 1")
     } <= places
