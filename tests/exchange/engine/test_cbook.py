@@ -61,6 +61,7 @@ def state(book: Book) -> tuple[object, ...]:
         book.seq,
         len(book),
         book.halted,
+        book.default_stp,
         book.best_bid,
         book.best_ask,
         book.depth(10_000),
@@ -158,6 +159,7 @@ quantities = st.one_of(
     st.integers(1, MAX_QUANTITY), st.sampled_from([0, -3, MAX_QUANTITY + 1, 2**64, 2.0, True, None])
 )
 STP_VALUES = [mode.value for mode in SelfTradePrevention]
+# stp None: the book's default
 stps = st.sampled_from([*SelfTradePrevention, *SelfTradePrevention, *STP_VALUES, None, *INVALID])
 tifs = st.sampled_from([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC, "gtc", "ioc", None, *INVALID])
 reasons = st.sampled_from([*CancelReason, "admin", None, *INVALID])
@@ -198,10 +200,12 @@ commands = st.lists(
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(commands, st.sampled_from([3, 10_000]))
-def test_c_book_matches_the_python_book(stream: list[Command], finished_memory: int) -> None:
+@given(commands, st.sampled_from([3, 10_000]), st.sampled_from(SelfTradePrevention))
+def test_c_book_matches_the_python_book(
+    stream: list[Command], finished_memory: int, default_stp: SelfTradePrevention
+) -> None:
     """Same results, events and state after every command of a random stream."""
-    c_book, py_book = run_both(stream, finished_memory=finished_memory)
+    c_book, py_book = run_both(stream, finished_memory=finished_memory, default_stp=default_stp)
     assert_restore_is_identical(c_book, py_book)
 
 

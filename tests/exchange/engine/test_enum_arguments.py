@@ -1,4 +1,5 @@
-"""Both books take enum arguments as members or their plain values and refuse anything else."""
+"""Both books take enum arguments as members or their plain values, refuse anything else, and
+apply their own default self-trade prevention when a call gives none."""
 
 from __future__ import annotations
 
@@ -46,11 +47,14 @@ def observable(book: Book) -> tuple[object, ...]:
     return (book.seq, len(book), book.depth(100), [order._fields() for order in book.orders()], book.events)
 
 
-def self_trade(book: Book, stp: SelfTradePreventionLike, *, plain_side: bool = False) -> list[Any]:
+def self_trade(book: Book, stp: SelfTradePreventionLike | None, *, plain_side: bool = False) -> list[Any]:
     """Alice rests a sell of 5; then Alice buys 3 at that price with `stp`. Returns the buy's events."""
     book.place_limit(1, "alice", Side.SELL, 10_000, 5)
     book.take_events()
-    book.place_limit(2, "alice", "buy" if plain_side else Side.BUY, 10_000, 3, stp=stp)
+    if stp is None:
+        book.place_limit(2, "alice", "buy" if plain_side else Side.BUY, 10_000, 3)
+    else:
+        book.place_limit(2, "alice", "buy" if plain_side else Side.BUY, 10_000, 3, stp=stp)
     return book.take_events()
 
 
@@ -195,6 +199,8 @@ def test_invalid_stp_modes_are_refused_and_change_nothing(
     book = busy_book(book_class)
     assert_refused(book, lambda: book.place_limit(3, "alice", Side.BUY, 10_010, 1, stp=stp), error, message)
     assert_refused(book, lambda: book.place_market(3, "alice", Side.SELL, 1, stp=stp), error, message)
+    default_stp_message = message.replace("stp must", "default_stp must")
+    assert_refused(book, lambda: book_class("ACME", default_stp=stp), error, default_stp_message)
 
 
 @pytest.mark.parametrize(("time_in_force", "error", "message"), BAD_TIMES_IN_FORCE)
@@ -223,3 +229,44 @@ def test_invalid_cancel_reasons_are_refused_and_change_nothing(book_class: type[
     assert_refused(book, lambda: book.take_out(order, "halt"), ValueError, message)
     assert_refused(book, lambda: book.take_out(order, None), TypeError, "reason must be a CancelReason")
     assert book.order(1) is not None
+
+
+# ------------------------------------------------------------------ the book's default STP
+
+
+def test_the_default_stp_is_cancel_newest_unless_the_book_says_otherwise(book_class: type[Book]) -> None:
+    book = book_class("ACME")
+    assert book.default_stp is SelfTradePrevention.CANCEL_NEWEST
+    assert typed(self_trade(book, None)) == typed(self_trade(book_class("ACME"), "cancel_newest"))
+
+
+@pytest.mark.parametrize("mode", list(SelfTradePrevention))
+def test_each_book_applies_its_own_default_stp(book_class: type[Book], mode: SelfTradePrevention) -> None:
+    """Two books with different defaults: an order without `stp` gets its book's default; an
+    explicit `stp` overrides it."""
+    other = (
+        SelfTradePrevention.NONE if mode is not SelfTradePrevention.NONE else SelfTradePrevention.CANCEL_BOTH
+    )
+    book, other_book = book_class("ACME", default_stp=mode.value), book_class("ACME", default_stp=other)
+    assert book.default_stp is mode and other_book.default_stp is other
+    expected, expected_other = self_trade(book_class("ACME"), mode), self_trade(book_class("ACME"), other)
+    assert expected != expected_other
+    assert typed(self_trade(book, None)) == typed(expected)
+    assert typed(self_trade(other_book, None)) == typed(expected_other)
+    overridden = book_class("ACME", default_stp=mode)
+    assert typed(self_trade(overridden, other)) == typed(expected_other)
+
+
+def test_the_default_stp_applies_to_market_orders_too(book_class: type[Book]) -> None:
+    book = book_class("ACME", default_stp=SelfTradePrevention.NONE)
+    book.place_limit(1, "alice", Side.SELL, 10_000, 5)
+    book.place_market(2, "alice", Side.BUY, 2)
+    trades = [event for event in book.take_events() if isinstance(event, Trade)]
+    assert [(t.maker_user_id, t.taker_user_id, t.quantity) for t in trades] == [("alice", "alice", 2)]
+
+
+def test_the_default_stp_cannot_be_changed_after_the_book_is_made(book_class: type[Book]) -> None:
+    book = book_class("ACME", default_stp="decrement")
+    with pytest.raises(AttributeError):
+        book.default_stp = SelfTradePrevention.NONE
+    assert book.default_stp is SelfTradePrevention.DECREMENT

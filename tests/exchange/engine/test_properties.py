@@ -1,7 +1,7 @@
 """Differential property tests: the engine against the list-based reference book.
 
-On random streams of limits, markets, cancels (by id and client order id) and every STP mode,
-with sides, times in force and STP modes given as enum members or
+On random streams of limits, markets, cancels (by id and client order id) and every STP mode
+(or none: the book's default), with sides, times in force and STP modes given as enum members or
 as their plain values, the engine must emit the same non-level events as the reference (carrying
 the members), leave the same resting book, and keep its invariants after every command.
 """
@@ -54,7 +54,8 @@ class Place:
     price_cents: int | None
     market: bool
     time_in_force: TimeInForce
-    stp: SelfTradePrevention
+    stp: SelfTradePrevention | None
+    """None: the book's default."""
     client_order_id: str | None
     plain_values: bool
     """Give the book the side, time in force and STP mode as plain strings ("buy")."""
@@ -85,7 +86,7 @@ places = st.builds(
     price_cents=prices,
     market=st.sampled_from([True, False, False, False]),
     time_in_force=st.sampled_from([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC]),
-    stp=st.sampled_from(SelfTradePrevention),
+    stp=st.sampled_from([*SelfTradePrevention, None]),
     client_order_id=st.sampled_from(CLIENT_IDS),
     plain_values=st.booleans(),
 ).map(lambda p: replace(p, price_cents=_protection(p)) if p.market else p)
@@ -160,6 +161,7 @@ def run(
     reference: ReferenceBook,
     command: Place | Cancel,
     next_id: int,
+    default_stp: SelfTradePrevention,
 ) -> list[RefEvent]:
     """Apply one command to both books; return the reference's events."""
     if isinstance(command, Cancel):
@@ -172,9 +174,10 @@ def run(
     client_order_id = command.client_order_id
     side: SideLike = command.side
     time_in_force: TimeInForceLike = command.time_in_force
-    stp: SelfTradePreventionLike = command.stp
+    stp: SelfTradePreventionLike | None = command.stp
     if command.plain_values:
-        side, time_in_force, stp = command.side.value, command.time_in_force.value, command.stp.value
+        side, time_in_force = command.side.value, command.time_in_force.value
+        stp = command.stp and command.stp.value
     if command.market:
         book.place_market(
             order_id,
@@ -205,23 +208,25 @@ def run(
         command.price_cents,
         market=command.market,
         time_in_force=command.time_in_force,
-        stp=command.stp,
+        stp=command.stp or default_stp,
         client_order_id=client_order_id,
     )
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(commands)
-def test_engine_matches_the_reference_model(stream: list[Place | Cancel]) -> None:
+@given(commands, st.sampled_from(SelfTradePrevention))
+def test_engine_matches_the_reference_model(
+    stream: list[Place | Cancel], default_stp: SelfTradePrevention
+) -> None:
     """Same events, same book, invariants after every command."""
-    book = OrderBook("TEST", tick_size_cents=TICK, max_quantity=MAX_QUANTITY)
+    book = OrderBook("TEST", tick_size_cents=TICK, max_quantity=MAX_QUANTITY, default_stp=default_stp)
     reference = ReferenceBook(TICK, MAX_QUANTITY)
     mirror: dict[tuple[Side, int], int] = {}
     filled: dict[object, int] = {}
     quantities: dict[object, int] = {}
     last_seq = 0
     for index, command in enumerate(stream):
-        expected = run(book, reference, command, index)
+        expected = run(book, reference, command, index, default_stp)
         events = book.take_events()
         assert [e for e in map(as_reference_event, events) if e is not None] == expected
         for kind in {e[0] for e in expected}:

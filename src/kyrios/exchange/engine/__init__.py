@@ -9,7 +9,8 @@
 Commands: `place_limit` (GTC or IOC), `place_market` (optional protection price), `cancel`,
 `cancel_by_client_order_id`, `take_out` (operator cancel). Every event carries the book's next
 `seq`. Sides, times in force, STP modes and cancel reasons are enum members or their plain values
-("buy"); anything else raises TypeError/ValueError and changes nothing (`arguments`).
+("buy"); anything else raises TypeError/ValueError and changes nothing (`arguments`). An order
+placed without `stp` gets the book's `default_stp`, set by `OrderBook(..., default_stp=...)`.
 After a restart, build `OrderBook(..., last_seq=persisted_seq)` and `restore()` each open order
 in priority order. Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is
 called by the service layer before an order reaches the book.

@@ -68,7 +68,7 @@ static PyObject *ARG_SIDE, *ARG_TIF, *ARG_STP, *ARG_REASON;
 /* interned names */
 static PyObject *S_order_id, *S_user_id, *S_side, *S_price_cents, *S_quantity, *S_remaining, *S_priority,
     *S_client_order_id, *S_time_in_force, *S_stp, *S_protection_price_cents, *S_reason, *S_order, *S_levels,
-    *S_price_required, *S_tick_size_cents, *S_max_quantity, *S_keys, *S_orders, *S_append;
+    *S_price_required, *S_tick_size_cents, *S_max_quantity, *S_keys, *S_orders, *S_append, *S_default_stp;
 
 /* ------------------------------------------------------------------ C structures */
 
@@ -115,6 +115,7 @@ typedef struct {
     PyObject *symbol, *tick_obj, *max_obj; /* as given; used in rejection sentences */
     int64_t tick, max_quantity, seq, finished_memory;
     int halted;
+    PyObject *default_stp; /* borrowed: one of the STP_* members (module lifetime) */
     PyObject *events;                   /* list of events since the last take_events() */
     PyObject *finished, *finished_older; /* dict order_id -> RejectCode */
     BookSide bids, asks;
@@ -597,12 +598,12 @@ as_time_in_force(PyObject *tif)
     return to_member(ARG_TIF, tif, NULL, members, 2);
 }
 
-/* NULL (not given) means CANCEL_NEWEST. */
+/* NULL or None means the book's default. */
 static inline PyObject *
-as_stp(PyObject *stp)
+as_stp(Book *b, PyObject *stp)
 {
-    if (!stp)
-        return STP_CANCEL_NEWEST;
+    if (!stp || stp == Py_None)
+        return b->default_stp;
     if (stp == STP_CANCEL_NEWEST || stp == STP_NONE || stp == STP_DECREMENT || stp == STP_CANCEL_OLDEST ||
         stp == STP_CANCEL_BOTH)
         return stp;
@@ -954,7 +955,7 @@ Book_place_limit(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
         return NULL;
     PyObject *id = a[0], *user = a[1], *price_obj = a[3], *quantity_obj = a[4];
     PyObject *side, *tif = TIF_GTC, *stp; /* checked before anything else, as in book.py */
-    if (!(side = as_side(a[2])) || (a[5] && !(tif = as_time_in_force(a[5]))) || !(stp = as_stp(a[6])))
+    if (!(side = as_side(a[2])) || (a[5] && !(tif = as_time_in_force(a[5]))) || !(stp = as_stp(b, a[6])))
         return NULL;
     PyObject *coid = a[7] ? a[7] : Py_None;
     int64_t quantity, price;
@@ -1004,7 +1005,7 @@ Book_place_market(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
         return NULL;
     PyObject *id = a[0], *user = a[1], *quantity_obj = a[3];
     PyObject *side, *stp;
-    if (!(side = as_side(a[2])) || !(stp = as_stp(a[5])))
+    if (!(side = as_side(a[2])) || !(stp = as_stp(b, a[5])))
         return NULL;
     PyObject *protection = a[4] ? a[4] : Py_None;
     PyObject *coid = a[6] ? a[6] : Py_None;
@@ -1613,6 +1614,12 @@ Book_set_events(Book *b, PyObject *value, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+Book_get_default_stp(Book *b, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(b->default_stp);
+}
+
+static PyObject *
 Book_get_finished(Book *b, void *closure)
 {
     return Py_NewRef(closure ? b->finished_older : b->finished);
@@ -1687,6 +1694,7 @@ Book_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwar
     b->bids.side = SIDE_BUY;
     b->asks.sign = -1;
     b->asks.side = SIDE_SELL;
+    b->default_stp = STP_CANCEL_NEWEST;
     b->events = PyList_New(0);
     b->finished = PyDict_New();
     b->finished_older = PyDict_New();
@@ -1706,16 +1714,20 @@ Book_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwar
 static int
 Book_init(Book *b, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"symbol", "tick_size_cents", "max_quantity", "last_seq", "finished_memory", NULL};
-    PyObject *symbol;
+    static char *names[] = {"symbol",          "tick_size_cents", "max_quantity", "last_seq",
+                            "finished_memory", "default_stp",     NULL};
+    PyObject *symbol, *default_stp = STP_CANCEL_NEWEST;
     long long tick = 1, max_quantity = 1000000, last_seq = 0, finished_memory = 10000;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$LLLL:OrderBook", names, &symbol, &tick, &max_quantity,
-                                     &last_seq, &finished_memory))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$LLLLO:OrderBook", names, &symbol, &tick, &max_quantity,
+                                     &last_seq, &finished_memory, &default_stp))
         return -1;
     if (tick <= 0 || max_quantity <= 0) {
         PyErr_SetString(PyExc_ValueError, "tick size and maximum quantity must be positive");
         return -1;
     }
+    PyObject *stps[] = {STP_NONE, STP_CANCEL_NEWEST, STP_CANCEL_OLDEST, STP_CANCEL_BOTH, STP_DECREMENT};
+    if (!(default_stp = to_member(ARG_STP, default_stp, S_default_stp, stps, 5)))
+        return -1;
     PyObject *tick_obj = INT(tick), *max_obj = INT(max_quantity), *events = PyList_New(0);
     PyObject *finished = PyDict_New(), *older = PyDict_New();
     if (!tick_obj || !max_obj || !events || !finished || !older) {
@@ -1738,6 +1750,7 @@ Book_init(Book *b, PyObject *args, PyObject *kwargs)
     b->seq = last_seq;
     b->finished_memory = finished_memory;
     b->halted = 0;
+    b->default_stp = default_stp;
     return 0;
 }
 
@@ -1747,9 +1760,11 @@ Book_init(Book *b, PyObject *args, PyObject *kwargs)
 
 static PyMethodDef Book_methods[] = {
     {"place_limit", (PyCFunction)(void (*)(void))Book_place_limit, FASTCALL_KW,
-     "Match a limit order at price_cents or better; rest the remainder (GTC) or cancel it (IOC)."},
+     "Match a limit order at price_cents or better; rest the remainder (GTC) or cancel it (IOC).\n\n"
+     "stp None means the book's default_stp."},
     {"place_market", (PyCFunction)(void (*)(void))Book_place_market, FASTCALL_KW,
-     "Sweep the book, never beyond protection_price_cents if given; cancel what is left."},
+     "Sweep the book, never beyond protection_price_cents if given; cancel what is left.\n\n"
+     "stp None means the book's default_stp."},
     {"cancel", (PyCFunction)(void (*)(void))Book_cancel, FASTCALL_KW, "Cancel an open order on behalf of its owner."},
     {"cancel_by_client_order_id", (PyCFunction)(void (*)(void))Book_cancel_by_client_order_id, FASTCALL_KW,
      "Cancel the user's open order that carries client_order_id."},
@@ -1769,6 +1784,8 @@ static PyMethodDef Book_methods[] = {
 static PyGetSetDef Book_getset[] = {
     {"seq", (getter)Book_get_seq, (setter)Book_set_seq, "The seq of the last event.", NULL},
     {"halted", (getter)Book_get_halted, (setter)Book_set_halted, "While True, new orders are rejected.", NULL},
+    {"default_stp", (getter)Book_get_default_stp, NULL,
+     "The self-trade prevention of orders placed without one; fixed when the book is made.", NULL},
     {"events", (getter)Book_get_events, (setter)Book_set_events, "The events not taken yet.", NULL},
     {"finished", (getter)Book_get_finished, NULL, "Recently finished order ids -> RejectCode.", NULL},
     {"_finished_older", (getter)Book_get_finished, NULL, "The previous generation of `finished`.", (void *)1},
@@ -1956,6 +1973,7 @@ PyInit__cbook(void)
         {&S_protection_price_cents, "protection_price_cents"}, {&S_reason, "reason"}, {&S_order, "order"},
         {&S_levels, "levels"}, {&S_price_required, "price_required"}, {&S_tick_size_cents, "tick_size_cents"},
         {&S_max_quantity, "max_quantity"}, {&S_keys, "keys"}, {&S_orders, "orders"}, {&S_append, "append"},
+        {&S_default_stp, "default_stp"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (!*names[i].slot && !(*names[i].slot = PyUnicode_InternFromString(names[i].text)))

@@ -14,7 +14,7 @@ from kyrios.exchange.engine.arguments import (
     SideLike,
     TimeInForceLike,
 )
-from kyrios.exchange.engine.enums import RejectCode
+from kyrios.exchange.engine.enums import RejectCode, SelfTradePrevention
 from kyrios.exchange.engine.events import Event
 from kyrios.exchange.engine.levels import BookSide, Depth
 from kyrios.exchange.engine.orders import Order, OrderId, UserId
@@ -34,7 +34,10 @@ class OrderBook:
         max_quantity: int = 1_000_000,
         last_seq: int = 0,
         finished_memory: int = 10_000,
+        default_stp: SelfTradePreventionLike = SelfTradePrevention.CANCEL_NEWEST,
     ) -> None: ...
+    @property
+    def default_stp(self) -> SelfTradePrevention: ...
     def place_limit(
         self,
         order_id: OrderId,
@@ -43,7 +46,7 @@ class OrderBook:
         price_cents: int,
         quantity: int,
         time_in_force: TimeInForceLike = ...,
-        stp: SelfTradePreventionLike = ...,
+        stp: SelfTradePreventionLike | None = None,
         client_order_id: str | None = None,
     ) -> None: ...
     def place_market(
@@ -53,7 +56,7 @@ class OrderBook:
         side: SideLike,
         quantity: int,
         protection_price_cents: int | None = None,
-        stp: SelfTradePreventionLike = ...,
+        stp: SelfTradePreventionLike | None = None,
         client_order_id: str | None = None,
     ) -> None: ...
     def cancel(self, order_id: OrderId, user_id: UserId) -> None: ...

@@ -52,7 +52,6 @@ MARKET = OrderType.MARKET
 GTC = TimeInForce.GTC
 IOC = TimeInForce.IOC
 STP = SelfTradePrevention
-CANCEL_NEWEST = SelfTradePrevention.CANCEL_NEWEST
 REQUESTED = CancelReason.REQUESTED
 IMMEDIATE_OR_CANCEL = CancelReason.IMMEDIATE_OR_CANCEL
 NO_LIQUIDITY = CancelReason.NO_LIQUIDITY
@@ -84,8 +83,11 @@ class OrderBook:
         max_quantity: int = 1_000_000,
         last_seq: int = 0,
         finished_memory: int = 10_000,
+        default_stp: SelfTradePreventionLike = SelfTradePrevention.CANCEL_NEWEST,
     ) -> None:
         """Create an empty book; `last_seq` continues a sequence persisted before a restart.
+
+        `default_stp` is the self-trade prevention of orders placed without one (`stp=None`).
 
         The ids of about the last `finished_memory` filled or canceled orders (at most twice
         that, plus one batch) are kept to tell "already filled/canceled" from "unknown" on a
@@ -93,6 +95,7 @@ class OrderBook:
         """
         if tick_size_cents <= 0 or max_quantity <= 0:
             raise ValueError("tick size and maximum quantity must be positive")
+        self._default_stp = arguments.self_trade_prevention(default_stp, "default_stp")
         self.symbol = symbol
         self.tick_size_cents = tick_size_cents
         self.max_quantity = max_quantity
@@ -108,6 +111,11 @@ class OrderBook:
         self._finished_older: dict[OrderId, RejectCode] = {}
         self._finished_memory = finished_memory
 
+    @property
+    def default_stp(self) -> SelfTradePrevention:
+        """The self-trade prevention of orders placed without one; fixed when the book is made."""
+        return self._default_stp
+
     # ----------------------------------------------------------------- commands
 
     def place_limit(
@@ -118,16 +126,21 @@ class OrderBook:
         price_cents: int,
         quantity: int,
         time_in_force: TimeInForceLike = GTC,
-        stp: SelfTradePreventionLike = CANCEL_NEWEST,
+        stp: SelfTradePreventionLike | None = None,
         client_order_id: str | None = None,
     ) -> None:
-        """Match a limit order at `price_cents` or better; rest the remainder (GTC) or cancel it (IOC)."""
+        """Match a limit order at `price_cents` or better; rest the remainder (GTC) or cancel it (IOC).
+
+        `stp` None means the book's `default_stp`.
+        """
         # Members pass the identity checks; anything else is looked up (or refused) first.
         if side is not BUY and side is not SELL:
             side = arguments.side(side)
         if time_in_force is not GTC and time_in_force is not IOC:
             time_in_force = arguments.time_in_force(time_in_force)
-        if type(stp) is not STP:
+        if stp is None:
+            stp = self._default_stp
+        elif type(stp) is not STP:
             stp = arguments.self_trade_prevention(stp)
         if (
             type(quantity) is not int
@@ -182,13 +195,18 @@ class OrderBook:
         side: SideLike,
         quantity: int,
         protection_price_cents: int | None = None,
-        stp: SelfTradePreventionLike = CANCEL_NEWEST,
+        stp: SelfTradePreventionLike | None = None,
         client_order_id: str | None = None,
     ) -> None:
-        """Sweep the book, never beyond `protection_price_cents` if given; cancel what is left."""
+        """Sweep the book, never beyond `protection_price_cents` if given; cancel what is left.
+
+        `stp` None means the book's `default_stp`.
+        """
         if side is not BUY and side is not SELL:
             side = arguments.side(side)
-        if type(stp) is not STP:
+        if stp is None:
+            stp = self._default_stp
+        elif type(stp) is not STP:
             stp = arguments.self_trade_prevention(stp)
         if (
             type(quantity) is not int
