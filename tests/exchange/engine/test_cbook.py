@@ -2,8 +2,9 @@
 
 Both books get the same commands (including bad input, every STP mode, IOC, protected and
 unprotected market orders, cancels by id and client order id, operator take-outs, halts, event
-batches that rotate the finished-order memory, and restores); after every command the event lists
-(types, seq numbers, BookLevelChanged included) and the whole observable state must be equal.
+batches that rotate the finished-order memory, and restores; enum arguments as members, as plain
+values and as invalid values); after every command the event lists (types, seq numbers, the types
+of their items, BookLevelChanged included) and the whole observable state must be equal.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kyrios.exchange.engine import (
     CancelReason,
     Order,
     OrderAccepted,
+    OrderType,
     PyOrderBook,
     RejectCode,
     SelfTradePrevention,
@@ -47,7 +49,7 @@ Book = Any  # either implementation
 Command = tuple[Any, ...]
 
 
-def books(**options: int) -> tuple[Book, Book]:
+def books(**options: Any) -> tuple[Book, Book]:
     """A C book and a Python book with the same settings."""
     settings_ = {"tick_size_cents": TICK, "max_quantity": MAX_QUANTITY, **options}
     return CBook("TEST", **settings_), PyOrderBook("TEST", **settings_)
@@ -59,6 +61,7 @@ def state(book: Book) -> tuple[object, ...]:
         book.seq,
         len(book),
         book.halted,
+        book.default_stp,
         book.best_bid,
         book.best_ask,
         book.depth(10_000),
@@ -74,9 +77,10 @@ def state(book: Book) -> tuple[object, ...]:
     )
 
 
-def typed(events: list[Any]) -> list[tuple[type, tuple[object, ...]]]:
-    """Events with their classes, since named tuples of equal values compare equal."""
-    return [(type(event), tuple(event)) for event in events]
+def typed(events: list[Any]) -> list[tuple[type, tuple[object, ...], tuple[type, ...]]]:
+    """Events with their classes and their items' classes, since named tuples of equal values
+    compare equal (and so do `Side.BUY` and "buy")."""
+    return [(type(event), tuple(event), tuple(map(type, event))) for event in events]
 
 
 def apply(book: Book, command: Command) -> object:
@@ -128,7 +132,7 @@ def apply(book: Book, command: Command) -> object:
 
 
 def run_both(
-    commands: list[Command], *, check_every_command: bool = True, **options: int
+    commands: list[Command], *, check_every_command: bool = True, **options: Any
 ) -> tuple[Book, Book]:
     """Apply the commands to both books, comparing results, events and state."""
     c_book, py_book = books(**options)
@@ -144,7 +148,9 @@ def run_both(
 
 order_ids = st.one_of(st.integers(0, 40), st.sampled_from(["a", "b", "x-1"]))
 users = st.sampled_from([0, 1, 2, "u"])
-sides = st.sampled_from([Side.BUY, Side.SELL, Side.BUY, Side.SELL, "buy"])
+INVALID = [0, "Buy", "x", OrderType.LIMIT]
+"""Neither a member nor a plain value of any enum argument: both books must raise alike, unchanged."""
+sides = st.sampled_from([Side.BUY, Side.SELL, Side.BUY, Side.SELL, "buy", "sell", None, *INVALID])
 prices = st.one_of(
     st.sampled_from([10_000 + TICK * steps for steps in range(-3, 4)]),
     st.sampled_from([0, -TICK, 10_001, 2**70, 2**64 + 1, None, 10_000.0, True]),
@@ -152,7 +158,11 @@ prices = st.one_of(
 quantities = st.one_of(
     st.integers(1, MAX_QUANTITY), st.sampled_from([0, -3, MAX_QUANTITY + 1, 2**64, 2.0, True, None])
 )
-stps = st.sampled_from(list(SelfTradePrevention))
+STP_VALUES = [mode.value for mode in SelfTradePrevention]
+# stp None: the book's default
+stps = st.sampled_from([*SelfTradePrevention, *SelfTradePrevention, *STP_VALUES, None, *INVALID])
+tifs = st.sampled_from([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC, "gtc", "ioc", None, *INVALID])
+reasons = st.sampled_from([*CancelReason, "admin", None, *INVALID])
 client_ids = st.sampled_from([None, None, None, "c1", "c2"])
 commands = st.lists(
     st.one_of(
@@ -163,7 +173,7 @@ commands = st.lists(
             sides,
             prices,
             quantities,
-            st.sampled_from([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC]),
+            tifs,
             stps,
             client_ids,
         ),
@@ -180,7 +190,7 @@ commands = st.lists(
         ),
         st.tuples(st.just("cancel"), order_ids, users),
         st.tuples(st.just("cancel_client"), users, client_ids),
-        st.tuples(st.just("take_out"), order_ids, st.sampled_from(list(CancelReason))),
+        st.tuples(st.just("take_out"), order_ids, reasons),
         st.tuples(st.just("halt"), st.sampled_from([True, False, False, False])),
         st.tuples(st.just("take")),
     ),
@@ -190,10 +200,12 @@ commands = st.lists(
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(commands, st.sampled_from([3, 10_000]))
-def test_c_book_matches_the_python_book(stream: list[Command], finished_memory: int) -> None:
+@given(commands, st.sampled_from([3, 10_000]), st.sampled_from(SelfTradePrevention))
+def test_c_book_matches_the_python_book(
+    stream: list[Command], finished_memory: int, default_stp: SelfTradePrevention
+) -> None:
     """Same results, events and state after every command of a random stream."""
-    c_book, py_book = run_both(stream, finished_memory=finished_memory)
+    c_book, py_book = run_both(stream, finished_memory=finished_memory, default_stp=default_stp)
     assert_restore_is_identical(c_book, py_book)
 
 
@@ -203,7 +215,7 @@ def assert_restore_is_identical(c_book: Book, py_book: Book) -> None:
         Order(
             o.order_id,
             o.user_id,
-            o.side,
+            o.side.value if o.priority % 2 else o.side,  # restore() takes plain values too
             o.price_cents,
             o.quantity,
             o.remaining,

@@ -1,13 +1,16 @@
 """Differential property tests: the engine against the list-based reference book.
 
-On random streams of limits, markets, cancels (by id and client order id) and every STP mode,
-the engine must emit the same non-level events as the reference, leave the same resting book,
-and keep its invariants after every command.
+On random streams of limits, markets, cancels (by id and client order id) and every STP mode
+(or none: the book's default), with sides, times in force and STP modes given as enum members or
+as their plain values, the engine must emit the same non-level events as the reference (carrying
+the members), leave the same resting book, and keep its invariants after every command.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import Enum
+from typing import get_args, get_type_hints
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as label_example
@@ -24,8 +27,11 @@ from kyrios.exchange.engine import (
     OrderReduced,
     OrderRejected,
     SelfTradePrevention,
+    SelfTradePreventionLike,
     Side,
+    SideLike,
     TimeInForce,
+    TimeInForceLike,
     Trade,
 )
 from tests.exchange.engine.reference import ReferenceBook, RefEvent
@@ -48,8 +54,11 @@ class Place:
     price_cents: int | None
     market: bool
     time_in_force: TimeInForce
-    stp: SelfTradePrevention
+    stp: SelfTradePrevention | None
+    """None: the book's default."""
     client_order_id: str | None
+    plain_values: bool
+    """Give the book the side, time in force and STP mode as plain strings ("buy")."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,9 @@ places = st.builds(
     price_cents=prices,
     market=st.sampled_from([True, False, False, False]),
     time_in_force=st.sampled_from([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC]),
-    stp=st.sampled_from(SelfTradePrevention),
+    stp=st.sampled_from([*SelfTradePrevention, None]),
     client_order_id=st.sampled_from(CLIENT_IDS),
+    plain_values=st.booleans(),
 ).map(lambda p: replace(p, price_cents=_protection(p)) if p.market else p)
 cancels = st.builds(
     Cancel,
@@ -112,6 +122,17 @@ def as_reference_event(event: Event) -> RefEvent | None:
     return None
 
 
+ENUM_FIELDS: dict[type, list[tuple[str, type[Enum]]]] = {
+    event_class: [
+        (name, kind)
+        for name, kind in get_type_hints(event_class).items()
+        if isinstance(kind, type) and issubclass(kind, Enum)
+    ]
+    for event_class in get_args(Event)
+}
+"""The fields of each event class that must hold enum members (never plain strings)."""
+
+
 def check_invariants(book: OrderBook) -> None:
     """Levels add up, keys are sorted and complete, the book is not crossed, indexes agree."""
     open_ids = set()
@@ -135,7 +156,13 @@ def check_invariants(book: OrderBook) -> None:
         assert book.best_bid < book.best_ask
 
 
-def run(book: OrderBook, reference: ReferenceBook, command: Place | Cancel, next_id: int) -> list[RefEvent]:
+def run(
+    book: OrderBook,
+    reference: ReferenceBook,
+    command: Place | Cancel,
+    next_id: int,
+    default_stp: SelfTradePrevention,
+) -> list[RefEvent]:
     """Apply one command to both books; return the reference's events."""
     if isinstance(command, Cancel):
         if command.client_order_id is None:
@@ -144,12 +171,18 @@ def run(book: OrderBook, reference: ReferenceBook, command: Place | Cancel, next
         book.cancel_by_client_order_id(command.user_id, command.client_order_id)
         return reference.cancel_by_client_order_id(command.user_id, command.client_order_id)
     order_id = next_id if command.new_id else command.reused_id
-    stp, client_order_id = command.stp, command.client_order_id
+    client_order_id = command.client_order_id
+    side: SideLike = command.side
+    time_in_force: TimeInForceLike = command.time_in_force
+    stp: SelfTradePreventionLike | None = command.stp
+    if command.plain_values:
+        side, time_in_force = command.side.value, command.time_in_force.value
+        stp = command.stp and command.stp.value
     if command.market:
         book.place_market(
             order_id,
             command.user_id,
-            command.side,
+            side,
             command.quantity,
             protection_price_cents=command.price_cents,
             stp=stp,
@@ -160,10 +193,10 @@ def run(book: OrderBook, reference: ReferenceBook, command: Place | Cancel, next
         book.place_limit(
             order_id,
             command.user_id,
-            command.side,
+            side,
             command.price_cents,
             command.quantity,
-            time_in_force=command.time_in_force,
+            time_in_force=time_in_force,
             stp=stp,
             client_order_id=client_order_id,
         )
@@ -175,23 +208,25 @@ def run(book: OrderBook, reference: ReferenceBook, command: Place | Cancel, next
         command.price_cents,
         market=command.market,
         time_in_force=command.time_in_force,
-        stp=stp,
+        stp=command.stp or default_stp,
         client_order_id=client_order_id,
     )
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(commands)
-def test_engine_matches_the_reference_model(stream: list[Place | Cancel]) -> None:
+@given(commands, st.sampled_from(SelfTradePrevention))
+def test_engine_matches_the_reference_model(
+    stream: list[Place | Cancel], default_stp: SelfTradePrevention
+) -> None:
     """Same events, same book, invariants after every command."""
-    book = OrderBook("TEST", tick_size_cents=TICK, max_quantity=MAX_QUANTITY)
+    book = OrderBook("TEST", tick_size_cents=TICK, max_quantity=MAX_QUANTITY, default_stp=default_stp)
     reference = ReferenceBook(TICK, MAX_QUANTITY)
     mirror: dict[tuple[Side, int], int] = {}
     filled: dict[object, int] = {}
     quantities: dict[object, int] = {}
     last_seq = 0
     for index, command in enumerate(stream):
-        expected = run(book, reference, command, index)
+        expected = run(book, reference, command, index, default_stp)
         events = book.take_events()
         assert [e for e in map(as_reference_event, events) if e is not None] == expected
         for kind in {e[0] for e in expected}:
@@ -199,6 +234,8 @@ def test_engine_matches_the_reference_model(stream: list[Place | Cancel]) -> Non
         for event in events:
             assert event.seq == last_seq + 1
             last_seq = event.seq
+            for name, kind in ENUM_FIELDS[type(event)]:
+                assert type(getattr(event, name)) is kind, (name, event)
             if isinstance(event, BookLevelChanged):
                 mirror[event.side, event.price_cents] = event.quantity
             elif isinstance(event, OrderAccepted):

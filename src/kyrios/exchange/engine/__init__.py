@@ -8,8 +8,11 @@
 
 Commands: `place_limit` (GTC or IOC), `place_market` (optional protection price), `cancel`,
 `cancel_by_client_order_id`, `take_out` (operator cancel). Every event carries the book's next
-`seq`. After a restart, build `OrderBook(..., last_seq=persisted_seq)` and `restore()` each open
-order in priority order. Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is
+`seq`. Sides, times in force, STP modes and cancel reasons are enum members or their plain values
+("buy"); anything else raises TypeError/ValueError and changes nothing (`arguments`). An order
+placed without `stp` gets the book's `default_stp`, set by `OrderBook(..., default_stp=...)`.
+After a restart, build `OrderBook(..., last_seq=persisted_seq)` and `restore()` each open order
+in priority order. Pre-trade risk (cash, collars, shorts, notional) lives in `risk` and is
 called by the service layer before an order reaches the book.
 
 `OrderBook` is the C book of `_cbook` when that extension is built (setup.py builds it at
@@ -21,6 +24,12 @@ install), else the pure-Python `PyOrderBook`; both give the same events for the 
 import os
 from typing import TYPE_CHECKING
 
+from kyrios.exchange.engine.arguments import (
+    CancelReasonLike,
+    SelfTradePreventionLike,
+    SideLike,
+    TimeInForceLike,
+)
 from kyrios.exchange.engine.book import OrderBook as PyOrderBook
 from kyrios.exchange.engine.enums import (
     CancelReason,
@@ -59,6 +68,7 @@ __all__ = [
     "C_ENGINE",
     "BookLevelChanged",
     "CancelReason",
+    "CancelReasonLike",
     "CancelRejected",
     "Depth",
     "Event",
@@ -73,8 +83,11 @@ __all__ = [
     "PyOrderBook",
     "RejectCode",
     "SelfTradePrevention",
+    "SelfTradePreventionLike",
     "Side",
+    "SideLike",
     "TimeInForce",
+    "TimeInForceLike",
     "Trade",
     "UserId",
 ]

@@ -22,6 +22,12 @@
  *   book (the engine's ids are int or str).
  * - finished / _finished_older: real dicts {order_id: RejectCode}, exactly as in book.py.
  *
+ * Enum arguments: a side, time in force or STP mode is accepted when it is one of the members
+ * imported below (pointer comparison); anything else goes through arguments.py once, which maps a
+ * plain value ("buy") to its member or raises, before the command changes anything. So every
+ * branch on a side or STP mode below sees one of these pointers, and the STP switch ends in an
+ * error rather than an "else" that would take an unknown value for some mode.
+ *
  * Bounds: prices are 1 .. 2**62-1 cents (keys stay above the "any price" sentinel -2**62 of a market
  * order); a higher price, which the Python book would accept, is rejected with INVALID_PRICE.
  * Quantities are bounded by max_quantity, which must fit an int64.
@@ -45,8 +51,8 @@
 /* ------------------------------------------------------------------ imported Python objects */
 /* Strong references held for the life of the process (single-phase module init). */
 
-static PyObject *SIDE_BUY, *SIDE_SELL, *TYPE_LIMIT, *TYPE_MARKET, *TIF_GTC;
-static PyObject *STP_NONE, *STP_CANCEL_NEWEST, *STP_CANCEL_BOTH, *STP_DECREMENT;
+static PyObject *SIDE_BUY, *SIDE_SELL, *TYPE_LIMIT, *TYPE_MARKET, *TIF_GTC, *TIF_IOC;
+static PyObject *STP_NONE, *STP_CANCEL_NEWEST, *STP_CANCEL_OLDEST, *STP_CANCEL_BOTH, *STP_DECREMENT;
 static PyObject *REASON_REQUESTED, *REASON_SELF_TRADE, *REASON_NO_LIQUIDITY, *REASON_IOC;
 static PyObject *CODE_FILLED, *CODE_CANCELED, *CODE_INVALID_PRICE, *CODE_UNKNOWN_ORDER, *CODE_NOT_OWNER;
 /* 1 when the C copies of the cancel-rejection sentences below were checked at import to equal
@@ -57,10 +63,12 @@ static PyTypeObject *EV_ACCEPTED, *EV_REJECTED, *EV_TRADE, *EV_CANCELED, *EV_RED
 static PyObject *ORDER_CLS, *BOOKSIDE_CLS, *PRICELEVEL_CLS, *DEPTH_CLS;
 static PyObject *REJ_ORDER_PROBLEM, *REJ_DUP_ID, *REJ_DUP_CLIENT, *REJ_HALTED, *REJ_NOT_OPEN, *REJ_NOT_OWNER,
     *REJ_UNKNOWN_CLIENT;
+/* arguments.py: a member or plain value -> the member, else TypeError / ValueError */
+static PyObject *ARG_SIDE, *ARG_TIF, *ARG_STP, *ARG_REASON;
 /* interned names */
 static PyObject *S_order_id, *S_user_id, *S_side, *S_price_cents, *S_quantity, *S_remaining, *S_priority,
     *S_client_order_id, *S_time_in_force, *S_stp, *S_protection_price_cents, *S_reason, *S_order, *S_levels,
-    *S_price_required, *S_tick_size_cents, *S_max_quantity, *S_keys, *S_orders, *S_append;
+    *S_price_required, *S_tick_size_cents, *S_max_quantity, *S_keys, *S_orders, *S_append, *S_default_stp;
 
 /* ------------------------------------------------------------------ C structures */
 
@@ -107,6 +115,7 @@ typedef struct {
     PyObject *symbol, *tick_obj, *max_obj; /* as given; used in rejection sentences */
     int64_t tick, max_quantity, seq, finished_memory;
     int halted;
+    PyObject *default_stp; /* borrowed: one of the STP_* members (module lifetime) */
     PyObject *events;                   /* list of events since the last take_events() */
     PyObject *finished, *finished_older; /* dict order_id -> RejectCode */
     BookSide bids, asks;
@@ -551,6 +560,57 @@ parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject 
     return 0;
 }
 
+/* ------------------------------------------------------------------ enum arguments */
+
+/* `value` as one of `members` (borrowed, module lifetime): `convert` (an arguments.py function,
+ * called with `argument`, the parameter's name, when that is not NULL) maps a plain value to its
+ * member or raises. NULL with that exception set otherwise. */
+static PyObject *
+to_member(PyObject *convert, PyObject *value, PyObject *argument, PyObject *const *members, int count)
+{
+    PyObject *member = PyObject_CallFunctionObjArgs(convert, value, argument, NULL);
+    if (!member)
+        return NULL;
+    Py_DECREF(member); /* the enum class keeps it alive, and so do the module's references */
+    for (int i = 0; i < count; i++) {
+        if (member == members[i])
+            return members[i];
+    }
+    PyErr_Format(PyExc_SystemError, "_cbook does not know the member %R", member);
+    return NULL;
+}
+
+static inline PyObject *
+as_side(PyObject *side)
+{
+    if (side == SIDE_BUY || side == SIDE_SELL)
+        return side;
+    PyObject *members[] = {SIDE_BUY, SIDE_SELL};
+    return to_member(ARG_SIDE, side, NULL, members, 2);
+}
+
+static inline PyObject *
+as_time_in_force(PyObject *tif)
+{
+    if (tif == TIF_GTC || tif == TIF_IOC)
+        return tif;
+    PyObject *members[] = {TIF_GTC, TIF_IOC};
+    return to_member(ARG_TIF, tif, NULL, members, 2);
+}
+
+/* NULL or None means the book's default. */
+static inline PyObject *
+as_stp(Book *b, PyObject *stp)
+{
+    if (!stp || stp == Py_None)
+        return b->default_stp;
+    if (stp == STP_CANCEL_NEWEST || stp == STP_NONE || stp == STP_DECREMENT || stp == STP_CANCEL_OLDEST ||
+        stp == STP_CANCEL_BOTH)
+        return stp;
+    PyObject *members[] = {STP_NONE, STP_CANCEL_NEWEST, STP_CANCEL_OLDEST, STP_CANCEL_BOTH, STP_DECREMENT};
+    return to_member(ARG_STP, stp, NULL, members, 5);
+}
+
 /* ------------------------------------------------------------------ validation helpers */
 
 /* 1 if `v` is an exact int in 1..limit (limit >= 1), 0 if not (including ints beyond int64). */
@@ -750,11 +810,15 @@ prevent_self_trade(Book *b, Level *level, COrder *maker, PyObject *taker_id, PyO
         b->seq++;
         return emit_reduced(b, taker_id, taker_user, overlap, taker_remaining) < 0 ? -1 : taker_remaining;
     }
-    if (reduce_maker(b, level, maker, maker_remaining) < 0) /* CANCEL_OLDEST or CANCEL_BOTH */
-        return -1;
-    if (stp == STP_CANCEL_BOTH)
+    if (stp == STP_CANCEL_OLDEST)
+        return reduce_maker(b, level, maker, maker_remaining) < 0 ? -1 : taker_remaining;
+    if (stp == STP_CANCEL_BOTH) {
+        if (reduce_maker(b, level, maker, maker_remaining) < 0)
+            return -1;
         return cancel_taker(b, taker_id, taker_user, REASON_SELF_TRADE, taker_remaining) < 0 ? -1 : 0;
-    return taker_remaining;
+    }
+    PyErr_Format(PyExc_SystemError, "no self-trade prevention %R", stp); /* as_stp() let nothing else in */
+    return -1;
 }
 
 /* matching.match: trade while the best opposite key is >= limit_key; what is left, or -1. */
@@ -889,8 +953,10 @@ Book_place_limit(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     PyObject *a[8];
     if (parse_args("place_limit", args, nargs, kwnames, PLACE_LIMIT_NAMES, 8, 5, a) < 0)
         return NULL;
-    PyObject *id = a[0], *user = a[1], *side = a[2], *price_obj = a[3], *quantity_obj = a[4];
-    PyObject *tif = a[5] ? a[5] : TIF_GTC, *stp = a[6] ? a[6] : STP_CANCEL_NEWEST;
+    PyObject *id = a[0], *user = a[1], *price_obj = a[3], *quantity_obj = a[4];
+    PyObject *side, *tif = TIF_GTC, *stp; /* checked before anything else, as in book.py */
+    if (!(side = as_side(a[2])) || (a[5] && !(tif = as_time_in_force(a[5]))) || !(stp = as_stp(b, a[6])))
+        return NULL;
     PyObject *coid = a[7] ? a[7] : Py_None;
     int64_t quantity, price;
     Py_hash_t id_hash = 0, ch = 0;
@@ -920,7 +986,7 @@ Book_place_limit(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
         if (!remaining)
             Py_RETURN_NONE;
     }
-    if (tif != TIF_GTC) {
+    if (tif == TIF_IOC) {
         if (cancel_taker(b, id, user, REASON_IOC, remaining) < 0)
             return NULL;
         Py_RETURN_NONE;
@@ -937,8 +1003,11 @@ Book_place_market(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
     PyObject *a[7];
     if (parse_args("place_market", args, nargs, kwnames, PLACE_MARKET_NAMES, 7, 4, a) < 0)
         return NULL;
-    PyObject *id = a[0], *user = a[1], *side = a[2], *quantity_obj = a[3];
-    PyObject *protection = a[4] ? a[4] : Py_None, *stp = a[5] ? a[5] : STP_CANCEL_NEWEST;
+    PyObject *id = a[0], *user = a[1], *quantity_obj = a[3];
+    PyObject *side, *stp;
+    if (!(side = as_side(a[2])) || !(stp = as_stp(b, a[5])))
+        return NULL;
+    PyObject *protection = a[4] ? a[4] : Py_None;
     PyObject *coid = a[6] ? a[6] : Py_None;
     int64_t quantity, price = 0;
     Py_hash_t id_hash = 0, ch = 0;
@@ -1066,9 +1135,14 @@ Book_take_out(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwname
     PyObject *a[2];
     if (parse_args("take_out", args, nargs, kwnames, TAKE_OUT_NAMES, 2, 2, a) < 0)
         return NULL;
-    PyObject *id = PyObject_GetAttr(a[0], S_order_id);
-    if (!id)
+    PyObject *reason = PyObject_CallOneArg(ARG_REASON, a[1]); /* the member, or an error */
+    if (!reason)
         return NULL;
+    PyObject *id = PyObject_GetAttr(a[0], S_order_id);
+    if (!id) {
+        Py_DECREF(reason);
+        return NULL;
+    }
     Py_hash_t h = PyObject_Hash(id);
     int err = h == -1 ? -1 : 0;
     Slot *s = err ? NULL : id_lookup(&b->by_id, id, h, &err);
@@ -1076,10 +1150,13 @@ Book_take_out(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwname
         if (!err)
             PyErr_SetObject(PyExc_KeyError, id); /* not open: the book is left unchanged */
         Py_DECREF(id);
+        Py_DECREF(reason);
         return NULL;
     }
     Py_DECREF(id);
-    if (take_out_order(b, s->order, a[1]) < 0)
+    int rc = take_out_order(b, s->order, reason);
+    Py_DECREF(reason);
+    if (rc < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1170,6 +1247,10 @@ Book_restore(Book *b, PyObject *order)
     }
     if (!(side = PyObject_GetAttr(order, S_side)))
         goto done;
+    PyObject *member = as_side(side);
+    if (!member)
+        goto done;
+    Py_SETREF(side, Py_NewRef(member));
     int buy = side == SIDE_BUY;
     BookSide *own = buy ? &b->bids : &b->asks, *opposite = buy ? &b->asks : &b->bids;
     if (opposite->n) {
@@ -1319,6 +1400,8 @@ Book_orders(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
     int rc;
     if (side == Py_None)
         rc = side_orders(&b->bids, list) < 0 ? -1 : side_orders(&b->asks, list);
+    else if (!(side = as_side(side)))
+        rc = -1;
     else
         rc = side_orders(side == SIDE_BUY ? &b->bids : &b->asks, list);
     PyObject *iterator = rc < 0 ? NULL : PyObject_GetIter(list);
@@ -1531,6 +1614,12 @@ Book_set_events(Book *b, PyObject *value, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+Book_get_default_stp(Book *b, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(b->default_stp);
+}
+
+static PyObject *
 Book_get_finished(Book *b, void *closure)
 {
     return Py_NewRef(closure ? b->finished_older : b->finished);
@@ -1605,6 +1694,7 @@ Book_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwar
     b->bids.side = SIDE_BUY;
     b->asks.sign = -1;
     b->asks.side = SIDE_SELL;
+    b->default_stp = STP_CANCEL_NEWEST;
     b->events = PyList_New(0);
     b->finished = PyDict_New();
     b->finished_older = PyDict_New();
@@ -1624,16 +1714,20 @@ Book_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwar
 static int
 Book_init(Book *b, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"symbol", "tick_size_cents", "max_quantity", "last_seq", "finished_memory", NULL};
-    PyObject *symbol;
+    static char *names[] = {"symbol",          "tick_size_cents", "max_quantity", "last_seq",
+                            "finished_memory", "default_stp",     NULL};
+    PyObject *symbol, *default_stp = STP_CANCEL_NEWEST;
     long long tick = 1, max_quantity = 1000000, last_seq = 0, finished_memory = 10000;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$LLLL:OrderBook", names, &symbol, &tick, &max_quantity,
-                                     &last_seq, &finished_memory))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$LLLLO:OrderBook", names, &symbol, &tick, &max_quantity,
+                                     &last_seq, &finished_memory, &default_stp))
         return -1;
     if (tick <= 0 || max_quantity <= 0) {
         PyErr_SetString(PyExc_ValueError, "tick size and maximum quantity must be positive");
         return -1;
     }
+    PyObject *stps[] = {STP_NONE, STP_CANCEL_NEWEST, STP_CANCEL_OLDEST, STP_CANCEL_BOTH, STP_DECREMENT};
+    if (!(default_stp = to_member(ARG_STP, default_stp, S_default_stp, stps, 5)))
+        return -1;
     PyObject *tick_obj = INT(tick), *max_obj = INT(max_quantity), *events = PyList_New(0);
     PyObject *finished = PyDict_New(), *older = PyDict_New();
     if (!tick_obj || !max_obj || !events || !finished || !older) {
@@ -1656,6 +1750,7 @@ Book_init(Book *b, PyObject *args, PyObject *kwargs)
     b->seq = last_seq;
     b->finished_memory = finished_memory;
     b->halted = 0;
+    b->default_stp = default_stp;
     return 0;
 }
 
@@ -1665,9 +1760,11 @@ Book_init(Book *b, PyObject *args, PyObject *kwargs)
 
 static PyMethodDef Book_methods[] = {
     {"place_limit", (PyCFunction)(void (*)(void))Book_place_limit, FASTCALL_KW,
-     "Match a limit order at price_cents or better; rest the remainder (GTC) or cancel it (IOC)."},
+     "Match a limit order at price_cents or better; rest the remainder (GTC) or cancel it (IOC).\n\n"
+     "stp None means the book's default_stp."},
     {"place_market", (PyCFunction)(void (*)(void))Book_place_market, FASTCALL_KW,
-     "Sweep the book, never beyond protection_price_cents if given; cancel what is left."},
+     "Sweep the book, never beyond protection_price_cents if given; cancel what is left.\n\n"
+     "stp None means the book's default_stp."},
     {"cancel", (PyCFunction)(void (*)(void))Book_cancel, FASTCALL_KW, "Cancel an open order on behalf of its owner."},
     {"cancel_by_client_order_id", (PyCFunction)(void (*)(void))Book_cancel_by_client_order_id, FASTCALL_KW,
      "Cancel the user's open order that carries client_order_id."},
@@ -1687,6 +1784,8 @@ static PyMethodDef Book_methods[] = {
 static PyGetSetDef Book_getset[] = {
     {"seq", (getter)Book_get_seq, (setter)Book_set_seq, "The seq of the last event.", NULL},
     {"halted", (getter)Book_get_halted, (setter)Book_set_halted, "While True, new orders are rejected.", NULL},
+    {"default_stp", (getter)Book_get_default_stp, NULL,
+     "The self-trade prevention of orders placed without one; fixed when the book is made.", NULL},
     {"events", (getter)Book_get_events, (setter)Book_set_events, "The events not taken yet.", NULL},
     {"finished", (getter)Book_get_finished, NULL, "Recently finished order ids -> RejectCode.", NULL},
     {"_finished_older", (getter)Book_get_finished, NULL, "The previous generation of `finished`.", (void *)1},
@@ -1802,7 +1901,7 @@ PyMODINIT_FUNC
 PyInit__cbook(void)
 {
     static const char ENUMS[] = "kyrios.exchange.engine.enums", EVENTS[] = "kyrios.exchange.engine.events";
-    static const char REJ[] = "kyrios.exchange.engine.rejections";
+    static const char REJ[] = "kyrios.exchange.engine.rejections", ARGS[] = "kyrios.exchange.engine.arguments";
     struct {
         PyObject **slot;
         const char *module, *name;
@@ -1812,8 +1911,10 @@ PyInit__cbook(void)
         {&TYPE_LIMIT, ENUMS, "OrderType.LIMIT"},
         {&TYPE_MARKET, ENUMS, "OrderType.MARKET"},
         {&TIF_GTC, ENUMS, "TimeInForce.GTC"},
+        {&TIF_IOC, ENUMS, "TimeInForce.IOC"},
         {&STP_NONE, ENUMS, "SelfTradePrevention.NONE"},
         {&STP_CANCEL_NEWEST, ENUMS, "SelfTradePrevention.CANCEL_NEWEST"},
+        {&STP_CANCEL_OLDEST, ENUMS, "SelfTradePrevention.CANCEL_OLDEST"},
         {&STP_CANCEL_BOTH, ENUMS, "SelfTradePrevention.CANCEL_BOTH"},
         {&STP_DECREMENT, ENUMS, "SelfTradePrevention.DECREMENT"},
         {&REASON_REQUESTED, ENUMS, "CancelReason.REQUESTED"},
@@ -1843,6 +1944,10 @@ PyInit__cbook(void)
         {&REJ_NOT_OPEN, REJ, "not_open"},
         {&REJ_NOT_OWNER, REJ, "not_owner"},
         {&REJ_UNKNOWN_CLIENT, REJ, "unknown_client_order_id"},
+        {&ARG_SIDE, ARGS, "side"},
+        {&ARG_TIF, ARGS, "time_in_force"},
+        {&ARG_STP, ARGS, "self_trade_prevention"},
+        {&ARG_REASON, ARGS, "cancel_reason"},
     };
     for (size_t i = 0; i < sizeof(imports) / sizeof(imports[0]); i++) {
         if (*imports[i].slot)
@@ -1868,6 +1973,7 @@ PyInit__cbook(void)
         {&S_protection_price_cents, "protection_price_cents"}, {&S_reason, "reason"}, {&S_order, "order"},
         {&S_levels, "levels"}, {&S_price_required, "price_required"}, {&S_tick_size_cents, "tick_size_cents"},
         {&S_max_quantity, "max_quantity"}, {&S_keys, "keys"}, {&S_orders, "orders"}, {&S_append, "append"},
+        {&S_default_stp, "default_stp"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (!*names[i].slot && !(*names[i].slot = PyUnicode_InternFromString(names[i].text)))

@@ -18,7 +18,13 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 
-from kyrios.exchange.engine import rejections
+from kyrios.exchange.engine import arguments, rejections
+from kyrios.exchange.engine.arguments import (
+    CancelReasonLike,
+    SelfTradePreventionLike,
+    SideLike,
+    TimeInForceLike,
+)
 from kyrios.exchange.engine.enums import (
     CancelReason,
     OrderType,
@@ -40,10 +46,12 @@ from kyrios.exchange.engine.matching import match
 from kyrios.exchange.engine.orders import Order, OrderId, UserId
 
 BUY = Side.BUY
+SELL = Side.SELL
 LIMIT = OrderType.LIMIT
 MARKET = OrderType.MARKET
 GTC = TimeInForce.GTC
-CANCEL_NEWEST = SelfTradePrevention.CANCEL_NEWEST
+IOC = TimeInForce.IOC
+STP = SelfTradePrevention
 REQUESTED = CancelReason.REQUESTED
 IMMEDIATE_OR_CANCEL = CancelReason.IMMEDIATE_OR_CANCEL
 NO_LIQUIDITY = CancelReason.NO_LIQUIDITY
@@ -61,6 +69,10 @@ class OrderBook:
     Order ids are chosen by the caller and must be unique per book. One writer (the symbol's
     sequencer) owns a book; it is not thread-safe. `bids`, `asks`, `open_orders`,
     `by_client_order_id` and `finished` are the matcher's state: read them, never change them.
+
+    Sides, times in force, STP modes and cancel reasons may be given as enum members or their
+    plain values ("buy"); anything else raises TypeError or ValueError before the book changes
+    (see `arguments`). Events always carry the members.
     """
 
     def __init__(
@@ -71,8 +83,11 @@ class OrderBook:
         max_quantity: int = 1_000_000,
         last_seq: int = 0,
         finished_memory: int = 10_000,
+        default_stp: SelfTradePreventionLike = SelfTradePrevention.CANCEL_NEWEST,
     ) -> None:
         """Create an empty book; `last_seq` continues a sequence persisted before a restart.
+
+        `default_stp` is the self-trade prevention of orders placed without one (`stp=None`).
 
         The ids of about the last `finished_memory` filled or canceled orders (at most twice
         that, plus one batch) are kept to tell "already filled/canceled" from "unknown" on a
@@ -80,6 +95,7 @@ class OrderBook:
         """
         if tick_size_cents <= 0 or max_quantity <= 0:
             raise ValueError("tick size and maximum quantity must be positive")
+        self._default_stp = arguments.self_trade_prevention(default_stp, "default_stp")
         self.symbol = symbol
         self.tick_size_cents = tick_size_cents
         self.max_quantity = max_quantity
@@ -95,20 +111,37 @@ class OrderBook:
         self._finished_older: dict[OrderId, RejectCode] = {}
         self._finished_memory = finished_memory
 
+    @property
+    def default_stp(self) -> SelfTradePrevention:
+        """The self-trade prevention of orders placed without one; fixed when the book is made."""
+        return self._default_stp
+
     # ----------------------------------------------------------------- commands
 
     def place_limit(
         self,
         order_id: OrderId,
         user_id: UserId,
-        side: Side,
+        side: SideLike,
         price_cents: int,
         quantity: int,
-        time_in_force: TimeInForce = GTC,
-        stp: SelfTradePrevention = CANCEL_NEWEST,
+        time_in_force: TimeInForceLike = GTC,
+        stp: SelfTradePreventionLike | None = None,
         client_order_id: str | None = None,
     ) -> None:
-        """Match a limit order at `price_cents` or better; rest the remainder (GTC) or cancel it (IOC)."""
+        """Match a limit order at `price_cents` or better; rest the remainder (GTC) or cancel it (IOC).
+
+        `stp` None means the book's `default_stp`.
+        """
+        # Members pass the identity checks; anything else is looked up (or refused) first.
+        if side is not BUY and side is not SELL:
+            side = arguments.side(side)
+        if time_in_force is not GTC and time_in_force is not IOC:
+            time_in_force = arguments.time_in_force(time_in_force)
+        if stp is None:
+            stp = self._default_stp
+        elif type(stp) is not STP:
+            stp = arguments.self_trade_prevention(stp)
         if (
             type(quantity) is not int
             or type(price_cents) is not int
@@ -159,13 +192,22 @@ class OrderBook:
         self,
         order_id: OrderId,
         user_id: UserId,
-        side: Side,
+        side: SideLike,
         quantity: int,
         protection_price_cents: int | None = None,
-        stp: SelfTradePrevention = CANCEL_NEWEST,
+        stp: SelfTradePreventionLike | None = None,
         client_order_id: str | None = None,
     ) -> None:
-        """Sweep the book, never beyond `protection_price_cents` if given; cancel what is left."""
+        """Sweep the book, never beyond `protection_price_cents` if given; cancel what is left.
+
+        `stp` None means the book's `default_stp`.
+        """
+        if side is not BUY and side is not SELL:
+            side = arguments.side(side)
+        if stp is None:
+            stp = self._default_stp
+        elif type(stp) is not STP:
+            stp = arguments.self_trade_prevention(stp)
         if (
             type(quantity) is not int
             or not 0 < quantity <= self.max_quantity
@@ -212,7 +254,7 @@ class OrderBook:
         elif order.user_id != user_id:
             self._reject_cancel(order_id, user_id, rejections.not_owner(order_id))
         else:
-            self.take_out(order, REQUESTED)
+            self._take_out(order, REQUESTED)
 
     def cancel_by_client_order_id(self, user_id: UserId, client_order_id: str) -> None:
         """Cancel the user's open order that carries `client_order_id`."""
@@ -221,10 +263,13 @@ class OrderBook:
             problem = rejections.unknown_client_order_id(client_order_id, self.symbol)
             self._reject_cancel(None, user_id, problem)
         else:
-            self.take_out(order, REQUESTED)
+            self._take_out(order, REQUESTED)
 
-    def take_out(self, order: Order, reason: CancelReason) -> None:
+    def take_out(self, order: Order, reason: CancelReasonLike) -> None:
         """Cancel an open order now, whoever asks (e.g. an operator); emits the cancel and level change."""
+        self._take_out(order, arguments.cancel_reason(reason))
+
+    def _take_out(self, order: Order, reason: CancelReason) -> None:
         if order.side is BUY:
             book_side, key = self.bids, order.price_cents
         else:
@@ -265,7 +310,8 @@ class OrderBook:
         """Put a persisted resting order back without matching or events.
 
         Call it in priority order (by `order.priority`); the book must have been created with
-        `last_seq` at least as large as every restored priority.
+        `last_seq` at least as large as every restored priority. A plain `order.side` ("buy") is
+        replaced by its member.
         """
         order_id, price = order.order_id, order.price_cents
         if order_id in self.open_orders:
@@ -276,7 +322,8 @@ class OrderBook:
             raise ValueError(f"order {order_id!r} has a price off the tick size")
         if order.priority > self.seq:
             raise ValueError(f"order {order_id!r} has priority {order.priority} after seq {self.seq}")
-        own, opposite = (self.bids, self.asks) if order.side is BUY else (self.asks, self.bids)
+        side = arguments.side(order.side)
+        own, opposite = (self.bids, self.asks) if side is BUY else (self.asks, self.bids)
         opposite_best = opposite.best_price()
         if opposite_best is not None and (opposite_best - price) * own.sign <= 0:
             raise ValueError(f"order {order_id!r} would cross the book at {price}")
@@ -284,6 +331,7 @@ class OrderBook:
         level = own.levels.get(key)
         if level is not None and level.orders and level.orders[-1].priority > order.priority:
             raise ValueError(f"order {order_id!r} is restored out of priority order")
+        order.side = side  # the book holds this very object: give it the member
         if level is None:
             level = own.levels[key] = PriceLevel(price, key)
             insort(own.keys, key)
@@ -309,14 +357,14 @@ class OrderBook:
         """The best `levels` price levels per side, aggregated, with the seq they are valid at."""
         return Depth(self.seq, self.bids.depth(levels), self.asks.depth(levels))
 
-    def orders(self, side: Side | None = None) -> Iterator[Order]:
-        """Open orders in priority order: bids best price first, then asks, FIFO within a price."""
-        sides = (self.bids, self.asks) if side is None else (self.bids if side is BUY else self.asks,)
-        for book_side in sides:
-            for key in reversed(book_side.keys):
-                for order in book_side.levels[key].orders:
-                    if order.remaining:
-                        yield order
+    def orders(self, side: SideLike | None = None) -> Iterator[Order]:
+        """Open orders in priority order: bids best price first, then asks, FIFO within a price.
+
+        With a `side`, only that side's orders.
+        """
+        if side is None:
+            return _open_orders((self.bids, self.asks))
+        return _open_orders((self.bids if arguments.side(side) is BUY else self.asks,))  # raises now
 
     def order(self, order_id: OrderId) -> Order | None:
         """The open order with this id, or None."""
@@ -371,3 +419,11 @@ class OrderBook:
     ) -> None:
         self.seq = seq = self.seq + 1
         self.events.append(CancelRejected(seq, order_id, user_id, *problem))
+
+
+def _open_orders(sides: tuple[BookSide, ...]) -> Iterator[Order]:
+    for book_side in sides:
+        for key in reversed(book_side.keys):
+            for order in book_side.levels[key].orders:
+                if order.remaining:
+                    yield order

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 NO_PREVENTION = SelfTradePrevention.NONE
 CANCEL_NEWEST = SelfTradePrevention.CANCEL_NEWEST
+CANCEL_OLDEST = SelfTradePrevention.CANCEL_OLDEST
 CANCEL_BOTH = SelfTradePrevention.CANCEL_BOTH
 DECREMENT = SelfTradePrevention.DECREMENT
 SELF_TRADE = CancelReason.SELF_TRADE
@@ -118,7 +119,8 @@ def prevent_self_trade(
     """Apply the taker's STP mode to a maker of the same user at the head of `level`.
 
     Returns the taker's new remaining quantity; 0 means the taker was canceled. Updates
-    `book.seq`, the level and the maker.
+    `book.seq`, the level and the maker. `stp` is a member (the book checked it); anything else
+    raises rather than being taken for some mode.
     """
     if stp is CANCEL_NEWEST:
         _cancel_taker(book, taker_id, taker_user_id, taker_remaining)
@@ -134,11 +136,14 @@ def prevent_self_trade(
         book.seq = seq = book.seq + 1
         book.events.append(OrderReduced(seq, taker_id, taker_user_id, overlap, taker_remaining))
         return taker_remaining
-    _reduce_maker(book, level, maker, maker_remaining)  # CANCEL_OLDEST or CANCEL_BOTH
+    if stp is CANCEL_OLDEST:
+        _reduce_maker(book, level, maker, maker_remaining)
+        return taker_remaining
     if stp is CANCEL_BOTH:
+        _reduce_maker(book, level, maker, maker_remaining)
         _cancel_taker(book, taker_id, taker_user_id, taker_remaining)
         return 0
-    return taker_remaining
+    raise ValueError(f"no self-trade prevention {stp!r}")  # unreachable: the book checked stp
 
 
 def _reduce_maker(book: OrderBook, level: PriceLevel, maker: Order, by: int) -> None:
