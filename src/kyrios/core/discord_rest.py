@@ -111,11 +111,15 @@ def _answer(response: httpx.Response) -> Json:
 
 
 class RestDiscordPort(DiscordApi):
-    """The port over httpx with `Authorization: Bot <token>`; `aclose()` when done."""
+    """The port over httpx with `Authorization: Bot <token>`; `aclose()` when done.
+
+    Without a token (`None`) only the interaction calls work (callback, `@original`, follow-ups:
+    the interaction's token is their credential), which is all an HTTP-interactions door needs.
+    """
 
     def __init__(
         self,
-        token: str,
+        token: str | None,
         *,
         api_base: str = "https://discord.com/api/v10",
         max_retry_after: float = 60.0,
@@ -124,7 +128,9 @@ class RestDiscordPort(DiscordApi):
         self.api_base = api_base.rstrip("/")
         self.max_retry_after = max_retry_after
         self.limits = RateLimits()
-        self._headers = {"Authorization": f"Bot {token}", "User-Agent": USER_AGENT}
+        self._headers = {"User-Agent": USER_AGENT}
+        if token is not None:
+            self._headers["Authorization"] = f"Bot {token}"
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
 
