@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from kyrios import __version__
 from kyrios.runtime import Runtime
+from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops
 
 
@@ -36,28 +37,35 @@ def _route_path(scope: Any) -> str:
     return path
 
 
-def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> KyriosApp:
-    """Build the web app: interactions endpoint and operations routes (closing the runtime if it owns it)."""
+def create_app(
+    runtime: Runtime,
+    *,
+    owns_runtime: bool = False,
+    reply_budget: float = DEFAULT_BUDGET_SECONDS,
+) -> KyriosApp:
+    """Build the web app: interactions endpoint and operations routes.
+
+    `reply_budget` is how long an interaction's command may run before its answer is deferred.
+    The app closes the runtime at shutdown if it `owns_runtime`.
+    """
     verifier = interactions.SignatureVerifier(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
     )
-    followups = interactions.FollowUpSender(
-        runtime.settings.discord_api_base, runtime.settings.discord_application_id
-    )
+    endpoint = interactions.InteractionsEndpoint(runtime, verifier, reply_budget=reply_budget)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if owns_runtime:
             await runtime.start()  # e.g. connects the Redis bus the commands publish on
         yield
-        await followups.aclose()
+        await endpoint.aclose()  # late interaction replies are delivered before the runtime closes
         if owns_runtime:
             await runtime.aclose()
 
     app = KyriosApp(title="Kyrios", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.followups = followups
-    app.interactions = interactions.InteractionsEndpoint(runtime, verifier, followups)
+    app.state.interactions = endpoint
+    app.interactions = endpoint
     app.include_router(ops.build_router(runtime))
     return app
 
