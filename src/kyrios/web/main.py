@@ -12,6 +12,8 @@ from kyrios import __version__
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops
+from kyrios.web.deps import Authenticator
+from kyrios.web.errors import install_error_handlers
 
 
 class KyriosApp(FastAPI):
@@ -41,12 +43,14 @@ def create_app(
     runtime: Runtime,
     *,
     owns_runtime: bool = False,
+    authenticator: Authenticator | None = None,
     reply_budget: float = DEFAULT_BUDGET_SECONDS,
 ) -> KyriosApp:
-    """Build the web app: interactions endpoint and operations routes.
+    """Build the web app: interactions endpoint, operations routes, the error table.
 
-    `reply_budget` is how long an interaction's command may run before its answer is deferred.
-    The app closes the runtime at shutdown if it `owns_runtime`.
+    `authenticator` finds API callers (`deps.current_user`; none: 401); `reply_budget` is how long
+    an interaction's command may run before its answer is deferred. The app closes the runtime
+    at shutdown if it `owns_runtime`.
     """
     verifier = interactions.SignatureVerifier(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
@@ -64,8 +68,10 @@ def create_app(
 
     app = KyriosApp(title="Kyrios", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.authenticator = authenticator
     app.state.interactions = endpoint
     app.interactions = endpoint
+    install_error_handlers(app)
     app.include_router(ops.build_router(runtime))
     return app
 

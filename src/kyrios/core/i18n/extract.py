@@ -46,7 +46,6 @@ NOT_YET_CONVERTED = (
     "features/guild_settings/",
     "features/modlog/",
     "gateway/",
-    "web/",
 )
 
 _HEADER = """\
