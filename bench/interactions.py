@@ -1,6 +1,6 @@
 """Signed `/gacha pull` interactions per second through the real HTTP server, next to a trivial endpoint.
 
-    python bench/interactions.py [--seconds 8] [--clients 16] [--users 2000]
+    python bench/interactions.py [--seconds 8] [--clients 16] [--users 2000] [--factory module:function]
 
 Starts `uvicorn` (one worker) on a fresh SQLite database in a subprocess, loads it from this
 process with keep-alive connections, and prints both throughputs, their ratio and latencies.
@@ -37,6 +37,7 @@ from kyrios.testing.interactions import InteractionSigner, command_payload
 
 console = Console(stderr=True)
 HOST = "127.0.0.1"
+DEFAULT_FACTORY = "kyrios.web.main:app_from_environment"
 
 
 def free_port() -> int:
@@ -65,8 +66,10 @@ async def seed(database_url: str, users: int) -> None:
         await runtime.aclose()
 
 
-def start_server(database_url: str, public_key: str, port: int) -> subprocess.Popen[bytes]:
-    """uvicorn with one worker serving the Kyrios app."""
+def start_server(
+    database_url: str, public_key: str, port: int, factory: str = DEFAULT_FACTORY
+) -> subprocess.Popen[bytes]:
+    """uvicorn with one worker serving the app `factory` builds (Kyrios's, or a variant to compare)."""
     env = {
         **os.environ,
         "KYRIOS_DATABASE_URL": database_url,
@@ -79,7 +82,7 @@ def start_server(database_url: str, public_key: str, port: int) -> subprocess.Po
         "-m",
         "uvicorn",
         "--factory",
-        "kyrios.web.main:app_from_environment",
+        factory,
         "--host",
         HOST,
         "--port",
@@ -151,6 +154,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--factory", default=DEFAULT_FACTORY, help="the app factory uvicorn serves")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,7 +167,7 @@ async def main() -> None:
             requests = signed_pull_requests(signer, args.users, int(6000 * args.seconds) + 1000)
             progress.advance(task)
         port = free_port()
-        server = start_server(database_url, signer.public_key_hex, port)
+        server = start_server(database_url, signer.public_key_hex, port, args.factory)
         try:
             wait_ready(port)
             trivial_request = f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()

@@ -21,6 +21,7 @@ from kyrios.core.i18n import DoorStyle, Translator
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Permission, Source
 from kyrios.slash.reply import Button, Embed, Reply
+from kyrios.slash.respond import CapturedReply, refuse, respond
 from kyrios.slash.text import parse_command_line
 
 TIMESTAMP = re.compile(r"<t:(\d+)(?::([tTdDfFR]))?>")
@@ -122,19 +123,24 @@ class ConsoleSession:
     async def run(self, line: str) -> Reply:
         """Run one typed line: a command, or `press N` for a button of the last reply."""
         registry = self.runtime.registry
+        captured = CapturedReply()
         words = line.split()
         if len(words) == 2 and words[0] == "press" and words[1].isdigit():
             pressable = buttons_of(self.last_reply) if self.last_reply else []
             index = int(words[1]) - 1
             if not 0 <= index < len(pressable):
-                return await registry.error_reply(self._invocation(), NotFound("There is no such button."))
-            reply = await registry.dispatch(self._invocation(custom_id=pressable[index].custom_id))
+                await refuse(registry, self._invocation(), captured, NotFound("There is no such button."))
+            else:
+                await respond(registry, self._invocation(custom_id=pressable[index].custom_id), captured)
         else:
             try:
                 path, options = parse_command_line(registry, line)
             except DomainError as exc:
-                return await registry.error_reply(self._invocation(), exc)
-            reply = await registry.dispatch(self._invocation(command=path, options=dict(options)))
+                await refuse(registry, self._invocation(), captured, exc)
+            else:
+                await respond(registry, self._invocation(command=path, options=dict(options)), captured)
+        reply = captured.reply
+        assert reply is not None  # `respond` always answers a door without a deadline
         if not reply.is_error:
             self.last_reply = reply
         return reply

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from kyrios.core.discord_api import ApiCall
-from kyrios.core.discord_rest import Bucket, RateLimits
+from kyrios.core.discord_rest import MAX_BUCKETS, Bucket, RateLimits, RestDiscordPort
 
 
 class Clock:
@@ -83,3 +85,50 @@ def test_a_global_pause_holds_everything_but_interaction_responses() -> None:
     assert callback.exempt_from_global_limit and followup.exempt_from_global_limit
     assert not message.exempt_from_global_limit
     assert (message.major, followup.major, message.path) == ("10", "9+t", "/channels/10/messages")
+
+
+def test_busy_buckets_do_not_make_each_new_bucket_sweep_them_all() -> None:
+    limits = RateLimits(Clock())
+    route = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original"
+    busy = [limits.bucket(route, f"999+token-{n}") for n in range(MAX_BUCKETS)]
+    for bucket in busy:
+        bucket.remaining, bucket.reset_at = 0, 1e9  # spent for a long time: not idle, kept
+    limits.bucket(route, "999+one-more")  # the map is full: one sweep, nothing to forget
+    kept = len(limits._buckets)
+    assert kept == MAX_BUCKETS + 1
+    for n in range(MAX_BUCKETS - 2):  # up to twice the size after the sweep: no sweep at all
+        limits.bucket(route, f"999+later-{n}")
+    assert len(limits._buckets) == kept + MAX_BUCKETS - 2
+    for bucket in busy:
+        bucket.remaining = None  # idle again
+    limits.bucket(route, "999+sweeper")
+    limits.bucket(route, "999+after")
+    assert len(limits._buckets) < MAX_BUCKETS  # the next sweep forgot the idle ones
+
+
+async def test_the_rest_port_keeps_at_most_max_connections_requests_in_flight() -> None:
+    in_flight = most = 0
+    gate, two_started = asyncio.Event(), asyncio.Event()
+
+    async def discord(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        if in_flight == 2:
+            two_started.set()
+        await gate.wait()
+        in_flight -= 1
+        return httpx.Response(200, json={"id": "1", "channel_id": "10", "content": "ok"})
+
+    port = RestDiscordPort(None, api_base="https://discord.test/api/v10", max_connections=2)
+    port._client = httpx.AsyncClient(transport=httpx.MockTransport(discord))
+    try:
+        sends = [asyncio.create_task(port.followup(999, f"token-{n}", {"content": "ok"})) for n in range(5)]
+        await asyncio.wait_for(two_started.wait(), timeout=5)
+        await asyncio.sleep(0.05)  # time for a third request to start, were it allowed to
+        assert (in_flight, most) == (2, 2)
+        gate.set()
+        assert [message.content for message in await asyncio.gather(*sends)] == ["ok"] * 5
+    finally:
+        await port.aclose()
+    assert most == 2

@@ -264,6 +264,22 @@ async def test_a_deferred_interaction_is_answered_edited_and_followed_up(
     assert record.followups == [extra.id] and emu.messages[extra.id].content == "and one more"
 
 
+async def test_a_deferred_original_can_be_deleted_for_a_private_follow_up(
+    port: DiscordPort, discord_emulator: DiscordEmulator
+) -> None:
+    emu = discord_emulator
+    record = pending_interaction(emu)
+    await port.interaction_callback(record.id, record.token, {"type": 5})
+    thinking = record.original_message_id
+    assert thinking in emu.messages
+    await port.delete_original(emu.application_id, record.token)
+    assert thinking not in emu.messages
+    private = await port.followup(emu.application_id, record.token, {"content": "only you", "flags": 64})
+    assert emu.messages[private.id].flags & 64
+    with pytest.raises(DiscordNotFound):
+        await port.delete_original(emu.application_id, record.token)
+
+
 async def test_an_interaction_answered_twice_is_refused(
     port: DiscordPort, discord_emulator: DiscordEmulator
 ) -> None:

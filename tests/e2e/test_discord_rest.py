@@ -40,6 +40,23 @@ async def test_a_runtime_with_a_token_reaches_discord_through_the_rest_port(
         await tokenless.aclose()
 
 
+async def test_without_a_bot_token_the_rest_port_still_answers_interactions(
+    discord_emulator: DiscordEmulator,
+) -> None:
+    emu = discord_emulator
+    record = pending_interaction(emu)
+    port = RestDiscordPort(None, api_base=emu.api_base)
+    try:
+        await port.interaction_callback(record.id, record.token, {"type": 5})
+        edited = await port.edit_original(emu.application_id, record.token, {"content": "done"})
+    finally:
+        await port.aclose()
+    assert emu.messages[edited.id].content == "done"
+    assert emu.traffic.requests and all(
+        "authorization" not in {name.lower() for name in r.headers} for r in emu.traffic.requests
+    )
+
+
 async def test_a_global_rate_limit_holds_other_requests_but_not_interaction_responses(
     discord_emulator: DiscordEmulator,
 ) -> None:

@@ -26,6 +26,7 @@ from kyrios.testing.interactions import InteractionSigner, command_payload
 from kyrios.web.main import create_app
 
 ORIGINAL = re.compile(r"/webhooks/\d+/[^/]+/messages/@original")
+FOLLOWUP = re.compile(r"/webhooks/\d+/[^/]+")
 slow_commands = CommandSet()
 
 
@@ -53,7 +54,7 @@ async def app(runtime: Runtime, emu: DiscordEmulator) -> AsyncIterator[FastAPI]:
     runtime.settings.discord_application_id = emu.application_id
     application = create_app(runtime)
     yield application
-    await application.state.followups.aclose()
+    await application.state.interactions.aclose()
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ async def test_slow_command_is_deferred_then_the_original_is_edited(
     assert emu.messages[record.original_message_id].content == "report with 4 rows for tester"
 
 
-async def test_a_failing_deferred_command_edits_in_its_error(
+async def test_a_failing_deferred_command_answers_privately(
     app: FastAPI, emu: DiscordEmulator, signer: InteractionSigner
 ) -> None:
     async with httpx.AsyncClient(
@@ -88,8 +89,14 @@ async def test_a_failing_deferred_command_edits_in_its_error(
     ) as client:
         payload = command_payload("report build", {"size": 7}, application_id=emu.application_id)
         assert (await emu.post_interaction(client, signer, payload)).json() == {"type": 5}
-        edit = await emu.wait_for_request("PATCH", ORIGINAL)
-    assert edit.json is not None and "unlucky" in edit.json["content"]
+        followup = await emu.wait_for_request("POST", FOLLOWUP)
+    # The public "thinking…" message is deleted, and the refusal is shown to its user only.
+    assert [r.status for r in emu.requests("DELETE", ORIGINAL)] == [204]
+    assert emu.requests("PATCH", ORIGINAL) == []
+    assert followup.json is not None and "unlucky" in followup.json["content"]
+    assert followup.json["flags"] == 64
+    record = emu.interaction(payload["id"])
+    assert record.original_message_id not in emu.messages
 
 
 async def test_bad_options_answer_at_once_without_deferring(
@@ -101,3 +108,17 @@ async def test_bad_options_answer_at_once_without_deferring(
         payload = command_payload("report build", {"size": 99}, application_id=emu.application_id)
         body = (await emu.post_interaction(client, signer, payload)).json()
     assert body["type"] == 4 and body["data"]["flags"] == 64 and "at most 10" in body["data"]["content"]
+
+
+async def test_shutdown_waits_for_a_reply_still_being_delivered(
+    app: FastAPI, emu: DiscordEmulator, signer: InteractionSigner
+) -> None:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kyrios.test") as client,
+    ):
+        payload = command_payload("report build", {"size": 2}, application_id=emu.application_id)
+        assert (await emu.post_interaction(client, signer, payload)).json() == {"type": 5}
+        assert emu.requests("PATCH", ORIGINAL) == []  # the command is still running
+    # The app has shut down, and the reply was delivered before it did.
+    assert [r.json["content"] for r in emu.requests("PATCH", ORIGINAL)] == ["report with 2 rows for tester"]

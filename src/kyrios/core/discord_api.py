@@ -270,3 +270,10 @@ class DiscordApi(ABC):
         params: dict[str, int | str] = {"webhook_id": application_id, "webhook_token": token}
         call = ApiCall("POST", "/webhooks/{webhook_id}/{webhook_token}", params, body)
         return Message.from_json(await self._json(call))
+
+    async def delete_original(self, application_id: int, token: str) -> None:
+        """DELETE /webhooks/{application_id}/{token}/messages/@original."""
+        params: dict[str, int | str] = {"webhook_id": application_id, "webhook_token": token}
+        await self._call(
+            ApiCall("DELETE", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", params)
+        )

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 MAX_TRIES = 5
 RETRIED_STATUSES = frozenset({500, 502, 504, 524})
 MAX_BUCKETS = 4096
+MAX_CONNECTIONS = 64
+"""Requests to Discord in flight at once (more wait for a turn)."""
 USER_AGENT = f"DiscordBot (kyrios, {__version__})"
 
 
@@ -61,6 +63,7 @@ class RateLimits:
         self.clock = clock
         self._bucket_of_route: dict[str, str] = {}  # "METHOD /route/{template}" -> Discord's bucket hash
         self._buckets: dict[str, Bucket] = {}
+        self._sweep_above = MAX_BUCKETS
         self._global_until = 0.0
 
     def _key(self, route: str, major: str) -> str:
@@ -71,8 +74,11 @@ class RateLimits:
         key = self._key(route, major)
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= MAX_BUCKETS:
+            if len(self._buckets) >= self._sweep_above:
                 self._forget_idle()
+                # Busy buckets stay; sweeping again only once the map has doubled keeps each new
+                # bucket O(1) even while thousands are in use (a storm of interaction replies).
+                self._sweep_above = max(MAX_BUCKETS, 2 * len(self._buckets))
             bucket = self._buckets[key] = Bucket()
         return bucket
 
@@ -111,28 +117,44 @@ def _answer(response: httpx.Response) -> Json:
 
 
 class RestDiscordPort(DiscordApi):
-    """The port over httpx with `Authorization: Bot <token>`; `aclose()` when done."""
+    """The port over httpx with `Authorization: Bot <token>`; `aclose()` when done.
+
+    Without a token (`None`) only the interaction calls work (callback, `@original`, follow-ups:
+    the interaction's token is their credential), which is all an HTTP-interactions door needs.
+
+    At most `max_connections` requests are in flight; the others wait their turn on a semaphore.
+    httpx would queue them too, but its pool looks over every queued request for every free
+    connection: thousands of late interaction replies at once (a storm) cost it minutes of CPU.
+    """
 
     def __init__(
         self,
-        token: str,
+        token: str | None,
         *,
         api_base: str = "https://discord.com/api/v10",
         max_retry_after: float = 60.0,
         timeout: float = 15.0,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.api_base = api_base.rstrip("/")
         self.max_retry_after = max_retry_after
         self.limits = RateLimits()
-        self._headers = {"Authorization": f"Bot {token}", "User-Agent": USER_AGENT}
+        self._headers = {"User-Agent": USER_AGENT}
+        if token is not None:
+            self._headers["Authorization"] = f"Bot {token}"
         self._timeout = timeout
+        self._max_connections = max_connections
+        self._turns = asyncio.Semaphore(max_connections)
         self._client: httpx.AsyncClient | None = None
 
     @property
     def client(self) -> httpx.AsyncClient:
         """The HTTP client, made on first use (so a runtime that never calls Discord opens nothing)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
+            pool = httpx.Limits(
+                max_connections=self._max_connections, max_keepalive_connections=self._max_connections
+            )
+            self._client = httpx.AsyncClient(headers=self._headers, timeout=self._timeout, limits=pool)
         return self._client
 
     async def aclose(self) -> None:
@@ -192,6 +214,7 @@ class RestDiscordPort(DiscordApi):
         elif call.json is not None:
             options["json"] = call.json
         try:
-            return await self.client.request(call.method, url, **options)
+            async with self._turns:
+                return await self.client.request(call.method, url, **options)
         except httpx.TransportError as exc:
             raise DiscordError(0, 0, f"Discord could not be reached: {exc}") from exc

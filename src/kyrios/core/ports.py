@@ -359,3 +359,7 @@ class DiscordPort(Protocol):
     async def followup(self, application_id: int, token: str, body: Json) -> Message:
         """Post a follow-up message to an interaction (its token lasts 15 minutes)."""
         ...
+
+    async def delete_original(self, application_id: int, token: str) -> None:
+        """Delete the interaction's original response (e.g. a public "thinking…" message)."""
+        ...

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import discord
 
-from kyrios.core.errors import DomainError
-from kyrios.core.ports import DiscordError, DiscordPort, Json
+from kyrios.core.ports import DiscordPort, Json
 from kyrios.features.guild_settings.notices import AdminNotifier, GuildContact
 from kyrios.gateway.admin_notice import cached_contact
 from kyrios.gateway.bridge import interaction_payload
@@ -16,8 +16,7 @@ from kyrios.gateway.listeners import CogHost
 from kyrios.gateway.port import GatewayDiscordPort
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
-from kyrios.slash.payload import invocation_from_payload
-from kyrios.slash.reply import CallbackType, Reply
+from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS, InteractionResponder, respond_to_interaction
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +30,21 @@ class KyriosBot(CogHost):
     """An `AutoShardedBot` whose every slash command and button goes through `runtime.registry`.
 
     While it runs, `runtime.discord` is its `port` (discord.py's HTTP client and rate limiter);
-    closing gives the runtime back the port it had.
+    closing gives the runtime back the port it had. A command still running `reply_budget` seconds
+    after its interaction arrived is answered deferred (see `kyrios.slash.respond`).
     """
 
-    def __init__(self, runtime: Runtime, *, intents: discord.Intents | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        intents: discord.Intents | None = None,
+        reply_budget: float = DEFAULT_BUDGET_SECONDS,
+        **options: Any,
+    ) -> None:
         super().__init__(intents=intents or default_intents(), **options)
         self.runtime = runtime
+        self.reply_budget = reply_budget
         self.port = GatewayDiscordPort(self.http)
         self.admin_notices = AdminNotifier(runtime.db, runtime.clock, self.port, self._contact)
         self._replaced_port: DiscordPort | None = None
@@ -62,36 +70,24 @@ class KyriosBot(CogHost):
         log.info("gateway bot connected as %s in %d guilds", self.user, len(self.guilds))
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """Answer an application command or button press."""
+        """Answer an application command or button press through the reply path."""
+        received_at = time.monotonic()
         if interaction.type not in (
             discord.InteractionType.application_command,
             discord.InteractionType.component,
         ):
             return
-        payload = interaction_payload(interaction)
-        try:
-            inv = invocation_from_payload(payload, Source.GATEWAY)
-        except DomainError as exc:
-            await self._callback(interaction, Reply.error(exc.message).to_callback())
-            return
-        command = self.runtime.registry.find(inv.command) if inv.custom_id is None else None
-        if command is not None and command.defer:
-            try:
-                self.runtime.registry.validate(command, inv)
-            except DomainError as exc:
-                await self._callback(interaction, Reply.error(exc.message).to_callback())
-                return
-            await self._callback(interaction, {"type": int(CallbackType.DEFERRED_CHANNEL_MESSAGE)})
-            reply = await self.runtime.registry.dispatch(inv)
-            try:
-                await self.port.edit_original(
-                    interaction.application_id, interaction.token, reply.to_message()
-                )
-            except DiscordError as exc:
-                log.warning("could not deliver the deferred reply for /%s: %s", inv.command, exc)
-            return
-        reply = await self.runtime.registry.dispatch(inv)
-        await self._callback(interaction, reply.to_callback())
+        interaction_id, token = interaction.id, interaction.token
 
-    async def _callback(self, interaction: discord.Interaction[Any], body: Json) -> None:
-        await self.port.interaction_callback(interaction.id, interaction.token, body)
+        async def acknowledge(body: Json) -> None:
+            await self.port.interaction_callback(interaction_id, token, body)
+
+        responder = InteractionResponder(acknowledge, self.port, interaction.application_id, token)
+        await respond_to_interaction(
+            self.runtime.registry,
+            interaction_payload(interaction),
+            Source.GATEWAY,
+            responder,
+            received_at=received_at,
+            budget=self.reply_budget,
+        )

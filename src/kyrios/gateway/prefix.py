@@ -13,10 +13,11 @@ import discord
 from discord.ext import commands
 
 from kyrios.core.errors import DomainError
-from kyrios.core.ports import DiscordError
+from kyrios.core.ports import DiscordError, DiscordPort
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.invocation import Actor, Invocation, Source
 from kyrios.slash.reply import Reply
+from kyrios.slash.respond import ImmediateResponder, refuse, respond
 from kyrios.slash.text import parse_command_line
 
 if TYPE_CHECKING:
@@ -58,33 +59,41 @@ class PrefixCommands(commands.Cog, name="prefix"):
         if not self._known(line):
             return
         registry = self.bot.runtime.registry
-        try:
-            path, options = parse_command_line(registry, line)
-        except DomainError as exc:
-            await self._send(message, Reply.error(exc.message))
-            return
         permissions = getattr(message.author, "guild_permissions", discord.Permissions.none()).value
         inv = Invocation(
             actor=_actor(message.author),
             guild_id=message.guild.id,
             channel_id=message.channel.id,
-            command=path,
-            options=dict(options),
             permissions=permissions,
             source=Source.PREFIX,
             guild_locale=str(message.guild.preferred_locale),  # no user locale: the guild's setting decides
             resolved_users={user.id: _actor(user) for user in message.mentions},
         )
-        await self._send(message, await registry.dispatch(inv))
-
-    async def _send(self, message: discord.Message, reply: Reply) -> None:
-        body: dict[str, Any] = reply.to_message()
-        body.pop("flags", None)  # a channel message cannot be ephemeral
-        body["message_reference"] = {"message_id": str(message.id), "fail_if_not_exists": False}
+        answer = ChannelAnswer(self.bot.port, message)
         try:
-            await self.bot.port.send_message(message.channel.id, body)
+            inv.command, inv.options = parse_command_line(registry, line)
+        except DomainError as exc:
+            await refuse(registry, inv, answer, exc)
+            return
+        await respond(registry, inv, answer)
+
+
+class ChannelAnswer(ImmediateResponder):
+    """Posts the reply in the command's channel, as a reply to its message (no deadline to meet)."""
+
+    def __init__(self, port: DiscordPort, message: discord.Message) -> None:
+        self.port = port
+        self.message = message
+
+    async def answer(self, reply: Reply) -> None:
+        """Post the reply (a channel message cannot be ephemeral)."""
+        body: dict[str, Any] = reply.to_message()
+        body.pop("flags", None)
+        body["message_reference"] = {"message_id": str(self.message.id), "fail_if_not_exists": False}
+        try:
+            await self.port.send_message(self.message.channel.id, body)
         except DiscordError as exc:
-            log.warning("could not answer a prefix command in channel %s: %s", message.channel.id, exc)
+            log.warning("could not answer a prefix command in channel %s: %s", self.message.channel.id, exc)
 
 
 async def setup(bot: KyriosBot) -> None:

@@ -9,25 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-import httpx
 import orjson
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from kyrios.core.errors import DomainError
+from kyrios.core.discord_rest import RestDiscordPort
+from kyrios.core.ports import DiscordPort, Json
 from kyrios.runtime import Runtime
-from kyrios.slash.invocation import Invocation, Source
-from kyrios.slash.payload import APPLICATION_COMMAND, MESSAGE_COMPONENT, invocation_from_payload
-from kyrios.slash.reply import CallbackType, Reply
+from kyrios.slash.invocation import Source
+from kyrios.slash.reply import CallbackType
+from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS, InteractionResponder, respond_to_interaction
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 PING = 1
 AUTOCOMPLETE = 4
+SHUTDOWN_GRACE_SECONDS = 60.0
+"""How long shutdown waits for late replies (commands still running) before cancelling them."""
 
 
 class SignatureVerifier:
@@ -57,35 +59,39 @@ class SignatureVerifier:
         return None
 
 
-class FollowUpSender:
-    """Edits the original response of a deferred interaction through Discord's webhook API."""
+class PendingReplies:
+    """The reply path of each interaction in flight: it may outlive its HTTP response (a late reply
+    is delivered through the interaction's webhook), so shutdown waits for it (`aclose`)."""
 
-    def __init__(self, api_base: str, application_id: int | None) -> None:
-        self.api_base = api_base.rstrip("/")
-        self.application_id = application_id
+    def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
-        self.client = httpx.AsyncClient(timeout=10)
 
-    def edit_original_later(self, runtime: Runtime, inv: Invocation, application_id: int) -> None:
-        """Run the command in the background and patch the deferred message with its reply."""
-        task = asyncio.create_task(self._run(runtime, inv, application_id))
+    def start(self, work: Coroutine[Any, Any, None], answered: asyncio.Future[Json]) -> None:
+        """Run `work`, which resolves `answered` with the HTTP response's body (or fails it if it ends
+        without answering)."""
+        task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
-    async def _run(self, runtime: Runtime, inv: Invocation, application_id: int) -> None:
-        reply = await runtime.registry.dispatch(inv)
-        url = f"{self.api_base}/webhooks/{application_id}/{inv.interaction_token}/messages/@original"
-        try:
-            response = await self.client.patch(url, json=reply.to_message())
-            response.raise_for_status()
-        except httpx.HTTPError:
-            log.exception("could not deliver the deferred reply for /%s", inv.command)
+        def finished(done: asyncio.Task[None]) -> None:
+            self.tasks.discard(done)
+            problem = None if done.cancelled() else done.exception()
+            if not answered.done():
+                answered.set_exception(problem or RuntimeError("the reply path ended without an answer"))
+            elif problem is not None:
+                log.error("the reply path failed after answering", exc_info=problem)
 
-    async def aclose(self) -> None:
-        """Wait for pending follow-ups, then close the HTTP client."""
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.client.aclose()
+        task.add_done_callback(finished)
+
+    async def aclose(self, timeout: float = SHUTDOWN_GRACE_SECONDS) -> None:  # noqa: ASYNC109
+        """Wait for replies still being delivered (cancelling those past `timeout`)."""
+        if not self.tasks:
+            return
+        _, late = await asyncio.wait(set(self.tasks), timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("cancelled %d interaction replies still running at shutdown", len(late))
+            await asyncio.gather(*late, return_exceptions=True)
 
 
 Scope = dict[str, Any]
@@ -96,26 +102,46 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class InteractionsEndpoint:
     """`POST /interactions` as a bare ASGI app: Discord waits on every command, so no framework layers.
 
-    The checks run in the order that spends least on a bad request: size, signature, JSON.
+    The checks run in the order that spends least on a bad request: size, signature, JSON. A
+    verified interaction goes to the reply path (`kyrios.slash.respond`), which answers in the HTTP
+    response within `reply_budget` seconds of the request's arrival, or answers deferred there and
+    delivers the reply later through the interaction's webhook (`runtime.discord`, else a
+    token-less REST port: interaction webhooks need no bot token).
     """
 
-    def __init__(self, runtime: Runtime, verifier: SignatureVerifier, followups: FollowUpSender) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        verifier: SignatureVerifier,
+        *,
+        reply_budget: float = DEFAULT_BUDGET_SECONDS,
+    ) -> None:
         self.runtime = runtime
         self.verifier = verifier
-        self.followups = followups
+        self.reply_budget = reply_budget
+        self.pending = PendingReplies()
+        self._webhooks: RestDiscordPort | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received_at = time.monotonic()
         if scope["method"] != "POST":
             await _respond(send, 405, {"error": "use POST"}, allow=True)
             return
         try:
-            status, body = await self._handle(scope, receive)
+            status, body = await self._handle(scope, receive, received_at)
         except Exception:
             log.exception("the interactions endpoint failed")
             status, body = 500, {"error": "internal error"}
         await _respond(send, status, body)
 
-    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any]]:
+    async def aclose(self) -> None:
+        """Wait for late replies still being delivered, then close the webhook client."""
+        await self.pending.aclose()
+        if self._webhooks is not None:
+            await self._webhooks.aclose()
+            self._webhooks = None
+
+    async def _handle(self, scope: Scope, receive: Receive, received_at: float) -> tuple[int, Json]:
         headers = _headers(scope)
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
@@ -134,11 +160,55 @@ class InteractionsEndpoint:
             return self._reject(400, "body is not valid JSON")
         if not isinstance(payload, dict):
             return self._reject(400, "body must be a JSON object")
-        return 200, await answer(self.runtime, self.followups, payload)
+        return 200, await self._answer(payload, received_at)
 
-    def _reject(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
+    def _reject(self, status: int, message: str) -> tuple[int, Json]:
         self.runtime.metrics.interactions_rejected += 1
         return status, {"error": message}
+
+    async def _answer(self, payload: dict[str, Any], received_at: float) -> Json:
+        """The HTTP response's body for one verified interaction."""
+        kind = payload.get("type")
+        if kind == PING:
+            return {"type": int(CallbackType.PONG)}
+        if kind == AUTOCOMPLETE:
+            return {"type": 8, "data": {"choices": []}}
+        answered: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
+
+        async def acknowledge(body: Json) -> None:
+            if not answered.done():
+                answered.set_result(body)
+
+        application_id = _snowflake(payload.get("application_id"))
+        token = payload.get("token")
+        responder = InteractionResponder(
+            acknowledge,
+            self._port(),
+            application_id or self.runtime.settings.discord_application_id,
+            token if isinstance(token, str) else None,
+        )
+        work = respond_to_interaction(
+            self.runtime.registry,
+            payload,
+            Source.HTTP,
+            responder,
+            received_at=received_at,
+            budget=self.reply_budget,
+        )
+        self.pending.start(work, answered)
+        return await answered
+
+    def _port(self) -> DiscordPort:
+        """Where late replies go: the runtime's port (the bot's, or REST with a token), else our own."""
+        if self.runtime.discord is not None:
+            return self.runtime.discord
+        if self._webhooks is None:
+            self._webhooks = RestDiscordPort(None, api_base=self.runtime.settings.discord_api_base)
+        return self._webhooks
+
+
+def _snowflake(value: Any) -> int | None:
+    return int(value) if isinstance(value, str | int) and str(value).isdigit() else None
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -175,29 +245,3 @@ async def _respond(send: Send, status: int, payload: dict[str, Any], *, allow: b
         headers.append((b"allow", b"POST"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def answer(runtime: Runtime, followups: FollowUpSender, payload: dict[str, Any]) -> dict[str, Any]:
-    """The callback body for one verified interaction."""
-    kind = payload.get("type")
-    if kind == PING:
-        return {"type": int(CallbackType.PONG)}
-    if kind == AUTOCOMPLETE:
-        return {"type": 8, "data": {"choices": []}}
-    if kind not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
-        return Reply.error("This kind of interaction is not supported.").to_callback()
-    try:
-        inv = invocation_from_payload(payload, Source.HTTP)
-    except DomainError as exc:
-        return Reply.error(exc.message).to_callback()
-    command = runtime.registry.find(inv.command) if inv.custom_id is None else None
-    application_id = payload.get("application_id") or runtime.settings.discord_application_id
-    if command is not None and command.defer and application_id and inv.interaction_token:
-        try:
-            runtime.registry.validate(command, inv)
-        except DomainError as exc:
-            return Reply.error(exc.message).to_callback()
-        followups.edit_original_later(runtime, inv, int(application_id))
-        return {"type": int(CallbackType.DEFERRED_CHANNEL_MESSAGE)}
-    reply = await runtime.registry.dispatch(inv)
-    return reply.to_callback()

@@ -2,6 +2,10 @@
 
 Deploy with the handler `kyrios.web.lambda_handler.handler`; settings come from the Lambda's
 environment (`KYRIOS_*`). Slash commands are answered without any gateway connection.
+
+A command that misses its reply budget is answered deferred, and its reply is delivered after the
+HTTP response: Lambda freezes the function once it has answered, so that delivery only goes on
+when the next invocation thaws it. Commands declared `defer=True` suit a server better.
 """
 
 from __future__ import annotations

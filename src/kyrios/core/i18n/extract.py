@@ -48,7 +48,6 @@ NOT_YET_CONVERTED = (
     "features/modlog/cog.py",
     "features/modlog/sender.py",
     "gateway/",
-    "web/",
 )
 
 _HEADER = """\

@@ -150,7 +150,8 @@ class InteractionRoutes(RouteBase):
         return record
 
     async def callback(self, request: web.Request) -> web.Response:
-        """POST callback: types 4/5 create the original response, 7 edits the pressed message, 6 only acks."""
+        """POST callback: types 4/5 create the original response, 7 edits the pressed message, 6 only
+        acknowledges (a later `@original` edit changes the pressed message)."""
         record = self._record(request.match_info["token"])
         if str(record.id) != request.match_info["interaction_id"]:
             raise ApiError(404, 10062, "Unknown interaction")
@@ -227,7 +228,8 @@ async def announce(emu: InteractionSender, message: Message) -> None:
 
 async def answer_interaction(emu: InteractionSender, record: InteractionRecord, body: Json) -> Message | None:
     """Apply an interaction response the way Discord does, whether it came as a callback POST or as
-    the HTTP reply of an interactions endpoint: 4/5 create the original message, 7 edits the pressed one."""
+    the HTTP reply of an interactions endpoint: 4/5 create the original message, 7 edits the pressed one,
+    6 makes the pressed one `@original` for a later edit."""
     if record.callback is not None:
         raise ApiError(400, 40060, "Interaction has already been acknowledged.")
     kind, data = int(body.get("type", 0)), body.get("data") or {}
@@ -243,5 +245,7 @@ async def answer_interaction(emu: InteractionSender, record: InteractionRecord, 
         apply_message_body(message, data)
         record.original_message_id = message.id
         await emu.announce_edit(message)
+    elif kind == 6 and record.message_id is not None:
+        record.original_message_id = record.message_id  # `@original` is now the pressed message
     record.callback = body
     return message
