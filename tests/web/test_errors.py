@@ -21,6 +21,7 @@ from kyrios.core.errors import (
     NotFound,
     OnCooldown,
 )
+from kyrios.exchange.owner import ExchangeUnavailable
 from kyrios.runtime import Runtime
 from kyrios.web.deps import ApiUser, CurrentUser, LocaleDep, RuntimeDep
 from kyrios.web.errors import STATUS_OF_KIND, NotAuthenticated
@@ -34,6 +35,7 @@ RAISED: dict[str, DomainError] = {
     "invalid": InvalidInput("Unknown command `/{command}`.", command="launch"),
     "insufficient_funds": InsufficientFunds("You need {cost} points but have {points}.", cost=1500, points=5),
     "cooldown": OnCooldown("Slow down.", retry_after=timedelta(seconds=2, milliseconds=100)),
+    "unavailable": ExchangeUnavailable("This process does not run the exchange, so nothing was changed."),
     "feature_disabled": FeatureDisabled(
         "The {feature} feature is disabled on this server. An admin can enable it.", feature="gacha"
     ),
@@ -108,6 +110,7 @@ async def test_the_table_says_what_the_api_promises() -> None:
         "cooldown": 429,
         "feature_disabled": 403,
         "unauthorized": 401,
+        "unavailable": 503,
     }
 
 

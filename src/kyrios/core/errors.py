@@ -83,3 +83,9 @@ class FeatureDisabled(DomainError):
     """The guild has switched this feature off."""
 
     kind = "feature_disabled"
+
+
+class Unavailable(DomainError):
+    """The part that would do this is not reachable from here right now (nothing was changed)."""
+
+    kind = "unavailable"

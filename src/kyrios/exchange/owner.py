@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyrios.core.db import Database, Sql
-from kyrios.core.errors import DomainError
+from kyrios.core.errors import Unavailable
 from kyrios.core.models import Base, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -82,10 +82,8 @@ class ExchangeOwner(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ExchangeUnavailable(DomainError):
+class ExchangeUnavailable(Unavailable):
     """This process cannot change the exchange: another process runs it, or none does."""
-
-    kind = "unavailable"
 
 
 @dataclass(frozen=True, slots=True)

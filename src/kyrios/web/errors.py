@@ -9,6 +9,8 @@
   requests that can never succeed as written (`invalid`, and FastAPI's own validation errors).
 * `cooldown` is 429 with `Retry-After` when the error says how long to wait: an `OnCooldown`
   raised with a `retry_after=` parameter (seconds, or a `timedelta`).
+* `unavailable` is 503: the part that would do it cannot be reached from this process (e.g. the
+  exchange runs in another process); retrying later, or against the right process, can succeed.
 * `feature_disabled` is 403: the guild forbids it until an admin switches the feature on.
 * `unauthorized` (`NotAuthenticated`, from `deps.current_user` or an authenticator) is 401 with
   `WWW-Authenticate: Bearer`.
@@ -48,6 +50,7 @@ STATUS_OF_KIND: Mapping[str, int] = {
     "cooldown": 429,
     "feature_disabled": 403,
     "unauthorized": 401,
+    "unavailable": 503,
 }
 """`DomainError.kind` -> HTTP status: the one table."""
 OTHER_DOMAIN_ERROR = 400
