@@ -5,6 +5,7 @@ No module singletons: two runtimes on two databases can live in one process (tes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kyrios.core.bus import EventBus, InMemoryBus
@@ -17,11 +18,12 @@ from kyrios.core.rng import RandomSource
 from kyrios.exchange.client import DetachedClient, ExchangeClient, InProcessClient
 from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.service import Exchange
-from kyrios.features.catalog import COMMAND_SETS
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.ops.metrics import Metrics
 from kyrios.settings import Settings
+from kyrios.slash.manifest import SliceManifest
 from kyrios.slash.registry import Registry
+from kyrios.slices import MANIFESTS, command_sets
 
 
 @dataclass
@@ -78,9 +80,14 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings | None = None, *, clock: Clock | None = None, rng: RandomSource | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    rng: RandomSource | None = None,
+    manifests: Sequence[SliceManifest] = MANIFESTS,
 ) -> Runtime:
-    """Wire a runtime from settings (read from the environment when not given)."""
+    """Wire a runtime from settings (read from the environment when not given) answering the
+    commands of `manifests` (every slice unless a test says otherwise)."""
     settings = settings or Settings()
     db = Database(settings.database_url)
     clock = clock or SystemClock()
@@ -95,7 +102,7 @@ def build_runtime(
         default_timezone=settings.default_timezone,
         guild_preferences=guild_settings.language_and_zone,
     )
-    for command_set in COMMAND_SETS:
+    for command_set in command_sets(manifests):
         registry.include(command_set)
     bus: EventBus = RedisBus(settings.redis_url) if settings.redis_url else InMemoryBus()
     return Runtime(

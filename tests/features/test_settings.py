@@ -88,4 +88,6 @@ async def test_a_disabled_feature_says_it_is_disabled(runtime: Runtime) -> None:
     await invoke(runtime, "settings feature", admin=True, name="gacha", state="on")
     assert not (await invoke(runtime, "gacha pull")).is_error
     unknown = await invoke(runtime, "settings feature", admin=True, name="poker", state="on")
-    assert unknown.is_error and "Unknown feature `poker`" in (unknown.content or "")
+    assert unknown.is_error and "`name` must be one of: economy, gacha," in (unknown.content or "")
+    always_on = await invoke(runtime, "settings feature", admin=True, name="guild_settings", state="off")
+    assert always_on.is_error and "must be one of" in (always_on.content or "")

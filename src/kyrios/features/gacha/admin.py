@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from kyrios.core.errors import InvalidInput
+from kyrios.core.features import Feature
 from kyrios.features.gacha import service
 from kyrios.features.gacha.commands import percent
 from kyrios.features.gacha.models import Rarity
@@ -14,14 +15,14 @@ from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.GACHA)
 
 ItemName = Annotated[str, Opt("Item name", max_length=64)]
 MAX_PULL_COST = 1_000_000
 MAX_PITY = 1_000
 
 
-@commands.slash("gacha item add", "Add an item to this server's gacha (admins)", feature="gacha", admin=True)
+@commands.slash("gacha item add", "Add an item to this server's gacha (admins)", admin=True)
 async def item_add(
     ctx: Context,
     name: ItemName,
@@ -48,9 +49,7 @@ async def item_add(
     )
 
 
-@commands.slash(
-    "gacha item remove", "Remove an item from this server's gacha (admins)", feature="gacha", admin=True
-)
+@commands.slash("gacha item remove", "Remove an item from this server's gacha (admins)", admin=True)
 async def item_remove(ctx: Context, name: ItemName) -> Reply:
     """Deactivate an item; history keeps it."""
     item = await service.remove_item(
@@ -61,9 +60,7 @@ async def item_remove(ctx: Context, name: ItemName) -> Reply:
     )
 
 
-@commands.slash(
-    "gacha item list", "List this server's gacha items with weights (admins)", feature="gacha", admin=True
-)
+@commands.slash("gacha item list", "List this server's gacha items with weights (admins)", admin=True)
 async def item_list(ctx: Context) -> Reply:
     """Items with their weights and chances."""
     table = await service.rates(ctx.session, ctx.guild_id, ctx.now, guild_locale=ctx.inv.guild_locale)
@@ -76,9 +73,7 @@ async def item_list(ctx: Context) -> Reply:
     return Reply.embed(embed, ephemeral=True)
 
 
-@commands.slash(
-    "gacha config", "Set pull cost, pity and the daily free pull (admins)", feature="gacha", admin=True
-)
+@commands.slash("gacha config", "Set pull cost, pity and the daily free pull (admins)", admin=True)
 async def config(
     ctx: Context,
     cost: Annotated[int | None, Opt("Points per paid pull", min_value=1, max_value=MAX_PULL_COST)] = None,

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from babel.numbers import format_percent
 
+from kyrios.core.features import Feature
 from kyrios.features.gacha import service
 from kyrios.features.gacha.models import Rarity
 from kyrios.features.gacha.service import MAX_PULLS_PER_COMMAND, PullResult
@@ -19,7 +20,7 @@ from kyrios.slash.paging import page_turner, pager
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.GACHA)
 
 RARITY_COLOUR = {Rarity.N: 0x95A5A6, Rarity.R: 0x3498DB, Rarity.SR: 0x9B59B6, Rarity.SSR: 0xF1C40F}
 Page = Annotated[int, Opt("Page", min_value=1, max_value=100_000)]
@@ -79,7 +80,7 @@ def pull_reply(ctx: Context, result: PullResult) -> Reply:
     return Reply(embeds=[embed, *achievement_embeds(ctx, result)])
 
 
-@commands.slash("gacha pull", "Pull from the gacha (today's free pull first, then points)", feature="gacha")
+@commands.slash("gacha pull", "Pull from the gacha (today's free pull first, then points)")
 async def pull(
     ctx: Context,
     count: Annotated[int, Opt("How many pulls", min_value=1, max_value=MAX_PULLS_PER_COMMAND)] = 1,
@@ -98,7 +99,7 @@ async def pull(
     return pull_reply(ctx, result)
 
 
-@commands.slash("gacha daily", "Take today's free pull", feature="gacha")
+@commands.slash("gacha daily", "Take today's free pull")
 async def daily(ctx: Context) -> Reply:
     """Only the free pull; says when the next one comes if already taken."""
     result = await service.pull(
@@ -115,7 +116,7 @@ async def daily(ctx: Context) -> Reply:
     return pull_reply(ctx, result)
 
 
-@commands.slash("gacha rates", "Every item's chance, and your pity counter", feature="gacha")
+@commands.slash("gacha rates", "Every item's chance, and your pity counter")
 async def rates(ctx: Context) -> Reply:
     """Published rates."""
     settings = await guild_settings.get(ctx.session, ctx.guild_id)
@@ -170,13 +171,13 @@ async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
     return Reply(embeds=[embed], buttons=buttons, ephemeral=True)
 
 
-@commands.slash("gacha history", "Your pulls, newest first", feature="gacha")
+@commands.slash("gacha history", "Your pulls, newest first")
 async def history(ctx: Context, page: Page = 1) -> Reply:
     """Paginated pull history."""
     return await _history_reply(ctx, ctx.user_id, page)
 
 
-page_turner(commands, "gacha-history", _history_reply, feature="gacha", private=True)
+page_turner(commands, "gacha-history", _history_reply, private=True)
 
 
 async def _collection_reply(ctx: Context, owner: int, page: int, name: str | None = None) -> Reply:
@@ -202,7 +203,7 @@ async def _collection_reply(ctx: Context, owner: int, page: int, name: str | Non
     return Reply(embeds=[embed], buttons=buttons)
 
 
-@commands.slash("gacha collection", "The items you (or another member) own", feature="gacha")
+@commands.slash("gacha collection", "The items you (or another member) own")
 async def collection(
     ctx: Context, user: Annotated[Actor | None, Opt("Whose collection")] = None, page: Page = 1
 ) -> Reply:
@@ -211,4 +212,4 @@ async def collection(
     return await _collection_reply(ctx, target.id, page, target.name)
 
 
-page_turner(commands, "gacha-collection", _collection_reply, feature="gacha", private=False)
+page_turner(commands, "gacha-collection", _collection_reply, private=False)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from kyrios.core.errors import InvalidInput
+from kyrios.core.features import SWITCHABLE, Feature
 from kyrios.features.guild_settings import service
 from kyrios.features.guild_settings.models import GuildSettings
 from kyrios.slash.invocation import ChannelRef, RoleRef
@@ -16,7 +17,7 @@ from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.GUILD_SETTINGS, always_on=True)
 
 MAX_PREFIX = 25
 MIN_RETENTION_DAYS = 1
@@ -48,7 +49,6 @@ class Switch(StrEnum):
     OFF = "off"
 
 
-FEATURE_HELP = "Feature: " + ", ".join(service.FEATURES)  # translated from the command set's text
 COLUMN_OF_CLEARABLE = {
     Clearable.LOG_CHANNEL: "log_channel_id",
     Clearable.TICKET_CATEGORY: "ticket_category_id",
@@ -71,7 +71,7 @@ def language_name(ctx: Context, locale: str) -> str:
 def settings_embed(ctx: Context, settings: GuildSettings) -> Embed:
     """Every setting of a guild as one embed, in the reader's language (feature names as typed)."""
     disabled = settings.disabled
-    features = " · ".join(f"{'✅' if f not in disabled else '⛔'} {f}" for f in service.FEATURES)
+    features = " · ".join(f"{'✅' if f not in disabled else '⛔'} {f}" for f in SWITCHABLE)
     embed = Embed(title=ctx.t("Server settings"), colour=Colour.INFO)
     embed.add_field(ctx.t("Log channel"), _channel(ctx, settings.log_channel_id), inline=True)
     embed.add_field(ctx.t("Ticket category"), _channel(ctx, settings.ticket_category_id), inline=True)
@@ -170,11 +170,10 @@ async def set_(
 @commands.slash("settings feature", "Switch a feature on or off for this server (admins)", admin=True)
 async def feature(
     ctx: Context,
-    name: Annotated[str, Opt(FEATURE_HELP, max_length=32)],
+    name: Annotated[Feature, Opt("The feature to switch on or off", choices=SWITCHABLE)],
     state: Annotated[Switch, Opt("on or off")],
 ) -> Reply:
     """Enable or disable a feature; its commands then answer that it is disabled."""
-    name = name.strip().lower()
     await service.set_feature(ctx.session, ctx.guild_id, name, enabled=state == Switch.ON, now=ctx.now)
     if state == Switch.ON:
         return Reply(

@@ -16,22 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import Sql, cache_of, command_memo, insert_ignore
 from kyrios.core.errors import InvalidInput
+from kyrios.core.features import SWITCHABLE
 from kyrios.core.i18n import DoorStyle, Translator, negotiate
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
-
-FEATURES = (
-    "economy",
-    "gacha",
-    "achievements",
-    "rumble",
-    "wallet",
-    "tickets",
-    "modlog",
-    "avatars",
-    "music",
-    "exchange",
-)
-
 
 CACHE_NAMESPACE = "guild_settings"
 _COLUMNS = tuple(GuildSettings.__table__.columns)
@@ -136,12 +123,12 @@ async def update(session: AsyncSession, guild_id: int, *, now: datetime, **chang
 async def set_feature(
     session: AsyncSession, guild_id: int, feature: str, *, enabled: bool, now: datetime
 ) -> None:
-    """Switch a feature on or off."""
-    if feature not in FEATURES:
+    """Switch a feature on or off (only the switchable ones: `kyrios.core.features.SWITCHABLE`)."""
+    if feature not in SWITCHABLE:
         raise InvalidInput(
             "Unknown feature `{feature}`. Features: {features}.",
             feature=feature,
-            features=", ".join(FEATURES),
+            features=", ".join(SWITCHABLE),
         )
     disabled = (await get(session, guild_id)).disabled
     disabled = disabled - {feature} if enabled else disabled | {feature}

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import insert_ignore
+from kyrios.core.features import Feature
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.modlog.embeds import entry_embed
 from kyrios.features.modlog.models import (
@@ -32,7 +33,6 @@ from kyrios.features.modlog.models import (
 )
 from kyrios.slash.reply import Embed
 
-FEATURE = "modlog"
 MESSAGE_TYPES = frozenset({LogType.MESSAGE_DELETE, LogType.MESSAGE_EDIT})
 
 
@@ -64,7 +64,7 @@ async def route(session: AsyncSession, guild_id: int, log_type: LogType) -> Rout
     """The effective switch, channel and bot filter of one event type in a guild."""
     settings = await guild_settings.get(session, guild_id)
     config = await session.get(ModlogEventConfig, (guild_id, log_type.value))
-    enabled = FEATURE not in settings.disabled and (config is None or config.enabled)
+    enabled = Feature.MODLOG not in settings.disabled and (config is None or config.enabled)
     channel_id = (config.channel_id if config else None) or settings.log_channel_id
     ignore_bots = config.ignore_bots if config is not None else default_ignore_bots(log_type)
     return Route(enabled, channel_id, ignore_bots)

@@ -1,0 +1,6 @@
+"""The rumble slice (no commands yet): points per win and loss, and a cooldown."""
+
+from kyrios.core.features import Feature
+from kyrios.slash.manifest import SliceManifest
+
+MANIFEST = SliceManifest(Feature.RUMBLE)
