@@ -7,8 +7,10 @@ import importlib
 import inspect
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from kyrios.core.features import ALWAYS_ON, SWITCHABLE, Feature
+from kyrios.core.migrate import alembic_config
 from kyrios.core.models import Base
 from kyrios.features.economy import MANIFEST as ECONOMY
 from kyrios.features.economy.models import EconomyAccount
@@ -149,3 +151,13 @@ def test_intents_are_the_union_of_the_running_slices_and_leave_with_their_cog() 
     no_members = intents_of(without(Feature.MODLOG, Feature.AVATARS, Feature.AUTO_ROLE))
     assert not no_members.members and no_members.message_content
     assert intents_of([]) == intents_for([])  # the base: guilds only
+
+
+def test_every_slice_with_tables_has_its_migration_branch_and_every_head_a_slice() -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    labels = {manifest.migrations for manifest in MANIFESTS if manifest.migrations is not None}
+    assert {manifest.feature.value for manifest in MANIFESTS if manifest.models} == labels
+    for label in labels:
+        assert script.get_revisions(f"{label}@head"), label
+    for head in script.get_revisions(script.get_heads()):
+        assert head is not None and head.branch_labels & labels, head

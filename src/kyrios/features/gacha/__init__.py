@@ -3,12 +3,13 @@
 from kyrios.core.features import Feature
 from kyrios.features.gacha.admin import commands as admin_commands
 from kyrios.features.gacha.commands import commands
-from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaStats
+from kyrios.features.gacha.models import GachaDailyClaim, GachaItem, GachaPull, GachaSettings, GachaStats
 from kyrios.slash.manifest import SliceManifest
 
 MANIFEST = SliceManifest(
     Feature.GACHA,
     command_sets=(commands, admin_commands),
-    models=(GachaItem, GachaPull, GachaStats, GachaDailyClaim),
+    models=(GachaSettings, GachaItem, GachaPull, GachaStats, GachaDailyClaim),
+    settings=GachaSettings,
     migrations="gacha",
 )

@@ -10,7 +10,6 @@ from kyrios.features.gacha import service
 from kyrios.features.gacha.commands import percent
 from kyrios.features.gacha.models import Rarity
 from kyrios.features.gacha.service import MAX_WEIGHT
-from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Embed, Reply
@@ -85,15 +84,15 @@ async def config(
     """Change gacha settings."""
     changes: dict[str, object] = {}
     if cost is not None:
-        changes["gacha_pull_cost"] = cost
+        changes["pull_cost"] = cost
     if pity is not None:
-        changes["gacha_pity_threshold"] = pity
+        changes["pity_threshold"] = pity
     if daily_free is not None:
-        changes["gacha_daily_free"] = daily_free
+        changes["daily_free"] = daily_free
     if not changes:
         raise InvalidInput("Give at least one of `cost`, `pity`, `daily_free`.")
-    settings = await guild_settings.update(ctx.session, ctx.guild_id, now=ctx.now, **changes)
-    threshold = settings.gacha_pity_threshold
+    rules = await service.configure(ctx.session, ctx.guild_id, now=ctx.now, **changes)
+    threshold = rules.pity_threshold
     pity_text = (
         ctx.tn("every {n} pull", "every {n} pulls", threshold) if threshold else ctx.pt("choice", "off")
     )
@@ -101,8 +100,8 @@ async def config(
         content=ctx.tn(
             "✅ Gacha settings: cost **{n}** point, pity {pity}, daily free pull {daily_free}.",
             "✅ Gacha settings: cost **{n}** points, pity {pity}, daily free pull {daily_free}.",
-            settings.gacha_pull_cost,
+            rules.pull_cost,
             pity=pity_text,
-            daily_free=ctx.pt("choice", "on") if settings.gacha_daily_free else ctx.pt("choice", "off"),
+            daily_free=ctx.pt("choice", "on") if rules.daily_free else ctx.pt("choice", "off"),
         )
     )

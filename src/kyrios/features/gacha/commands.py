@@ -13,7 +13,6 @@ from kyrios.core.features import Feature
 from kyrios.features.gacha import service
 from kyrios.features.gacha.models import Rarity
 from kyrios.features.gacha.service import MAX_PULLS_PER_COMMAND, PullResult
-from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.invocation import Actor
 from kyrios.slash.options import Opt
 from kyrios.slash.paging import page_turner, pager
@@ -119,7 +118,7 @@ async def daily(ctx: Context) -> Reply:
 @commands.slash("gacha rates", "Every item's chance, and your pity counter")
 async def rates(ctx: Context) -> Reply:
     """Published rates."""
-    settings = await guild_settings.get(ctx.session, ctx.guild_id)
+    rules = await service.settings(ctx.session, ctx.guild_id)
     table = await service.rates(ctx.session, ctx.guild_id, ctx.now, guild_locale=ctx.inv.guild_locale)
     embed = Embed(title=ctx.t("Gacha rates"), colour=Colour.INFO)
     for rarity in sorted({r.rarity for r in table}, key=lambda r: -r.rank):
@@ -130,9 +129,9 @@ async def rates(ctx: Context) -> Reply:
             "\n".join(f"{r.name}: {percent(ctx, r.percent)}" for r in items),
         )
     since = await service.pity_counter(ctx.session, ctx.guild_id, ctx.user_id)
-    pity = settings.gacha_pity_threshold
-    lines = [ctx.tn("A pull costs **{n}** point.", "A pull costs **{n}** points.", settings.gacha_pull_cost)]
-    if settings.gacha_daily_free:
+    pity = rules.pity_threshold
+    lines = [ctx.tn("A pull costs **{n}** point.", "A pull costs **{n}** points.", rules.pull_cost)]
+    if rules.daily_free:
         lines.append(ctx.t("Your first pull each day (server time) is free."))
     if pity > 0:
         lines.append(

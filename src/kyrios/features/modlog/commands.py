@@ -264,7 +264,7 @@ async def store(ctx: Context, state: Annotated[Switch, Opt("on or off")]) -> Rep
     enabled = state == Switch.ON
     await service.set_message_store(ctx.session, ctx.guild_id, enabled=enabled, now=ctx.now)
     if enabled:
-        days = (await guild_settings.get(ctx.session, ctx.guild_id)).retention_days
+        days = await service.retention_days(ctx.session, ctx.guild_id)
         content = ctx.tn(
             "✅ New messages are stored for {n} day so deletes and edits show their content."
             " The bot needs the Message Content intent for this.",
