@@ -15,7 +15,8 @@ from kyrios.core.models import Base
 from kyrios.features.economy import MANIFEST as ECONOMY
 from kyrios.features.economy.models import EconomyAccount
 from kyrios.gateway.intents import gateway_slices, intents_for, intents_of
-from kyrios.runtime import Runtime
+from kyrios.runtime import Runtime, build_runtime
+from kyrios.settings import Settings
 from kyrios.slash.manifest import SliceManifest
 from kyrios.slash.registry import CommandSet, Context, Registry
 from kyrios.slash.reply import Reply
@@ -161,3 +162,17 @@ def test_every_slice_with_tables_has_its_migration_branch_and_every_head_a_slice
         assert script.get_revisions(f"{label}@head"), label
     for head in script.get_revisions(script.get_heads()):
         assert head is not None and head.branch_labels & labels, head
+
+
+async def test_a_deployment_without_the_member_slices_asks_for_no_members_intent(settings: Settings) -> None:
+    quiet = settings.model_copy(update={"disabled_features": "modlog,avatars,auto_role"})
+    runtime = build_runtime(quiet)
+    try:
+        running_features = {manifest.feature for manifest in runtime.manifests}
+        assert running_features == set(Feature) - {Feature.MODLOG, Feature.AVATARS, Feature.AUTO_ROLE}
+        assert runtime.registry.find("modlog search") is None and runtime.registry.find("gacha pull")
+        intents = intents_of(gateway_slices(runtime.manifests))
+        assert not intents.members and intents.message_content  # the prefix door still reads messages
+        assert cog_modules(runtime.manifests) == ("kyrios.gateway.prefix",)
+    finally:
+        await runtime.aclose()

@@ -91,6 +91,12 @@ def cog_modules(manifests: Iterable[SliceManifest] = MANIFESTS) -> tuple[str, ..
     return tuple(manifest.cog for manifest in manifests if manifest.cog is not None)
 
 
+def running(disabled: Iterable[Feature] = ()) -> tuple[SliceManifest, ...]:
+    """The slices a deployment runs: all but the `disabled` ones (`KYRIOS_DISABLED_FEATURES`)."""
+    off = set(disabled)
+    return tuple(manifest for manifest in MANIFESTS if manifest.feature not in off)
+
+
 def manifest_of(feature: Feature, manifests: Iterable[SliceManifest] = MANIFESTS) -> SliceManifest:
     """The manifest of one slice."""
     return next(manifest for manifest in manifests if manifest.feature is feature)

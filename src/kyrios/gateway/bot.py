@@ -18,6 +18,7 @@ from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.payload import invocation_from_payload
 from kyrios.slash.reply import CallbackType, Reply
+from kyrios.slices import cog_modules
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class KyriosBot(CogHost):
     async def setup_hook(self) -> None:
         """After login: take over `runtime.discord` and add the slices' cogs."""
         self._replaced_port, self.runtime.discord = self.runtime.discord, self.port
-        await self.load_cogs()
+        await self.load_cogs(cog_modules(self.runtime.manifests))
 
     async def close(self) -> None:
         """Close (listeners finish, cogs unload), then give the runtime its own port back."""
