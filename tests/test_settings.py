@@ -7,6 +7,7 @@ import logging
 import pytest
 from pydantic import ValidationError
 
+from kyrios.core.features import Feature
 from kyrios.settings import Settings
 
 
@@ -29,3 +30,13 @@ def test_public_key_must_be_32_bytes_of_hex() -> None:
 def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KYRIOS_DEFAULT_TIMEZONE", "Europe/Berlin")
     assert Settings(_env_file=None).default_timezone == "Europe/Berlin"  # type: ignore[call-arg]
+
+
+def test_a_deployment_disables_slices_by_feature_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KYRIOS_DISABLED_FEATURES", " modlog, avatars ,")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.disabled_slices == {Feature.MODLOG, Feature.AVATARS}
+    with pytest.raises(ValidationError, match="poker cannot be disabled"):
+        Settings(disabled_features="gacha,poker", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="guild_settings cannot be disabled"):
+        Settings(disabled_features="guild_settings", _env_file=None)  # type: ignore[call-arg]

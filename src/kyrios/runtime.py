@@ -5,6 +5,7 @@ No module singletons: two runtimes on two databases can live in one process (tes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kyrios.core.bus import EventBus, InMemoryBus
@@ -17,11 +18,12 @@ from kyrios.core.rng import RandomSource
 from kyrios.exchange.client import DetachedClient, ExchangeClient, InProcessClient
 from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.service import Exchange
-from kyrios.features.catalog import COMMAND_SETS
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.ops.metrics import Metrics
 from kyrios.settings import Settings
+from kyrios.slash.manifest import SliceManifest
 from kyrios.slash.registry import Registry
+from kyrios.slices import MANIFESTS, command_sets, running
 
 
 @dataclass
@@ -33,6 +35,8 @@ class Runtime:
     clock: Clock
     rng: RandomSource
     registry: Registry
+    manifests: tuple[SliceManifest, ...] = MANIFESTS
+    """The slices this process runs: their commands are in `registry`; the gateway runs their cogs."""
     metrics: Metrics = field(default_factory=Metrics)
     bus: EventBus = field(default_factory=InMemoryBus)
     discord: DiscordPort | None = None  # REST when a token is set; the gateway bot's port while it runs
@@ -78,10 +82,16 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings | None = None, *, clock: Clock | None = None, rng: RandomSource | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    rng: RandomSource | None = None,
+    manifests: Sequence[SliceManifest] | None = None,
 ) -> Runtime:
-    """Wire a runtime from settings (read from the environment when not given)."""
+    """Wire a runtime from settings (read from the environment when not given) answering the
+    commands of `manifests` (the slices the settings do not disable, unless a test says otherwise)."""
     settings = settings or Settings()
+    slices = tuple(running(settings.disabled_slices) if manifests is None else manifests)
     db = Database(settings.database_url)
     clock = clock or SystemClock()
     rng = rng or RandomSource()
@@ -95,9 +105,16 @@ def build_runtime(
         default_timezone=settings.default_timezone,
         guild_preferences=guild_settings.language_and_zone,
     )
-    for command_set in COMMAND_SETS:
+    for command_set in command_sets(slices):
         registry.include(command_set)
     bus: EventBus = RedisBus(settings.redis_url) if settings.redis_url else InMemoryBus()
     return Runtime(
-        settings=settings, db=db, clock=clock, rng=rng, registry=registry, metrics=metrics, bus=bus
+        settings=settings,
+        db=db,
+        clock=clock,
+        rng=rng,
+        registry=registry,
+        manifests=slices,
+        metrics=metrics,
+        bus=bus,
     )

@@ -120,11 +120,11 @@ async def _serve_until_stopped(
 
 async def _serve_with_bot(runtime: Runtime, settings: Settings, server: uvicorn.Server) -> None:
     from kyrios.gateway.bot import KyriosBot
-    from kyrios.gateway.intents import intents_for, privileged_notice
+    from kyrios.gateway.intents import gateway_slices, intents_of, privileged_notice
 
     assert settings.discord_token is not None
-    intents = intents_for()
-    notice = privileged_notice(intents, settings.discord_application_id)
+    intents = intents_of(gateway_slices(runtime.manifests))  # what the slices it runs listen for
+    notice = privileged_notice(intents, settings.discord_application_id, runtime.manifests)
     if notice:
         log.warning(notice)
     bot = KyriosBot(runtime, intents=intents)

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kyrios.core.features import Feature
+
 DEFAULT_DATABASE_FILE = "kyrios.db"
 
 
@@ -28,6 +30,9 @@ class Settings(BaseSettings):
     port: int = 8000
     interaction_max_age_seconds: int = 300
     log_level: str = "INFO"
+    disabled_features: str = ""
+    """Slices this deployment does not run, comma-separated (`modlog,avatars`): no commands, no cog,
+    no gateway intents for them. Guilds switch features for themselves with `/settings feature`."""
 
     @field_validator("discord_public_key")
     @classmethod
@@ -41,6 +46,24 @@ class Settings(BaseSettings):
         if len(raw) != 32:
             raise ValueError("KYRIOS_DISCORD_PUBLIC_KEY must be 32 bytes (64 hex digits)")
         return value.lower()
+
+    @field_validator("disabled_features")
+    @classmethod
+    def _known_features(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        known = {feature.value for feature in Feature} - {Feature.GUILD_SETTINGS.value}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(
+                f"KYRIOS_DISABLED_FEATURES: {', '.join(unknown)} cannot be disabled; the features are:"
+                f" {', '.join(sorted(known))}"
+            )
+        return ",".join(names)
+
+    @property
+    def disabled_slices(self) -> frozenset[Feature]:
+        """The slices `disabled_features` names."""
+        return frozenset(Feature(name) for name in self.disabled_features.split(",") if name)
 
     @property
     def is_sqlite(self) -> bool:

@@ -56,11 +56,7 @@ def insert_guild(guild_id: int, *, fail: bool = False) -> Callable[[AsyncSession
     async def work(session: AsyncSession) -> int:
         sql = await Sql.of(session)
         await sql.execute(
-            "INSERT INTO guild_settings (guild_id, disabled_features, retention_days,"
-            " gacha_pull_cost, gacha_pity_threshold, gacha_daily_free, rumble_points_per_win,"
-            " rumble_points_per_loss, rumble_cooldown_minutes, wallet_required,"
-            " wallet_allowed_chains, config_version) VALUES (?, '', 30, 100, 50, 1, 50, 10,"
-            " 30, 0, 'ETH', 0)",
+            "INSERT INTO guild_settings (guild_id, disabled_features, config_version) VALUES (?, '', 0)",
             (guild_id,),
         )
         if fail:
@@ -135,16 +131,16 @@ async def test_a_command_never_sees_the_orm_objects_of_the_one_before_it(db: Dat
     async def load_then_change_underneath(session: AsyncSession) -> GuildSettings:
         row = (await session.execute(select(GuildSettings).where(GuildSettings.guild_id == 5))).scalar_one()
         sql = await Sql.of(session)
-        await sql.execute("UPDATE guild_settings SET gacha_pull_cost = 999 WHERE guild_id = 5")
+        await sql.execute("UPDATE guild_settings SET prefix = 'k!' WHERE guild_id = 5")
         return row  # still referenced (by its caller) while the next command runs
 
-    async def read_cost(session: AsyncSession) -> int:
+    async def read_prefix(session: AsyncSession) -> str | None:
         row = (await session.execute(select(GuildSettings).where(GuildSettings.guild_id == 5))).scalar_one()
-        return row.gacha_pull_cost
+        return row.prefix
 
-    loaded, after = await asyncio.gather(db.run(load_then_change_underneath), db.run(read_cost))
-    assert loaded.gacha_pull_cost == 100
-    assert after == 999
+    loaded, after = await asyncio.gather(db.run(load_then_change_underneath), db.run(read_prefix))
+    assert loaded.prefix is None
+    assert after == "k!"
 
 
 async def test_closing_the_database_finishes_the_commands_already_submitted(

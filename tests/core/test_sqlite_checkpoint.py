@@ -31,11 +31,8 @@ async def test_commits_reach_the_database_file_without_a_commit_checkpointing(tm
             async with db.transaction() as session:
                 sql = await Sql.of(session)
                 await sql.execute(
-                    "INSERT INTO guild_settings (guild_id, disabled_features, retention_days,"
-                    " gacha_pull_cost, gacha_pity_threshold, gacha_daily_free, rumble_points_per_win,"
-                    " rumble_points_per_loss, rumble_cooldown_minutes, wallet_required,"
-                    " wallet_allowed_chains, config_version)"
-                    " VALUES (?, '', 30, 100, 50, 1, 50, 10, 30, 0, 'ETH', 0)",
+                    "INSERT INTO guild_settings (guild_id, disabled_features, config_version)"
+                    " VALUES (?, '', 0)",
                     (guild_id,),
                 )
         checkpointer = db.checkpointer

@@ -9,10 +9,12 @@ import discord
 import pytest
 from discord.ext import commands
 
+from kyrios.core.clock import FrozenClock
 from kyrios.gateway import listeners
 from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.intents import intents_for
-from kyrios.runtime import Runtime
+from kyrios.runtime import Runtime, build_runtime
+from kyrios.settings import Settings
 from kyrios.testing.emulator import DiscordEmulator, running_bot
 from kyrios.testing.emulator.server import ANY_CALLBACK
 
@@ -83,3 +85,14 @@ async def test_a_listener_still_running_after_the_grace_period_is_cancelled(
         await held.started.wait()
         await bot.close()
     assert held.log == ["cancelled", "unloaded"]
+
+
+async def test_the_bot_runs_only_the_cogs_of_the_slices_its_runtime_runs(
+    discord_emulator: DiscordEmulator, settings: Settings, clock: FrozenClock
+) -> None:
+    runtime = build_runtime(settings.model_copy(update={"disabled_features": "modlog,avatars"}), clock=clock)
+    try:
+        async with running_bot(discord_emulator, runtime, intents=intents_for(["auto_role"])) as bot:
+            assert set(bot.cogs) == {"auto_role", "prefix"}
+    finally:
+        await runtime.aclose()

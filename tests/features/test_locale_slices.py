@@ -115,7 +115,7 @@ async def test_settings_in_japanese(runtime: Runtime) -> None:
         name="karaoke",
         state="on",
     )
-    assert unknown.content is not None and unknown.content.startswith("❌ `karaoke` という機能はありません。")
+    assert (unknown.content or "").startswith("❌ `name` は次のいずれかにしてください: ")
     off = await ask(
         runtime,
         "settings feature",

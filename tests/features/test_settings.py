@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from kyrios.features.guild_settings import service as guild_settings
+from kyrios.features.guild_settings.commands import Panel, read_panel
 from kyrios.runtime import Runtime
 from tests.helpers import invoke, text_of
 
 
-async def current(rt: Runtime, guild_id: int = 1) -> guild_settings.GuildSettings:
+async def current(rt: Runtime, guild_id: int = 1) -> Panel:
+    """Every value `/settings` shows, as stored (each in the table of the slice that owns it)."""
     async with rt.db.read() as session:
-        return await guild_settings.get(session, guild_id)
+        return await read_panel(session, guild_id)
 
 
 async def test_show_lists_every_setting_with_defaults(runtime: Runtime) -> None:
@@ -25,7 +26,7 @@ async def test_members_cannot_see_or_change_settings(runtime: Runtime) -> None:
     for command, options in (("settings show", {}), ("settings set", {"prefix": "!"})):
         reply = await invoke(runtime, command, **options)
         assert reply.is_error and "server admins" in (reply.content or "")
-    assert (await current(runtime)).prefix is None
+    assert (await current(runtime)).shared.prefix is None
 
 
 async def test_set_saves_channels_roles_prefix_zone_and_retention(runtime: Runtime) -> None:
@@ -43,8 +44,9 @@ async def test_set_saves_channels_roles_prefix_zone_and_retention(runtime: Runti
     )
     assert not reply.is_error, reply.content
     saved = await current(runtime)
-    assert (saved.log_channel_id, saved.ticket_category_id, saved.archive_category_id) == (555, 600, 601)
-    assert (saved.auto_role_id, saved.prefix, saved.timezone, saved.retention_days) == (
+    assert saved.shared.log_channel_id == 555
+    assert (saved.ticket_category_id, saved.archive_category_id) == (600, 601)
+    assert (saved.auto_role_id, saved.shared.prefix, saved.shared.timezone, saved.retention_days) == (
         77,
         "k!",
         "Europe/Berlin",
@@ -59,7 +61,11 @@ async def test_clear_removes_one_setting(runtime: Runtime) -> None:
     reply = await invoke(runtime, "settings set", admin=True, clear="prefix")
     assert not reply.is_error, reply.content
     saved = await current(runtime)
-    assert saved.prefix is None and saved.auto_role_id == 77
+    assert saved.shared.prefix is None and saved.auto_role_id == 77
+    await invoke(runtime, "settings set", admin=True, clear="auto_role")
+    await invoke(runtime, "settings set", admin=True, clear="ticket_category", archive_category="601")
+    saved = await current(runtime)
+    assert (saved.auto_role_id, saved.ticket_category_id, saved.archive_category_id) == (None, None, 601)
 
 
 async def test_bad_values_are_refused_with_the_reason(runtime: Runtime) -> None:
@@ -76,7 +82,7 @@ async def test_bad_values_are_refused_with_the_reason(runtime: Runtime) -> None:
     for options, message in cases:
         reply = await invoke(runtime, "settings set", admin=True, **options)
         assert reply.is_error and message in (reply.content or ""), (options, reply.content)
-    assert (await current(runtime)).prefix is None
+    assert (await current(runtime)).shared.prefix is None
 
 
 async def test_a_disabled_feature_says_it_is_disabled(runtime: Runtime) -> None:
@@ -88,4 +94,6 @@ async def test_a_disabled_feature_says_it_is_disabled(runtime: Runtime) -> None:
     await invoke(runtime, "settings feature", admin=True, name="gacha", state="on")
     assert not (await invoke(runtime, "gacha pull")).is_error
     unknown = await invoke(runtime, "settings feature", admin=True, name="poker", state="on")
-    assert unknown.is_error and "Unknown feature `poker`" in (unknown.content or "")
+    assert unknown.is_error and "`name` must be one of: economy, gacha," in (unknown.content or "")
+    always_on = await invoke(runtime, "settings feature", admin=True, name="guild_settings", state="off")
+    assert always_on.is_error and "must be one of" in (always_on.content or "")

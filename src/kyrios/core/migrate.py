@@ -34,6 +34,18 @@ async def upgrade(db: Database, revision: str = "heads") -> None:
         await connection.run_sync(_upgrade)
 
 
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to `revision` (`gacha@base`, `modlog@-1`, …) on an open database."""
+
+    def _downgrade(connection: Connection) -> None:
+        config = alembic_config(db.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_downgrade)
+
+
 def upgrade_sync(url: str, revision: str = "heads") -> None:
     """Blocking wrapper for the CLI."""
 

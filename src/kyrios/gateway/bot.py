@@ -17,6 +17,7 @@ from kyrios.gateway.port import GatewayDiscordPort
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS, InteractionResponder, respond_to_interaction
+from kyrios.slices import cog_modules
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class KyriosBot(CogHost):
     async def setup_hook(self) -> None:
         """After login: take over `runtime.discord` and add the slices' cogs."""
         self._replaced_port, self.runtime.discord = self.runtime.discord, self.port
-        await self.load_cogs()
+        await self.load_cogs(cog_modules(self.runtime.manifests))
 
     async def close(self) -> None:
         """Close (listeners finish, cogs unload), then give the runtime its own port back."""

@@ -1,8 +1,8 @@
 """The gateway bot's cogs: the one list of them, and discord.py's bot kept to what we use of it.
 
-Listeners are declared where they live: each module in `COG_MODULES` holds a `commands.Cog`
-whose methods carry `@commands.Cog.listener()`, and `async def setup(bot)` adding it (the
-signature of discord.py's extensions, loaded here without their hot reload). A cog releases what
+Listeners are declared where they live: each slice's manifest names the module holding its
+`commands.Cog`, whose methods carry `@commands.Cog.listener()`, and `async def setup(bot)` adding
+it (the signature of discord.py's extensions, loaded here without their hot reload). A cog releases what
 it holds in `cog_unload`, which discord.py calls when the bot closes.
 
 `commands.AutoShardedBot` brings two things we do not want: text commands in its `on_message`
@@ -22,18 +22,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from kyrios.slices import cog_modules
+
 log = logging.getLogger(__name__)
 
 LISTENER_GRACE = 10.0
 """Seconds `close` lets running listeners finish (they write to the database) before the cogs unload."""
-
-COG_MODULES = (
-    "kyrios.features.modlog.cog",
-    "kyrios.features.avatars.cog",
-    "kyrios.features.guild_settings.cog",
-    "kyrios.gateway.prefix",
-)
-"""Each module has `async def setup(bot)` that adds its cog."""
 
 
 class InertCommandTree(app_commands.CommandTree[Any]):
@@ -58,9 +52,9 @@ class CogHost(commands.AutoShardedBot):
         self._running: set[asyncio.Task[Any]] = set()
         self._closing = False
 
-    async def load_cogs(self, modules: tuple[str, ...] = COG_MODULES) -> None:
-        """Import each cog module and await its `setup(bot)`."""
-        for name in modules:
+    async def load_cogs(self, modules: tuple[str, ...] | None = None) -> None:
+        """Import each cog module (every slice's, unless given) and await its `setup(bot)`."""
+        for name in cog_modules() if modules is None else modules:
             await importlib.import_module(name).setup(self)
 
     async def on_message(self, message: discord.Message, /) -> None:

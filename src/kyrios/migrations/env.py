@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import kyrios.features.models  # noqa: F401  (registers every table)
+import kyrios.slices  # noqa: F401  (every slice's tables)
 from kyrios.core.db import normalise_url
 from kyrios.core.models import Base
 

@@ -39,6 +39,8 @@ class Opt:
     min_value: int | None = None
     max_value: int | None = None
     max_length: int = 100
+    choices: tuple[StrEnum, ...] | None = None
+    """For a StrEnum option: offer only these members (all of them when None)."""
 
     def __post_init__(self) -> None:
         for bound in (self.min_value, self.max_value):
@@ -181,7 +183,10 @@ def options_from_signature(handler: Any) -> list[OptionSpec]:
         enum: type[StrEnum] | None = None
         choices: tuple[str, ...] | None = None
         if isinstance(hint, type) and issubclass(hint, StrEnum):
-            enum, choices, kind = hint, tuple(member.value for member in hint), OptionType.STRING
+            offered = hint if meta.choices is None else meta.choices
+            if any(not isinstance(member, hint) for member in offered):
+                raise TypeError(f"option {param.name}: every choice must be a {hint.__name__}")
+            enum, choices, kind = hint, tuple(member.value for member in offered), OptionType.STRING
         else:
             kind = KIND_BY_TYPE[hint]
         required = param.default is inspect.Parameter.empty

@@ -52,12 +52,11 @@ def require_owner(owner_id: int, user_id: int) -> None:
         raise Forbidden("These buttons belong to someone else; run the command yourself.")
 
 
-def page_turner(
-    commands: CommandSet, prefix: str, render: PageRenderer, *, feature: str, private: bool
-) -> PageRenderer:
+def page_turner(commands: CommandSet, prefix: str, render: PageRenderer, *, private: bool) -> PageRenderer:
     """Register the ◀/▶ buttons of a listing: `render(ctx, owner_id, page)` draws any page.
 
-    Private listings (someone's own history) only turn for their owner.
+    The buttons belong to the command set's feature; private listings (someone's own history)
+    only turn for their owner.
     """
 
     async def turn(ctx: Context, *args: str) -> Reply:
@@ -69,5 +68,5 @@ def page_turner(
         return reply
 
     turn.__doc__ = f"Turn a page of the {prefix} listing."
-    commands.component(prefix, feature=feature)(turn)
+    commands.component(prefix)(turn)
     return render

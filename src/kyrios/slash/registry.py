@@ -22,6 +22,7 @@ from kyrios.core.bus import EventBus, Message
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, DomainError, FeatureDisabled, Forbidden, InvalidInput
+from kyrios.core.features import Feature, require_feature
 from kyrios.core.i18n import N_, DoorStyle, Translator, negotiate, supported_locale
 from kyrios.core.rng import RandomSource
 from kyrios.slash.command_json import discord_commands
@@ -94,10 +95,13 @@ class Command:
     description: str
     handler: Handler
     options: list[OptionSpec]
-    feature: str | None = None
+    feature: Feature | None = None
+    """The slice it belongs to."""
     admin: bool = False
     guild_only: bool = True
     defer: bool = False
+    switch: Feature | None = None
+    """The feature whose `/settings feature … off` refuses it (None: it always answers)."""
 
     def parse(self, inv: Invocation) -> dict[str, Any]:
         """Convert the invocation's raw options, rejecting unknown and missing ones."""
@@ -126,25 +130,42 @@ class Component:
 
     prefix: str
     handler: Handler
-    feature: str | None = None
+    feature: Feature | None = None
+    switch: Feature | None = None
 
 
-@dataclass
 class CommandSet:
-    """A feature's commands and components, declared with decorators and included into a registry."""
+    """A slice's commands and components, declared with decorators and included into a registry.
 
-    commands: list[Command] = field(default_factory=list)
-    components: list[Component] = field(default_factory=list)
+    `CommandSet(Feature.GACHA)` says once which slice they belong to; each is refused while an admin
+    has switched that feature off, unless declared `always_on` (set-up commands that must work while
+    it is off) or the whole set is. `switched_by` names another feature's switch (`/profile` shows
+    points, so it follows the economy's). A feature that is not a `Feature` member fails here, at import.
+    """
+
+    def __init__(
+        self,
+        feature: Feature | None = None,
+        *,
+        always_on: bool = False,
+        switched_by: Feature | None = None,
+    ) -> None:
+        self.feature = None if feature is None else require_feature(feature)
+        if switched_by is not None:
+            require_feature(switched_by)
+        self.switch = None if always_on else (switched_by or self.feature)
+        self.commands: list[Command] = []
+        self.components: list[Component] = []
 
     def slash(
         self,
         path: str,
         description: str,
         *,
-        feature: str | None = None,
         admin: bool = False,
         guild_only: bool = True,
         defer: bool = False,
+        always_on: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a slash command; the handler's keyword parameters are its options."""
 
@@ -155,21 +176,24 @@ class CommandSet:
                     description,
                     handler,
                     options_from_signature(handler),
-                    feature,
+                    self.feature,
                     admin,
                     guild_only,
                     defer,
+                    None if always_on else self.switch,
                 )
             )
             return handler
 
         return register
 
-    def component(self, prefix: str, *, feature: str | None = None) -> Callable[[Handler], Handler]:
+    def component(self, prefix: str, *, always_on: bool = False) -> Callable[[Handler], Handler]:
         """Declare a button handler for custom ids starting with `prefix:`."""
 
         def register(handler: Handler) -> Handler:
-            self.components.append(Component(prefix, handler, feature))
+            self.components.append(
+                Component(prefix, handler, self.feature, None if always_on else self.switch)
+            )
             return handler
 
         return register
@@ -220,7 +244,10 @@ class Registry:
         self.components: dict[str, Component] = {}
 
     def include(self, command_set: CommandSet) -> None:
-        """Add a feature's declarations; duplicate names are a programming error."""
+        """Add a slice's declarations; duplicate names and unknown features are programming errors."""
+        for feature in (command_set.feature, command_set.switch):
+            if feature is not None:
+                require_feature(feature)
         for command in command_set.commands:
             if command.path in self.commands:
                 raise ValueError(f"duplicate command /{command.path}")
@@ -306,7 +333,7 @@ class Registry:
         if command is None:
             raise InvalidInput("Unknown command `/{command}`.", command=inv.command)
         values = self.validate(command, inv)
-        return await self._run(inv, command.feature, lambda context: command.handler(context, **values), used)
+        return await self._run(inv, command.switch, lambda context: command.handler(context, **values), used)
 
     def validate(self, command: Command, inv: Invocation) -> dict[str, Any]:
         """Parse options and run the checks that need no database; raises `DomainError`.
@@ -329,14 +356,12 @@ class Registry:
         if component is None or len(custom_id) > MAX_CUSTOM_ID:
             raise Conflict("This button is no longer active.")
         args = rest.split(":") if rest else []
-        return await self._run(
-            inv, component.feature, lambda context: component.handler(context, *args), used
-        )
+        return await self._run(inv, component.switch, lambda context: component.handler(context, *args), used)
 
     async def _run(
         self,
         inv: Invocation,
-        feature: str | None,
+        switch: Feature | None,
         handler: Callable[[Context], Awaitable[Reply]],
         used: list[Translator],
     ) -> Reply:
@@ -347,7 +372,7 @@ class Registry:
             now = self.clock.now()
             translator = await self.translator(inv, session, now=now)
             used.append(translator)
-            await self._check_feature(session, inv, feature)
+            await self._check_feature(session, inv, switch)
             context = Context(inv, session, now, self.rng, self.default_timezone, translator=translator)
             attempts.append(context)
             return await handler(context)
@@ -360,7 +385,7 @@ class Registry:
                 log.exception("command %s committed, but telling other parts failed", inv.command)
         return reply
 
-    async def _check_feature(self, session: AsyncSession, inv: Invocation, feature: str | None) -> None:
+    async def _check_feature(self, session: AsyncSession, inv: Invocation, feature: Feature | None) -> None:
         if feature is None or inv.guild_id is None or self.feature_gate is None:
             return
         if not await self.feature_gate(session, inv.guild_id, feature):

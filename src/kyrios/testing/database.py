@@ -7,7 +7,7 @@ import os
 from sqlalchemy import delete, inspect, text
 from sqlalchemy.engine import Connection
 
-import kyrios.features.models  # noqa: F401  (registers every table)
+import kyrios.slices  # noqa: F401  (every slice's tables)
 from kyrios.core.db import Database
 from kyrios.core.models import Base
 

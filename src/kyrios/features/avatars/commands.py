@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from kyrios.core.features import Feature
 from kyrios.core.i18n import N_
 from kyrios.features.avatars import service
 from kyrios.features.avatars.models import AvatarHistory, AvatarKind
@@ -14,9 +15,8 @@ from kyrios.slash.paging import pager, read_pager_args
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.AVATARS)
 
-FEATURE = service.FEATURE
 Whose = Annotated[Actor | None, Opt("Whose avatars (you if empty)")]
 LABELS = {
     AvatarKind.AVATAR_CHANGE: N_("🖼️ avatar"),
@@ -66,7 +66,7 @@ async def _history_reply(ctx: Context, user_id: int, page: int) -> Reply:
     return Reply(embeds=[embed], buttons=buttons)
 
 
-@commands.slash("avatar history", "Past avatars, banners and server avatars of a member", feature=FEATURE)
+@commands.slash("avatar history", "Past avatars, banners and server avatars of a member")
 async def history(
     ctx: Context, user: Whose = None, page: Annotated[int, Opt("Page", min_value=1)] = 1
 ) -> Reply:
@@ -74,7 +74,7 @@ async def history(
     return await _history_reply(ctx, (user or ctx.inv.actor).id, page)
 
 
-@commands.component("avatar-history", feature=FEATURE)
+@commands.component("avatar-history")
 async def history_page(ctx: Context, *args: str) -> Reply:
     """Turn a page (anyone may: avatars are public)."""
     user_id, page = read_pager_args(args)
@@ -83,7 +83,7 @@ async def history_page(ctx: Context, *args: str) -> Reply:
     return reply
 
 
-@commands.slash("avatar stats", "How often a member changes avatar and banner", feature=FEATURE)
+@commands.slash("avatar stats", "How often a member changes avatar and banner")
 async def stats(ctx: Context, user: Whose = None) -> Reply:
     """Counts, first seen, last changes, favourite format, average interval."""
     target = user or ctx.inv.actor

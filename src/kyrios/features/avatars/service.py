@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import insert_ignore
+from kyrios.core.features import Feature
 from kyrios.core.paging import Page, clamp_page
 from kyrios.features.avatars.colour import ImageFacts
 from kyrios.features.avatars.models import AvatarHistory, AvatarKind, AvatarStats
 from kyrios.features.guild_settings import service as guild_settings
 
-FEATURE = "avatars"
 SECONDS_PER_DAY = 86_400
 
 
@@ -42,7 +42,7 @@ class AvatarChange:
 async def is_tracked_in(session: AsyncSession, guild_ids: list[int]) -> bool:
     """True when at least one of the user's guilds keeps avatar history."""
     for guild_id in guild_ids:
-        if await guild_settings.is_feature_enabled(session, guild_id, FEATURE):
+        if await guild_settings.is_feature_enabled(session, guild_id, Feature.AVATARS):
             return True
     return False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from kyrios.core.errors import InvalidInput
+from kyrios.core.features import Feature
 from kyrios.core.i18n import N_
 from kyrios.features.economy import service
 from kyrios.features.economy.service import MAX_TRANSFER, Reason
@@ -18,7 +19,7 @@ from kyrios.slash.paging import page_turner, pager
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.ECONOMY)
 
 REASON_LABELS = {
     Reason.GRANT: N_("Given by an admin"),
@@ -31,7 +32,7 @@ REASON_LABELS = {
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
-@commands.slash("points balance", "Show your points (or another member's)", feature="economy")
+@commands.slash("points balance", "Show your points (or another member's)")
 async def balance(ctx: Context, user: Annotated[Actor | None, Opt("Whose points")] = None) -> Reply:
     """Show a balance."""
     target = user or ctx.inv.actor
@@ -82,7 +83,7 @@ async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
     )
 
 
-@commands.slash("points history", "Every change of your points, newest first", feature="economy")
+@commands.slash("points history", "Every change of your points, newest first")
 async def history(
     ctx: Context, page: Annotated[int, Opt("Page", min_value=1, max_value=100_000)] = 1
 ) -> Reply:
@@ -90,7 +91,7 @@ async def history(
     return await _history_reply(ctx, ctx.user_id, page)
 
 
-page_turner(commands, "points-history", _history_reply, feature="economy", private=True)
+page_turner(commands, "points-history", _history_reply, private=True)
 
 
 async def _leaderboard_reply(ctx: Context, _owner_id: int, page: int) -> Reply:
@@ -110,7 +111,7 @@ async def _leaderboard_reply(ctx: Context, _owner_id: int, page: int) -> Reply:
     return Reply(embeds=[embed], buttons=buttons)
 
 
-@commands.slash("points leaderboard", "The richest members of this server", feature="economy")
+@commands.slash("points leaderboard", "The richest members of this server")
 async def leaderboard(
     ctx: Context, page: Annotated[int, Opt("Page", min_value=1, max_value=100_000)] = 1
 ) -> Reply:
@@ -118,14 +119,14 @@ async def leaderboard(
     return await _leaderboard_reply(ctx, 0, page)
 
 
-page_turner(commands, "points-top", _leaderboard_reply, feature="economy", private=False)
+page_turner(commands, "points-top", _leaderboard_reply, private=False)
 
 
 Amount = Annotated[int, Opt("Number of points", min_value=1, max_value=MAX_TRANSFER)]
 Why = Annotated[str | None, Opt("Reason, shown in the member's history", max_length=150)]
 
 
-@commands.slash("give", "Give points to a member (admins)", feature="economy", admin=True)
+@commands.slash("give", "Give points to a member (admins)", admin=True)
 async def give(
     ctx: Context, user: Annotated[Actor, Opt("Who gets the points")], amount: Amount, reason: Why = None
 ) -> Reply:
@@ -153,7 +154,7 @@ async def give(
     )
 
 
-@commands.slash("take", "Take points from a member (admins)", feature="economy", admin=True)
+@commands.slash("take", "Take points from a member (admins)", admin=True)
 async def take(
     ctx: Context, user: Annotated[Actor, Opt("Who loses the points")], amount: Amount, reason: Why = None
 ) -> Reply:

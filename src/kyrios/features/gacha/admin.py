@@ -5,23 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from kyrios.core.errors import InvalidInput
+from kyrios.core.features import Feature
 from kyrios.features.gacha import service
 from kyrios.features.gacha.commands import percent
 from kyrios.features.gacha.models import Rarity
 from kyrios.features.gacha.service import MAX_WEIGHT
-from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.GACHA)
 
 ItemName = Annotated[str, Opt("Item name", max_length=64)]
 MAX_PULL_COST = 1_000_000
 MAX_PITY = 1_000
 
 
-@commands.slash("gacha item add", "Add an item to this server's gacha (admins)", feature="gacha", admin=True)
+@commands.slash("gacha item add", "Add an item to this server's gacha (admins)", admin=True)
 async def item_add(
     ctx: Context,
     name: ItemName,
@@ -48,9 +48,7 @@ async def item_add(
     )
 
 
-@commands.slash(
-    "gacha item remove", "Remove an item from this server's gacha (admins)", feature="gacha", admin=True
-)
+@commands.slash("gacha item remove", "Remove an item from this server's gacha (admins)", admin=True)
 async def item_remove(ctx: Context, name: ItemName) -> Reply:
     """Deactivate an item; history keeps it."""
     item = await service.remove_item(
@@ -61,9 +59,7 @@ async def item_remove(ctx: Context, name: ItemName) -> Reply:
     )
 
 
-@commands.slash(
-    "gacha item list", "List this server's gacha items with weights (admins)", feature="gacha", admin=True
-)
+@commands.slash("gacha item list", "List this server's gacha items with weights (admins)", admin=True)
 async def item_list(ctx: Context) -> Reply:
     """Items with their weights and chances."""
     table = await service.rates(ctx.session, ctx.guild_id, ctx.now, guild_locale=ctx.inv.guild_locale)
@@ -76,9 +72,7 @@ async def item_list(ctx: Context) -> Reply:
     return Reply.embed(embed, ephemeral=True)
 
 
-@commands.slash(
-    "gacha config", "Set pull cost, pity and the daily free pull (admins)", feature="gacha", admin=True
-)
+@commands.slash("gacha config", "Set pull cost, pity and the daily free pull (admins)", admin=True)
 async def config(
     ctx: Context,
     cost: Annotated[int | None, Opt("Points per paid pull", min_value=1, max_value=MAX_PULL_COST)] = None,
@@ -90,15 +84,15 @@ async def config(
     """Change gacha settings."""
     changes: dict[str, object] = {}
     if cost is not None:
-        changes["gacha_pull_cost"] = cost
+        changes["pull_cost"] = cost
     if pity is not None:
-        changes["gacha_pity_threshold"] = pity
+        changes["pity_threshold"] = pity
     if daily_free is not None:
-        changes["gacha_daily_free"] = daily_free
+        changes["daily_free"] = daily_free
     if not changes:
         raise InvalidInput("Give at least one of `cost`, `pity`, `daily_free`.")
-    settings = await guild_settings.update(ctx.session, ctx.guild_id, now=ctx.now, **changes)
-    threshold = settings.gacha_pity_threshold
+    rules = await service.configure(ctx.session, ctx.guild_id, now=ctx.now, **changes)
+    threshold = rules.pity_threshold
     pity_text = (
         ctx.tn("every {n} pull", "every {n} pulls", threshold) if threshold else ctx.pt("choice", "off")
     )
@@ -106,8 +100,8 @@ async def config(
         content=ctx.tn(
             "✅ Gacha settings: cost **{n}** point, pity {pity}, daily free pull {daily_free}.",
             "✅ Gacha settings: cost **{n}** points, pity {pity}, daily free pull {daily_free}.",
-            settings.gacha_pull_cost,
+            rules.pull_cost,
             pity=pity_text,
-            daily_free=ctx.pt("choice", "on") if settings.gacha_daily_free else ctx.pt("choice", "off"),
+            daily_free=ctx.pt("choice", "on") if rules.daily_free else ctx.pt("choice", "off"),
         )
     )

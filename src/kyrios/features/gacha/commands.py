@@ -9,17 +9,17 @@ from typing import Annotated
 
 from babel.numbers import format_percent
 
+from kyrios.core.features import Feature
 from kyrios.features.gacha import service
 from kyrios.features.gacha.models import Rarity
 from kyrios.features.gacha.service import MAX_PULLS_PER_COMMAND, PullResult
-from kyrios.features.guild_settings import service as guild_settings
 from kyrios.slash.invocation import Actor
 from kyrios.slash.options import Opt
 from kyrios.slash.paging import page_turner, pager
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.GACHA)
 
 RARITY_COLOUR = {Rarity.N: 0x95A5A6, Rarity.R: 0x3498DB, Rarity.SR: 0x9B59B6, Rarity.SSR: 0xF1C40F}
 Page = Annotated[int, Opt("Page", min_value=1, max_value=100_000)]
@@ -79,7 +79,7 @@ def pull_reply(ctx: Context, result: PullResult) -> Reply:
     return Reply(embeds=[embed, *achievement_embeds(ctx, result)])
 
 
-@commands.slash("gacha pull", "Pull from the gacha (today's free pull first, then points)", feature="gacha")
+@commands.slash("gacha pull", "Pull from the gacha (today's free pull first, then points)")
 async def pull(
     ctx: Context,
     count: Annotated[int, Opt("How many pulls", min_value=1, max_value=MAX_PULLS_PER_COMMAND)] = 1,
@@ -98,7 +98,7 @@ async def pull(
     return pull_reply(ctx, result)
 
 
-@commands.slash("gacha daily", "Take today's free pull", feature="gacha")
+@commands.slash("gacha daily", "Take today's free pull")
 async def daily(ctx: Context) -> Reply:
     """Only the free pull; says when the next one comes if already taken."""
     result = await service.pull(
@@ -115,10 +115,10 @@ async def daily(ctx: Context) -> Reply:
     return pull_reply(ctx, result)
 
 
-@commands.slash("gacha rates", "Every item's chance, and your pity counter", feature="gacha")
+@commands.slash("gacha rates", "Every item's chance, and your pity counter")
 async def rates(ctx: Context) -> Reply:
     """Published rates."""
-    settings = await guild_settings.get(ctx.session, ctx.guild_id)
+    rules = await service.settings(ctx.session, ctx.guild_id)
     table = await service.rates(ctx.session, ctx.guild_id, ctx.now, guild_locale=ctx.inv.guild_locale)
     embed = Embed(title=ctx.t("Gacha rates"), colour=Colour.INFO)
     for rarity in sorted({r.rarity for r in table}, key=lambda r: -r.rank):
@@ -129,9 +129,9 @@ async def rates(ctx: Context) -> Reply:
             "\n".join(f"{r.name}: {percent(ctx, r.percent)}" for r in items),
         )
     since = await service.pity_counter(ctx.session, ctx.guild_id, ctx.user_id)
-    pity = settings.gacha_pity_threshold
-    lines = [ctx.tn("A pull costs **{n}** point.", "A pull costs **{n}** points.", settings.gacha_pull_cost)]
-    if settings.gacha_daily_free:
+    pity = rules.pity_threshold
+    lines = [ctx.tn("A pull costs **{n}** point.", "A pull costs **{n}** points.", rules.pull_cost)]
+    if rules.daily_free:
         lines.append(ctx.t("Your first pull each day (server time) is free."))
     if pity > 0:
         lines.append(
@@ -170,13 +170,13 @@ async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
     return Reply(embeds=[embed], buttons=buttons, ephemeral=True)
 
 
-@commands.slash("gacha history", "Your pulls, newest first", feature="gacha")
+@commands.slash("gacha history", "Your pulls, newest first")
 async def history(ctx: Context, page: Page = 1) -> Reply:
     """Paginated pull history."""
     return await _history_reply(ctx, ctx.user_id, page)
 
 
-page_turner(commands, "gacha-history", _history_reply, feature="gacha", private=True)
+page_turner(commands, "gacha-history", _history_reply, private=True)
 
 
 async def _collection_reply(ctx: Context, owner: int, page: int, name: str | None = None) -> Reply:
@@ -202,7 +202,7 @@ async def _collection_reply(ctx: Context, owner: int, page: int, name: str | Non
     return Reply(embeds=[embed], buttons=buttons)
 
 
-@commands.slash("gacha collection", "The items you (or another member) own", feature="gacha")
+@commands.slash("gacha collection", "The items you (or another member) own")
 async def collection(
     ctx: Context, user: Annotated[Actor | None, Opt("Whose collection")] = None, page: Page = 1
 ) -> Reply:
@@ -211,4 +211,4 @@ async def collection(
     return await _collection_reply(ctx, target.id, page, target.name)
 
 
-page_turner(commands, "gacha-collection", _collection_reply, feature="gacha", private=False)
+page_turner(commands, "gacha-collection", _collection_reply, private=False)

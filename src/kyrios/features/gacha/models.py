@@ -1,4 +1,4 @@
-"""Gacha tables: items per guild, daily claims, pulls, per-member pity counters."""
+"""Gacha tables: the guild's rules, items per guild, daily claims, pulls, per-member pity counters."""
 
 from __future__ import annotations
 
@@ -31,6 +31,17 @@ class Rarity(StrEnum):
 
 
 _RANKS = {rarity: rank for rank, rarity in enumerate(Rarity)}
+
+
+class GachaSettings(Base):
+    """A guild's gacha rules (`/gacha config`); a guild without a row has the defaults."""
+
+    __tablename__ = "gacha_settings"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    pull_cost: Mapped[int] = mapped_column(BigInteger, default=100)
+    pity_threshold: Mapped[int] = mapped_column(Integer, default=50)  # 0: no pity
+    daily_free: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class GachaItem(Base):

@@ -26,7 +26,7 @@ from kyrios.features.achievements import service as achievements
 from kyrios.features.achievements.catalogue import Achievement
 from kyrios.features.economy import service as economy
 from kyrios.features.gacha.defaults import DEFAULT_ITEMS
-from kyrios.features.gacha.models import GachaItem, GachaPull, GachaStats, Rarity
+from kyrios.features.gacha.models import GachaItem, GachaPull, GachaSettings, GachaStats, Rarity
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
@@ -118,6 +118,16 @@ class Rate:
     rarity: Rarity
     weight: int
     percent: float
+
+
+async def settings(session: AsyncSession, guild_id: int) -> GachaSettings:
+    """The guild's gacha rules (the defaults until an admin changes one), cached per config version."""
+    return await guild_settings.slice_settings(session, GachaSettings, guild_id)
+
+
+async def configure(session: AsyncSession, guild_id: int, *, now: datetime, **changes: Any) -> GachaSettings:
+    """Change the guild's gacha rules (`pull_cost`, `pity_threshold`, `daily_free`)."""
+    return await guild_settings.change_slice_settings(session, GachaSettings, guild_id, now=now, **changes)
 
 
 def guild_language(settings: GuildSettings, guild_locale: str | None) -> Translator:
@@ -251,27 +261,28 @@ async def pull(
         raise InvalidInput("You can pull 1 to {maximum} times at once.", maximum=MAX_PULLS_PER_COMMAND)
     sql = await Sql.of(session)
     stats = await _lock_stats(sql, guild_id, user_id)
-    version, settings = await guild_settings.snapshot(session, guild_id)
-    day, next_day = guild_day(now, guild_settings.zone(settings, default_timezone))
+    version, shared = await guild_settings.snapshot(session, guild_id)
+    rules = await settings(session, guild_id)  # cached at the same version: no read of its own
+    day, next_day = guild_day(now, guild_settings.zone(shared, default_timezone))
     table = await draw_table(session, guild_id, version, now, guild_locale=guild_locale)
     if table is None:
         raise NotFound("This server's gacha has no items yet. An admin can add some with `/gacha item add`.")
 
     free = 0
     today = sql.day(day)
-    if settings.gacha_daily_free and stats.last_free_day != today:
+    if rules.daily_free and stats.last_free_day != today:
         # The claim's primary key decides; the hint only saves the attempt once it is known.
         free = int(await claim_daily(session, guild_id, user_id, day, now))
         stats.last_free_day = today
     if not free and daily_only:
         raise Conflict("You already took today's free pull. The next one is {next_at:R}.", next_at=next_day)
     paid = count - free
-    cost = paid * settings.gacha_pull_cost
+    cost = paid * rules.pull_cost
     if cost == 0:
         balance = await economy.balance(session, guild_id, user_id)
     else:
         # Stored with the ledger row and shown as written: in the guild's language.
-        detail = guild_language(settings, guild_locale).tn("{n} gacha pull", "{n} gacha pulls", paid)
+        detail = guild_language(shared, guild_locale).tn("{n} gacha pull", "{n} gacha pulls", paid)
         balance = await economy.debit(
             session,
             guild_id=guild_id,
@@ -284,7 +295,7 @@ async def pull(
 
     seed = rng.new_seed()
     generator = rng.generator(seed)
-    threshold = settings.gacha_pity_threshold
+    threshold = rules.pity_threshold
     pulls: list[Drawn] = []
     rows = []
     stamp = sql.stamp(now)
@@ -302,7 +313,7 @@ async def pull(
             item.id,
             item.name,
             item.rarity.value,
-            0 if seq < free else settings.gacha_pull_cost,
+            0 if seq < free else rules.pull_cost,
             seq < free,
             pity and is_top,
         )
@@ -346,7 +357,7 @@ async def pull(
         points_spent=cost,
         balance=balance,
         pulls_until_pity=threshold - stats.pulls_since_top if threshold > 0 else None,
-        next_free_at=next_day if settings.gacha_daily_free else None,
+        next_free_at=next_day if rules.daily_free else None,
         unlocked=unlocked,
     )
 

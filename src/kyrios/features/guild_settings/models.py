@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyrios.core.models import Base, Snowflake, UTCDateTime
@@ -13,7 +13,8 @@ DEFAULT_TIMEZONE = "Asia/Tokyo"
 
 
 class GuildSettings(Base):
-    """Settings of one guild; every feature reads its own columns."""
+    """What every slice of a guild shares; a slice's own settings live in its own table, versioned
+    by this row's `config_version` (see `service.change_slice_settings`)."""
 
     __tablename__ = "guild_settings"
 
@@ -25,22 +26,11 @@ class GuildSettings(Base):
     prefix: Mapped[str | None] = mapped_column(String(25), default=None)
     disabled_features: Mapped[str] = mapped_column(String(255), default="")
     log_channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    ticket_category_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    archive_category_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    auto_role_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    retention_days: Mapped[int] = mapped_column(Integer, default=30)
-    gacha_pull_cost: Mapped[int] = mapped_column(BigInteger, default=100)
-    gacha_pity_threshold: Mapped[int] = mapped_column(Integer, default=50)
-    gacha_daily_free: Mapped[bool] = mapped_column(Boolean, default=True)
-    rumble_points_per_win: Mapped[int] = mapped_column(BigInteger, default=50)
-    rumble_points_per_loss: Mapped[int] = mapped_column(BigInteger, default=10)
-    rumble_cooldown_minutes: Mapped[int] = mapped_column(Integer, default=30)
-    wallet_required: Mapped[bool] = mapped_column(Boolean, default=False)
-    wallet_allowed_chains: Mapped[str] = mapped_column(String(64), default="ETH,SOL")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    # A fresh random token on every change of the guild's configuration (settings, gacha table),
-    # so caches in any process can tell in one small read that what they hold is current. Random,
-    # not a counter: a rolled-back change must not hand its number to a later, different change.
+    # A fresh random token on every change of the guild's configuration (these settings, a slice's
+    # settings, the gacha table), so caches in any process can tell in one small read that what they
+    # hold is current. Random, not a counter: a rolled-back change must not hand its number to a
+    # later, different change.
     config_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property

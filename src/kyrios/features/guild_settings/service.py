@@ -1,97 +1,66 @@
-"""Guild settings.
+"""Guild settings: what every slice shares, and the configuration version of every slice's settings.
 
 Invariants: a guild without a row behaves exactly like one with the defaults; features are
-enabled unless listed in `disabled_features`.
+enabled unless listed in `disabled_features`; every change of any of a guild's settings (these, a
+slice's own table, the gacha table) gives it a new `config_version` (see `per_guild`).
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
 
-from kyrios.core.db import Sql, cache_of, command_memo, insert_ignore
 from kyrios.core.errors import InvalidInput
+from kyrios.core.features import SWITCHABLE
 from kyrios.core.i18n import DoorStyle, Translator, negotiate
+from kyrios.features.guild_settings import per_guild
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
-FEATURES = (
-    "economy",
-    "gacha",
-    "achievements",
-    "rumble",
-    "wallet",
-    "tickets",
-    "modlog",
-    "avatars",
-    "music",
-    "exchange",
-)
+Row = TypeVar("Row", bound=DeclarativeBase)
 
-
-CACHE_NAMESPACE = "guild_settings"
-_COLUMNS = tuple(GuildSettings.__table__.columns)
-_BOOKKEEPING = {"guild_id", "updated_at", "config_version"}
-
-
-def new_config_version(old: int | None) -> int:
-    """A random version token, different from the one it replaces."""
-    while True:
-        token = secrets.randbits(62) + 1
-        if token != old:
-            return token
+config_version = per_guild.config_version
+new_config_version = per_guild.new_config_version
 
 
 def defaults(guild_id: int) -> GuildSettings:
     """An unsaved row holding every default."""
-    settings = GuildSettings(guild_id=guild_id)
-    for column in GuildSettings.__table__.columns:
-        if getattr(settings, column.key) is None and column.default is not None:
-            setattr(settings, column.key, column.default.arg)
-    return settings
+    return per_guild.defaults(GuildSettings, guild_id)
 
 
 async def get(session: AsyncSession, guild_id: int) -> GuildSettings:
-    """The guild's settings, or the defaults when it never changed any."""
-    row = await session.get(GuildSettings, guild_id)
-    return row if row is not None else defaults(guild_id)
-
-
-async def config_version(session: AsyncSession, guild_id: int) -> int:
-    """The guild's configuration version token (-1 for a guild that never changed any)."""
-    sql = await Sql.of(session)
-    version = await sql.scalar("SELECT config_version FROM guild_settings WHERE guild_id = ?", (guild_id,))
-    return -1 if version is None else int(version)
+    """The guild's settings as stored in this transaction, or the defaults when it never changed any."""
+    return await per_guild.stored(session, GuildSettings, guild_id)
 
 
 async def snapshot(session: AsyncSession, guild_id: int) -> tuple[int, GuildSettings]:
-    """(version, settings) from the database's cache when still current: one small read.
+    """(version, settings) from the database's cache when still current: one small read per command.
 
     The settings are a detached copy shared by every command: read them, never change them.
     """
-    memo = command_memo(session)
-    key = (CACHE_NAMESPACE, guild_id)
-    remembered: tuple[int, GuildSettings] | None = memo.get(key)
-    if remembered is not None:
-        return remembered
-    version = await config_version(session, guild_id)
-    cache = cache_of(session)
-    settings: GuildSettings | None = cache.get(CACHE_NAMESPACE, guild_id, version)
-    if settings is None:
-        row = await get(session, guild_id)
-        settings = GuildSettings(**{column.key: getattr(row, column.key) for column in _COLUMNS})
-        cache.put(CACHE_NAMESPACE, guild_id, version, settings)
-    memo[key] = (version, settings)
-    return version, settings
+    version = await per_guild.config_version(session, guild_id)
+    return version, await per_guild.current(session, GuildSettings, guild_id)
 
 
 async def current(session: AsyncSession, guild_id: int) -> GuildSettings:
     """The guild's settings for reading, from the cache when still current."""
-    return (await snapshot(session, guild_id))[1]
+    return await per_guild.current(session, GuildSettings, guild_id)
+
+
+async def slice_settings(session: AsyncSession, model: type[Row], guild_id: int) -> Row:
+    """A slice's settings row for the guild (its own `model`), from the cache at the guild's current
+    version: read it, never change it. The slice's service calls this, with its own table."""
+    return await per_guild.current(session, model, guild_id)
+
+
+async def change_slice_settings(
+    session: AsyncSession, model: type[Row], guild_id: int, *, now: datetime, **changes: Any
+) -> Row:
+    """Change a slice's settings (its own `model`) and give the guild a new configuration version."""
+    return await per_guild.change(session, model, guild_id, now=now, **changes)
 
 
 async def language_and_zone(session: AsyncSession, guild_id: int) -> tuple[str | None, str | None]:
@@ -115,33 +84,20 @@ async def is_feature_enabled(session: AsyncSession, guild_id: int, feature: str)
 
 
 async def update(session: AsyncSession, guild_id: int, *, now: datetime, **changes: Any) -> GuildSettings:
-    """Change some settings, creating the row on first change (safe under concurrency)."""
-    await session.execute(insert_ignore(session, GuildSettings, {"guild_id": guild_id}))
-    row = (
-        await session.execute(
-            select(GuildSettings).where(GuildSettings.guild_id == guild_id).with_for_update()
-        )
-    ).scalar_one()
-    for key, value in changes.items():
-        if not hasattr(row, key) or key in _BOOKKEEPING:
-            raise InvalidInput("Unknown setting `{setting}`.", setting=key)
-        setattr(row, key, value)
-    row.updated_at = now
-    row.config_version = new_config_version(row.config_version)
-    command_memo(session).pop((CACHE_NAMESPACE, guild_id), None)
-    await session.flush()
-    return row
+    """Change some shared settings, creating the row on first change (safe under concurrency); with
+    no changes, only a new configuration version (a slice's cached configuration changed)."""
+    return await per_guild.change_shared(session, guild_id, now=now, **changes)
 
 
 async def set_feature(
     session: AsyncSession, guild_id: int, feature: str, *, enabled: bool, now: datetime
 ) -> None:
-    """Switch a feature on or off."""
-    if feature not in FEATURES:
+    """Switch a feature on or off (only the switchable ones: `kyrios.core.features.SWITCHABLE`)."""
+    if feature not in SWITCHABLE:
         raise InvalidInput(
             "Unknown feature `{feature}`. Features: {features}.",
             feature=feature,
-            features=", ".join(FEATURES),
+            features=", ".join(SWITCHABLE),
         )
     disabled = (await get(session, guild_id)).disabled
     disabled = disabled - {feature} if enabled else disabled | {feature}

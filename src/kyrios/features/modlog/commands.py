@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from kyrios.core.errors import Forbidden, InvalidInput
+from kyrios.core.features import Feature
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.modlog import cases, posts, service
 from kyrios.features.modlog.cases import MAX_NOTE, MAX_REASON, SearchFilter
@@ -22,9 +23,8 @@ from kyrios.slash.paging import pager, read_pager_args, require_owner
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.MODLOG)
 
-FEATURE = service.FEATURE
 MODERATOR_PERMISSIONS = (
     ADMIN_PERMISSIONS
     | Permission.VIEW_AUDIT_LOG
@@ -122,7 +122,7 @@ async def _search_reply(ctx: Context, query: SearchFilter, page: int) -> Reply:
     return Reply(embeds=[embed], buttons=buttons, ephemeral=True)
 
 
-@commands.slash("modlog search", "Search the moderation log (moderators)", feature=FEATURE)
+@commands.slash("modlog search", "Search the moderation log (moderators)")
 async def search(
     ctx: Context,
     user: Annotated[Actor | None, Opt("Entries about this member")] = None,
@@ -148,7 +148,7 @@ async def search(
     return await _search_reply(ctx, query, page)
 
 
-@commands.component("modlog-search", feature=FEATURE)
+@commands.component("modlog-search")
 async def search_page(ctx: Context, *args: str) -> Reply:
     """Turn a page of search results."""
     if len(args) < 3:
@@ -160,7 +160,7 @@ async def search_page(ctx: Context, *args: str) -> Reply:
     return reply
 
 
-@commands.slash("modlog case", "Show one case with its notes (moderators)", feature=FEATURE)
+@commands.slash("modlog case", "Show one case with its notes (moderators)")
 async def case(ctx: Context, number: CaseOpt) -> Reply:
     """One case in full."""
     require_moderator(ctx)
@@ -174,7 +174,7 @@ def case_changed(ctx: Context, entry_id: int) -> None:
     ctx.publish_after_commit(posts.CASE_CHANGED, {"guild_id": ctx.guild_id, "entry_id": entry_id})
 
 
-@commands.slash("modlog reason", "Set a case's reason (moderators)", feature=FEATURE)
+@commands.slash("modlog reason", "Set a case's reason (moderators)")
 async def reason(
     ctx: Context, case: CaseOpt, text: Annotated[str, Opt("The reason", max_length=MAX_REASON)]
 ) -> Reply:
@@ -186,7 +186,7 @@ async def reason(
     return Reply(content=reply, ephemeral=True)
 
 
-@commands.slash("modlog note", "Add a note to a case (moderators)", feature=FEATURE)
+@commands.slash("modlog note", "Add a note to a case (moderators)")
 async def note(
     ctx: Context, case: CaseOpt, text: Annotated[str, Opt("The note", max_length=MAX_NOTE)]
 ) -> Reply:
@@ -197,7 +197,9 @@ async def note(
     return Reply(content=ctx.t("✅ Note added to case #{case}.", case=str(case)), ephemeral=True)
 
 
-@commands.slash("modlog config", "Switch an event on/off or give it its own channel (admins)", admin=True)
+@commands.slash(
+    "modlog config", "Switch an event on/off or give it its own channel (admins)", admin=True, always_on=True
+)
 async def config(
     ctx: Context,
     event: Annotated[LogType, Opt("The kind of event")],
@@ -241,7 +243,9 @@ async def config(
     return Reply(content=content, ephemeral=True)
 
 
-@commands.slash("modlog ignore", "Ignore a channel's messages, or stop ignoring it (admins)", admin=True)
+@commands.slash(
+    "modlog ignore", "Ignore a channel's messages, or stop ignoring it (admins)", admin=True, always_on=True
+)
 async def ignore(ctx: Context, channel: Annotated[ChannelRef, Opt("The channel")]) -> Reply:
     """Toggle an ignored channel."""
     ignored = await service.toggle_ignored_channel(ctx.session, ctx.guild_id, channel.id)
@@ -252,13 +256,15 @@ async def ignore(ctx: Context, channel: Annotated[ChannelRef, Opt("The channel")
     return Reply(content=content, ephemeral=True)
 
 
-@commands.slash("modlog store", "Keep message content to log deletes and edits (admins)", admin=True)
+@commands.slash(
+    "modlog store", "Keep message content to log deletes and edits (admins)", admin=True, always_on=True
+)
 async def store(ctx: Context, state: Annotated[Switch, Opt("on or off")]) -> Reply:
     """Opt in to (or out of) the message store."""
     enabled = state == Switch.ON
     await service.set_message_store(ctx.session, ctx.guild_id, enabled=enabled, now=ctx.now)
     if enabled:
-        days = (await guild_settings.get(ctx.session, ctx.guild_id)).retention_days
+        days = await service.retention_days(ctx.session, ctx.guild_id)
         content = ctx.tn(
             "✅ New messages are stored for {n} day so deletes and edits show their content."
             " The bot needs the Message Content intent for this.",
@@ -270,7 +276,7 @@ async def store(ctx: Context, state: Annotated[Switch, Opt("on or off")]) -> Rep
     return Reply(content=ctx.t("✅ Messages are no longer stored."), ephemeral=True)
 
 
-@commands.slash("modlog status", "Which events are logged, and where (admins)", admin=True)
+@commands.slash("modlog status", "Which events are logged, and where (admins)", admin=True, always_on=True)
 async def status(ctx: Context) -> Reply:
     """Every event's switch and channel, the ignored channels and the message store."""
     routes = await service.event_configs(ctx.session, ctx.guild_id)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import insert_ignore
+from kyrios.core.features import Feature
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.modlog import service
 from kyrios.features.modlog.events import MessageSeen
@@ -38,7 +39,7 @@ async def should_store(session: AsyncSession, guild_id: int, channel_id: int) ->
     """The guild opted in, has modlog on, and does not ignore the channel."""
     if not await service.stores_messages(session, guild_id):
         return False
-    if service.FEATURE in (await guild_settings.current(session, guild_id)).disabled:
+    if Feature.MODLOG in (await guild_settings.current(session, guild_id)).disabled:
         return False
     return not await service.is_ignored_channel(session, guild_id, channel_id)
 

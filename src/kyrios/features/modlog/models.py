@@ -111,12 +111,15 @@ class ModlogIgnoredChannel(Base):
 
 
 class ModlogGuild(Base):
-    """Guild-wide modlog options; a guild without a row has the message store off."""
+    """Guild-wide modlog settings; a guild without a row has the message store off and keeps its
+    log for 30 days."""
 
     __tablename__ = "modlog_guild"
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     store_messages: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Days log entries and stored messages are kept (`/settings set retention_days:`).
+    retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 

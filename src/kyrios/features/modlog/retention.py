@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
-from kyrios.features.guild_settings import service as guild_settings
+from kyrios.features.modlog import service
 from kyrios.features.modlog.models import ModlogEntry, ModlogMessage, ModlogNote, ModlogPost
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,7 @@ class Purged:
 
 async def purge_guild(session: AsyncSession, guild_id: int, *, now: datetime) -> Purged:
     """Delete the guild's entries (with notes and posts) and stored messages older than its retention."""
-    settings = await guild_settings.get(session, guild_id)
-    cutoff = now - timedelta(days=settings.retention_days)
+    cutoff = now - timedelta(days=await service.retention_days(session, guild_id))
     old = (ModlogEntry.guild_id == guild_id, ModlogEntry.created_at < cutoff)
     old_entries = select(ModlogEntry.id).where(*old)
     for attached in (ModlogNote, ModlogPost):

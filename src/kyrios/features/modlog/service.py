@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import insert_ignore
+from kyrios.core.features import Feature
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.modlog.embeds import entry_embed
 from kyrios.features.modlog.models import (
@@ -32,7 +33,6 @@ from kyrios.features.modlog.models import (
 )
 from kyrios.slash.reply import Embed
 
-FEATURE = "modlog"
 MESSAGE_TYPES = frozenset({LogType.MESSAGE_DELETE, LogType.MESSAGE_EDIT})
 
 
@@ -64,7 +64,7 @@ async def route(session: AsyncSession, guild_id: int, log_type: LogType) -> Rout
     """The effective switch, channel and bot filter of one event type in a guild."""
     settings = await guild_settings.get(session, guild_id)
     config = await session.get(ModlogEventConfig, (guild_id, log_type.value))
-    enabled = FEATURE not in settings.disabled and (config is None or config.enabled)
+    enabled = Feature.MODLOG not in settings.disabled and (config is None or config.enabled)
     channel_id = (config.channel_id if config else None) or settings.log_channel_id
     ignore_bots = config.ignore_bots if config is not None else default_ignore_bots(log_type)
     return Route(enabled, channel_id, ignore_bots)
@@ -182,24 +182,31 @@ async def ignored_channels(session: AsyncSession, guild_id: int) -> list[int]:
     return sorted(rows)
 
 
+async def settings(session: AsyncSession, guild_id: int) -> ModlogGuild:
+    """The guild's modlog settings (message store, retention), cached per config version."""
+    return await guild_settings.slice_settings(session, ModlogGuild, guild_id)
+
+
 async def set_message_store(session: AsyncSession, guild_id: int, *, enabled: bool, now: datetime) -> None:
     """Opt the guild in to (or out of) keeping message content for delete/edit logs."""
-    await session.execute(
-        insert_ignore(
-            session, ModlogGuild, {"guild_id": guild_id, "store_messages": enabled, "updated_at": now}
-        )
-    )
-    await session.execute(
-        update(ModlogGuild)
-        .where(ModlogGuild.guild_id == guild_id)
-        .values(store_messages=enabled, updated_at=now)
+    await guild_settings.change_slice_settings(
+        session, ModlogGuild, guild_id, now=now, store_messages=enabled
     )
 
 
 async def stores_messages(session: AsyncSession, guild_id: int) -> bool:
     """True when the guild opted in to the message store."""
-    row = await session.get(ModlogGuild, guild_id)
-    return row is not None and row.store_messages
+    return (await settings(session, guild_id)).store_messages
+
+
+async def retention_days(session: AsyncSession, guild_id: int) -> int:
+    """Days the guild keeps log entries and stored messages."""
+    return (await settings(session, guild_id)).retention_days
+
+
+async def set_retention(session: AsyncSession, guild_id: int, *, days: int, now: datetime) -> None:
+    """Keep log entries and stored messages for `days` days (the purge applies it within the hour)."""
+    await guild_settings.change_slice_settings(session, ModlogGuild, guild_id, now=now, retention_days=days)
 
 
 async def forget_channel(session: AsyncSession, guild_id: int, channel_id: int, *, now: datetime) -> int:

@@ -1,9 +1,11 @@
-"""`/profile` and `/achievements`: a member's standing across the economy, gacha and achievements."""
+"""`/profile`: a member's standing across the economy, gacha and achievements (it follows the
+economy's switch: it shows points)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from kyrios.core.features import Feature
 from kyrios.features.achievements import service as achievements
 from kyrios.features.achievements.catalogue import CATALOGUE
 from kyrios.features.economy import service as economy
@@ -13,12 +15,12 @@ from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
 from kyrios.slash.reply import Colour, Embed, Reply
 
-commands = CommandSet()
+commands = CommandSet(Feature.PROFILE, switched_by=Feature.ECONOMY)
 
 Whose = Annotated[Actor | None, Opt("Whose profile")]
 
 
-@commands.slash("profile", "Points, pulls, rarest items and achievements", feature="economy")
+@commands.slash("profile", "Points, pulls, rarest items and achievements")
 async def profile(ctx: Context, user: Whose = None) -> Reply:
     """A member's profile card."""
     target = user or ctx.inv.actor
@@ -44,19 +46,3 @@ async def profile(ctx: Context, user: Whose = None) -> Reply:
         " ".join(f"{a.emoji} {ctx.t(a.name)}" for a, _ in unlocked) or "—",
     )
     return Reply.embed(embed)
-
-
-@commands.slash("achievements", "Every achievement and which ones you have", feature="achievements")
-async def achievement_list(
-    ctx: Context, user: Annotated[Actor | None, Opt("Whose achievements")] = None
-) -> Reply:
-    """The achievement catalogue with unlock dates."""
-    target = user or ctx.inv.actor
-    have = {a.code: at for a, at in await achievements.unlocked(ctx.session, ctx.guild_id, target.id)}
-    lines = []
-    for a in CATALOGUE.values():
-        when = have.get(a.code)
-        mark = f"✅ {ctx.translator.time(when, 'd')}" if when else "🔒"
-        lines.append(f"{a.emoji} **{ctx.t(a.name)}** — {ctx.t(a.description)} {mark}")
-    title = ctx.t("{name}'s achievements", name=target.name)
-    return Reply.embed(Embed(title=title, description="\n".join(lines)))

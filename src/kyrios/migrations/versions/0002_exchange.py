@@ -14,7 +14,7 @@ import kyrios.core.models
 
 revision: str = "0002_exchange"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("exchange",)
 depends_on: str | Sequence[str] | None = None
 
 

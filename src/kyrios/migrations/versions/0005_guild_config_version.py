@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "0005_guild_config_version"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("guild_settings",)
 depends_on: str | Sequence[str] | None = None
 
 

@@ -1,4 +1,4 @@
-"""Auto role: give every member who joins the guild's `auto_role_id` (the discord.py adapter)."""
+"""Auto role: give every member who joins the guild's auto role (the discord.py adapter)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import discord
 from discord.ext import commands
 
 from kyrios.core.ports import DiscordForbidden, DiscordNotFound
-from kyrios.features.guild_settings import service
+from kyrios.features.auto_role import service
 
 if TYPE_CHECKING:
     from kyrios.gateway.bot import KyriosBot
@@ -31,16 +31,14 @@ class AutoRole(commands.Cog, name="auto_role"):
             return
         runtime = self.bot.runtime
         async with runtime.db.read() as session:
-            role_id = (await service.get(session, member.guild.id)).auto_role_id
+            role_id = await service.role(session, member.guild.id)
         if role_id is None:
             return
         try:
             await self.bot.port.add_role(member.guild.id, member.id, role_id, reason=REASON)
         except DiscordNotFound:
             now = runtime.clock.now()
-            await runtime.db.run(
-                lambda session: service.update(session, member.guild.id, now=now, auto_role_id=None)
-            )
+            await runtime.db.run(lambda session: service.set_role(session, member.guild.id, None, now=now))
             await self.bot.admin_notices.tell_once(
                 member.guild.id,
                 "auto-role-gone",
