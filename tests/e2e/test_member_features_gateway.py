@@ -8,7 +8,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from kyrios.features.auto_role import service as auto_role
-from kyrios.features.avatars.models import AvatarHistory, AvatarStats
+from kyrios.features.avatars.models import AvatarHistory, AvatarKind, AvatarStats
 from kyrios.runtime import Runtime
 from kyrios.testing.emulator import DiscordEmulator
 from kyrios.testing.emulator.server import channel_messages_path
@@ -65,7 +65,7 @@ async def test_an_avatar_change_is_recorded_with_the_colour_of_the_served_image(
         await emu.update_user(42, username="renamed", banner_image=banner)
 
         async def banner_recorded() -> bool:
-            return await count_rows(runtime, AvatarHistory, user_id=42, kind="banner_change") == 1
+            return await count_rows(runtime, AvatarHistory, user_id=42, kind=AvatarKind.BANNER_CHANGE) == 1
 
         await eventually(banner_recorded)
     async with runtime.db.read() as session:
@@ -110,7 +110,10 @@ async def test_a_per_server_avatar_is_recorded_for_that_guild_and_animated_gifs_
         await emu.dispatch_member_update(1, 42)
 
         async def recorded() -> bool:
-            return await count_rows(runtime, AvatarHistory, user_id=42, kind="server_avatar_change") == 1
+            return (
+                await count_rows(runtime, AvatarHistory, user_id=42, kind=AvatarKind.SERVER_AVATAR_CHANGE)
+                == 1
+            )
 
         await eventually(recorded)
     async with runtime.db.read() as session:

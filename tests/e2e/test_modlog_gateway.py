@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.guild_settings.models import AdminNotice
-from kyrios.features.modlog.models import ModlogEntry, ModlogMessage, ModlogPost
+from kyrios.features.modlog.models import LogType, ModlogEntry, ModlogMessage, ModlogPost
 from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.intents import intents_for
 from kyrios.runtime import Runtime
@@ -48,7 +48,7 @@ async def test_a_moderators_delete_is_posted_with_the_content_and_likely_by(
     assert "Message deleted" in texts[0]
     assert "buy cheap followers at spam.example" in texts[0]
     assert f"likely by <@{MOD}>" in texts[0] and "<@42>" in texts[0] and "<#10>" in texts[0]
-    assert await count_rows(runtime, ModlogEntry, log_type="message_delete", moderator_id=MOD) == 1
+    assert await count_rows(runtime, ModlogEntry, log_type=LogType.MESSAGE_DELETE, moderator_id=MOD) == 1
 
 
 async def test_a_self_delete_and_an_edit(discord_emulator: DiscordEmulator, runtime: Runtime) -> None:
@@ -146,7 +146,9 @@ async def test_a_deleted_log_channel_stops_routing_and_the_owner_is_told_once(
     async with runtime.db.read() as session:
         kinds = list(await session.scalars(select(ModlogEntry.log_type).order_by(ModlogEntry.id)))
         notice = (
-            await session.scalars(select(ModlogEntry.detail).where(ModlogEntry.log_type == "system_event"))
+            await session.scalars(
+                select(ModlogEntry.detail).where(ModlogEntry.log_type == LogType.SYSTEM_EVENT)
+            )
         ).one()
     assert kinds.count("member_join") == 2 and "system_event" in kinds
     assert notice is not None and "was deleted" in notice and message.id > 0
@@ -164,7 +166,7 @@ async def test_a_missing_permission_is_reported_once_and_the_channel_is_not_hamm
         await emu.member_join(1, 86, "late")
 
         async def all_recorded() -> bool:
-            return await count_rows(runtime, ModlogEntry, log_type="member_join") == 6
+            return await count_rows(runtime, ModlogEntry, log_type=LogType.MEMBER_JOIN) == 6
 
         await eventually(all_recorded)
         sender = bot.cogs["modlog"].sender
@@ -188,7 +190,7 @@ async def test_the_owner_is_not_told_again_after_a_restart_only_reminded_a_week_
             await emu.member_join(1, joiner, f"joiner{joiner}")
 
             async def reported() -> bool:  # the system case recorded with the problem
-                return await count_rows(runtime, ModlogEntry, log_type="system_event") >= joiner - 80
+                return await count_rows(runtime, ModlogEntry, log_type=LogType.SYSTEM_EVENT) >= joiner - 80
 
             await eventually(reported)
 

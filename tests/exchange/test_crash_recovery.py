@@ -86,7 +86,7 @@ async def verify(url: str, acked: set[int], canceled: set[int]) -> int:
             live = {
                 (order.symbol, order.id)
                 for order in await session.scalars(
-                    select(ExchangeOrder).where(ExchangeOrder.status.in_([s.value for s in LIVE_STATUSES]))
+                    select(ExchangeOrder).where(ExchangeOrder.status.in_(LIVE_STATUSES))
                 )
             }
         assert problems == []

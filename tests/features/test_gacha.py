@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.rng import RandomSource
-from kyrios.features.economy.models import EconomyLedger
+from kyrios.features.economy.models import EconomyLedger, Reason
 from kyrios.features.gacha.models import GachaDailyClaim, GachaPull
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
@@ -38,7 +38,7 @@ async def test_paid_pulls_debit_points_through_the_ledger(runtime: Runtime) -> N
     assert not reply.is_error, reply.content
     assert await balance(runtime) == 700
     assert await count_rows(runtime, GachaPull, user_id=42) == 4
-    assert await count_rows(runtime, EconomyLedger, user_id=42, reason="gacha_pull") == 1
+    assert await count_rows(runtime, EconomyLedger, user_id=42, reason=Reason.GACHA_PULL) == 1
     await assert_ledger_balanced(runtime)
 
 

@@ -17,7 +17,7 @@ from kyrios.features.modlog.events import (
     MessageSeen,
     UserInfo,
 )
-from kyrios.features.modlog.models import ModlogEntry, ModlogMessage
+from kyrios.features.modlog.models import LogType, ModlogEntry, ModlogMessage
 from kyrios.features.modlog.service import Delivery
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Permission
@@ -189,7 +189,7 @@ async def test_events_route_to_their_own_channel_or_can_be_switched_off(
     await invoke(runtime, "modlog config", admin=True, event="member_join", state="off")
     async with runtime.db.transaction() as session:
         assert await flows.member_joined(session, MemberEvent(GUILD, ALICE, clock.now())) is None
-    assert await count_rows(runtime, ModlogEntry, log_type="member_join") == 1
+    assert await count_rows(runtime, ModlogEntry, log_type=LogType.MEMBER_JOIN) == 1
     status = text_of(await invoke(runtime, "modlog status", admin=True))
     assert "⛔ `member_join`" in status and f"✅ `member_leave` → <#{LOG_CHANNEL}>" in status
     await invoke(runtime, "settings feature", admin=True, name="modlog", state="off")

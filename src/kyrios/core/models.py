@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -60,3 +61,57 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+EnumT = TypeVar("EnumT", bound=StrEnum)
+
+
+class StrEnumColumn(TypeDecorator[EnumT]):
+    """A `StrEnum` column: a VARCHAR holding the member's value, loaded as the member.
+
+    Only members of this very enum are written; anything else (a plain string, even one spelling
+    a value, or another enum's member) raises before the statement runs, so a typo or a mixed-up
+    vocabulary cannot reach the table. A stored value that is no member (written by hand or by a
+    newer version) raises `LookupError` on load rather than passing for a string.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[EnumT], length: int) -> None:
+        longest = max(len(member.value) for member in enum_class)
+        if longest > length:
+            raise ValueError(
+                f"{enum_class.__name__} has a value of {longest} characters, longer than {length}"
+            )
+        super().__init__(length)
+        # Both arguments by their parameter names: SQLAlchemy's statement cache keys on them.
+        self.enum_class = enum_class
+        self.length = length
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.enum_class.__name__}, length={self.length})"
+
+    @property
+    def python_type(self) -> type[EnumT]:
+        """The enum, not `str`."""
+        return self.enum_class
+
+    def process_bind_param(self, value: EnumT | None, dialect: Dialect) -> str | None:
+        """The member's value; refuse anything that is not a member."""
+        if value is None:
+            return None
+        if not isinstance(value, self.enum_class):
+            raise TypeError(f"only members of {self.enum_class.__name__} go in this column, not {value!r}")
+        return value.value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> EnumT | None:
+        """The member whose value was stored; an unknown value is an error, not a string."""
+        if value is None:
+            return None
+        try:
+            return self.enum_class(value)
+        except ValueError:
+            raise LookupError(
+                f"{value!r} is stored in a {self.enum_class.__name__} column but is none of its values"
+            ) from None

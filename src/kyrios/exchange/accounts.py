@@ -53,7 +53,7 @@ async def create_user(
     if discord_id is not None and await find_user(session, discord_id=discord_id) is not None:
         raise Conflict("That Discord account already has an exchange account.")
     user = ExchangeUser(
-        uuid=str(uuid.uuid4()), username=username, role=role.value, discord_id=discord_id, created_at=now
+        uuid=str(uuid.uuid4()), username=username, role=role, discord_id=discord_id, created_at=now
     )
     session.add(user)
     await session.flush()
@@ -159,7 +159,7 @@ async def _record(
 ) -> int:
     session.add(
         ExchangeCashLedger(
-            user_id=user_id, delta_cents=delta, reason=reason.value, detail=detail[:200], created_at=now
+            user_id=user_id, delta_cents=delta, reason=reason, detail=detail[:200], created_at=now
         )
     )
     await session.flush()

@@ -59,13 +59,13 @@ async def create_asset(
     asset = ExchangeAsset(
         symbol=symbol,
         name=name,
-        type=asset_type.value,
+        type=asset_type,
         sector=sector,
         tick_size_cents=tick_size_cents,
         min_quantity=1,
         max_quantity=max_quantity,
         max_notional_cents=max_notional_cents,
-        status=AssetStatus.TRADING.value,
+        status=AssetStatus.TRADING,
         issued_supply=supply,
         issuer_user_id=market.id,
         last_price_cents=price_cents,
@@ -112,7 +112,7 @@ async def list_assets(session: AsyncSession) -> list[AssetView]:
 async def set_status(session: AsyncSession, symbol: str, status: AssetStatus) -> None:
     """Halt or resume trading in `symbol`."""
     result = await session.execute(
-        update(ExchangeAsset).where(ExchangeAsset.symbol == symbol).values(status=status.value)
+        update(ExchangeAsset).where(ExchangeAsset.symbol == symbol).values(status=status)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound(f"There is no symbol {symbol}.")

@@ -26,7 +26,7 @@ from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, NotFound
 from kyrios.exchange import accounts, assets
-from kyrios.exchange.engine import Depth
+from kyrios.exchange.engine import Depth, OrderType, Side
 from kyrios.exchange.models import LIVE_STATUSES, AssetStatus, ExchangeAsset, ExchangeOrder, Role
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
 from kyrios.exchange.rules import ExchangeRules, change_rules, stored_rules
@@ -42,7 +42,6 @@ from kyrios.exchange.schemas import (
 from kyrios.exchange.service import Exchange
 
 T = TypeVar("T")
-LIVE = [status.value for status in LIVE_STATUSES]
 
 
 class ExchangeClient(Protocol):
@@ -140,7 +139,7 @@ class DatabaseReads:
         if symbol is not None:
             query = query.where(ExchangeOrder.symbol == symbol)
         if open_only:
-            query = query.where(ExchangeOrder.status.in_(LIVE))
+            query = query.where(ExchangeOrder.status.in_(LIVE_STATUSES))
         async with self.db.read() as session:
             rows = await session.scalars(query.order_by(ExchangeOrder.id.desc()).limit(limit))
             return [OrderView.of(row) for row in rows]
@@ -156,8 +155,8 @@ class DatabaseReads:
                 raise NotFound(f"There is no symbol {symbol}.")
             sides: list[list[BookLevel]] = []
             for side, best_first in (
-                ("buy", ExchangeOrder.price_cents.desc()),
-                ("sell", ExchangeOrder.price_cents.asc()),
+                (Side.BUY, ExchangeOrder.price_cents.desc()),
+                (Side.SELL, ExchangeOrder.price_cents.asc()),
             ):
                 rows = await session.execute(
                     select(
@@ -166,8 +165,8 @@ class DatabaseReads:
                     .where(
                         ExchangeOrder.symbol == symbol,
                         ExchangeOrder.side == side,
-                        ExchangeOrder.type == "limit",
-                        ExchangeOrder.status.in_(LIVE),
+                        ExchangeOrder.type == OrderType.LIMIT,
+                        ExchangeOrder.status.in_(LIVE_STATUSES),
                         ExchangeOrder.priority.is_not(None),
                     )
                     .group_by(ExchangeOrder.price_cents)

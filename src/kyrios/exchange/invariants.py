@@ -18,6 +18,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.exchange.engine import Side
 from kyrios.exchange.models import (
     LIVE_STATUSES,
     CashReason,
@@ -29,8 +30,6 @@ from kyrios.exchange.models import (
     ExchangePosition,
     OrderStatus,
 )
-
-LIVE = [s.value for s in LIVE_STATUSES]
 
 
 async def check(session: AsyncSession) -> list[str]:
@@ -67,8 +66,8 @@ async def _cash(session: AsyncSession) -> list[str]:
                 f"{ledger.get(int(user_id), 0)}"
             )
     by_reason = {
-        str(r): int(t)
-        for r, t in await session.execute(
+        reason: int(t)
+        for reason, t in await session.execute(
             select(ExchangeCashLedger.reason, func.sum(ExchangeCashLedger.delta_cents)).group_by(
                 ExchangeCashLedger.reason
             )
@@ -91,7 +90,7 @@ async def _reservations(session: AsyncSession) -> list[str]:
             int(u): int(t)
             for u, t in await session.execute(
                 select(ExchangeOrder.user_id, func.sum(ExchangeOrder.reserved_cents))
-                .where(ExchangeOrder.status.in_(LIVE), ExchangeOrder.side == "buy")
+                .where(ExchangeOrder.status.in_(LIVE_STATUSES), ExchangeOrder.side == Side.BUY)
                 .group_by(ExchangeOrder.user_id)
             )
         },
@@ -109,7 +108,7 @@ async def _reservations(session: AsyncSession) -> list[str]:
                 select(
                     ExchangeOrder.user_id, ExchangeOrder.symbol, func.sum(ExchangeOrder.remaining_quantity)
                 )
-                .where(ExchangeOrder.status.in_(LIVE), ExchangeOrder.side == "sell")
+                .where(ExchangeOrder.status.in_(LIVE_STATUSES), ExchangeOrder.side == Side.SELL)
                 .group_by(ExchangeOrder.user_id, ExchangeOrder.symbol)
             )
         },
@@ -162,17 +161,17 @@ async def _orders(session: AsyncSession) -> list[str]:
             problems.append(
                 f"{name}: filled {filled} + canceled {canceled} + remaining {remaining} != {quantity}"
             )
-        live = status in LIVE
+        live = status in LIVE_STATUSES
         expected_status_ok = {
             OrderStatus.OPEN: filled == 0 and remaining > 0,
             OrderStatus.PARTIALLY_FILLED: filled > 0 and remaining > 0,
             OrderStatus.FILLED: filled > 0 and remaining == 0,
             OrderStatus.CANCELED: remaining == 0,
             OrderStatus.REJECTED: remaining == 0 and filled == 0,
-        }.get(OrderStatus(status), False)
+        }[status]
         if not expected_status_ok:
             problems.append(f"{name}: status {status} with filled {filled}, remaining {remaining}")
-        want = (price or 0) * remaining if live and side == "buy" else 0
+        want = (price or 0) * remaining if live and side is Side.BUY else 0
         if reserved != want:
             problems.append(f"{name}: reserves {reserved} cents, expected {want}")
     return problems
@@ -181,7 +180,7 @@ async def _orders(session: AsyncSession) -> list[str]:
 async def _executions(session: AsyncSession) -> list[str]:
     problems: list[str] = []
     orders = {
-        int(i): (str(s), str(side), int(f))
+        int(i): (str(s), side, int(f))
         for i, s, side, f in await session.execute(
             select(ExchangeOrder.id, ExchangeOrder.symbol, ExchangeOrder.side, ExchangeOrder.filled_quantity)
         )

@@ -70,17 +70,17 @@ class LiveOrder:
             row.id,
             row.uuid,
             row.user_id,
-            Side(row.side),
-            OrderType(row.type),
+            row.side,
+            row.type,
             int(row.price_cents or 0),
             row.quantity,
             row.reserved_cents,
-            SelfTradePrevention(row.stp),
+            row.stp,
         )
         live.filled = row.filled_quantity
         live.canceled = row.canceled_quantity
         live.remaining = row.remaining_quantity
-        live.status = OrderStatus(row.status)
+        live.status = row.status
         live.priority = row.priority
         live.client_order_id = row.client_order_id
         live.created_at = row.created_at
@@ -125,7 +125,7 @@ class LiveOrder:
             quantity=self.quantity,
             filled_quantity=self.filled,
             remaining_quantity=self.remaining,
-            status=self.status.value,
+            status=self.status,
             reject_reason=self.reject_reason,
             created_at=self.created_at,
             duplicate=duplicate,

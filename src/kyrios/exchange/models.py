@@ -12,7 +12,8 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyrios.core.models import Base, BigIntPK, Snowflake, UTCDateTime
+from kyrios.core.models import Base, BigIntPK, Snowflake, StrEnumColumn, UTCDateTime
+from kyrios.exchange.engine.enums import OrderType, SelfTradePrevention, Side
 
 
 class Role(StrEnum):
@@ -70,7 +71,7 @@ class ExchangeUser(Base):
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
     discord_id: Mapped[int | None] = mapped_column(Snowflake, unique=True, default=None)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(8))
+    role: Mapped[Role] = mapped_column(StrEnumColumn(Role, length=8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -94,13 +95,13 @@ class ExchangeAsset(Base):
 
     symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    type: Mapped[str] = mapped_column(String(8))
+    type: Mapped[AssetType] = mapped_column(StrEnumColumn(AssetType, length=8))
     sector: Mapped[str] = mapped_column(String(64), default="")
     tick_size_cents: Mapped[int] = mapped_column(BigInteger)
     min_quantity: Mapped[int] = mapped_column(BigInteger, default=1)
     max_quantity: Mapped[int] = mapped_column(BigInteger)
     max_notional_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(8))
+    status: Mapped[AssetStatus] = mapped_column(StrEnumColumn(AssetStatus, length=8))
     issued_supply: Mapped[int] = mapped_column(BigInteger)
     issuer_user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"))
     last_price_cents: Mapped[int] = mapped_column(BigInteger)
@@ -122,17 +123,17 @@ class ExchangeOrder(Base):
     client_order_id: Mapped[str | None] = mapped_column(String(36), default=None)
     user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"))
     symbol: Mapped[str] = mapped_column(ForeignKey("exchange_asset.symbol"))
-    side: Mapped[str] = mapped_column(String(4))
-    type: Mapped[str] = mapped_column(String(6))
+    side: Mapped[Side] = mapped_column(StrEnumColumn(Side, length=4))
+    type: Mapped[OrderType] = mapped_column(StrEnumColumn(OrderType, length=6))
     price_cents: Mapped[int | None] = mapped_column(BigInteger, default=None)
     """The limit price; for a market order its protection (collar) price."""
     quantity: Mapped[int] = mapped_column(BigInteger)
     filled_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
     canceled_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
     remaining_quantity: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[OrderStatus] = mapped_column(StrEnumColumn(OrderStatus, length=16))
     reject_reason: Mapped[str | None] = mapped_column(String(200), default=None)
-    stp: Mapped[str] = mapped_column(String(16))
+    stp: Mapped[SelfTradePrevention] = mapped_column(StrEnumColumn(SelfTradePrevention, length=16))
     priority: Mapped[int | None] = mapped_column(BigInteger, default=None)
     reserved_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -158,7 +159,7 @@ class ExchangeExecution(Base):
     taker_order_id: Mapped[int] = mapped_column(ForeignKey("exchange_order.id"))
     maker_user_id: Mapped[int] = mapped_column(BigInteger)
     taker_user_id: Mapped[int] = mapped_column(BigInteger)
-    taker_side: Mapped[str] = mapped_column(String(4))
+    taker_side: Mapped[Side] = mapped_column(StrEnumColumn(Side, length=4))
     price_cents: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(BigInteger)
     executed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -202,7 +203,7 @@ class ExchangeCashLedger(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"))
     delta_cents: Mapped[int] = mapped_column(BigInteger)
-    reason: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[CashReason] = mapped_column(StrEnumColumn(CashReason, length=16))
     execution_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     detail: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

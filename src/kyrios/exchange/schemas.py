@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
-from kyrios.exchange.models import AssetType, ExchangeOrder
+from kyrios.exchange.models import AssetStatus, AssetType, ExchangeOrder, OrderStatus, Role
 
 
 class OrderRequest(BaseModel):
@@ -38,7 +38,7 @@ class OrderView(BaseModel):
     quantity: int
     filled_quantity: int
     remaining_quantity: int
-    status: str
+    status: OrderStatus
     reject_reason: str | None = None
     created_at: datetime
     duplicate: bool = False
@@ -52,8 +52,8 @@ class OrderView(BaseModel):
             client_order_id=order.client_order_id,
             user_id=order.user_id,
             symbol=order.symbol,
-            side=Side(order.side),
-            type=OrderType(order.type),
+            side=order.side,
+            type=order.type,
             price_cents=order.price_cents,
             quantity=order.quantity,
             filled_quantity=order.filled_quantity,
@@ -94,12 +94,12 @@ class AssetView(BaseModel):
 
     symbol: str
     name: str
-    type: str
+    type: AssetType
     sector: str
     tick_size_cents: int
     max_quantity: int
     max_notional_cents: int
-    status: str
+    status: AssetStatus
     issued_supply: int
     last_price_cents: int
 
@@ -123,7 +123,7 @@ class UserView(BaseModel):
 
     id: int
     username: str
-    role: str
+    role: Role
     discord_id: int | None
     cash_cents: int
     reserved_cents: int

@@ -163,7 +163,7 @@ class SymbolSequencer:
                     select(ExchangeOrder)
                     .where(
                         ExchangeOrder.symbol == self.symbol,
-                        ExchangeOrder.status.in_([s.value for s in LIVE_STATUSES]),
+                        ExchangeOrder.status.in_(LIVE_STATUSES),
                         ExchangeOrder.priority.is_not(None),
                     )
                     .order_by(ExchangeOrder.priority)

@@ -141,7 +141,7 @@ class Exchange:
             raise NotFound(f"There is no {named}.")
         if order.user_id != user_id:
             raise Forbidden(f"You cannot cancel {named}: it belongs to another user.")
-        if order.status == OrderStatus.FILLED:
+        if order.status is OrderStatus.FILLED:
             raise Conflict(f"You cannot cancel {named}: it is already filled.")
         if order.status in (OrderStatus.CANCELED, OrderStatus.REJECTED):
             raise Conflict(f"You cannot cancel {named}: it is already {order.status.lower()}.")

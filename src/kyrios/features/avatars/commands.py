@@ -34,7 +34,7 @@ def _link(ctx: Context, url: str | None, *, old: bool) -> str:
 
 def history_line(ctx: Context, row: AvatarHistory) -> str:
     """One change: when, what, old → new, colour, format and size."""
-    parts = [ctx.translator.time(row.changed_at, "f"), ctx.t(LABELS[AvatarKind(row.kind)])]
+    parts = [ctx.translator.time(row.changed_at, "f"), ctx.t(LABELS[row.kind])]
     parts.append(f"{_link(ctx, row.old_url, old=True)} → {_link(ctx, row.new_url, old=False)}")
     if row.dominant_color:
         parts.append(f"`{row.dominant_color}`")

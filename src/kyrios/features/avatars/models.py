@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyrios.core.models import Base, BigIntPK, Snowflake, UTCDateTime
+from kyrios.core.models import Base, BigIntPK, Snowflake, StrEnumColumn, UTCDateTime
 
 
 class AvatarKind(StrEnum):
@@ -27,7 +27,7 @@ class AvatarHistory(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(Snowflake)
     guild_id: Mapped[int | None] = mapped_column(Snowflake, default=None)
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[AvatarKind] = mapped_column(StrEnumColumn(AvatarKind, length=24))
     old_url: Mapped[str | None] = mapped_column(String(512), default=None)
     new_url: Mapped[str | None] = mapped_column(String(512), default=None)
     dominant_color: Mapped[str | None] = mapped_column(String(7), default=None)  # "#rrggbb"

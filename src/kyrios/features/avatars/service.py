@@ -86,7 +86,7 @@ async def record_change(session: AsyncSession, change: AvatarChange) -> AvatarHi
     row = AvatarHistory(
         user_id=change.user_id,
         guild_id=change.guild_id,
-        kind=change.kind.value,
+        kind=change.kind,
         old_url=change.old_url,
         new_url=change.new_url,
         dominant_color=image.dominant_color if image else None,

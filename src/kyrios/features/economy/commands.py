@@ -47,13 +47,6 @@ async def balance(ctx: Context, user: Annotated[Actor | None, Opt("Whose points"
     return Reply.embed(embed)
 
 
-def _reason(ctx: Context, reason: str) -> str:
-    try:
-        return ctx.t(REASON_LABELS[Reason(reason)])
-    except ValueError:  # written by a newer version
-        return reason
-
-
 async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
     result = await service.history(ctx.session, ctx.guild_id, owner_id, page=page)
     number, time = ctx.translator.number, ctx.translator.time
@@ -63,7 +56,7 @@ async def _history_reply(ctx: Context, owner_id: int, page: int) -> Reply:
         detail = f" — {row.detail}" if row.detail else ""
         lines.append(
             f"`{sign}{number(abs(row.delta)):>9}` → {number(row.balance_after)}"
-            f" · {_reason(ctx, row.reason)}{detail} · {time(row.created_at, 'R')}"
+            f" · {ctx.t(REASON_LABELS[row.reason])}{detail} · {time(row.created_at, 'R')}"
         )
     embed = Embed(
         title=ctx.t("Your points history"),

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyrios.core.models import Base, BigIntPK, Snowflake, UTCDateTime
+from kyrios.core.models import Base, BigIntPK, Snowflake, StrEnumColumn, UTCDateTime
+
+
+class Reason(StrEnum):
+    """Why points moved; shown in `/points history`."""
+
+    GRANT = "grant"
+    REVOKE = "revoke"
+    GACHA_PULL = "gacha_pull"
+    RUMBLE_WIN = "rumble_win"
+    RUMBLE_LOSS = "rumble_loss"
+    EXCHANGE = "exchange"
 
 
 class EconomyAccount(Base):
@@ -33,7 +45,7 @@ class EconomyLedger(Base):
     user_id: Mapped[int] = mapped_column(Snowflake)
     delta: Mapped[int] = mapped_column(BigInteger)
     balance_after: Mapped[int] = mapped_column(BigInteger)
-    reason: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[Reason] = mapped_column(StrEnumColumn(Reason, length=32))
     detail: Mapped[str] = mapped_column(String(200), default="")
     actor_id: Mapped[int | None] = mapped_column(Snowflake, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,6 @@ refusal states the balance that update saw (a locking read, not the transaction'
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,20 +17,10 @@ from kyrios.core.db import Sql
 from kyrios.core.errors import InsufficientFunds, InvalidInput
 from kyrios.core.paging import Page, clamp_page
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
+from kyrios.features.economy.models import Reason as Reason  # other slices name it through the service
 
 MAX_BALANCE = 10**15
 MAX_TRANSFER = 10**9
-
-
-class Reason(StrEnum):
-    """Why points moved; shown in `/points history`."""
-
-    GRANT = "grant"
-    REVOKE = "revoke"
-    GACHA_PULL = "gacha_pull"
-    RUMBLE_WIN = "rumble_win"
-    RUMBLE_LOSS = "rumble_loss"
-    EXCHANGE = "exchange"
 
 
 def check_amount(amount: int) -> None:

@@ -51,9 +51,9 @@ def tags(ctx: Context, *, free: bool, pity: bool) -> str:
 
 def pull_reply(ctx: Context, result: PullResult) -> Reply:
     """Render pulls as one embed coloured by the rarest item."""
-    best = max((Rarity(p.rarity) for p in result.pulls), key=lambda r: r.rank)
+    best = max((p.rarity for p in result.pulls), key=lambda r: r.rank)
     lines = [
-        f"`{p.rarity:>3}` {Rarity(p.rarity).stars} **{p.item_name}**{tags(ctx, free=p.free, pity=p.pity)}"
+        f"`{p.rarity:>3}` {p.rarity.stars} **{p.item_name}**{tags(ctx, free=p.free, pity=p.pity)}"
         for p in result.pulls
     ]
     embed = Embed(

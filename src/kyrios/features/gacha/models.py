@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyrios.core.models import Base, BigIntPK, Snowflake, UTCDateTime
+from kyrios.core.models import Base, BigIntPK, Snowflake, StrEnumColumn, UTCDateTime
 
 
 class Rarity(StrEnum):
@@ -52,7 +52,7 @@ class GachaItem(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(Snowflake, index=True)
     name: Mapped[str] = mapped_column(String(64))
-    rarity: Mapped[str] = mapped_column(String(8))
+    rarity: Mapped[Rarity] = mapped_column(StrEnumColumn(Rarity, length=8))
     weight: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -81,7 +81,7 @@ class GachaPull(Base):
     user_id: Mapped[int] = mapped_column(Snowflake)
     item_id: Mapped[int] = mapped_column(ForeignKey("gacha_item.id"))
     item_name: Mapped[str] = mapped_column(String(64))
-    rarity: Mapped[str] = mapped_column(String(8))
+    rarity: Mapped[Rarity] = mapped_column(StrEnumColumn(Rarity, length=8))
     cost_points: Mapped[int] = mapped_column(BigInteger, default=0)
     free: Mapped[bool] = mapped_column(Boolean, default=False)
     pity: Mapped[bool] = mapped_column(Boolean, default=False)

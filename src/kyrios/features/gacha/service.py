@@ -45,7 +45,7 @@ class Drawn:
 
     item_id: int
     item_name: str
-    rarity: str
+    rarity: Rarity
     cost_points: int
     free: bool
     pity: bool
@@ -148,7 +148,7 @@ async def ensure_items(
         values = {
             "guild_id": guild_id,
             "name": language.t(name),
-            "rarity": rarity.value,
+            "rarity": rarity,
             "weight": weight,
             "active": True,
             "created_at": now,
@@ -165,7 +165,7 @@ async def active_items(session: AsyncSession, guild_id: int) -> list[GachaItem]:
         .where(GachaItem.guild_id == guild_id, GachaItem.active.is_(True))
         .with_for_update(read=True)
     )
-    return sorted(rows, key=lambda item: (-Rarity(item.rarity).rank, -item.weight, item.name))
+    return sorted(rows, key=lambda item: (-item.rarity.rank, -item.weight, item.name))
 
 
 async def draw_table(
@@ -186,7 +186,7 @@ async def draw_table(
     ever = await session.scalar(
         select(func.count()).select_from(GachaItem).where(GachaItem.guild_id == guild_id)
     )
-    table = DrawTable.of([TableItem(r.id, r.name, Rarity(r.rarity), r.weight) for r in rows], int(ever or 0))
+    table = DrawTable.of([TableItem(r.id, r.name, r.rarity, r.weight) for r in rows], int(ever or 0))
     if not created_here:  # a table made by this transaction is gone if it rolls back
         cache.put(CACHE_NAMESPACE, guild_id, version, table)
     return table
@@ -312,7 +312,7 @@ async def pull(
         drawn = Drawn(
             item.id,
             item.name,
-            item.rarity.value,
+            item.rarity,
             0 if seq < free else rules.pull_cost,
             seq < free,
             pity and is_top,
@@ -324,7 +324,7 @@ async def pull(
                 user_id,
                 item.id,
                 item.name,
-                drawn.rarity,
+                item.rarity.value,
                 drawn.cost_points,
                 drawn.free,
                 drawn.pity,
@@ -396,7 +396,7 @@ async def rates(
     await ensure_items(session, guild_id, now, guild_locale=guild_locale)
     items = await active_items(session, guild_id)
     total = sum(item.weight for item in items)
-    return [Rate(i.name, Rarity(i.rarity), i.weight, 100 * i.weight / total if total else 0.0) for i in items]
+    return [Rate(i.name, i.rarity, i.weight, 100 * i.weight / total if total else 0.0) for i in items]
 
 
 async def pity_counter(session: AsyncSession, guild_id: int, user_id: int) -> int:
@@ -453,7 +453,7 @@ async def collection(
         .where(GachaPull.guild_id == guild_id, GachaPull.user_id == user_id)
         .group_by(GachaPull.item_name, GachaPull.rarity)
     )
-    owned = sorted(((n, Rarity(r), int(c)) for n, r, c in rows), key=lambda t: (-t[1].rank, t[0]))
+    owned = sorted(((n, r, int(c)) for n, r, c in rows), key=lambda t: (-t[1].rank, t[0]))
     page, pages = clamp_page(page, len(owned), per_page)
     return Page(owned[(page - 1) * per_page : page * per_page], page, pages, len(owned))
 
@@ -483,7 +483,7 @@ async def add_item(
             raise Conflict(
                 "**{name}** is already in the table; remove it first to change it.", name=existing.name
             )
-        existing.active, existing.rarity, existing.weight = True, rarity.value, weight
+        existing.active, existing.rarity, existing.weight = True, rarity, weight
         await session.flush()
         await guild_settings.update(session, guild_id, now=now)  # a new table version
         return existing
@@ -492,9 +492,7 @@ async def add_item(
     )
     if int(count or 0) >= MAX_ITEMS_PER_GUILD:
         raise Conflict("A server can have at most {maximum} items.", maximum=MAX_ITEMS_PER_GUILD)
-    item = GachaItem(
-        guild_id=guild_id, name=name, rarity=rarity.value, weight=weight, active=True, created_at=now
-    )
+    item = GachaItem(guild_id=guild_id, name=name, rarity=rarity, weight=weight, active=True, created_at=now)
     session.add(item)
     await session.flush()
     await guild_settings.update(session, guild_id, now=now)  # a new table version

@@ -37,7 +37,7 @@ async def search(
     if query.user_id is not None:
         where.append(ModlogEntry.user_id == query.user_id)
     if query.log_type is not None:
-        where.append(ModlogEntry.log_type == query.log_type.value)
+        where.append(ModlogEntry.log_type == query.log_type)
     if query.since is not None:
         where.append(ModlogEntry.created_at >= query.since)
     if query.until is not None:

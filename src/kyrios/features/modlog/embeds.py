@@ -47,7 +47,7 @@ def moderator_line(t: Translator, entry: ModlogEntry) -> str | None:
     if entry.moderator_id is None:
         return None
     moderator = f"<@{entry.moderator_id}>"
-    if entry.attribution != Attribution.LIKELY:
+    if entry.attribution is not Attribution.LIKELY:
         return moderator
     return t.t(
         "likely by {moderator} (audit log: same author and channel, moments apart)", moderator=moderator
@@ -57,8 +57,7 @@ def moderator_line(t: Translator, entry: ModlogEntry) -> str | None:
 def entry_embed(entry: ModlogEntry, notes: Sequence[ModlogNote] = (), *, translator: Translator) -> Embed:
     """The log embed for one entry, in the translator's language."""
     t = translator.t
-    log_type = LogType(entry.log_type)
-    title, colour = TITLES[log_type]
+    title, colour = TITLES[entry.log_type]
     embed = Embed(title=t(title), colour=colour, timestamp=entry.created_at)
     lines = []
     if entry.user_id is not None:
@@ -77,10 +76,10 @@ def entry_embed(entry: ModlogEntry, notes: Sequence[ModlogNote] = (), *, transla
     if moderator:
         lines.append(t("**By:** {moderator}", moderator=moderator))
     embed.description = "\n".join(lines)
-    if log_type == LogType.MESSAGE_EDIT:
+    if entry.log_type is LogType.MESSAGE_EDIT:
         embed.add_field(t("Before"), quote(translator, entry.before))
         embed.add_field(t("After"), quote(translator, entry.after))
-    elif log_type == LogType.MESSAGE_DELETE:
+    elif entry.log_type is LogType.MESSAGE_DELETE:
         embed.add_field(t("Content"), quote(translator, entry.before))
     elif entry.before is not None or entry.after is not None:  # Kyrios's words (a timeout's states)
         embed.add_field(t("Before"), shown(entry.before, translator) or "—", inline=True)
@@ -102,13 +101,13 @@ def entry_embed(entry: ModlogEntry, notes: Sequence[ModlogNote] = (), *, transla
 
 def summary_line(translator: Translator, entry: ModlogEntry) -> str:
     """One line of a search result."""
-    title = translator.t(TITLES[LogType(entry.log_type)][0])
+    title = translator.t(TITLES[entry.log_type][0])
     parts = [f"`#{entry.id}` {title}", translator.time(entry.created_at, "f")]
     if entry.user_id is not None:
         parts.append(f"<@{entry.user_id}>")
     if entry.moderator_id is not None:
         moderator = f"<@{entry.moderator_id}>"
-        if entry.attribution == Attribution.LIKELY:
+        if entry.attribution is Attribution.LIKELY:
             parts.append(translator.t("likely by {moderator}", moderator=moderator))
         else:
             parts.append(translator.t("by {moderator}", moderator=moderator))

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kyrios.core.models import Base, BigIntPK, Snowflake, UTCDateTime
+from kyrios.core.models import Base, BigIntPK, Snowflake, StrEnumColumn, UTCDateTime
 
 
 class LogType(StrEnum):
@@ -44,13 +44,15 @@ class ModlogEntry(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(Snowflake)
-    log_type: Mapped[str] = mapped_column(String(32))
+    log_type: Mapped[LogType] = mapped_column(StrEnumColumn(LogType, length=32))
     user_id: Mapped[int | None] = mapped_column(Snowflake, default=None)  # who it happened to / author
     channel_id: Mapped[int | None] = mapped_column(Snowflake, default=None)
     message_id: Mapped[int | None] = mapped_column(Snowflake, default=None)
     role_id: Mapped[int | None] = mapped_column(Snowflake, default=None)
     moderator_id: Mapped[int | None] = mapped_column(Snowflake, default=None)
-    attribution: Mapped[str] = mapped_column(String(8), default=Attribution.NONE.value)
+    attribution: Mapped[Attribution] = mapped_column(
+        StrEnumColumn(Attribution, length=8), default=Attribution.NONE
+    )
     before: Mapped[str | None] = mapped_column(Text, default=None)
     after: Mapped[str | None] = mapped_column(Text, default=None)
     attachments: Mapped[str | None] = mapped_column(Text, default=None)  # newline-separated URLs
@@ -95,7 +97,7 @@ class ModlogEventConfig(Base):
     __tablename__ = "modlog_event_config"
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
-    log_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    log_type: Mapped[LogType] = mapped_column(StrEnumColumn(LogType, length=32), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     channel_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     ignore_bots: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -63,7 +63,7 @@ def default_ignore_bots(log_type: LogType) -> bool:
 async def route(session: AsyncSession, guild_id: int, log_type: LogType) -> Route:
     """The effective switch, channel and bot filter of one event type in a guild."""
     settings = await guild_settings.get(session, guild_id)
-    config = await session.get(ModlogEventConfig, (guild_id, log_type.value))
+    config = await session.get(ModlogEventConfig, (guild_id, log_type))
     enabled = Feature.MODLOG not in settings.disabled and (config is None or config.enabled)
     channel_id = (config.channel_id if config else None) or settings.log_channel_id
     ignore_bots = config.ignore_bots if config is not None else default_ignore_bots(log_type)
@@ -99,7 +99,7 @@ async def record(
     if fields.get("moderator_id") is None:
         attribution = Attribution.NONE
     entry = ModlogEntry(
-        guild_id=guild_id, log_type=log_type.value, attribution=attribution.value, created_at=at, **fields
+        guild_id=guild_id, log_type=log_type, attribution=attribution, created_at=at, **fields
     )
     session.add(entry)
     await session.flush()
@@ -113,7 +113,7 @@ async def _lock_config(session: AsyncSession, guild_id: int, log_type: LogType) 
     """Lock (creating if needed) one event's config row; lock first, insert only when missing."""
     query = (
         select(ModlogEventConfig)
-        .where(ModlogEventConfig.guild_id == guild_id, ModlogEventConfig.log_type == log_type.value)
+        .where(ModlogEventConfig.guild_id == guild_id, ModlogEventConfig.log_type == log_type)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -122,7 +122,7 @@ async def _lock_config(session: AsyncSession, guild_id: int, log_type: LogType) 
         return row
     values = {
         "guild_id": guild_id,
-        "log_type": log_type.value,
+        "log_type": log_type,
         "enabled": True,
         "channel_id": None,
         "ignore_bots": default_ignore_bots(log_type),
