@@ -54,7 +54,7 @@ BIG = 1_234_567_890_123_456_789  # a snowflake beyond 32 bits
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC).replace(tzinfo=None)
 T1 = datetime(2026, 3, 2, 8, 30, 5, 654321, tzinfo=UTC).replace(tzinfo=None)
 
-GUILDS = [
+GUILDS: list[dict[str, Any]] = [
     {
         "guild_id": 101,
         "timezone": "Europe/Berlin",
