@@ -121,6 +121,7 @@ def test_every_stp_value_acts_as_its_member(book_class: type[Book], mode: SelfTr
 
 def test_orders_restore_and_take_out_take_plain_values(book_class: type[Book]) -> None:
     book = book_class("ACME", last_seq=10)
+    # `Order` is typed with members; a restored row may hold plain values, which the book accepts.
     book.restore(Order(7, "alice", "buy", 10_000, 5, 5, 3))  # type: ignore[arg-type]
     book.restore(Order(8, "bob", "sell", 10_010, 5, 5, 4))  # type: ignore[arg-type]
     assert [order.side for order in book.orders()] == [Side.BUY, Side.SELL]
