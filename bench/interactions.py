@@ -49,7 +49,7 @@ def free_port() -> int:
 
 async def seed(database_url: str, users: int) -> None:
     """Migrate and give every bench user enough points for thousands of pulls."""
-    runtime = build_runtime(Settings(database_url=database_url, _env_file=None))  # type: ignore[call-arg]
+    runtime = build_runtime(Settings(database_url=database_url, _env_file=None))
     try:
         await upgrade(runtime.db)
         async with runtime.db.transaction() as session:

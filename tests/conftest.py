@@ -79,7 +79,7 @@ def settings(database_url: str, signer: InteractionSigner, tmp_path: Path) -> Se
         database_url=database_url,
         discord_public_key=signer.public_key_hex,
         discord_application_id=999,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from kyrios.core.models import Base
 from kyrios.features.economy import service as economy
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Permission, Source
@@ -57,7 +58,7 @@ async def balance(rt: Runtime, user_id: int = 42, guild_id: int = 1) -> int:
         return await economy.balance(session, guild_id, user_id)
 
 
-async def count_rows(rt: Runtime, model: Any, **where: Any) -> int:
+async def count_rows(rt: Runtime, model: type[Base], **where: object) -> int:
     """Rows of a table matching simple equality filters."""
     async with rt.db.read() as session:
         rows = await session.scalars(select(model).filter_by(**where))

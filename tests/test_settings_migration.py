@@ -8,10 +8,10 @@ revisions are downgraded and everything must be exactly as it was.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import MetaData, Table, select, text
@@ -21,6 +21,7 @@ from kyrios.core.db import Database, normalise_url
 from kyrios.core.migrate import downgrade, upgrade
 from kyrios.testing.database import drop_everything
 
+T = TypeVar("T")
 OLD_HEADS = ("0010_exchange_owner", "0010_guild_locale", "0008_modlog_posts")
 """The heads before the move: where every existing database stands."""
 NEW_REVISIONS_DOWN = (
@@ -54,7 +55,7 @@ BIG = 1_234_567_890_123_456_789  # a snowflake beyond 32 bits
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC).replace(tzinfo=None)
 T1 = datetime(2026, 3, 2, 8, 30, 5, 654321, tzinfo=UTC).replace(tzinfo=None)
 
-GUILDS = [
+GUILDS: list[dict[str, Any]] = [
     {
         "guild_id": 101,
         "timezone": "Europe/Berlin",
@@ -315,7 +316,7 @@ async def empty_db(database_url: str, tmp_path: Path) -> AsyncIterator[Database]
         await db.dispose()
 
 
-async def read(db: Database, what: Any) -> Any:
+async def read(db: Database, what: Callable[[Connection], T]) -> T:
     async with db.engine.connect() as connection:
         return await connection.run_sync(what)
 

@@ -28,6 +28,7 @@ def without(*features: Feature) -> tuple[SliceManifest, ...]:
 
 
 def test_a_feature_that_is_not_a_member_fails_where_it_is_declared() -> None:
+    # Wrong types on purpose (`type: ignore`): the check at run time is under test.
     with pytest.raises(ValueError, match="unknown feature 'poker'"):
         CommandSet("poker")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"plain string: use Feature\.GACHA"):
@@ -40,7 +41,7 @@ def test_a_feature_that_is_not_a_member_fails_where_it_is_declared() -> None:
 
 def test_the_registry_refuses_a_command_set_whose_feature_is_not_a_member(runtime: Runtime) -> None:
     tampered = CommandSet(Feature.MUSIC)
-    tampered.feature = "music"  # type: ignore[assignment]
+    tampered.feature = "music"  # type: ignore[assignment]  # a plain string on purpose
     registry = Registry(runtime.db, runtime.clock, runtime.rng)
     with pytest.raises(ValueError, match=r"use Feature\.MUSIC"):
         registry.include(tampered)

@@ -16,7 +16,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -71,7 +70,7 @@ class TemplateFinder:
             return  # a docstring
         if isinstance(node, ast.Dict) and is_per_dialect(node):
             for key, value in zip(node.keys, node.values, strict=True):
-                assert isinstance(key, ast.Constant)
+                assert isinstance(key, ast.Constant) and isinstance(key.value, str)
                 template = self._template(value, scopes)
                 if template is not None:
                     self.found.append(replace(template, dialect=key.value))
@@ -137,7 +136,7 @@ def walk_without_functions(body: list[ast.stmt]) -> Iterator[ast.AST]:
             pending.extend(ast.iter_child_nodes(node))
 
 
-def render(node: ast.expr, scopes: list[dict[str, ast.expr]], depth: int = 0) -> Any:
+def render(node: ast.expr, scopes: list[dict[str, ast.expr]], depth: int = 0) -> str | tuple[str, ...] | None:
     """The string (or tuple of strings) an expression statically stands for, else None."""
     if depth > 20:
         return None
@@ -150,7 +149,8 @@ def render(node: ast.expr, scopes: list[dict[str, ast.expr]], depth: int = 0) ->
         return None
     if isinstance(node, ast.Tuple | ast.List):
         items = [render(item, scopes, depth + 1) for item in node.elts]
-        return tuple(items) if all(isinstance(item, str) for item in items) else None
+        strings = tuple(item for item in items if isinstance(item, str))
+        return strings if len(strings) == len(items) else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = render(node.left, scopes, depth + 1), render(node.right, scopes, depth + 1)
         return left + right if isinstance(left, str) and isinstance(right, str) else None
@@ -161,7 +161,7 @@ def render(node: ast.expr, scopes: list[dict[str, ast.expr]], depth: int = 0) ->
 
 def render_fstring(node: ast.JoinedStr, scopes: list[dict[str, ast.expr]], depth: int) -> str | None:
     """An f-string: constant parts as written, computed ones from their constants or EXAMPLES."""
-    literal = "".join(part.value for part in node.values if isinstance(part, ast.Constant))
+    literal = "".join(str(part.value) for part in node.values if isinstance(part, ast.Constant))
     if not STATEMENT.match(literal):
         return None  # a message or a key, not a statement
     text = ""
@@ -188,7 +188,7 @@ def every_template() -> list[Template]:
 
 def each_once(templates: list[Template]) -> list[Template]:
     """One template per distinct statement, named by the first place it appears."""
-    first: dict[tuple[str, Any], Template] = {}
+    first: dict[tuple[str, tuple[str, tuple[str, ...]] | None, str | None], Template] = {}
     for template in templates:
         first.setdefault((template.text, template.insert_ignore, template.dialect), template)
     return list(first.values())
@@ -217,6 +217,7 @@ async def compile_only(db: Database, template: Template) -> None:
             await sql.all("EXPLAIN " + text, [None] * text.count("?"))
         elif sql.dialect == "postgresql":
             raw = await (await session.connection()).get_raw_connection()
+            assert raw.driver_connection is not None  # asyncpg's connection, open while the session is
             await raw.driver_connection.prepare(translate(text, "postgresql"))
         else:  # PREPARE takes `?` itself
             await sql.execute(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from PIL import Image
 
+from kyrios.features.modlog.cog import ModlogCog
 from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.intents import intents_for
 from kyrios.runtime import Runtime
@@ -19,6 +21,7 @@ from tests.helpers import invoke
 
 MOD = 43
 OWNER = 1000
+_LOG_CHANNELS: weakref.WeakKeyDictionary[KyriosBot, int] = weakref.WeakKeyDictionary()
 
 
 @contextlib.asynccontextmanager
@@ -33,14 +36,21 @@ async def moderated_bot(
     assert not (await invoke(runtime, "modlog store", admin=True, state="on")).is_error
     options = {"chunk_guilds_at_startup": True, **(bot_options or {})}
     async with running_bot(emu, runtime, intents=intents_for(), **options) as bot:
-        bot.log_channel_id = log_channel.id  # type: ignore[attr-defined]
-        bot.cogs["modlog"].audit_second_look = 0.1
+        _LOG_CHANNELS[bot] = log_channel.id
+        modlog_cog(bot).audit_second_look = 0.1
         yield bot
 
 
 def log_channel(bot: KyriosBot) -> int:
     """The id of #mod-log."""
-    return int(bot.log_channel_id)  # type: ignore[attr-defined]
+    return _LOG_CHANNELS[bot]
+
+
+def modlog_cog(bot: KyriosBot) -> ModlogCog:
+    """The running moderation-log cog (closing the bot removes it: keep it inside the `async with`)."""
+    cog = bot.get_cog("modlog")
+    assert isinstance(cog, ModlogCog)
+    return cog
 
 
 def posted_embeds(emu: DiscordEmulator, channel_id: int) -> list[dict[str, Any]]:

@@ -78,7 +78,8 @@ async def test_an_avatar_change_is_recorded_with_the_colour_of_the_served_image(
     assert banner_row.dominant_color == "#fac800" and banner_row.image_size == len(banner)
     assert stats is not None and stats.total_avatar_changes == 1 and stats.total_banner_changes == 1
     reply = await invoke(runtime, "avatar history", user="42")
-    assert "`#1e90ff`" in reply.embeds[0].description and "banner" in (reply.embeds[0].description or "")
+    description = reply.embeds[0].description
+    assert description is not None and "`#1e90ff`" in description and "banner" in description
 
 
 async def test_prefix_commands_answer_in_the_channel_when_a_prefix_is_set(

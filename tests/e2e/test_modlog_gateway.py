@@ -24,6 +24,7 @@ from tests.e2e.gateway_helpers import (
     eventually,
     log_channel,
     moderated_bot,
+    modlog_cog,
     wait_for_embeds,
 )
 from tests.helpers import count_rows
@@ -150,7 +151,7 @@ async def test_a_deleted_log_channel_stops_routing_and_the_owner_is_told_once(
                 select(ModlogEntry.detail).where(ModlogEntry.log_type == LogType.SYSTEM_EVENT)
             )
         ).one()
-    assert kinds.count("member_join") == 2 and "system_event" in kinds
+    assert kinds.count(LogType.MEMBER_JOIN) == 2 and LogType.SYSTEM_EVENT in kinds
     assert notice is not None and "was deleted" in notice and message.id > 0
 
 
@@ -169,7 +170,7 @@ async def test_a_missing_permission_is_reported_once_and_the_channel_is_not_hamm
             return await count_rows(runtime, ModlogEntry, log_type=LogType.MEMBER_JOIN) == 6
 
         await eventually(all_recorded)
-        sender = bot.cogs["modlog"].sender
+        sender = modlog_cog(bot).sender
         await sender.drain()
     assert len(emu.requests("POST", "/users/@me/channels")) == 1
     assert len(emu.dm_messages(OWNER)) == 1
@@ -213,7 +214,7 @@ async def test_429s_are_waited_out_and_nothing_is_lost(
     # discord.py waits out both (it raises past `max_ratelimit_timeout`, which is at least 30 s); a longer
     # 429 reaches the sender as `DiscordRateLimited` (tests/features/test_modlog_sender.py).
     async with moderated_bot(emu, runtime, bot_options={"max_ratelimit_timeout": 30.0}) as bot:
-        sender = bot.cogs["modlog"].sender
+        sender = modlog_cog(bot).sender
         path = channel_messages_path(log_channel(bot))
         emu.arm_rate_limit("POST", path, count=2, retry_after=0.3)
         await emu.member_join(1, 90, "first")
@@ -284,7 +285,7 @@ async def test_a_reason_given_while_the_case_waits_to_be_posted_is_shown_at_once
     emu = discord_emulator
     emu.add_member(1, 78, "raider")
     async with moderated_bot(emu, runtime) as bot:
-        bot.cogs["modlog"].sender.linger = 1.0  # the embed waits for a burst to gather
+        modlog_cog(bot).sender.linger = 1.0  # the embed waits for a burst to gather
         await emu.ban_member(1, 78, moderator_id=MOD, reason="raid")
 
         async def case_recorded() -> bool:

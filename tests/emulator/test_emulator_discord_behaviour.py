@@ -88,7 +88,8 @@ async def test_gateway_mentions_carry_the_partial_member(
     mention = discord_emulator.send_message(10, 42, "hey <@43>", mentions=[MOD])
     seen, _ = await asyncio.gather(bot.wait_for("message", timeout=WAIT_SECONDS), mention)
     assert [type(m) for m in seen.mentions] == [discord.Member]
-    assert seen.mentions[0].nick == "Moddy"
+    mentioned = seen.mentions[0]
+    assert isinstance(mentioned, discord.Member) and mentioned.nick == "Moddy"
     frame = discord_emulator.gateway.dispatched("MESSAGE_CREATE")[-1]["d"]
     assert frame["mentions"][0]["member"]["nick"] == "Moddy" and "user" not in frame["mentions"][0]["member"]
     assert "user" not in frame["member"]

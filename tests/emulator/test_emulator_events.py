@@ -156,7 +156,9 @@ async def test_emulator_bot_actions_change_state_and_are_audited(
     guild = bot.get_guild(1)
     assert guild is not None
     staff = await discord_emulator.create_role(1, "Staff")
-    overwrites = {guild.default_role: discord.PermissionOverwrite(view_channel=False)}
+    overwrites: dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite] = {
+        guild.default_role: discord.PermissionOverwrite(view_channel=False)
+    }
     category = await guild.create_category("Tickets", overwrites=overwrites, reason="tickets set-up")
     ticket = await guild.create_text_channel("ticket-1", category=category, reason="opened")
     assert discord_emulator.channel(ticket.id).parent_id == category.id

@@ -149,7 +149,14 @@ async def test_emulator_gateway_checker_notices_what_discord_always_sends() -> N
         "$: a guild message by a member carries the partial member",
         "$.mentions[0].member: the partial member carries no user",
     ]
-    member = {"guild_id": "1", "roles": [], "joined_at": None, "avatar": None, "flags": 0, "user": {}}
+    member: dict[str, object] = {
+        "guild_id": "1",
+        "roles": [],
+        "joined_at": None,
+        "avatar": None,
+        "flags": 0,
+        "user": {},
+    }
     assert gateway_errors("GUILD_MEMBER_UPDATE", member, bot_user_id=900) == [
         "$: missing 'nick' (sent as null when unset)",
         "$: missing 'communication_disabled_until' (sent as null when unset)",
@@ -189,6 +196,7 @@ async def check_parsed_objects(bot: KyriosBot, emu: DiscordEmulator) -> None:
     assert history[0].author.id == 42 and history[0].embeds[0].title == "t"
     entries = [e async for e in cached.audit_logs(limit=10)]
     assert [e.action for e in entries] == [discord.AuditLogAction.message_delete, discord.AuditLogAction.kick]
+    # discord.py types `extra` as the union of every action's proxy; a message_delete's has `count`.
     assert entries[0].extra.count == 2 and entries[0].user_id == 43  # type: ignore[union-attr]
     assert entries[1].reason == "spam" and entries[1].target is not None and entries[1].target.id == 42
     kicks = [e async for e in cached.audit_logs(action=discord.AuditLogAction.kick, user=discord.Object(43))]

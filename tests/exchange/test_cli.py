@@ -6,7 +6,7 @@ import asyncio
 import os
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from typer.testing import CliRunner
 
 from kyrios.cli import app
@@ -133,7 +133,8 @@ def lease_rows(database_url: str, statement: str = "SELECT COUNT(*) FROM exchang
         try:
             async with db.transaction() as session:
                 result = await session.execute(text(statement))
-                return int(result.scalar_one()) if result.returns_rows else int(result.rowcount)  # type: ignore[attr-defined]
+                assert isinstance(result, CursorResult)  # a textual statement's result
+                return int(result.scalar_one()) if result.returns_rows else int(result.rowcount)
         finally:
             await db.dispose()
 

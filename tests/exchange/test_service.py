@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.db import Database
@@ -23,6 +24,7 @@ from kyrios.core.errors import (
 )
 from kyrios.exchange import accounts, assets, invariants
 from kyrios.exchange.engine import OrderType, Side
+from kyrios.exchange.ids import RowIds
 from kyrios.exchange.journal import Batch
 from kyrios.exchange.models import (
     AssetStatus,
@@ -319,7 +321,7 @@ async def test_a_failed_batch_rebuilds_the_book_from_the_database(
     persist = Batch.persist
     calls = 0
 
-    async def fail_once(self: Batch, session: Any, engine_seq: int, ids: Any) -> None:
+    async def fail_once(self: Batch, session: AsyncSession, engine_seq: int, ids: RowIds) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -352,7 +354,7 @@ async def test_a_retried_batch_runs_the_book_again_from_the_database(
     persist = Batch.persist
     calls = 0
 
-    async def collide_once(self: Batch, session: Any, engine_seq: int, ids: Any) -> None:
+    async def collide_once(self: Batch, session: AsyncSession, engine_seq: int, ids: RowIds) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:  # as if another symbol's batch took the same client order id meanwhile

@@ -52,7 +52,7 @@ def test_garbage_is_not_an_image() -> None:
 
 
 async def change(
-    rt: Runtime, clock: FrozenClock, kind: AvatarKind, fmt: str = "PNG", **extra: object
+    rt: Runtime, clock: FrozenClock, kind: AvatarKind, fmt: str = "PNG", *, guild_id: int | None = None
 ) -> None:
     data = picture(fmt, (0, 128, 255), (255, 255, 255))
     event = AvatarChange(
@@ -61,8 +61,8 @@ async def change(
         "https://cdn/old.png",
         "https://cdn/new.png",
         clock.now(),
+        guild_id=guild_id,
         image=image_facts(data),
-        **extra,  # type: ignore[arg-type]
     )
     async with rt.db.transaction() as session:
         await service.record_change(session, event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kyrios.features.economy.models import EconomyLedger
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor
@@ -22,7 +24,7 @@ async def test_give_and_take_are_ledgered_with_reason_and_actor(runtime: Runtime
 
 
 async def test_refusals_change_nothing(runtime: Runtime) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [  # keyword arguments of `invoke`, as it takes them
         ({"admin": False, "user": "42", "amount": 10}, "server admins"),
         ({"admin": True, "user": "42", "amount": -5}, "at least 1"),
         ({"admin": True, "user": "42", "amount": 10**12}, "at most"),

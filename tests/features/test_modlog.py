@@ -38,24 +38,35 @@ def snowflake(at: datetime) -> int:
     return (int(at.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
 
 
-def audit(action: AuditAction, target: int, clock: FrozenClock, **extra: object) -> AuditEntry:
+def audit(
+    action: AuditAction,
+    target: int,
+    clock: FrozenClock,
+    *,
+    channel_id: int | None = None,
+    count: int | None = None,
+    reason: str | None = None,
+) -> AuditEntry:
     return AuditEntry(
         id=snowflake(clock.now()),
         action=action,
         moderator_id=MOD,
         target_id=target,
-        **extra,  # type: ignore[arg-type]
+        channel_id=channel_id,
+        count=count,
+        reason=reason,
     )
 
 
 async def opt_in(rt: Runtime) -> None:
-    for options in ({"log_channel": str(LOG_CHANNEL)},):
-        assert not (await invoke(rt, "settings set", admin=True, **options)).is_error
+    assert not (await invoke(rt, "settings set", admin=True, log_channel=str(LOG_CHANNEL))).is_error
     assert not (await invoke(rt, "modlog store", admin=True, state="on")).is_error
 
 
-async def say(rt: Runtime, clock: FrozenClock, message_id: int, content: str, **extra: object) -> None:
-    seen = MessageSeen(GUILD, CHANNEL, message_id, AUTHOR, False, content, clock.now(), **extra)  # type: ignore[arg-type]
+async def say(
+    rt: Runtime, clock: FrozenClock, message_id: int, content: str, *, attachments: tuple[str, ...] = ()
+) -> None:
+    seen = MessageSeen(GUILD, CHANNEL, message_id, AUTHOR, False, content, clock.now(), attachments)
     async with rt.db.transaction() as session:
         await flows.message_seen(session, seen)
 

@@ -11,10 +11,17 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def entry(
-    at: datetime, *, action: AuditAction = AuditAction.MESSAGE_DELETE, target: int = 7, **kw: int
+    at: datetime,
+    *,
+    action: AuditAction = AuditAction.MESSAGE_DELETE,
+    target: int = 7,
+    channel_id: int | None = None,
+    count: int | None = None,
 ) -> AuditEntry:
     snowflake = (int(at.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
-    return AuditEntry(id=snowflake, action=action, moderator_id=99, target_id=target, **kw)
+    return AuditEntry(
+        id=snowflake, action=action, moderator_id=99, target_id=target, channel_id=channel_id, count=count
+    )
 
 
 def test_snowflake_time_round_trips() -> None:

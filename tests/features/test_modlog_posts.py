@@ -123,4 +123,5 @@ async def test_a_bus_that_fails_after_the_commit_does_not_turn_the_reply_into_an
     reply = await invoke(runtime, "modlog reason", admin=True, case=first, text="spam")
     assert not reply.is_error and "reason: spam" in (reply.content or "")
     async with runtime.db.read() as session:
-        assert (await session.get(ModlogEntry, first)).reason == "spam"  # type: ignore[union-attr]
+        entry = await session.get(ModlogEntry, first)
+    assert entry is not None and entry.reason == "spam"

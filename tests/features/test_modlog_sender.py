@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
+from kyrios.core.discord_api import ApiCall, DiscordApi
 from kyrios.core.ports import DiscordNotFound, DiscordRateLimited, Message, Upload
 from kyrios.features.modlog.sender import (
     MAX_EMBED_CHARS_PER_MESSAGE,
@@ -18,8 +19,10 @@ from kyrios.features.modlog.service import Delivery
 from kyrios.slash.reply import Embed
 
 
-class RecordingChannel:
-    """Stands in for Discord's `POST /channels/{id}/messages`: records, or fails like a deleted channel."""
+class RecordingChannel(DiscordApi):
+    """Stands in for Discord's `POST /channels/{id}/messages`: records, or fails like a deleted channel.
+
+    Any other port operation reaches `_call`, which fails the test."""
 
     def __init__(self, gone: set[int] | None = None) -> None:
         self.messages: list[tuple[int, list[dict[str, Any]]]] = []
@@ -38,6 +41,9 @@ class RecordingChannel:
             raise DiscordNotFound(404, 10003, "Unknown Channel")
         self.messages.append((channel_id, body["embeds"]))
         return Message(len(self.messages), channel_id)
+
+    async def _call(self, call: ApiCall) -> NoReturn:
+        raise AssertionError(f"{call.method} {call.route}: the log sender only posts messages")
 
 
 def delivery(channel_id: int, text: str = "x") -> Delivery:
@@ -87,6 +93,8 @@ async def test_a_gone_channel_is_reported_once_and_other_channels_keep_working()
 
 async def test_a_long_rate_limit_pauses_only_that_channel_and_loses_nothing() -> None:
     class RateLimitedOnce(RecordingChannel):
+        limited = False
+
         async def send_message(
             self, channel_id: int, body: dict[str, Any], *, files: Sequence[Upload] = ()
         ) -> Message:
@@ -96,7 +104,6 @@ async def test_a_long_rate_limit_pauses_only_that_channel_and_loses_nothing() ->
             return await super().send_message(channel_id, body, files=files)
 
     channel = RateLimitedOnce()
-    channel.limited = False
     sender = LogSender(channel, linger=0.01)
     sender.submit(delivery(6, "waited"))
     sender.submit(delivery(5, "unaffected"))

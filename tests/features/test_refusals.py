@@ -14,7 +14,8 @@ the other command runs after it and is the one refused, with the same numbers. O
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +28,8 @@ from tests.helpers import assert_ledger_balanced, balance, count_rows, invoke
 async def interleaved(
     runtime: Runtime,
     dialect: str,
-    first: Callable[[], Awaitable[Reply]],
-    other: Callable[[], Awaitable[Reply]],
+    first: Callable[[], Coroutine[Any, Any, Reply]],
+    other: Callable[[], Coroutine[Any, Any, Reply]],
 ) -> tuple[Reply, Reply]:
     """Run `first` up to its feature gate, `other` to its commit (where the database allows), then `first`."""
     gate = runtime.registry.feature_gate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kyrios.features.guild_settings.commands import Panel, read_panel
 from kyrios.runtime import Runtime
 from tests.helpers import invoke, text_of
@@ -23,7 +25,8 @@ async def test_show_lists_every_setting_with_defaults(runtime: Runtime) -> None:
 
 
 async def test_members_cannot_see_or_change_settings(runtime: Runtime) -> None:
-    for command, options in (("settings show", {}), ("settings set", {"prefix": "!"})):
+    requests: list[tuple[str, dict[str, Any]]] = [("settings show", {}), ("settings set", {"prefix": "!"})]
+    for command, options in requests:
         reply = await invoke(runtime, command, **options)
         assert reply.is_error and "server admins" in (reply.content or "")
     assert (await current(runtime)).shared.prefix is None
@@ -69,7 +72,7 @@ async def test_clear_removes_one_setting(runtime: Runtime) -> None:
 
 
 async def test_bad_values_are_refused_with_the_reason(runtime: Runtime) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [  # options of `invoke`, as it takes them
         ({"timezone": "Mars/Olympus"}, "is not a time zone"),
         ({"retention_days": 0}, "at least 1"),
         ({"retention_days": 366}, "at most 365"),

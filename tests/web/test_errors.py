@@ -43,7 +43,8 @@ RAISED: dict[str, DomainError] = {
 SECRET = "postgresql://kyrios:hunter2@db.internal/kyrios"
 
 
-def test_router() -> APIRouter:
+def probe_router() -> APIRouter:
+    """Routes that fail in each way the app must answer, and one that echoes its dependencies."""
     router = APIRouter(prefix="/test")
 
     @router.get("/refuse/{kind}")
@@ -69,9 +70,6 @@ def test_router() -> APIRouter:
     return router
 
 
-test_router.__test__ = False  # type: ignore[attr-defined]  # a factory, not a test
-
-
 async def bearer_tokens(request: Request) -> ApiUser | None:
     """A stand-in for the exchange API's authenticator: one good token, one revoked."""
     header = request.headers.get("authorization")
@@ -85,7 +83,7 @@ async def bearer_tokens(request: Request) -> ApiUser | None:
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(runtime, authenticator=bearer_tokens)
-    app.include_router(test_router())
+    app.include_router(probe_router())
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a server answers the 500
     async with httpx.AsyncClient(transport=transport, base_url="http://kyrios.test") as http:
         yield http
@@ -181,7 +179,7 @@ async def test_the_current_user_comes_from_the_apps_authenticator(
 
 async def test_without_an_authenticator_every_caller_is_refused(runtime: Runtime) -> None:
     app = create_app(runtime)
-    app.include_router(test_router())
+    app.include_router(probe_router())
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://kyrios.test"
     ) as http:

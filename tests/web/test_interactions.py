@@ -181,7 +181,7 @@ async def test_other_methods_are_405(client: httpx.AsyncClient) -> None:
 async def test_without_a_public_key_the_endpoint_is_unavailable(
     database_url: str, signer: InteractionSigner
 ) -> None:
-    rt = build_runtime(Settings(database_url=database_url, discord_public_key=None, _env_file=None))  # type: ignore[call-arg]
+    rt = build_runtime(Settings(database_url=database_url, discord_public_key=None, _env_file=None))
     try:
         transport = httpx.ASGITransport(app=create_app(rt))
         async with httpx.AsyncClient(transport=transport, base_url="http://kyrios.test") as http:

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 from kyrios.runtime import Runtime
 from kyrios.testing.interactions import InteractionSigner, command_payload
@@ -53,4 +54,6 @@ def test_lambda_handler_answers_ping_and_commands(
     forged = api_gateway_event(body, {**headers, "X-Signature-Ed25519": "00" * 64})
     assert lambda_handler.handler(forged, None)["statusCode"] == 401
     assert lambda_handler._adapter is not None
-    asyncio.run(lambda_handler._adapter.app.state.runtime.aclose())  # type: ignore[attr-defined]
+    app = lambda_handler._adapter.app
+    assert isinstance(app, FastAPI)
+    asyncio.run(app.state.runtime.aclose())

@@ -9,14 +9,20 @@ same unit tests and the same differential property test against the reference mo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from kyrios.exchange.engine import C_ENGINE, PyOrderBook
 from tests.exchange.engine import test_book, test_properties
 
+if TYPE_CHECKING:
+    from kyrios.exchange.engine._cbook import OrderBook as CBookType
+
 try:
-    from kyrios.exchange.engine._cbook import OrderBook as CBook
+    from kyrios.exchange.engine._cbook import OrderBook as _built_cbook
+
+    CBook: type[CBookType] | None = _built_cbook
 except ImportError:  # pragma: no cover - depends on the build
     CBook = None
 
@@ -31,12 +37,10 @@ pytestmark = pytest.mark.skipif(OTHER_BOOK is None, reason=NOT_BUILT)
 @pytest.fixture(autouse=True, scope="module")
 def _other_book() -> Iterator[None]:
     """Module-scoped (Hypothesis refuses function-scoped fixtures around @given tests)."""
-    saved = test_book.OrderBook, test_properties.OrderBook
-    test_book.OrderBook = test_properties.OrderBook = OTHER_BOOK  # type: ignore[misc]
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (test_book, test_properties):
+            patch.setattr(module, "OrderBook", OTHER_BOOK)
         yield
-    finally:
-        test_book.OrderBook, test_properties.OrderBook = saved  # type: ignore[misc]
 
 
 for _module in (test_book, test_properties):

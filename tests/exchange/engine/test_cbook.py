@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - depends on the build
 
 TICK = 5
 MAX_QUANTITY = 20
-Book = Any  # either implementation
+Book = Any  # either implementation, fed bad input on purpose and read down to private state
 Command = tuple[Any, ...]
 
 

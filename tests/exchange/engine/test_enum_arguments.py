@@ -3,15 +3,19 @@ apply their own default self-trade prevention when a call gives none."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, get_args
+from typing import TYPE_CHECKING, TypeAlias, cast, get_args
 
 import pytest
 
 from kyrios.exchange.engine import (
+    BookLevelChanged,
     CancelReason,
     CancelReasonLike,
+    Event,
     Order,
+    OrderCanceled,
     OrderType,
     PyOrderBook,
     SelfTradePrevention,
@@ -23,21 +27,26 @@ from kyrios.exchange.engine import (
     Trade,
 )
 
+if TYPE_CHECKING:
+    from kyrios.exchange.engine._cbook import OrderBook as CBookType
+
 try:
-    from kyrios.exchange.engine._cbook import OrderBook as CBook
+    from kyrios.exchange.engine._cbook import OrderBook as _built_cbook
+
+    CBook: type[CBookType] | None = _built_cbook
 except ImportError:  # pragma: no cover - depends on the build
     CBook = None
 
-Book = Any  # either implementation
+Book: TypeAlias = "PyOrderBook | CBookType"  # either implementation
 NOT_BUILT = pytest.mark.skipif(CBook is None, reason="the C book kyrios.exchange.engine._cbook is not built")
 
 
 @pytest.fixture(params=[PyOrderBook, pytest.param(CBook, marks=NOT_BUILT)], ids=["python", "c"])
 def book_class(request: pytest.FixtureRequest) -> type[Book]:
-    return request.param  # type: ignore[no-any-return]
+    return cast(type[Book], request.param)
 
 
-def typed(events: list[Any]) -> list[tuple[type, tuple[object, ...], tuple[type, ...]]]:
+def typed(events: list[Event]) -> list[tuple[type, tuple[object, ...], tuple[type, ...]]]:
     """Events with their classes and their items' classes ("buy" == Side.BUY, but not its type)."""
     return [(type(event), tuple(event), tuple(map(type, event))) for event in events]
 
@@ -47,7 +56,7 @@ def observable(book: Book) -> tuple[object, ...]:
     return (book.seq, len(book), book.depth(100), [order._fields() for order in book.orders()], book.events)
 
 
-def self_trade(book: Book, stp: SelfTradePreventionLike | None, *, plain_side: bool = False) -> list[Any]:
+def self_trade(book: Book, stp: SelfTradePreventionLike | None, *, plain_side: bool = False) -> list[Event]:
     """Alice rests a sell of 5; then Alice buys 3 at that price with `stp`. Returns the buy's events."""
     book.place_limit(1, "alice", Side.SELL, 10_000, 5)
     book.take_events()
@@ -112,12 +121,16 @@ def test_every_stp_value_acts_as_its_member(book_class: type[Book], mode: SelfTr
 
 def test_orders_restore_and_take_out_take_plain_values(book_class: type[Book]) -> None:
     book = book_class("ACME", last_seq=10)
+    # `Order` is typed with members; a restored row may hold plain values, which the book accepts.
     book.restore(Order(7, "alice", "buy", 10_000, 5, 5, 3))  # type: ignore[arg-type]
     book.restore(Order(8, "bob", "sell", 10_010, 5, 5, 4))  # type: ignore[arg-type]
     assert [order.side for order in book.orders()] == [Side.BUY, Side.SELL]
     assert [order.order_id for order in book.orders("sell")] == [8]
-    book.take_out(book.order(7), "admin")
+    order = book.order(7)
+    assert order is not None
+    book.take_out(order, "admin")
     [canceled, level] = book.take_events()
+    assert isinstance(canceled, OrderCanceled) and isinstance(level, BookLevelChanged)
     assert canceled.reason is CancelReason.ADMIN and level.side is Side.BUY
 
 
@@ -134,6 +147,8 @@ def test_the_argument_types_list_exactly_the_enum_values() -> None:
 
 
 # ------------------------------------------------------------------ anything else is refused
+# These calls pass what the signatures forbid, on purpose (`# type: ignore[arg-type]`, which mypy
+# also proves needed): the refusal at run time is what is under test.
 
 
 BAD_SIDES = [
@@ -159,7 +174,7 @@ BAD_TIMES_IN_FORCE = [
 ]
 
 
-def assert_refused(book: Book, call: Any, error: type[Exception], message: str) -> None:
+def assert_refused(book: Book, call: Callable[[], object], error: type[Exception], message: str) -> None:
     """`call()` raises `error` with `message` in it and leaves the book as it was."""
     before = observable(book)
     with pytest.raises(error) as raised:
@@ -182,10 +197,10 @@ def test_invalid_sides_are_refused_and_change_nothing(
     book_class: type[Book], side: object, error: type[Exception], message: str
 ) -> None:
     book = busy_book(book_class)
-    assert_refused(book, lambda: book.place_limit(3, "alice", side, 10_010, 1), error, message)
-    assert_refused(book, lambda: book.place_market(3, "alice", side, 1), error, message)
+    assert_refused(book, lambda: book.place_limit(3, "alice", side, 10_010, 1), error, message)  # type: ignore[arg-type]
+    assert_refused(book, lambda: book.place_market(3, "alice", side, 1), error, message)  # type: ignore[arg-type]
     if side is not None:  # orders(None) lists both sides
-        assert_refused(book, lambda: book.orders(side), error, message)
+        assert_refused(book, lambda: book.orders(side), error, message)  # type: ignore[arg-type]
     restored = Order(3, "bob", side, 10_000, 1, 1, 1)  # type: ignore[arg-type]
     assert_refused(book, lambda: book.restore(restored), error, message)
     book.place_limit(3, "alice", Side.SELL, 9_990, 1)  # the same id is still free
@@ -197,10 +212,10 @@ def test_invalid_stp_modes_are_refused_and_change_nothing(
     book_class: type[Book], stp: object, error: type[Exception], message: str
 ) -> None:
     book = busy_book(book_class)
-    assert_refused(book, lambda: book.place_limit(3, "alice", Side.BUY, 10_010, 1, stp=stp), error, message)
-    assert_refused(book, lambda: book.place_market(3, "alice", Side.SELL, 1, stp=stp), error, message)
+    assert_refused(book, lambda: book.place_limit(3, "alice", Side.BUY, 10_010, 1, stp=stp), error, message)  # type: ignore[arg-type]
+    assert_refused(book, lambda: book.place_market(3, "alice", Side.SELL, 1, stp=stp), error, message)  # type: ignore[arg-type]
     default_stp_message = message.replace("stp must", "default_stp must")
-    assert_refused(book, lambda: book_class("ACME", default_stp=stp), error, default_stp_message)
+    assert_refused(book, lambda: book_class("ACME", default_stp=stp), error, default_stp_message)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("time_in_force", "error", "message"), BAD_TIMES_IN_FORCE)
@@ -208,7 +223,7 @@ def test_invalid_times_in_force_are_refused_and_change_nothing(
     book_class: type[Book], time_in_force: object, error: type[Exception], message: str
 ) -> None:
     book = busy_book(book_class)
-    place = lambda: book.place_limit(3, "alice", Side.BUY, 10_010, 1, time_in_force)  # noqa: E731
+    place = lambda: book.place_limit(3, "alice", Side.BUY, 10_010, 1, time_in_force)  # type: ignore[arg-type]  # noqa: E731
     assert_refused(book, place, error, message)
 
 
@@ -216,18 +231,19 @@ def test_a_bad_argument_is_refused_before_the_order_is_checked(book_class: type[
     """A halted book, a bad quantity or a used id would reject with an event; a bad enum raises first."""
     book = busy_book(book_class)
     book.halted = True
-    assert_refused(book, lambda: book.place_limit(1, "a", "bid", 0, 0), ValueError, "side must be")
-    assert_refused(book, lambda: book.place_market(1, "a", Side.BUY, 0, stp="x"), ValueError, "stp must")
+    assert_refused(book, lambda: book.place_limit(1, "a", "bid", 0, 0), ValueError, "side must be")  # type: ignore[arg-type]
+    assert_refused(book, lambda: book.place_market(1, "a", Side.BUY, 0, stp="x"), ValueError, "stp must")  # type: ignore[arg-type]
 
 
 def test_invalid_cancel_reasons_are_refused_and_change_nothing(book_class: type[Book]) -> None:
     book = busy_book(book_class)
     order = book.order(1)
+    assert order is not None
     message = (
         "reason must be one of 'requested', 'self_trade', 'no_liquidity', 'immediate_or_cancel', 'admin'"
     )
-    assert_refused(book, lambda: book.take_out(order, "halt"), ValueError, message)
-    assert_refused(book, lambda: book.take_out(order, None), TypeError, "reason must be a CancelReason")
+    assert_refused(book, lambda: book.take_out(order, "halt"), ValueError, message)  # type: ignore[arg-type]
+    assert_refused(book, lambda: book.take_out(order, None), TypeError, "reason must be a CancelReason")  # type: ignore[arg-type]
     assert book.order(1) is not None
 
 
@@ -268,5 +284,5 @@ def test_the_default_stp_applies_to_market_orders_too(book_class: type[Book]) ->
 def test_the_default_stp_cannot_be_changed_after_the_book_is_made(book_class: type[Book]) -> None:
     book = book_class("ACME", default_stp="decrement")
     with pytest.raises(AttributeError):
-        book.default_stp = SelfTradePrevention.NONE
+        book.default_stp = SelfTradePrevention.NONE  # type: ignore[misc]  # read-only on purpose
     assert book.default_stp is SelfTradePrevention.DECREMENT
