@@ -149,7 +149,7 @@ class Batch:
             self._take_off(self.live[int(event.order_id)], event.reduced_by, finished=False)
         elif isinstance(event, OrderRejected):
             order = self.live[int(event.order_id)]
-            order.reject_reason = event.reason[:200]
+            order.reject_reason = event.code.value  # a code, not English words (see models)
             self._take_off(order, order.remaining, finished=True)
             order.status = OrderStatus.REJECTED
         elif isinstance(event, CancelRejected):

@@ -40,7 +40,6 @@ COMMENT_TAGS = ("Translators:",)
 # Parts whose messages are still plain English (f-strings, literals): not extracted until their
 # slice is converted. Converting a slice = marking its strings, then deleting its line here.
 NOT_YET_CONVERTED = (
-    "exchange/",
     "features/auto_role/cog.py",
     "features/avatars/cog.py",
     "features/guild_settings/notices.py",
