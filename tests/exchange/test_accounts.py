@@ -44,7 +44,7 @@ async def test_a_refused_withdrawal_states_the_current_free_cash(
 
     message, free = await asyncio.gather(withdraw_after_a_read(), spend_meanwhile())
     assert free == 149
-    assert message == "You asked to withdraw 200 cents but have 149 cents free."
+    assert message == "You asked to withdraw 2.00 but have 1.49 free."
 
 
 async def test_a_withdrawal_reports_the_balance_after_a_concurrent_deposit(
@@ -84,7 +84,7 @@ async def test_a_withdrawal_above_the_free_cash_changes_nothing(runtime: Runtime
     with pytest.raises(InsufficientFunds) as refused:
         async with runtime.db.transaction() as session:
             await accounts.withdraw(session, user.id, 51, now=now)
-    assert refused.value.message == "You asked to withdraw 51 cents but have 50 cents free."
+    assert refused.value.message == "You asked to withdraw 0.51 but have 0.50 free."
     async with runtime.db.read() as session:
         row = await session.get(ExchangeCash, user.id)
     assert row is not None and (row.cash_cents, row.reserved_cents) == (50, 0)

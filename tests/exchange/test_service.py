@@ -93,7 +93,7 @@ async def refused(
     [
         (0, "quantity must be a positive whole number, got 0"),
         (-5, "got -5"),
-        (10_001, "above the maximum of 10000"),
+        (10_001, "above the maximum of 10,000"),
     ],
 )
 async def test_bad_quantities_are_refused(market: Market, runtime: Runtime, quantity: int, text: str) -> None:
@@ -102,7 +102,7 @@ async def test_bad_quantities_are_refused(market: Market, runtime: Runtime, quan
 
 async def test_price_off_the_tick_is_refused(market: Market, runtime: Runtime) -> None:
     await refused(
-        market, runtime.db, market.alice, buy(1, 10_003), InvalidInput, "not a multiple of the tick size 5"
+        market, runtime.db, market.alice, buy(1, 10_003), InvalidInput, "not a multiple of the tick size 0.05"
     )
 
 
@@ -122,7 +122,7 @@ async def test_order_value_above_the_limit_is_refused(market: Market, runtime: R
         market.alice,
         buy(10_000, 500_000),
         InvalidInput,
-        "above the maximum of 1000000000 cents",
+        "above the maximum of 10,000,000.00 per order",
     )
 
 
@@ -148,7 +148,7 @@ async def test_insufficient_cash_is_refused(market: Market, runtime: Runtime) ->
         market.alice,
         buy(1_001, PRICE),
         InsufficientFunds,
-        "needs 10010000 cents but you have 10000000 cents available",
+        "needs 100,100.00 but you have 100,000.00 available",
     )
 
 

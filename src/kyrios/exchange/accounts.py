@@ -49,7 +49,7 @@ async def create_user(
     if not 1 <= len(username) <= 64:
         raise InvalidInput("A username has 1 to 64 characters.")
     if await session.scalar(select(ExchangeUser.id).where(ExchangeUser.username == username)) is not None:
-        raise Conflict(f"The username {username!r} is taken.")
+        raise Conflict("The username '{username}' is taken.", username=username)
     if discord_id is not None and await find_user(session, discord_id=discord_id) is not None:
         raise Conflict("That Discord account already has an exchange account.")
     user = ExchangeUser(
@@ -88,7 +88,7 @@ async def resolve_user(session: AsyncSession, name_or_id: str) -> ExchangeUser:
     if user is None and name_or_id.isdigit():
         user = await find_user(session, user_id=int(name_or_id))
     if user is None:
-        raise NotFound(f"There is no exchange user {name_or_id!r}.")
+        raise NotFound("There is no exchange user '{user}'.", user=name_or_id)
     return user
 
 
@@ -118,7 +118,9 @@ def _check_amount(amount_cents: int) -> None:
     if type(amount_cents) is not int or amount_cents <= 0:
         raise InvalidInput("The amount must be a positive whole number of cents.")
     if amount_cents > MAX_CASH_MOVE_CENTS:
-        raise InvalidInput(f"The amount is too large (at most {MAX_CASH_MOVE_CENTS:,} cents at once).")
+        raise InvalidInput(
+            "The amount is too large (at most {max_cents:cents} at once).", max_cents=MAX_CASH_MOVE_CENTS
+        )
 
 
 async def deposit(
@@ -132,7 +134,7 @@ async def deposit(
         .values(cash_cents=ExchangeCash.cash_cents + amount_cents)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound(f"There is no exchange user {user_id}.")
+        raise NotFound("There is no exchange user {user_id}.", user_id=str(user_id))
     return await _record(session, user_id, amount_cents, CashReason.DEPOSIT, detail, now)
 
 
@@ -149,8 +151,12 @@ async def withdraw(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         free = await current_free_cash(session, user_id)
         if free is None:
-            raise NotFound(f"There is no exchange user {user_id}.")
-        raise InsufficientFunds(f"You asked to withdraw {amount_cents:,} cents but have {free:,} cents free.")
+            raise NotFound("There is no exchange user {user_id}.", user_id=str(user_id))
+        raise InsufficientFunds(
+            "You asked to withdraw {amount_cents:cents} but have {free_cents:cents} free.",
+            amount_cents=amount_cents,
+            free_cents=free,
+        )
     return await _record(session, user_id, -amount_cents, CashReason.WITHDRAWAL, detail, now)
 
 
@@ -178,7 +184,7 @@ async def portfolio(session: AsyncSession, user_id: int) -> PortfolioView:
     """Cash, reserved cash and every non-flat position with average price and P&L at the last price."""
     user = await find_user(session, user_id=user_id)
     if user is None:
-        raise NotFound(f"There is no exchange user {user_id}.")
+        raise NotFound("There is no exchange user {user_id}.", user_id=str(user_id))
     cash, reserved = (
         await session.execute(
             select(ExchangeCash.cash_cents, ExchangeCash.reserved_cents).where(

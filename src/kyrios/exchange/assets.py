@@ -54,7 +54,7 @@ async def create_asset(
     if supply <= 0 or max_quantity <= 0 or max_notional_cents <= 0:
         raise InvalidInput("Supply, maximum quantity and maximum order value must be positive.")
     if await session.get(ExchangeAsset, symbol) is not None:
-        raise Conflict(f"The symbol {symbol} is already listed.")
+        raise Conflict("The symbol {symbol} is already listed.", symbol=symbol)
     market = await issuer(session, now)
     asset = ExchangeAsset(
         symbol=symbol,
@@ -115,4 +115,4 @@ async def set_status(session: AsyncSession, symbol: str, status: AssetStatus) ->
         update(ExchangeAsset).where(ExchangeAsset.symbol == symbol).values(status=status)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound(f"There is no symbol {symbol}.")
+        raise NotFound("There is no symbol {symbol}.", symbol=symbol)

@@ -152,7 +152,7 @@ class DatabaseReads:
         """(bids, asks) of resting limit orders with their counts, as recorded in the database."""
         async with self.db.read() as session:
             if await session.get(ExchangeAsset, symbol) is None:
-                raise NotFound(f"There is no symbol {symbol}.")
+                raise NotFound("There is no symbol {symbol}.", symbol=symbol)
             sides: list[list[BookLevel]] = []
             for side, best_first in (
                 (Side.BUY, ExchangeOrder.price_cents.desc()),
@@ -318,9 +318,11 @@ class DetachedClient(DatabaseReads):
                 "(it runs the exchange), then try again."
             )
         return ExchangeUnavailable(
-            f"The exchange is run by {holder.describe()} and this process has no route to it, so "
-            "nothing was changed. Stop that process and try again (reaching a running exchange "
-            "from another process needs the Redis transport, which is not available yet)."
+            "The exchange is run by `{program}` (pid {pid} on host {host}, since {since:f}) and this "
+            "process has no route to it, so nothing was changed. Stop that process and try again "
+            "(reaching a running exchange from another process needs the Redis transport, which is "
+            "not available yet).",
+            **holder.values(),
         )
 
     async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:

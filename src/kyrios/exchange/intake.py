@@ -23,13 +23,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kyrios.core.errors import Conflict, DomainError, InsufficientFunds, InvalidInput, NotFound
+from kyrios.core.errors import DomainError, InvalidInput, NotFound
 from kyrios.exchange.bulk import Bulk
-from kyrios.exchange.engine import OrderType, Side, risk
+from kyrios.exchange.engine import OrderType, RejectCode, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
 from kyrios.exchange.ids import RowIds, time_ordered_uuids
 from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.models import AssetStatus, ExchangeAsset, ExchangeOrder
+from kyrios.exchange.refusals import order_refusal, risk_refusal
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
@@ -76,13 +77,21 @@ def check_request(request: OrderRequest, limits: AssetLimits) -> None:
         max_quantity=limits.max_quantity,
     )
     if problem is not None:
-        raise InvalidInput(f"Order rejected: {problem[1]}.")
+        raise order_refusal(
+            problem[0],
+            quantity=request.quantity,
+            max_quantity=limits.max_quantity,
+            price_cents=request.price_cents,
+            tick_size_cents=limits.tick_size_cents,
+        )
     if request.quantity < limits.min_quantity:
-        raise InvalidInput(f"Order rejected: quantity must be at least {limits.min_quantity}.")
+        raise InvalidInput(
+            "Order rejected: quantity must be at least {min_quantity}.", min_quantity=limits.min_quantity
+        )
     if request.price_cents is not None:
         notional = risk.notional_problem(request.price_cents, request.quantity, limits.max_notional_cents)
         if notional is not None:
-            raise InvalidInput(f"Order rejected: {notional}.")
+            raise risk_refusal(notional)
 
 
 Outcome = LiveOrder | OrderView | DomainError
@@ -117,7 +126,7 @@ async def accept_batch(
     bulk = await Bulk.of(session)
     ((status, last_price),) = await bulk.fetch(SELECT_ASSET, (symbol,))
     if status == AssetStatus.HALTED:
-        halted = Conflict(f"Trading in {symbol} is halted; only cancels are accepted.")
+        halted = order_refusal(RejectCode.BOOK_HALTED, symbol=symbol)
         return [halted for _ in batch], Reservations()
     outcomes: list[Outcome | None] = [None] * len(batch)
     existing = await _existing_client_orders(session, batch)
@@ -204,19 +213,19 @@ def _reserve(
         )
         notional = risk.notional_problem(price, quantity, limits.max_notional_cents)
         if notional is not None:
-            raise InvalidInput(f"Order rejected: {notional}.")
+            raise risk_refusal(notional)
     if request.side is Side.BUY:
         reserve = risk.limit_buy_cash_cents(price, quantity)
         problem = risk.cash_problem(reserve, account[0])
         if problem is not None:
-            raise InsufficientFunds(f"Order rejected: {problem}.")
+            raise risk_refusal(problem)
         account[0] -= reserve
         account[1] += reserve
         return price, reserve
     held = positions.setdefault(user_id, [0, 0])
     problem = risk.short_position_problem(held[0], held[1], Side.SELL, quantity, rules.max_short_quantity)
     if problem is not None:
-        raise InsufficientFunds(f"Order rejected: {problem}.")
+        raise risk_refusal(problem)
     held[1] += quantity
     return price, 0
 

@@ -17,6 +17,7 @@ Invariants:
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -47,6 +48,8 @@ from kyrios.exchange.models import (
     OrderStatus,
 )
 from kyrios.exchange.settlement import PositionState, apply_fill
+
+log = logging.getLogger(__name__)
 
 POSITIONS = cast(Table, ExchangePosition.__table__)
 ASSETS = cast(Table, ExchangeAsset.__table__)
@@ -147,9 +150,10 @@ class Batch:
             self._take_off(self.live[int(event.order_id)], event.remaining, finished=True)
         elif isinstance(event, OrderReduced):
             self._take_off(self.live[int(event.order_id)], event.reduced_by, finished=False)
-        elif isinstance(event, OrderRejected):
+        elif isinstance(event, OrderRejected):  # intake checks the same: the book should never need to
+            log.warning("%s: the book rejected order %s: %s", self.symbol, event.order_id, event.reason)
             order = self.live[int(event.order_id)]
-            order.reject_reason = event.reason[:200]
+            order.reject_reason = event.code.value  # a code, not English words (see models)
             self._take_off(order, order.remaining, finished=True)
             order.status = OrderStatus.REJECTED
         elif isinstance(event, CancelRejected):

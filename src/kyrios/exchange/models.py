@@ -133,6 +133,7 @@ class ExchangeOrder(Base):
     remaining_quantity: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[OrderStatus] = mapped_column(StrEnumColumn(OrderStatus, length=16))
     reject_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    """Why the book rejected the order: a `RejectCode` value (`book_halted`), not words in one language."""
     stp: Mapped[SelfTradePrevention] = mapped_column(StrEnumColumn(SelfTradePrevention, length=16))
     priority: Mapped[int | None] = mapped_column(BigInteger, default=None)
     reserved_cents: Mapped[int] = mapped_column(BigInteger, default=0)

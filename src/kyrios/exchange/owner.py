@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kyrios.core.db import Database, Sql
 from kyrios.core.errors import Unavailable
+from kyrios.core.i18n import N_, LazyText, lazy
 from kyrios.core.models import Base, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,16 @@ _TAKE_OVER = (
 _RENEW = "UPDATE exchange_owner SET heartbeat_at = ?, expires_at = ? WHERE name = ? AND holder = ?"
 _RELEASE = "DELETE FROM exchange_owner WHERE name = ? AND holder = ?"
 _HOLDER = "SELECT holder, program, host, pid, acquired_at, expires_at FROM exchange_owner WHERE name = ?"
+
+TAKEN_OVER = "another process took the exchange over"
+LOST_TO_ANOTHER = N_(
+    "This process no longer runs the exchange (another process took the exchange over), so nothing "
+    "was changed. Try again: the process that runs it now answers."
+)
+LOST_UNRENEWED = N_(
+    "This process no longer runs the exchange (its lease could not be renewed for {seconds} s), so "
+    "nothing was changed. Try again: the process that runs it now answers."
+)
 
 
 class ExchangeOwner(Base):
@@ -98,9 +109,13 @@ class Holder:
     expires_at: datetime
 
     def describe(self) -> str:
-        """`kyrios up` (pid 4242 on host alpha, since 2026-03-01 12:00:00 UTC)."""
+        """`kyrios up` (pid 4242 on host alpha, since 2026-03-01 12:00:00 UTC), for the log."""
         since = f"{self.acquired_at:%Y-%m-%d %H:%M:%S}"
         return f"`{self.program}` (pid {self.pid} on host {self.host}, since {since} UTC)"
+
+    def values(self) -> dict[str, object]:
+        """What a message naming the holder fills in: `program`, `pid`, `host`, `since` (a time)."""
+        return {"program": self.program, "pid": str(self.pid), "host": self.host, "since": self.acquired_at}
 
 
 class LeaseHeld(ExchangeUnavailable):
@@ -108,8 +123,12 @@ class LeaseHeld(ExchangeUnavailable):
 
     def __init__(self, holder: Holder) -> None:
         super().__init__(
-            f"The exchange is already run by {holder.describe()}; its lease runs until "
-            f"{holder.expires_at:%H:%M:%S} UTC and is renewed while it runs."
+            N_(
+                "The exchange is already run by `{program}` (pid {pid} on host {host}, since {since:f}); "
+                "its lease runs until {until:T} and is renewed while it runs."
+            ),
+            **holder.values(),
+            until=holder.expires_at,
         )
         self.holder = holder
 
@@ -159,6 +178,7 @@ class ExchangeLease:
         self.token = secrets.token_hex(16)
         self.held = False
         self.lost_reason: str | None = None
+        self._lost_refusal: LazyText | None = None
         self.on_lost: list[Callable[[str], None]] = []
         self._valid_until = 0.0  # monotonic: how long the last renewal keeps the lease for sure
         self._renewer: asyncio.Task[None] | None = None
@@ -240,25 +260,24 @@ class ExchangeLease:
         sql = await Sql.of(session)
         holder = await sql.scalar(_SHARED_FENCE[sql.dialect], (LEASE_NAME,))
         if holder != self.token:
-            self.lose("another process took the exchange over")
+            self.lose(TAKEN_OVER, lazy(LOST_TO_ANOTHER))
             raise self.refusal()
 
-    def lose(self, reason: str) -> None:
-        """Give up for good: refuse every further write and tell the `on_lost` listeners."""
+    def lose(self, reason: str, refusal: LazyText) -> None:
+        """Give up for good: refuse every further write (saying `refusal`) and tell the `on_lost`
+        listeners `reason` (English, for the log)."""
         if self.lost:
             return
         self.lost_reason = reason
+        self._lost_refusal = refusal
         log.error("exchange: this process lost its lease (%s) and stops taking orders", reason)
         for listener in self.on_lost:
             listener(reason)
 
     def refusal(self) -> ExchangeUnavailable:
         """The error for a write this process may not make (it lost the lease, or never held it)."""
-        if self.lost:
-            return ExchangeUnavailable(
-                f"This process no longer runs the exchange ({self.lost_reason}), so nothing was changed. "
-                "Try again: the process that runs it now answers."
-            )
+        if self._lost_refusal is not None:
+            return ExchangeUnavailable(self._lost_refusal.msgid, **self._lost_refusal.params)
         return ExchangeUnavailable("This process does not run the exchange, so nothing was changed.")
 
     def _start_renewing(self) -> None:
@@ -273,14 +292,17 @@ class ExchangeLease:
                 still_mine = await self._renew()
             except Exception as error:  # the database is unreachable: keep trying while the lease lasts
                 if time.monotonic() >= self._valid_until:
-                    self.lose(f"it could not be renewed for {self.lease_seconds:g} s: {error}")
+                    self.lose(
+                        f"it could not be renewed for {self.lease_seconds:g} s: {error}",
+                        lazy(LOST_UNRENEWED, seconds=self.lease_seconds),
+                    )
                 else:
                     log.warning("exchange: renewing the lease failed (%s); trying again", error)
                 continue
             if still_mine:
                 self._valid_until = started + self.lease_seconds
             else:
-                self.lose("another process took the exchange over")
+                self.lose(TAKEN_OVER, lazy(LOST_TO_ANOTHER))
 
     async def _renew(self) -> bool:
         async with self.db.transaction() as session:

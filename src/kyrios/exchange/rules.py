@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.clock import Clock
 from kyrios.core.db import Sql
 from kyrios.core.errors import InvalidInput, OnCooldown
+from kyrios.core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,25 @@ TUNABLE: dict[str, tuple[float, float, str]] = {
     "market_collar_bps": (1, 10_000, "basis points a market order may trade away from the last price"),
     "orders_per_second": (0.01, 100_000, "new orders per user per second"),
     "order_burst": (1, 1_000_000, "new orders a user may send at once"),
+}
+# The refusal of a value out of bounds, one message per rule (its meaning is part of the sentence).
+OUT_OF_BOUNDS = {
+    "max_short_quantity": N_(
+        "max_short_quantity (units below zero one user may hold in one symbol) must be between "
+        "{low:g} and {high:g}, not {value:g}."
+    ),
+    "market_collar_bps": N_(
+        "market_collar_bps (basis points a market order may trade away from the last price) must be "
+        "between {low:g} and {high:g}, not {value:g}."
+    ),
+    "orders_per_second": N_(
+        "orders_per_second (new orders per user per second) must be between {low:g} and {high:g}, "
+        "not {value:g}."
+    ),
+    "order_burst": N_(
+        "order_burst (new orders a user may send at once) must be between {low:g} and {high:g}, "
+        "not {value:g}."
+    ),
 }
 
 _READ = (
@@ -68,15 +88,17 @@ def checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
     """The changes that were given, each checked against its bounds; `InvalidInput` otherwise."""
     given = {name: value for name, value in changes.items() if value is not None}
     if not given:
-        raise InvalidInput(f"Name at least one rule to change: {', '.join(TUNABLE)}.")
+        raise InvalidInput("Name at least one rule to change: {rules}.", rules=", ".join(TUNABLE))
     for name, value in given.items():
         if name not in TUNABLE:
-            raise InvalidInput(f"There is no rule {name!r}; the rules are {', '.join(TUNABLE)}.")
-        low, high, meaning = TUNABLE[name]
+            raise InvalidInput(
+                "There is no rule '{rule}'; the rules are {rules}.", rule=name, rules=", ".join(TUNABLE)
+            )
+        low, high, _ = TUNABLE[name]
         if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidInput(f"{name} must be a number.")
+            raise InvalidInput("{rule} must be a number.", rule=name)
         if not low <= value <= high:
-            raise InvalidInput(f"{name} ({meaning}) must be between {low:g} and {high:g}, not {value:g}.")
+            raise InvalidInput(OUT_OF_BOUNDS[name], low=low, high=high, value=value)
     return given
 
 
@@ -147,8 +169,11 @@ class OrderRateLimiter:
             wait = (1.0 - tokens) / rate if rate > 0 else float("inf")
             self._buckets[user_id] = (tokens, now)
             raise OnCooldown(
-                f"Too many orders: at most {rate:g} per second (bursts of {burst:g}). "
-                f"Try again in {wait:.2f} s."
+                "Too many orders: at most {rate} per second (bursts of {burst}). "
+                "Try again in {retry_after:.2f} s.",
+                rate=rate,
+                burst=burst,
+                retry_after=wait,
             )
         self._buckets[user_id] = (tokens - 1.0, now)
         if len(self._buckets) > 100_000:  # forget idle users so memory stays bounded

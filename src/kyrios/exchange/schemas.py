@@ -40,6 +40,7 @@ class OrderView(BaseModel):
     remaining_quantity: int
     status: OrderStatus
     reject_reason: str | None = None
+    """A `RejectCode` value when the book rejected the order (`book_halted`): a code to act on."""
     created_at: datetime
     duplicate: bool = False
 

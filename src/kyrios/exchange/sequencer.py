@@ -49,19 +49,14 @@ from kyrios.exchange.commands import (
     release,
     succeed,
 )
-from kyrios.exchange.engine import (
-    CancelRejected,
-    OrderBook,
-    OrderCanceled,
-    OrderType,
-    RejectCode,
-)
+from kyrios.exchange.engine import CancelRejected, OrderBook, OrderCanceled, OrderType
 from kyrios.exchange.engine import Order as BookOrder
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
 from kyrios.exchange.journal import Batch, CashMoved
 from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder
+from kyrios.exchange.refusals import NOT_OPEN, book_cancel_refusal
 from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
@@ -157,7 +152,7 @@ class SymbolSequencer:
                 select(ExchangeAsset.engine_seq).where(ExchangeAsset.symbol == self.symbol)
             )
             if engine_seq is None:
-                raise NotFound(f"There is no symbol {self.symbol}.")
+                raise NotFound("There is no symbol {symbol}.", symbol=self.symbol)
             resting = (
                 await session.scalars(
                     select(ExchangeOrder)
@@ -336,16 +331,13 @@ class SymbolSequencer:
 
     def _cancel(self, command: CancelCommand, batch: Batch) -> LiveOrder | DomainError:
         self.book.cancel(command.order_id, command.user_id)
-        result: LiveOrder | DomainError = Conflict(f"Order {command.order_id} is not open.")
+        result: LiveOrder | DomainError = Conflict(NOT_OPEN, order_id=str(command.order_id))
         for event in self.book.take_events():
             batch.apply(event)
             if isinstance(event, OrderCanceled) and event.order_id == command.order_id:
                 result = self.live[command.order_id]
             elif isinstance(event, CancelRejected):
-                if event.code is RejectCode.NOT_ORDER_OWNER:
-                    result = Conflict("That order belongs to another user.")
-                else:
-                    result = Conflict(f"Cannot cancel: {event.reason}.")
+                result = book_cancel_refusal(event.code, command.order_id)
         return result
 
     def _forget_finished(self, batch: Batch) -> None:

@@ -2,7 +2,7 @@
 
 Invariants:
 - an order is acknowledged (the call returns) only once its row and its reservation are
-  committed; a refused order changes nothing and its error says why in plain words;
+  committed; a refused order changes nothing and its error says why, in the reader's language;
 - a repeated (user, client_order_id) returns the original order, never a second one;
 - only the owner may cancel an order; a finished order cannot be canceled;
 - each user may send at most `orders_per_second` new orders (bursts of `order_burst`).
@@ -19,15 +19,22 @@ from sqlalchemy import select
 from kyrios.core.bus import EventBus
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
-from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kyrios.core.errors import Conflict, InvalidInput, NotFound
 from kyrios.exchange.engine import Depth
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, check_request
 from kyrios.exchange.models import ExchangeAsset, ExchangeOrder, OrderStatus
 from kyrios.exchange.owner import ExchangeLease
+from kyrios.exchange.refusals import Uncancelable, cancel_refusal
 from kyrios.exchange.rules import ExchangeRules, LiveRules, OrderRateLimiter
 from kyrios.exchange.schemas import OrderRequest, OrderView
 from kyrios.exchange.sequencer import SymbolSequencer
+
+_FINISHED = {
+    OrderStatus.FILLED: Uncancelable.FILLED,
+    OrderStatus.CANCELED: Uncancelable.CANCELED,
+    OrderStatus.REJECTED: Uncancelable.REJECTED,
+}
 
 
 class Exchange:
@@ -101,7 +108,7 @@ class Exchange:
                 if self._ids is None:
                     self._ids = await RowIds.load(session)
             if asset is None:
-                raise NotFound(f"There is no symbol {symbol}.")
+                raise NotFound("There is no symbol {symbol}.", symbol=symbol)
             limits = AssetLimits.of(asset)
             fence = self.lease.fence if self.lease is not None else None
             sequencer = SymbolSequencer(
@@ -134,17 +141,11 @@ class Exchange:
                         ExchangeOrder.user_id == user_id, ExchangeOrder.client_order_id == client_order_id
                     )
                 )
-        named = (
-            f"order {order_id}" if order_id is not None else f"order with client order id {client_order_id!r}"
-        )
         if order is None:
-            raise NotFound(f"There is no {named}.")
-        if order.user_id != user_id:
-            raise Forbidden(f"You cannot cancel {named}: it belongs to another user.")
-        if order.status is OrderStatus.FILLED:
-            raise Conflict(f"You cannot cancel {named}: it is already filled.")
-        if order.status in (OrderStatus.CANCELED, OrderStatus.REJECTED):
-            raise Conflict(f"You cannot cancel {named}: it is already {order.status.lower()}.")
+            raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id, client_order_id=client_order_id)
+        why = Uncancelable.NOT_OWNER if order.user_id != user_id else _FINISHED.get(order.status)
+        if why is not None:
+            raise cancel_refusal(why, order_id=order_id, client_order_id=client_order_id)
         sequencer = await self.sequencer(order.symbol)
         return await sequencer.cancel(user_id, order.id)
 

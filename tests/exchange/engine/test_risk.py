@@ -1,4 +1,4 @@
-"""Pre-trade risk arithmetic: exact integer results and readable refusals."""
+"""Pre-trade risk arithmetic: exact integer results, refusals with their codes and numbers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kyrios.exchange.engine import Side
+from kyrios.exchange.engine import RejectCode, Side
 from kyrios.exchange.engine.risk import (
+    RiskProblem,
     cash_problem,
     limit_buy_cash_cents,
     market_buy_cash_cents,
@@ -55,20 +56,22 @@ def test_short_margin_rounds_up() -> None:
 
 def test_short_position_problem() -> None:
     assert short_position_problem(10, 0, Side.SELL, 10, max_short_quantity=0) is None
-    assert short_position_problem(10, 4, Side.SELL, 10, max_short_quantity=0) == (
-        "short selling is not allowed: you can sell at most 6 more"
+    assert short_position_problem(10, 4, Side.SELL, 10, max_short_quantity=0) == RiskProblem(
+        RejectCode.SHORT_SELLING_NOT_ALLOWED, {"available": 6}
     )
     assert short_position_problem(0, 0, Side.SELL, 50, max_short_quantity=50) is None
-    assert short_position_problem(-20, 0, Side.SELL, 40, max_short_quantity=50) == (
-        "this sell could leave you short 60, above the short limit of 50"
+    assert short_position_problem(-20, 0, Side.SELL, 40, max_short_quantity=50) == RiskProblem(
+        RejectCode.SHORT_LIMIT_EXCEEDED, {"short": 60, "max_short": 50}
     )
     assert short_position_problem(-100, 0, Side.BUY, 1_000, max_short_quantity=0) is None
 
 
 def test_notional_and_cash_problems() -> None:
     assert notional_problem(10_000, 100, 1_000_000) is None
-    assert notional_problem(10_000, 101, 1_000_000) == (
-        "order value 1010000 cents is above the maximum of 1000000 cents per order"
+    assert notional_problem(10_000, 101, 1_000_000) == RiskProblem(
+        RejectCode.ORDER_VALUE_TOO_LARGE, {"value_cents": 1_010_000, "max_value_cents": 1_000_000}
     )
     assert cash_problem(500, 500) is None
-    assert cash_problem(501, 500) == "this order needs 501 cents but you have 500 cents available"
+    assert cash_problem(501, 500) == RiskProblem(
+        RejectCode.INSUFFICIENT_CASH, {"needed_cents": 501, "available_cents": 500}
+    )

@@ -54,7 +54,11 @@ class CancelReason(StrEnum):
 
 
 class RejectCode(StrEnum):
-    """Machine-readable kind of a rejected order or cancel; the event also carries a sentence."""
+    """Machine-readable kind of a refused order or cancel: what callers act on and put into words.
+
+    A book event also carries an English sentence (for logs and tests); the pre-trade checks of
+    `risk` return the numbers behind their codes instead.
+    """
 
     INVALID_QUANTITY = "invalid_quantity"
     QUANTITY_TOO_LARGE = "quantity_too_large"
@@ -67,3 +71,7 @@ class RejectCode(StrEnum):
     NOT_ORDER_OWNER = "not_order_owner"
     ORDER_ALREADY_FILLED = "order_already_filled"
     ORDER_ALREADY_CANCELED = "order_already_canceled"
+    ORDER_VALUE_TOO_LARGE = "order_value_too_large"
+    INSUFFICIENT_CASH = "insufficient_cash"
+    SHORT_SELLING_NOT_ALLOWED = "short_selling_not_allowed"
+    SHORT_LIMIT_EXCEEDED = "short_limit_exceeded"

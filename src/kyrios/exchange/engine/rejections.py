@@ -1,4 +1,9 @@
-"""Sentences for rejected orders and cancels, written for the person who sent them."""
+"""Why the book refuses an order or a cancel: a `RejectCode`, and an English sentence.
+
+The code is what callers act on; the sentence explains it in logs and tests (the C book formats
+the same ones). Users never read these sentences: the exchange turns the code into a catalogue
+message in their language (`kyrios.exchange.refusals`).
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,25 @@
 """Pre-trade risk arithmetic for the service layer: pure integer functions, no book, no I/O.
 
-Each `*_problem` function returns None when the order is acceptable, otherwise a sentence for the
-user. Prices are integer cents, quantities whole units, rates basis points (1 bps = 0.01 %).
+Each `*_problem` function returns None when the order is acceptable, otherwise a `RiskProblem`:
+its code and the numbers behind it, which the exchange puts into words in the reader's language
+(`kyrios.exchange.refusals`). Prices are integer cents, quantities whole units, rates basis
+points (1 bps = 0.01 %).
 """
 
 from __future__ import annotations
 
-from kyrios.exchange.engine.enums import Side
+from typing import NamedTuple
+
+from kyrios.exchange.engine.enums import RejectCode, Side
 
 BPS = 10_000
+
+
+class RiskProblem(NamedTuple):
+    """Why a risk check refuses an order: the code, and the numbers a message about it needs."""
+
+    code: RejectCode
+    values: dict[str, int]
 
 
 def _ceil_div(numerator: int, denominator: int) -> int:
@@ -50,7 +61,7 @@ def short_margin_cents(short_quantity: int, price_cents: int, margin_bps: int) -
 
 def short_position_problem(
     position: int, open_sell_quantity: int, side: Side, quantity: int, max_short_quantity: int
-) -> str | None:
+) -> RiskProblem | None:
     """Refuse a sell that could take the position below `-max_short_quantity`.
 
     `position` is + long / − short; `open_sell_quantity` counts sells already resting, which may
@@ -63,20 +74,26 @@ def short_position_problem(
         return None
     if max_short_quantity == 0:
         available = max(position - open_sell_quantity, 0)
-        return f"short selling is not allowed: you can sell at most {available} more"
-    return f"this sell could leave you short {-worst_position}, above the short limit of {max_short_quantity}"
+        return RiskProblem(RejectCode.SHORT_SELLING_NOT_ALLOWED, {"available": available})
+    return RiskProblem(
+        RejectCode.SHORT_LIMIT_EXCEEDED, {"short": -worst_position, "max_short": max_short_quantity}
+    )
 
 
-def notional_problem(price_cents: int, quantity: int, max_notional_cents: int) -> str | None:
+def notional_problem(price_cents: int, quantity: int, max_notional_cents: int) -> RiskProblem | None:
     """Refuse an order whose value (price × quantity) is above `max_notional_cents`."""
     notional = price_cents * quantity
     if notional <= max_notional_cents:
         return None
-    return f"order value {notional} cents is above the maximum of {max_notional_cents} cents per order"
+    return RiskProblem(
+        RejectCode.ORDER_VALUE_TOO_LARGE, {"value_cents": notional, "max_value_cents": max_notional_cents}
+    )
 
 
-def cash_problem(required_cents: int, available_cents: int) -> str | None:
+def cash_problem(required_cents: int, available_cents: int) -> RiskProblem | None:
     """Refuse an order that needs more cash than the user has free."""
     if required_cents <= available_cents:
         return None
-    return f"this order needs {required_cents} cents but you have {available_cents} cents available"
+    return RiskProblem(
+        RejectCode.INSUFFICIENT_CASH, {"needed_cents": required_cents, "available_cents": available_cents}
+    )

@@ -8,14 +8,24 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from kyrios.core.i18n import N_, lazy
 from kyrios.core.ports import DiscordForbidden, DiscordNotFound
 from kyrios.features.auto_role import service
+from kyrios.features.guild_settings.service import guild_translator
 
 if TYPE_CHECKING:
     from kyrios.gateway.bot import KyriosBot
 
 log = logging.getLogger(__name__)
-REASON = "Kyrios auto role (/settings set auto_role)"
+REASON = N_("Kyrios auto role (/settings set auto_role)")
+"""The audit log's reason for the role, in the guild's language."""
+ROLE_GONE = N_(
+    "The auto role <@&{role_id}> no longer exists, so auto role is now off. "
+    "Choose another with `/settings set auto_role:`."
+)
+ROLE_FORBIDDEN = N_(
+    "I could not give new members <@&{role_id}>: I need Manage Roles, and my highest role must be above it."
+)
 
 
 class AutoRole(commands.Cog, name="auto_role"):
@@ -32,25 +42,22 @@ class AutoRole(commands.Cog, name="auto_role"):
         runtime = self.bot.runtime
         async with runtime.db.read() as session:
             role_id = await service.role(session, member.guild.id)
-        if role_id is None:
-            return
+            if role_id is None:
+                return
+            reason = (await guild_translator(session, member.guild.id)).t(REASON)
         try:
-            await self.bot.port.add_role(member.guild.id, member.id, role_id, reason=REASON)
+            await self.bot.port.add_role(member.guild.id, member.id, role_id, reason=reason)
         except DiscordNotFound:
             now = runtime.clock.now()
             await runtime.db.run(lambda session: service.set_role(session, member.guild.id, None, now=now))
             await self.bot.admin_notices.tell_once(
-                member.guild.id,
-                "auto-role-gone",
-                f"the auto role <@&{role_id}> no longer exists, so auto role is now off. "
-                "Choose another with `/settings set auto_role:`.",
+                member.guild.id, "auto-role-gone", lazy(ROLE_GONE, role_id=str(role_id))
             )
         except DiscordForbidden:
             await self.bot.admin_notices.tell_once(
                 member.guild.id,
                 f"auto-role-forbidden-{role_id}",
-                f"I could not give new members <@&{role_id}>: I need Manage Roles, "
-                "and my highest role must be above it.",
+                lazy(ROLE_FORBIDDEN, role_id=str(role_id)),
             )
 
 

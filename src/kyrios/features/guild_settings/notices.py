@@ -1,7 +1,8 @@
 """Telling a guild's admins about a problem, and remembering which problems they were told about.
 
 A restart does not tell them again; a problem still there after `REMIND_AFTER` is told once
-more: a reminder, not a stream. The notice goes out through the `DiscordPort`.
+more: a reminder, not a stream. The notice goes out through the `DiscordPort`, in the guild's
+language (`/settings set locale:`); the log says it in English.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
+from kyrios.core.i18n import N_, LazyText
 from kyrios.core.ports import DiscordError, DiscordPort
 from kyrios.features.guild_settings.models import AdminNotice
+from kyrios.features.guild_settings.service import guild_translator
 
 log = logging.getLogger(__name__)
 
 REMIND_AFTER = timedelta(days=7)
 MAX_PROBLEM_KEY = 100
+NOTICE = N_("⚠️ **Kyrios in {guild}:** {notice}")
 
 
 async def due(session: AsyncSession, guild_id: int, problem: str, *, now: datetime) -> bool:
@@ -65,9 +69,10 @@ class AdminNotifier:
         self.contact = contact
 
     async def tell_once(
-        self, guild_id: int, problem: str, text: str, *, avoid_channel: int | None = None
+        self, guild_id: int, problem: str, text: LazyText, *, avoid_channel: int | None = None
     ) -> bool:
-        """Tell the admins of `guild_id` about `problem`; False if already told or nobody could be reached."""
+        """Tell the admins of `guild_id` about `problem` in the guild's language (`text`: a `lazy`
+        message); False if already told or nobody could be reached."""
         now = self.clock.now()
         if not await self.db.run(lambda session: due(session, guild_id, problem, now=now)):
             return False
@@ -75,7 +80,10 @@ class AdminNotifier:
         if contact is None:
             log.warning("guild %s: %s (guild unknown; nobody told)", guild_id, text)
             return False
-        body = {"content": f"⚠️ **Kyrios in {contact.guild_name}:** {text}", "allowed_mentions": {"parse": []}}
+        async with self.db.read() as session:
+            translator = await guild_translator(session, guild_id, now=now)
+        content = translator.t(NOTICE, guild=contact.guild_name, notice=translator.t(text))
+        body = {"content": content, "allowed_mentions": {"parse": []}}
         channel_id = contact.system_channel_id
         if channel_id is not None and channel_id != avoid_channel:
             try:

@@ -18,6 +18,7 @@ import discord
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.i18n import N_, lazy
 from kyrios.core.ports import AuditLogEntry, DiscordError
 from kyrios.features.modlog import flows, messages, service
 from kyrios.features.modlog.attribution import DeleteAttributor
@@ -44,6 +45,15 @@ AUDIT_FETCH_LIMIT = 10
 # Discord may deliver GUILD_MEMBER_REMOVE before the MEMBER_KICK entry exists; look once more after this.
 AUDIT_SECOND_LOOK = 1.0
 Work = Callable[[AsyncSession], Awaitable["Delivery | list[Delivery] | None"]]
+# What the admins are told (and the log records as a system event), in each reader's language.
+CHANNEL_GONE = N_(
+    "The log channel (id {channel_id}) was deleted, so logs for it are no longer posted (they are "
+    "still kept for `/modlog search`). Set a new one with `/settings set log_channel:`."
+)
+NO_ACCESS = N_(
+    "I cannot post logs in <#{channel_id}>: I need View Channel, Send Messages and Embed Links there. "
+    "Log entries not posted: {lost} (`/modlog search` still has them)."
+)
 
 
 def user_info(user: discord.abc.User) -> UserInfo:
@@ -297,10 +307,7 @@ class ModlogCog(commands.Cog, name="modlog"):
         """Stop routing to a deleted channel; tell the admin once either way."""
         guild_id, channel_id = problem.guild_id, problem.channel_id
         if problem.kind == ProblemKind.CHANNEL_GONE:
-            text = (
-                f"the log channel (id {channel_id}) was deleted, so logs for it are no longer posted "
-                "(they are still kept for `/modlog search`). Set a new one with `/settings set log_channel:`."
-            )
+            text = lazy(CHANNEL_GONE, channel_id=str(channel_id))
 
             async def forget(session: AsyncSession) -> Delivery | None:
                 await service.forget_channel(session, guild_id, channel_id, now=self.now())
@@ -308,10 +315,7 @@ class ModlogCog(commands.Cog, name="modlog"):
 
             await self.record(forget)
         else:
-            text = (
-                f"I cannot post logs in <#{channel_id}>: I need View Channel, Send Messages and Embed "
-                f"Links there. {problem.lost} log entries were not posted (`/modlog search` still has them)."
-            )
+            text = lazy(NO_ACCESS, channel_id=str(channel_id), lost=problem.lost)
             await self.record(lambda session: flows.system_event(session, guild_id, text, at=self.now()))
         await self.bot.admin_notices.tell_once(guild_id, f"modlog-{problem.kind}-{channel_id}", text)
 

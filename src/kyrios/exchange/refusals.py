@@ -1,0 +1,145 @@
+"""What a user reads when the exchange refuses an order or a cancel, in their own language.
+
+The engine stays pure and speaks in codes: the book's events and `risk`'s checks name each
+refusal with a `RejectCode` (the book adds an English sentence for logs and tests, which users
+never see). Here each code becomes a catalogue message, filled with the values the exchange holds
+anyway (the request, the symbol's limits, `RiskProblem.values`): amounts of cash in `{…:cents}`,
+quantities as numbers, ids as text (no thousands separators). An order row the book rejected
+keeps the bare code in `reject_reason`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from kyrios.core.errors import Conflict, DomainError, Forbidden, InsufficientFunds, InvalidInput, NotFound
+from kyrios.core.i18n import N_
+from kyrios.exchange.engine import RejectCode
+from kyrios.exchange.engine.risk import RiskProblem
+
+PRICE_REQUIRED = N_("Order rejected: a limit order needs a price.")
+ORDER_REFUSALS: dict[RejectCode, tuple[type[DomainError], str]] = {
+    RejectCode.INVALID_QUANTITY: (
+        InvalidInput,
+        N_("Order rejected: quantity must be a positive whole number, got {quantity}."),
+    ),
+    RejectCode.QUANTITY_TOO_LARGE: (
+        InvalidInput,
+        N_("Order rejected: quantity {quantity} is above the maximum of {max_quantity} per order."),
+    ),
+    RejectCode.INVALID_PRICE: (
+        InvalidInput,
+        N_("Order rejected: price must be positive, got {price_cents:cents}."),
+    ),
+    RejectCode.PRICE_OFF_TICK: (
+        InvalidInput,
+        N_(
+            "Order rejected: price {price_cents:cents} is not a multiple of the tick size "
+            "{tick_size_cents:cents}."
+        ),
+    ),
+    RejectCode.BOOK_HALTED: (Conflict, N_("Trading in {symbol} is halted; only cancels are accepted.")),
+    RejectCode.ORDER_VALUE_TOO_LARGE: (
+        InvalidInput,
+        N_(
+            "Order rejected: the order value {value_cents:cents} is above the maximum of "
+            "{max_value_cents:cents} per order."
+        ),
+    ),
+    RejectCode.INSUFFICIENT_CASH: (
+        InsufficientFunds,
+        N_(
+            "Order rejected: this order needs {needed_cents:cents} but you have "
+            "{available_cents:cents} available."
+        ),
+    ),
+    RejectCode.SHORT_SELLING_NOT_ALLOWED: (
+        InsufficientFunds,
+        N_("Order rejected: short selling is not allowed: you can sell at most {available} more."),
+    ),
+    RejectCode.SHORT_LIMIT_EXCEEDED: (
+        InsufficientFunds,
+        N_("Order rejected: this sell could leave you short {short}, above the short limit of {max_short}."),
+    ),
+}
+"""The refusals a user can meet when placing an order (the book's duplicate-id codes cannot reach
+one: the exchange allocates order ids and answers a repeated client order id with the original)."""
+
+
+def order_refusal(code: RejectCode, **values: Any) -> DomainError:
+    """The error for an order refused with `code`; `values` fill its message (extra ones are ignored)."""
+    kind, message = ORDER_REFUSALS[code]
+    if code is RejectCode.INVALID_PRICE and values.get("price_cents") is None:
+        message = PRICE_REQUIRED
+    return kind(message, **values)
+
+
+def risk_refusal(problem: RiskProblem) -> DomainError:
+    """The error for an order a pre-trade risk check refused."""
+    return order_refusal(problem.code, **problem.values)
+
+
+class Uncancelable(StrEnum):
+    """Why an order cannot be canceled."""
+
+    UNKNOWN = "unknown"
+    NOT_OWNER = "not_owner"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+
+_CANCEL_KINDS: dict[Uncancelable, type[DomainError]] = {
+    Uncancelable.UNKNOWN: NotFound,
+    Uncancelable.NOT_OWNER: Forbidden,
+    Uncancelable.FILLED: Conflict,
+    Uncancelable.CANCELED: Conflict,
+    Uncancelable.REJECTED: Conflict,
+}
+_BY_ID = {
+    Uncancelable.UNKNOWN: N_("There is no order {order_id}."),
+    Uncancelable.NOT_OWNER: N_("You cannot cancel order {order_id}: it belongs to another user."),
+    Uncancelable.FILLED: N_("You cannot cancel order {order_id}: it is already filled."),
+    Uncancelable.CANCELED: N_("You cannot cancel order {order_id}: it is already canceled."),
+    Uncancelable.REJECTED: N_("You cannot cancel order {order_id}: it is already rejected."),
+}
+_BY_CLIENT_ORDER_ID = {
+    Uncancelable.UNKNOWN: N_("There is no order with client order id '{client_order_id}'."),
+    Uncancelable.NOT_OWNER: N_(
+        "You cannot cancel order with client order id '{client_order_id}': it belongs to another user."
+    ),
+    Uncancelable.FILLED: N_(
+        "You cannot cancel order with client order id '{client_order_id}': it is already filled."
+    ),
+    Uncancelable.CANCELED: N_(
+        "You cannot cancel order with client order id '{client_order_id}': it is already canceled."
+    ),
+    Uncancelable.REJECTED: N_(
+        "You cannot cancel order with client order id '{client_order_id}': it is already rejected."
+    ),
+}
+NOT_OPEN = N_("Order {order_id} is not open.")
+_BOOK_CANCEL_REFUSALS = {
+    RejectCode.NOT_ORDER_OWNER: Uncancelable.NOT_OWNER,
+    RejectCode.ORDER_ALREADY_FILLED: Uncancelable.FILLED,
+    RejectCode.ORDER_ALREADY_CANCELED: Uncancelable.CANCELED,
+}
+
+
+def cancel_refusal(
+    why: Uncancelable, *, order_id: int | None = None, client_order_id: str | None = None
+) -> DomainError:
+    """The error for a cancel of the order named by `order_id` (or else `client_order_id`)."""
+    kind = _CANCEL_KINDS[why]
+    if order_id is not None:
+        return kind(_BY_ID[why], order_id=str(order_id))
+    return kind(_BY_CLIENT_ORDER_ID[why], client_order_id=client_order_id or "")
+
+
+def book_cancel_refusal(code: RejectCode, order_id: int) -> DomainError:
+    """The error for a cancel the book refused: the order finished meanwhile, or is not the user's."""
+    why = _BOOK_CANCEL_REFUSALS.get(code)
+    if why is None:  # the book no longer has it open: it finished meanwhile
+        return Conflict(NOT_OPEN, order_id=str(order_id))
+    return cancel_refusal(why, order_id=order_id)
