@@ -10,6 +10,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from kyrios.core.i18n.catalogue import is_known, translations
@@ -25,6 +26,7 @@ class Translator:
     style: DoorStyle = DoorStyle.PLAIN
     now: datetime | None = None
     zone: tzinfo = UTC
+    _values: ValueFormat = field(init=False, repr=False, compare=False)
 
     def t(self, message: str | LazyText, /, **params: Any) -> str:
         """The message in this locale with its placeholders filled: `t("Hi {name}.", name=n)`."""
@@ -51,15 +53,44 @@ class Translator:
 
     def fill(self, text: str, params: Mapping[str, Any]) -> str:
         """Fill `text`'s placeholders; a placeholder without a value raises `KeyError`."""
-        return _Filler(self._values).vformat(text, (), params)
+        if "{" not in text and "}" not in text:
+            return text  # no placeholder or escaped brace (a title, a label): nothing to fill
+        parts = _plain_fields(text)
+        if parts is None:  # positional, nested or converted fields: the full (stricter) formatter
+            return _Filler(self._values).vformat(text, (), params)
+        values = self._values
+        out: list[str] = []
+        for literal, name, spec in parts:
+            out.append(literal)
+            if name is not None:
+                if name not in params:
+                    raise KeyError(f"no value for the placeholder {{{name}}}")
+                out.append(values.value(params[name], spec))
+        return "".join(out)
 
-    @property
-    def _values(self) -> ValueFormat:
-        return ValueFormat(self.locale, self.style, self.now, self.zone)
+    def __post_init__(self) -> None:
+        # Built once per translator (one per command): every placeholder is formatted through it.
+        object.__setattr__(self, "_values", ValueFormat(self.locale, self.style, self.now, self.zone))
 
 
 ENGLISH = Translator()
 """English, plain text, UTC: for logs and for code that reads `DomainError.message`."""
+
+
+@lru_cache(maxsize=4096)
+def _plain_fields(text: str) -> tuple[tuple[str, str | None, str], ...] | None:
+    """`text` split into (literal, placeholder name, format spec), parsed once per message.
+
+    `string.Formatter.vformat` re-parses the message in Python on every call; messages are few
+    and reused, so the parse is cached. Only named placeholders with a plain spec take this
+    path; anything else returns None and goes through `_Filler`, which explains what is wrong.
+    """
+    parts: list[tuple[str, str | None, str]] = []
+    for literal, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None and (not name.isidentifier() or conversion is not None or "{" in (spec or "")):
+            return None
+        parts.append((literal, name, spec or ""))
+    return tuple(parts)
 
 
 class _Filler(string.Formatter):
