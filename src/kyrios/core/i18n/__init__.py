@@ -18,7 +18,7 @@ fill them (numbers per locale, times as the door shows them)::
 
 from kyrios.core.i18n.formatting import DoorStyle
 from kyrios.core.i18n.locales import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, negotiate, supported_locale
-from kyrios.core.i18n.translator import ENGLISH, LazyText, Translator, lazy
+from kyrios.core.i18n.translator import ENGLISH, LazyText, Translator, lazy, plain_text
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -30,5 +30,6 @@ __all__ = [
     "Translator",
     "lazy",
     "negotiate",
+    "plain_text",
     "supported_locale",
 ]

@@ -10,7 +10,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from kyrios.core.i18n.catalogue import is_known, translations
@@ -75,6 +75,12 @@ class Translator:
 
 ENGLISH = Translator()
 """English, plain text, UTC: for logs and for code that reads `DomainError.message`."""
+
+
+@cache
+def plain_text(locale: str) -> Translator:
+    """The shared plain-text, UTC translator of `locale` (translators never change: one each)."""
+    return Translator(locale)
 
 
 @lru_cache(maxsize=4096)

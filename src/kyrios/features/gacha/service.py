@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import Sql, cache_of, insert_ignore
 from kyrios.core.errors import Conflict, InvalidInput, NotFound
-from kyrios.core.i18n import Translator, negotiate
+from kyrios.core.i18n import Translator, negotiate, plain_text
 from kyrios.core.paging import Page, clamp_page
 from kyrios.core.rng import RandomSource
 from kyrios.features.achievements import service as achievements
@@ -133,7 +133,7 @@ async def configure(session: AsyncSession, guild_id: int, *, now: datetime, **ch
 def guild_language(settings: GuildSettings, guild_locale: str | None) -> Translator:
     """The guild's language for what is written once for everyone (item names, ledger details):
     its setting, else Discord's guild locale, else English."""
-    return Translator(negotiate(settings.locale, guild_locale))
+    return plain_text(negotiate(settings.locale, guild_locale))
 
 
 async def ensure_items(
