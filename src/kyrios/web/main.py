@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from kyrios import __version__
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
-from kyrios.web import interactions, ops
+from kyrios.web import auth, interactions, ops
 from kyrios.web.deps import Authenticator
 from kyrios.web.errors import install_error_handlers
 
@@ -56,7 +56,8 @@ def create_app(
 ) -> KyriosApp:
     """Build the web app: interactions endpoint, operations routes, the error table.
 
-    `authenticator` finds API callers (`deps.current_user`; none: 401); `reply_budget` is how long
+    `authenticator` finds API callers (`deps.current_user`; default: `web.auth`'s JWTs, sessions and
+    API keys, whose routes are mounted either way); `reply_budget` is how long
     an interaction's command may run before its answer is deferred. The app closes the runtime
     at shutdown if it `owns_runtime`.
     """
@@ -64,6 +65,7 @@ def create_app(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
     )
     endpoint = interactions.InteractionsEndpoint(runtime, verifier, reply_budget=reply_budget)
+    auth_kit = auth.AuthKit(runtime)  # refuses production mode without a JWT secret
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,11 +78,12 @@ def create_app(
 
     app = KyriosApp(title="Kyrios", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.authenticator = authenticator
+    app.state.authenticator = authenticator or auth_kit.authenticate
     app.state.interactions = endpoint
     app.interactions = endpoint
     install_error_handlers(app)
     app.include_router(ops.build_router(runtime))
+    app.include_router(auth.build_router(auth_kit))
     return app
 
 

@@ -1,0 +1,13 @@
+"""What the auth routes tell a person (marked for the catalogue; rendered in the request's language)."""
+
+from __future__ import annotations
+
+from kyrios.core.i18n import N_
+
+SESSION_INVALID = N_("Your sign-in is not valid. Please sign in again.")
+SESSION_EXPIRED = N_("Your sign-in has expired. Please sign in again.")
+REFRESH_INVALID = N_("This session is no longer valid. Please sign in again.")
+CSRF_FAILED = N_("The request is missing its CSRF token, or the token does not match.")
+DEV_LOGIN_REFUSED = N_("The development login is only available in local mode.")
+NAME_TAKEN = N_("The name '{name}' belongs to another account.")
+NAME_LENGTH = N_("A name has 1 to 32 characters.")

@@ -1,0 +1,117 @@
+"""`/api/v1/me` and `/api/v1/auth/…`: dev login, refresh, logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from kyrios.web.auth import sessions
+from kyrios.web.auth.cookies import REFRESH_COOKIE, clear_session_cookies, set_session_cookies
+from kyrios.web.auth.kit import AuthKit, check_csrf
+from kyrios.web.auth.messages import REFRESH_INVALID
+from kyrios.web.deps import CurrentUser
+from kyrios.web.errors import NotAuthenticated
+
+
+class Me(BaseModel):
+    """The caller, as the API sees them."""
+
+    user_id: int
+    name: str
+    method: str
+    scopes: list[str]
+    account_id: int | None
+
+
+class DevLogin(BaseModel):
+    """Sign in locally under a name (local mode only)."""
+
+    name: str = Field(max_length=64)
+
+
+class RefreshRequest(BaseModel):
+    """An API client's refresh token (a browser's comes in its cookie)."""
+
+    refresh_token: str | None = None
+
+
+class Session(BaseModel):
+    """A new session: the bearer access token and the refresh token that renews it."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
+    expires_in: int
+    refresh_token: str
+
+
+def build_router(kit: AuthKit) -> APIRouter:
+    """The auth routes of one runtime."""
+    router = APIRouter(tags=["auth"])
+    runtime = kit.runtime
+
+    def start_session(request: Request, response: Response, access: str, refresh: str) -> Session:
+        set_session_cookies(
+            request,
+            response,
+            access_token=access,
+            access_seconds=int(kit.access_lifetime.total_seconds()),
+            refresh_token=refresh,
+            refresh_seconds=int(kit.refresh_lifetime.total_seconds()),
+            csrf_token=kit.new_csrf_token(),
+        )
+        return Session(
+            access_token=access, expires_in=int(kit.access_lifetime.total_seconds()), refresh_token=refresh
+        )
+
+    def presented_refresh_token(request: Request, body: RefreshRequest | None) -> str:
+        if body is not None and body.refresh_token:
+            return body.refresh_token
+        cookie = request.cookies.get(REFRESH_COOKIE)
+        if not cookie:
+            raise NotAuthenticated(REFRESH_INVALID)
+        check_csrf(request)  # a browser's cookie: the page must prove it made the request
+        return cookie
+
+    @router.get("/api/v1/me")
+    async def me(user: CurrentUser) -> Me:
+        """Who the credentials of this request belong to."""
+        return Me(
+            user_id=user.user_id,
+            name=user.name,
+            method=user.method,
+            scopes=sorted(user.scopes),
+            account_id=user.account_id,
+        )
+
+    @router.post("/api/v1/auth/dev-login")
+    async def dev_login(body: DevLogin, request: Request, response: Response) -> Session:
+        """Sign in without Discord (local mode only): opens the name's local account on first use."""
+        account = await kit.dev_account(body.name)
+        access, refresh = await kit.sign_in(account)
+        return start_session(request, response, access, refresh)
+
+    @router.post("/api/v1/auth/refresh")
+    async def refresh(request: Request, response: Response, body: RefreshRequest | None = None) -> Session:
+        """Exchange the refresh token for a new pair; the old one is spent (shown again, it revokes the
+        session)."""
+        token = presented_refresh_token(request, body)
+        now = runtime.clock.now()
+        outcome = await runtime.db.run(
+            lambda session: sessions.rotate(session, token, now=now, lifetime=kit.refresh_lifetime)
+        )
+        if isinstance(outcome, sessions.Refusal):
+            raise NotAuthenticated(REFRESH_INVALID)  # after the family's revocation committed
+        account, new_refresh = outcome
+        return start_session(request, response, kit.access_token(account), new_refresh)
+
+    @router.post("/api/v1/auth/logout", status_code=204)
+    async def logout(request: Request, body: RefreshRequest | None = None) -> Response:
+        """Revoke the session's refresh tokens and clear the browser's cookies."""
+        token = presented_refresh_token(request, body)
+        now = runtime.clock.now()
+        await runtime.db.run(lambda session: sessions.revoke(session, token, now=now))
+        response = Response(status_code=204)
+        clear_session_cookies(request, response)
+        return response
+
+    return router
