@@ -1,4 +1,4 @@
-"""web auth: refresh-token sessions of the web door
+"""web auth: refresh-token sessions and API keys of the web door
 
 Revision ID: 0012_web_auth
 Revises:
@@ -40,8 +40,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_session_token_hash")),
     )
     op.create_index("ix_auth_session_family", "auth_session", ["family"])
+    op.create_table(
+        "auth_api_key",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("label", sa.String(length=64), nullable=False),
+        sa.Column("scopes", sa.String(length=128), nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", kyrios.core.models.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", kyrios.core.models.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["exchange_user.id"], name=op.f("fk_auth_api_key_account_id_exchange_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_api_key")),
+        sa.UniqueConstraint("key_id", name=op.f("uq_auth_api_key_key_id")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("auth_api_key")
     op.drop_index("ix_auth_session_family", table_name="auth_session")
     op.drop_table("auth_session")

@@ -19,9 +19,10 @@ from kyrios.core.errors import Conflict, Forbidden, InvalidInput
 from kyrios.exchange import accounts
 from kyrios.exchange.models import Role
 from kyrios.runtime import Runtime
-from kyrios.web.auth import sessions
+from kyrios.web.auth import api_keys, sessions
 from kyrios.web.auth.cookies import ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER
 from kyrios.web.auth.messages import (
+    API_KEY_INVALID,
     CSRF_FAILED,
     DEV_LOGIN_REFUSED,
     NAME_LENGTH,
@@ -30,6 +31,7 @@ from kyrios.web.auth.messages import (
 from kyrios.web.auth.secret import check_secret_configured, resolve_secret
 from kyrios.web.auth.tokens import AccessTokens
 from kyrios.web.deps import ApiUser
+from kyrios.web.errors import NotAuthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEV_ID_LIMIT = 2**31
@@ -65,11 +67,16 @@ class AuthKit:
         return AccessTokens(resolve_secret(self.runtime.settings), self.runtime.clock, self.access_lifetime)
 
     async def authenticate(self, request: Request) -> ApiUser | None:
-        """The `Authenticator`: a bearer JWT, or the access cookie (then an unsafe method also needs
-        the CSRF token); None without either."""
+        """The `Authenticator`: an API key (`X-API-Key` or `Bearer kyr_…`), a bearer JWT, or the access
+        cookie (then an unsafe method also needs the CSRF token); None without any of them."""
+        key = request.headers.get("x-api-key")
+        if key:
+            return await self._api_key_user(key.strip())
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         credential = credential.strip()
         if scheme.lower() == "bearer" and credential:
+            if credential.startswith(api_keys.PREFIX):
+                return await self._api_key_user(credential)
             return self._token_user(credential, "jwt")
         cookie = request.cookies.get(ACCESS_COOKIE)
         if cookie:
@@ -82,6 +89,15 @@ class AuthKit:
     def _token_user(self, token: str, method: str) -> ApiUser:
         claims = self.tokens.verify(token)
         return ApiUser(claims.discord_id, claims.name, method, account_id=claims.account_id)
+
+    async def _api_key_user(self, key: str) -> ApiUser:
+        async with self.runtime.db.read() as session:
+            owner = await api_keys.key_owner(session, key)
+        if owner is None:
+            raise NotAuthenticated(API_KEY_INVALID)
+        return ApiUser(
+            owner.discord_id or 0, owner.name, "api_key", owner.scopes, account_id=owner.account_id
+        )
 
     async def sign_in(self, account: sessions.Account) -> tuple[str, str]:
         """A new session for `account`: (access token, refresh token)."""

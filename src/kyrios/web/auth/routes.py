@@ -1,15 +1,22 @@
-"""`/api/v1/me` and `/api/v1/auth/…`: dev login, refresh, logout."""
+"""`/api/v1/me` and `/api/v1/auth/…`: dev login, refresh, logout, API keys (admin)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from kyrios.web.auth import sessions
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kyrios.core.errors import Forbidden
+from kyrios.exchange import accounts
+from kyrios.exchange.models import Role
+from kyrios.web.auth import api_keys, sessions
 from kyrios.web.auth.cookies import REFRESH_COOKIE, clear_session_cookies, set_session_cookies
 from kyrios.web.auth.kit import AuthKit, check_csrf
-from kyrios.web.auth.messages import REFRESH_INVALID
-from kyrios.web.deps import CurrentUser
+from kyrios.web.auth.messages import ADMIN_ONLY, REFRESH_INVALID, SCOPE_MISSING
+from kyrios.web.deps import ApiUser, CurrentUser, RuntimeDep
 from kyrios.web.errors import NotAuthenticated
 
 
@@ -42,6 +49,49 @@ class Session(BaseModel):
     token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int
     refresh_token: str
+
+
+class NewApiKey(BaseModel):
+    """Create an API key for a BOT account (`user`: its username or id)."""
+
+    user: str
+    scopes: list[str] = Field(default_factory=lambda: list(api_keys.SCOPES))
+    label: str = Field(default="", max_length=64)
+
+
+class ApiKeyCreated(BaseModel):
+    """The key, shown this once."""
+
+    id: int
+    key_id: str
+    key: str
+    account_id: int
+    scopes: list[str]
+
+
+def require_scope(scope: str) -> Callable[[ApiUser], Awaitable[ApiUser]]:
+    """A dependency: the caller, if their credential allows `scope` (403 otherwise)."""
+
+    async def caller(user: CurrentUser) -> ApiUser:
+        if not user.may(scope):
+            raise Forbidden(SCOPE_MISSING, scope=scope)
+        return user
+
+    return caller
+
+
+async def exchange_admin(user: CurrentUser, runtime: RuntimeDep) -> ApiUser:
+    """The caller, if they signed in (not by API key) as an ADMIN exchange account (403 otherwise)."""
+    async with runtime.db.read() as session:
+        account = (
+            None if user.account_id is None else await accounts.find_user(session, user_id=user.account_id)
+        )
+    if account is None or account.role != Role.ADMIN or user.method == "api_key":
+        raise Forbidden(ADMIN_ONLY)
+    return user
+
+
+ExchangeAdmin = Annotated[ApiUser, Depends(exchange_admin)]
 
 
 def build_router(kit: AuthKit) -> APIRouter:
@@ -113,5 +163,28 @@ def build_router(kit: AuthKit) -> APIRouter:
         response = Response(status_code=204)
         clear_session_cookies(request, response)
         return response
+
+    @router.post("/api/v1/auth/api-keys", status_code=201)
+    async def create_api_key(body: NewApiKey, caller: ExchangeAdmin) -> ApiKeyCreated:
+        """Create a key for a BOT account (exchange admins only); the key is in this answer only."""
+        now = runtime.clock.now()
+
+        async def work(session: AsyncSession) -> api_keys.NewKey:
+            bot = await accounts.resolve_user(session, body.user)
+            return await api_keys.create_key(
+                session, bot, scopes=body.scopes, label=body.label, created_by=caller.account_id, now=now
+            )
+
+        new = await runtime.db.run(work)
+        return ApiKeyCreated(
+            id=new.id, key_id=new.key_id, key=new.key, account_id=new.account_id, scopes=list(new.scopes)
+        )
+
+    @router.delete("/api/v1/auth/api-keys/{key_id}", status_code=204)
+    async def revoke_api_key(key_id: str, _caller: ExchangeAdmin) -> Response:
+        """Revoke a key at once (exchange admins only)."""
+        now = runtime.clock.now()
+        await runtime.db.run(lambda session: api_keys.revoke_key(session, key_id, now=now))
+        return Response(status_code=204)
 
     return router

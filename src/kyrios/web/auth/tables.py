@@ -1,8 +1,8 @@
-"""The web door's own tables: refresh-token sessions (Alembic branch `web_auth`).
+"""The web door's own tables: refresh-token sessions and API keys (Alembic branch `web_auth`).
 
 They are not a slice's, so they live in their own `MetaData` (`AUTH_METADATA`), kept out of
 `Base.metadata` (which is exactly the slices' tables); Alembic's autogenerate, the schema test and
-the test wiper take both. Tokens are never stored: only their SHA-256 (they are 256-bit random,
+the test wiper take both. Secrets are never stored: only their SHA-256 (they are 256-bit random,
 so a plain hash is enough, unlike a password).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, MetaData, String
+from sqlalchemy import BigInteger, ForeignKey, Index, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kyrios.core.models import NAMING_CONVENTION, BigIntPK, Snowflake, UTCDateTime
@@ -46,3 +46,21 @@ class AuthSession(AuthBase):
     """`rotated`, `logout` or `reuse`."""
 
     __table_args__ = (Index("ix_auth_session_family", "family"),)
+
+
+class AuthApiKey(AuthBase):
+    """An API key of a BOT account: `kyr_<key_id>_<secret>`, shown once; the secret's hash is kept."""
+
+    __tablename__ = "auth_api_key"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey(ExchangeUser.id))
+    label: Mapped[str] = mapped_column(String(64), default="")
+    scopes: Mapped[str] = mapped_column(String(128))
+    """Space-separated (`read trade`)."""
+    created_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """The admin's exchange account."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
