@@ -14,7 +14,7 @@ from kyrios.core.clock import FrozenClock
 from kyrios.exchange.models import Role
 from kyrios.runtime import Runtime
 from kyrios.settings import Settings
-from kyrios.web.auth import require_scope
+from kyrios.web.auth.routes import require_scope
 from kyrios.web.auth.tables import AuthApiKey
 from kyrios.web.deps import ApiUser
 from kyrios.web.main import KyriosApp

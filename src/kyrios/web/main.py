@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from kyrios import __version__
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
-from kyrios.web import auth, interactions, ops
+from kyrios.web import interactions, ops
+from kyrios.web.auth.kit import AuthKit
+from kyrios.web.auth.routes import build_router as build_auth_router
 from kyrios.web.deps import Authenticator
 from kyrios.web.errors import install_error_handlers
 
@@ -65,7 +67,7 @@ def create_app(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
     )
     endpoint = interactions.InteractionsEndpoint(runtime, verifier, reply_budget=reply_budget)
-    auth_kit = auth.AuthKit(runtime)  # refuses production mode without a JWT secret
+    auth_kit = AuthKit(runtime)  # refuses production mode without a JWT secret
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -83,7 +85,7 @@ def create_app(
     app.interactions = endpoint
     install_error_handlers(app)
     app.include_router(ops.build_router(runtime))
-    app.include_router(auth.build_router(auth_kit))
+    app.include_router(build_auth_router(auth_kit))
     return app
 
 
