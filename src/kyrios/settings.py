@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     discord_application_id: int | None = None
     discord_public_key: str | None = None
     discord_api_base: str = "https://discord.com/api/v10"
+    discord_client_secret: SecretStr | None = None
+    """The application's OAuth2 client secret: with `discord_application_id`, enables signing in
+    with Discord on the web page."""
+    discord_authorize_url: str = "https://discord.com/oauth2/authorize"
+    discord_redirect_uri: str | None = None
+    """Where Discord sends the browser back (`…/api/v1/auth/discord/callback`); default: this request's
+    own address, which is right unless a proxy rewrites it."""
     default_timezone: str = "Asia/Tokyo"
     host: str = "127.0.0.1"
     port: int = 8000

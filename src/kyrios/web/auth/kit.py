@@ -137,6 +137,18 @@ class AuthKit:
         view = await self.runtime.exchange.create_user(name, role=Role.PLAYER, discord_id=discord_id)
         return sessions.Account(view.id, discord_id, view.username)
 
+    async def discord_account(self, discord_id: int, username: str) -> sessions.Account:
+        """The exchange account of a Discord user, opened (as a PLAYER) at their first sign-in; the
+        name is their Discord username, with their id appended if another account has it."""
+        async with self.runtime.db.read() as session:
+            user = await accounts.find_user(session, discord_id=discord_id)
+            taken = user is None and await accounts.find_user(session, username=username) is not None
+        if user is not None:
+            return sessions.Account(user.id, discord_id, user.username)
+        name = f"{username[:40]}-{discord_id}" if taken else username[:64]
+        view = await self.runtime.exchange.create_user(name, role=Role.PLAYER, discord_id=discord_id)
+        return sessions.Account(view.id, discord_id, view.username)
+
     @staticmethod
     def new_csrf_token() -> str:
         """A fresh double-submit token."""

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import Forbidden
 from kyrios.exchange import accounts
 from kyrios.exchange.models import Role
-from kyrios.web.auth import api_keys, sessions
+from kyrios.web.auth import api_keys, discord_oauth, sessions
 from kyrios.web.auth.cookies import REFRESH_COOKIE, clear_session_cookies, set_session_cookies
 from kyrios.web.auth.kit import AuthKit, check_csrf
-from kyrios.web.auth.messages import ADMIN_ONLY, REFRESH_INVALID, SCOPE_MISSING
+from kyrios.web.auth.messages import ADMIN_ONLY, DISCORD_STATE_MISMATCH, REFRESH_INVALID, SCOPE_MISSING
 from kyrios.web.deps import ApiUser, CurrentUser, RuntimeDep
 from kyrios.web.errors import NotAuthenticated
 
@@ -139,6 +141,44 @@ def build_router(kit: AuthKit) -> APIRouter:
         account = await kit.dev_account(body.name)
         access, refresh = await kit.sign_in(account)
         return start_session(request, response, access, refresh)
+
+    discord = discord_oauth.DiscordOAuth(runtime.settings)
+
+    def redirect_uri(request: Request) -> str:
+        configured = runtime.settings.discord_redirect_uri
+        return configured or str(request.url.replace(path=discord_oauth.CALLBACK_PATH, query=""))
+
+    @router.get("/api/v1/auth/discord/login")
+    async def discord_login(request: Request) -> RedirectResponse:
+        """Send the browser to Discord to sign in (`identify`), bound to this browser by a state cookie."""
+        state = discord_oauth.new_state()
+        response = RedirectResponse(discord.authorize_url(state, redirect_uri(request)), status_code=302)
+        response.set_cookie(
+            discord_oauth.STATE_COOKIE,
+            state,
+            max_age=discord_oauth.STATE_SECONDS,
+            path=discord_oauth.CALLBACK_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.get(discord_oauth.CALLBACK_PATH)
+    async def discord_callback(
+        request: Request, code: str | None = None, state: str | None = None
+    ) -> RedirectResponse:
+        """Where Discord sends the browser back: check the state, ask Discord who it is, sign them in."""
+        expected = request.cookies.get(discord_oauth.STATE_COOKIE, "")
+        if not state or not expected or not hmac.compare_digest(state.encode(), expected.encode()):
+            raise Forbidden(DISCORD_STATE_MISMATCH)
+        identity = await discord.identify(code or "", redirect_uri(request))
+        account = await kit.discord_account(identity.id, identity.username)
+        access, refresh = await kit.sign_in(account)
+        response = RedirectResponse("/", status_code=303)
+        start_session(request, response, access, refresh)
+        response.delete_cookie(discord_oauth.STATE_COOKIE, path=discord_oauth.CALLBACK_PATH)
+        return response
 
     @router.post("/api/v1/auth/refresh")
     async def refresh(request: Request, response: Response, body: RefreshRequest | None = None) -> Session:
