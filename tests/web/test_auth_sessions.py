@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -114,3 +115,18 @@ async def test_a_cookie_write_needs_the_matching_csrf_token_and_a_bearer_does_no
         http.cookies.clear()
         bearer = await http.post("/test/write", headers={"Authorization": f"Bearer {token}"})
         assert bearer.json() == {"name": "alice", "method": "jwt"}
+
+
+async def test_of_two_refreshes_racing_with_one_token_exactly_one_wins(runtime: Runtime) -> None:
+    async with client(create_app(runtime)) as http:
+        token = (await http.post("/api/v1/auth/dev-login", json={"name": "alice"})).json()["refresh_token"]
+        http.cookies.clear()
+        answers = await asyncio.gather(
+            *(http.post("/api/v1/auth/refresh", json={"refresh_token": token}) for _ in range(4))
+        )
+    assert sorted(answer.status_code for answer in answers) == [200, 401, 401, 401]
+    async with runtime.db.read() as session:
+        rows = (await session.scalars(select(AuthSession))).all()
+    assert len(rows) == 2 and all(
+        row.revoked_at is not None for row in rows
+    )  # the reuse revoked the winner's

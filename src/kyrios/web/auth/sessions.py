@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.exchange.models import ExchangeUser
@@ -86,7 +86,8 @@ async def rotate(
         .where(AuthSession.id == row.id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=ROTATED)
     )
-    if getattr(taken, "rowcount", 0) != 1:  # another request rotated it first: the same token twice
+    assert isinstance(taken, CursorResult)  # an UPDATE's result
+    if taken.rowcount != 1:  # another request rotated it first: the same token twice
         await _revoke_family(session, row.family, now)
         return Refusal.REUSED
     user = await session.get(ExchangeUser, row.account_id)
