@@ -30,6 +30,7 @@ async def exchange_runtime(
     runtime = build_runtime(settings.model_copy(update=changes), clock=clock, rng=RandomSource(7))
     await wipe(runtime.db)
     try:
+        await runtime.start()  # the Redis bus, when the settings name Redis
         lease = ExchangeLease(runtime.db, program="auth tests")
         await lease.acquire()
         await runtime.run_exchange(lease)

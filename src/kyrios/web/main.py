@@ -75,12 +75,14 @@ def create_app(
             await runtime.start()  # e.g. connects the Redis bus the commands publish on
         yield
         await endpoint.aclose()  # late interaction replies are delivered before the runtime closes
+        await auth_kit.aclose()
         if owns_runtime:
             await runtime.aclose()
 
     app = KyriosApp(title="Kyrios", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.authenticator = authenticator or auth_kit.authenticate
+    app.state.auth = auth_kit
     app.state.interactions = endpoint
     app.interactions = endpoint
     install_error_handlers(app)

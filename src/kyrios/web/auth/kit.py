@@ -29,6 +29,7 @@ from kyrios.web.auth.messages import (
     NAME_TAKEN,
 )
 from kyrios.web.auth.secret import check_secret_configured, resolve_secret
+from kyrios.web.auth.stores import RefreshStore, store_for
 from kyrios.web.auth.tokens import AccessTokens
 from kyrios.web.deps import ApiUser
 from kyrios.web.errors import NotAuthenticated
@@ -60,6 +61,13 @@ class AuthKit:
         self.runtime = runtime
         self.access_lifetime = timedelta(seconds=runtime.settings.access_token_seconds)
         self.refresh_lifetime = timedelta(days=runtime.settings.refresh_token_days)
+        self.refresh_store: RefreshStore = store_for(
+            runtime.db, runtime.clock, self.refresh_lifetime, runtime.settings.redis_url
+        )
+
+    async def aclose(self) -> None:
+        """Release the session store's connections (the app's shutdown)."""
+        await self.refresh_store.aclose()
 
     @cached_property
     def tokens(self) -> AccessTokens:
@@ -101,11 +109,7 @@ class AuthKit:
 
     async def sign_in(self, account: sessions.Account) -> tuple[str, str]:
         """A new session for `account`: (access token, refresh token)."""
-        now = self.runtime.clock.now()
-        refresh = await self.runtime.db.run(
-            lambda session: sessions.open_session(session, account, now=now, lifetime=self.refresh_lifetime)
-        )
-        return self.access_token(account), refresh
+        return self.access_token(account), await self.refresh_store.open(account)
 
     def access_token(self, account: sessions.Account) -> str:
         """A fresh access token for `account`."""

@@ -184,11 +184,7 @@ def build_router(kit: AuthKit) -> APIRouter:
     async def refresh(request: Request, response: Response, body: RefreshRequest | None = None) -> Session:
         """Exchange the refresh token for a new pair; the old one is spent (shown again, it revokes the
         session)."""
-        token = presented_refresh_token(request, body)
-        now = runtime.clock.now()
-        outcome = await runtime.db.run(
-            lambda session: sessions.rotate(session, token, now=now, lifetime=kit.refresh_lifetime)
-        )
+        outcome = await kit.refresh_store.rotate(presented_refresh_token(request, body))
         if isinstance(outcome, sessions.Refusal):
             raise NotAuthenticated(REFRESH_INVALID)  # after the family's revocation committed
         account, new_refresh = outcome
@@ -197,9 +193,7 @@ def build_router(kit: AuthKit) -> APIRouter:
     @router.post("/api/v1/auth/logout", status_code=204)
     async def logout(request: Request, body: RefreshRequest | None = None) -> Response:
         """Revoke the session's refresh tokens and clear the browser's cookies."""
-        token = presented_refresh_token(request, body)
-        now = runtime.clock.now()
-        await runtime.db.run(lambda session: sessions.revoke(session, token, now=now))
+        await kit.refresh_store.revoke(presented_refresh_token(request, body))
         response = Response(status_code=204)
         clear_session_cookies(request, response)
         return response
