@@ -27,11 +27,19 @@ async def runtime(settings: Settings, clock: FrozenClock, redis_url: str) -> Asy
 
 
 @pytest.fixture
-async def app(runtime: Runtime) -> AsyncIterator[KyriosApp]:
+async def app(runtime: Runtime, redis_url: str) -> AsyncIterator[KyriosApp]:
     built = create_app(runtime)
-    assert isinstance(built.state.auth.refresh_store, RedisStore)
+    store = built.state.auth.refresh_store
+    assert isinstance(store, RedisStore)
     yield built
-    await built.state.auth.aclose()
+    await store.aclose()
+    redis = Redis.from_url(redis_url)
+    try:  # leave no sessions behind in the shared Redis
+        keys = [key async for key in redis.scan_iter(match=f"{store.prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
 
 
 async def test_rotation_and_reuse_detection_in_redis(
