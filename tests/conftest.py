@@ -79,6 +79,7 @@ def settings(database_url: str, signer: InteractionSigner, tmp_path: Path) -> Se
         database_url=database_url,
         discord_public_key=signer.public_key_hex,
         discord_application_id=999,
+        jwt_secret_file=tmp_path / "jwt-secret",  # local mode makes one up at first use: not in the checkout
         _env_file=None,
     )
 

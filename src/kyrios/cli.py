@@ -13,10 +13,12 @@ from rich.console import Console
 from kyrios import __version__
 from kyrios.exchange.cli import app as exchange_app
 from kyrios.settings import Settings
+from kyrios.web.auth.cli import app as api_key_app
 
 app = typer.Typer(help="Kyrios: Discord community bot and stock-market game.", no_args_is_help=True)
 console = Console()
 app.add_typer(exchange_app, name="exchange")
+app.add_typer(api_key_app, name="api-key")
 
 GuildOpt = Annotated[int, typer.Option("--guild", help="Guild id to act in")]
 UserOpt = Annotated[int, typer.Option("--user", help="Your user id")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,11 +26,27 @@ class Settings(BaseSettings):
     discord_application_id: int | None = None
     discord_public_key: str | None = None
     discord_api_base: str = "https://discord.com/api/v10"
+    discord_client_secret: SecretStr | None = None
+    """The application's OAuth2 client secret: with `discord_application_id`, enables signing in
+    with Discord on the web page."""
+    discord_authorize_url: str = "https://discord.com/oauth2/authorize"
+    discord_redirect_uri: str | None = None
+    """Where Discord sends the browser back (`…/api/v1/auth/discord/callback`); default: this request's
+    own address, which is right unless a proxy rewrites it."""
     default_timezone: str = "Asia/Tokyo"
     host: str = "127.0.0.1"
     port: int = 8000
     interaction_max_age_seconds: int = 300
     log_level: str = "INFO"
+    mode: Literal["local", "production"] = "local"
+    """`local` (the embedded default) allows the dev login and makes up a JWT secret when none is set;
+    `production` refuses both."""
+    jwt_secret: SecretStr | None = None
+    """The HS256 key of the web API's access tokens; required in production mode."""
+    jwt_secret_file: Path = Field(default_factory=lambda: Path.cwd() / ".kyrios-jwt-secret")
+    """Where local mode keeps the secret it made up, so tokens survive a restart."""
+    access_token_seconds: int = 900
+    refresh_token_days: int = 30
     disabled_features: str = ""
     """Slices this deployment does not run, comma-separated (`modlog,avatars`): no commands, no cog,
     no gateway intents for them. Guilds switch features for themselves with `/settings feature`."""
@@ -46,6 +63,15 @@ class Settings(BaseSettings):
         if len(raw) != 32:
             raise ValueError("KYRIOS_DISCORD_PUBLIC_KEY must be 32 bytes (64 hex digits)")
         return value.lower()
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("KYRIOS_JWT_SECRET must have at least 32 bytes (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("disabled_features")
     @classmethod

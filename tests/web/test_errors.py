@@ -177,7 +177,7 @@ async def test_the_current_user_comes_from_the_apps_authenticator(
     assert me.json() == {"user_id": 42, "locale": "ja", "runtime": id(runtime)}
 
 
-async def test_without_an_authenticator_every_caller_is_refused(runtime: Runtime) -> None:
+async def test_the_default_authenticator_refuses_a_token_it_did_not_sign(runtime: Runtime) -> None:
     app = create_app(runtime)
     app.include_router(probe_router())
     async with httpx.AsyncClient(

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import kyrios.slices  # noqa: F401  (every slice's tables)
 from kyrios.core.db import normalise_url
 from kyrios.core.models import Base
+from kyrios.web.auth.tables import AUTH_METADATA
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, AUTH_METADATA]  # the slices' tables and the web door's own
 
 
 def _run(connection: Connection) -> None:

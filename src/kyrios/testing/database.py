@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 import kyrios.slices  # noqa: F401  (every slice's tables)
 from kyrios.core.db import Database
 from kyrios.core.models import Base
+from kyrios.web.auth.tables import AUTH_METADATA
 
 TEST_DATABASE_ENV = "KYRIOS_TEST_DATABASE_URL"
 
@@ -41,7 +42,7 @@ async def drop_everything(db: Database) -> None:
 
 
 async def wipe(db: Database) -> None:
-    """Delete every row of every Kyrios table (children first)."""
+    """Delete every row of every Kyrios table (children first: the web door's, then the slices')."""
     async with db.transaction() as session:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in [*reversed(AUTH_METADATA.sorted_tables), *reversed(Base.metadata.sorted_tables)]:
             await session.execute(delete(table))

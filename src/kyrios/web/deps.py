@@ -24,12 +24,15 @@ class ApiUser:
     """Who is calling: a Discord user, how they proved it, and what they may do."""
 
     user_id: int
-    """Their Discord user id (the same account a slash command acts for)."""
+    """Their Discord user id (the same account a slash command acts for); 0 for an account without
+    one (a BOT's API key)."""
     name: str
     method: str
     """How the request was authenticated, e.g. "session", "jwt", "api_key"."""
     scopes: frozenset[str] = field(default_factory=frozenset)
     """What the credential allows (an API key may be read-only); empty means everything."""
+    account_id: int | None = None
+    """Their exchange account (`exchange_user.id`), when the authenticator knows it."""
 
     def may(self, scope: str) -> bool:
         """True when the credential allows `scope`."""

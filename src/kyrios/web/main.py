@@ -12,6 +12,8 @@ from kyrios import __version__
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops
+from kyrios.web.auth.kit import AuthKit
+from kyrios.web.auth.routes import build_router as build_auth_router
 from kyrios.web.deps import Authenticator
 from kyrios.web.errors import install_error_handlers
 
@@ -56,7 +58,8 @@ def create_app(
 ) -> KyriosApp:
     """Build the web app: interactions endpoint, operations routes, the error table.
 
-    `authenticator` finds API callers (`deps.current_user`; none: 401); `reply_budget` is how long
+    `authenticator` finds API callers (`deps.current_user`; default: `web.auth`'s JWTs, sessions and
+    API keys, whose routes are mounted either way); `reply_budget` is how long
     an interaction's command may run before its answer is deferred. The app closes the runtime
     at shutdown if it `owns_runtime`.
     """
@@ -64,6 +67,7 @@ def create_app(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
     )
     endpoint = interactions.InteractionsEndpoint(runtime, verifier, reply_budget=reply_budget)
+    auth_kit = AuthKit(runtime)  # refuses production mode without a JWT secret
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,16 +75,19 @@ def create_app(
             await runtime.start()  # e.g. connects the Redis bus the commands publish on
         yield
         await endpoint.aclose()  # late interaction replies are delivered before the runtime closes
+        await auth_kit.aclose()
         if owns_runtime:
             await runtime.aclose()
 
     app = KyriosApp(title="Kyrios", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.authenticator = authenticator
+    app.state.authenticator = authenticator or auth_kit.authenticate
+    app.state.auth = auth_kit
     app.state.interactions = endpoint
     app.interactions = endpoint
     install_error_handlers(app)
     app.include_router(ops.build_router(runtime))
+    app.include_router(build_auth_router(auth_kit))
     return app
 
 
