@@ -1,8 +1,8 @@
 """Fair value per asset: Ornstein–Uhlenbeck in log price with news jumps per asset and per sector.
 
 Between news the log price `x` reverts to its anchor `mu` at rate `mean_reversion` (per second)
-with volatility `volatility` (per √second), stepped with the exact OU transition, so the path does
-not depend on how simulated time is cut into steps (apart from when jumps are drawn). News arrives
+with volatility `volatility` (per √second), stepped with the exact OU transition, so its
+distribution does not depend on how simulated time is cut into steps. News arrives
 as a Poisson process per asset and per sector (a sector's news moves all of its assets); a jump of
 size `j` (in log price, Laplace-distributed, so the tails are heavy) moves `x` by `j` and the
 anchor by `news_permanence × j`: part of the news is permanent, the rest fades.
@@ -168,7 +168,7 @@ class FairValueModel:
 def _maybe_jump(rng: random.Random, rate: float, mean_size: float, dt: float) -> float:
     """A Laplace jump with mean absolute size `mean_size` with probability 1 − e^(−rate·dt), else 0.
 
-    Both draws are made every step, so the stream of an asset does not depend on earlier jumps.
+    All three draws are made every step, so a stream's later values do not depend on earlier jumps.
     """
     arrival = rng.random()
     magnitude = rng.expovariate(1.0) * mean_size
