@@ -12,6 +12,7 @@ from kyrios import __version__
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops
+from kyrios.web.api import market
 from kyrios.web.deps import Authenticator
 from kyrios.web.errors import install_error_handlers
 
@@ -81,6 +82,7 @@ def create_app(
     app.interactions = endpoint
     install_error_handlers(app)
     app.include_router(ops.build_router(runtime))
+    app.include_router(market.router)
     return app
 
 
