@@ -118,9 +118,12 @@ class Bar:
 BarKey = tuple[str, Interval, int]
 
 
-def fold(trades: Iterable[tuple[str, datetime, int, int]]) -> dict[BarKey, Bar]:
-    """The bars of (symbol, executed_at, price_cents, quantity) trades given in execution order."""
-    bars: dict[BarKey, Bar] = {}
+def fold(
+    trades: Iterable[tuple[str, datetime, int, int]], bars: dict[BarKey, Bar] | None = None
+) -> dict[BarKey, Bar]:
+    """The bars of (symbol, executed_at, price_cents, quantity) trades given in execution order,
+    added to `bars` (a fold in progress) when given."""
+    bars = {} if bars is None else bars
     for symbol, at, price, quantity in trades:
         seconds = int(at.timestamp() // 1)
         for interval in INTERVALS:
@@ -190,19 +193,12 @@ async def rebuild(session: AsyncSession, symbol: str | None = None, *, chunk: in
         found = (await session.execute(query)).all()
         if not found:
             break
-        for row_id, row_symbol, at, price, quantity in found:
-            _fold_one(bars, row_symbol, at, int(price), int(quantity))
-            last_id = int(row_id)
+        fold(
+            ((row_symbol, at, int(price), int(quantity)) for _, row_symbol, at, price, quantity in found),
+            bars,
+        )
+        last_id = int(found[-1][0])
     values = [dict(zip(_NAMES, row, strict=True)) for row in rows(bars)]
     for start in range(0, len(values), chunk):
         await session.execute(insert(candles), values[start : start + chunk])
     return len(values)
-
-
-def _fold_one(bars: dict[BarKey, Bar], symbol: str, at: datetime, price: int, quantity: int) -> None:
-    for key, bar in fold([(symbol, at, price, quantity)]).items():
-        known = bars.get(key)
-        if known is None:
-            bars[key] = bar
-        else:
-            known.add(price, quantity)
