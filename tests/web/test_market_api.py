@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kyrios.core.clock import FrozenClock
-from kyrios.exchange.client import InProcessClient
+from kyrios.exchange.client import DetachedClient, InProcessClient
 from kyrios.exchange.engine import Side
 from kyrios.exchange.models import ExchangeAsset, ExchangeExecution
 from kyrios.exchange.rules import ExchangeRules
@@ -121,7 +121,11 @@ async def test_depth_is_the_book_with_its_seq(
     assert len(everything["bids"]) == 3 and len(everything["asks"]) == 2
 
     await rest(market, market.alice, Side.BUY, 1, PRICE - 30)
-    assert (await get(api, f"/api/v1/depth/{SYMBOL}"))["seq"] > depth["seq"]
+    live = await get(api, f"/api/v1/depth/{SYMBOL}")
+    assert live["seq"] > depth["seq"]
+
+    runtime.exchange = DetachedClient(runtime.db, runtime.clock)  # a process that does not run it
+    assert await get(api, f"/api/v1/depth/{SYMBOL}") == live
 
 
 async def test_trades_page_newest_first_without_gaps_or_repeats(
