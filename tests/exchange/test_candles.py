@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.db import Database
-from kyrios.exchange import candles
+from kyrios.exchange import candles, invariants
 from kyrios.exchange.engine import Side
 from kyrios.exchange.models import ExchangeCandle, ExchangeExecution
 from kyrios.exchange.schemas import OrderRequest
@@ -155,3 +155,31 @@ def test_bucket_start_aligns_on_utc() -> None:
     assert candles.bucket_start(at, candles.Interval.ONE_DAY) == int(
         datetime(2026, 3, 1, tzinfo=UTC).timestamp()
     )
+
+
+async def test_the_invariant_check_catches_a_wrong_or_missing_bar(
+    market: Market, runtime: Runtime, clock: FrozenClock
+) -> None:
+    await run_schedule(market, clock)
+    async with runtime.db.read() as session:
+        assert await invariants.check(session) == []
+    start = int(START.timestamp())
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(ExchangeCandle)
+            .where(ExchangeCandle.bar_interval == "5m", ExchangeCandle.start_time == start)
+            .values(volume=ExchangeCandle.volume + 1)
+        )
+        await session.execute(delete(ExchangeCandle).where(ExchangeCandle.bar_interval == "1h"))
+    async with runtime.db.read() as session:
+        problems = await invariants.check(session)
+    stored = "stored (open, high, low, close, volume, trades)"
+    lost = f"{stored} None, the executions say"
+    assert problems == [
+        f"ACME 1h candle at {start}: {lost} (10000, 10200, 9800, 10005, 20, 9)",
+        f"ACME 1h candle at {start + 3600}: {lost} (10010, 10015, 10010, 10015, 3, 2)",
+        f"ACME 1h candle at {start + 11 * 3600}: {lost} (10400, 10400, 10400, 10400, 1, 1)",
+        f"ACME 1h candle at {start + 12 * 3600}: {lost} (10500, 10500, 10500, 10500, 3, 1)",
+        f"ACME 5m candle at {start}: {stored} (10000, 10200, 9950, 10200, 15, 7),"
+        " the executions say (10000, 10200, 9950, 10200, 14, 7)",
+    ]
