@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.db import Database
+from kyrios.core.errors import Conflict
 from kyrios.exchange import candles, invariants
+from kyrios.exchange.client import InProcessClient
 from kyrios.exchange.engine import Side
 from kyrios.exchange.models import ExchangeCandle, ExchangeExecution
 from kyrios.exchange.schemas import OrderRequest
@@ -183,3 +186,8 @@ async def test_the_invariant_check_catches_a_wrong_or_missing_bar(
         f"ACME 5m candle at {start}: {stored} (10000, 10200, 9950, 10200, 15, 7),"
         " the executions say (10000, 10200, 9950, 10200, 14, 7)",
     ]
+
+
+async def test_a_trading_exchange_refuses_to_rebuild_its_candles(market: Market, runtime: Runtime) -> None:
+    with pytest.raises(Conflict, match="the candles were not rebuilt"):
+        await InProcessClient(market.exchange).rebuild_candles()
