@@ -34,6 +34,7 @@ NEW_REVISIONS_DOWN = (
     "economy@base",
     "achievements@base",
     "modlog@0008_modlog_posts",
+    "exchange@0010_exchange_owner",  # exchange_candles, filled from the executions
 )
 MOVES = {  # the slice's table: {its column: the guild_settings column it came from}
     "gacha_settings": {
@@ -274,7 +275,56 @@ def other_data() -> dict[str, list[dict[str, Any]]]:
                 "updated_at": T0,
             },
         ],
+        "exchange_execution": [  # folded into exchange_candles by 0012 (orders as makers and takers)
+            {
+                "id": n,
+                "symbol": "ACME",
+                "seq": 10 + n,
+                "maker_order_id": 1,
+                "taker_order_id": 1,
+                "maker_user_id": 1,
+                "taker_user_id": 1,
+                "taker_side": "buy",
+                "price_cents": price,
+                "quantity": quantity,
+                "executed_at": at,
+            }
+            for n, (price, quantity, at) in enumerate(EXECUTIONS, start=1)
+        ],
     }
+
+
+EXECUTIONS = [(1_200, 2, T0), (1_250, 1, T0), (1_190, 4, T0), (1_300, 3, T1)]
+"""(price, quantity, executed_at): three trades in one minute of one day, one on the next day."""
+
+
+def candles_of_executions() -> list[dict[str, Any]]:
+    """The bars 0012 must write for EXECUTIONS, spelled out."""
+    day0 = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())
+    at0 = int(T0.replace(tzinfo=UTC).timestamp()) // 60 * 60  # 12:00:00
+    at1 = int(T1.replace(tzinfo=UTC).timestamp()) // 60 * 60  # 08:30:00 next day
+    first = (1_200, 1_250, 1_190, 1_190, 7, 3)
+    last = (1_300, 1_300, 1_300, 1_300, 3, 1)
+    bars = {
+        ("1d", day0): first,
+        ("1d", day0 + 86_400): last,
+        ("1h", at0): first,
+        ("1h", at1 - 30 * 60): last,
+        ("1m", at0): first,
+        ("1m", at1): last,
+        ("5m", at0): first,
+        ("5m", at1): last,
+    }
+    names = ("open_cents", "high_cents", "low_cents", "close_cents", "volume", "trade_count")
+    return [
+        {
+            "symbol": "ACME",
+            "bar_interval": interval,
+            "start_time": start,
+            **dict(zip(names, bar, strict=True)),
+        }
+        for (interval, start), bar in sorted(bars.items())
+    ]
 
 
 def snapshot(connection: Connection) -> dict[str, list[dict[str, Any]]]:
@@ -354,6 +404,7 @@ async def test_the_move_keeps_every_value_and_the_downgrade_restores_them(empty_
         }
         for row in old_settings
     ]
+    assert after["exchange_candles"] == candles_of_executions()
     untouched = set(before) - {"guild_settings", "modlog_guild"}
     assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
     assert all(before[name] for name in other_data())  # the comparison above compared something

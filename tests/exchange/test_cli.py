@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import CursorResult, text
 from typer.testing import CliRunner
 
 from kyrios.cli import app
+from kyrios.core.bus import InMemoryBus
+from kyrios.core.clock import FrozenClock
 from kyrios.core.db import Database
+from kyrios.exchange import accounts, assets
+from kyrios.exchange.engine import Side
+from kyrios.exchange.models import AssetType
 from kyrios.exchange.owner import ExchangeLease
+from kyrios.exchange.rules import ExchangeRules
+from kyrios.exchange.schemas import OrderRequest
+from kyrios.exchange.service import Exchange
 from kyrios.testing.database import wipe
 
 
@@ -167,3 +176,75 @@ def test_beside_a_running_owner_the_cli_reads_but_never_writes(cli_database: str
     assert lease_rows(cli_database, "DELETE FROM exchange_owner") == 1  # the owner stops
     code, out = kyrios("deposit", "alice", "5")
     assert code == 0 and "alice now has 10.05 free" in out
+
+
+def trade_across_bars(database_url: str) -> None:
+    """List ACME, fund a buyer, and trade through a real exchange at moments in three minutes."""
+
+    async def run() -> None:
+        db = Database(database_url)
+        clock = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+        try:
+            async with db.transaction() as session:
+                asset = await assets.create_asset(
+                    session,
+                    symbol="ACME",
+                    name="Acme Corp",
+                    asset_type=AssetType.STOCK,
+                    tick_size_cents=5,
+                    supply=1_000,
+                    price_cents=10_000,
+                    now=clock.now(),
+                )
+                buyer = await accounts.create_user(session, username="bob", now=clock.now())
+                await accounts.deposit(session, buyer.id, 10**8, now=clock.now())
+            exchange = Exchange(
+                db, InMemoryBus(), clock, ExchangeRules(orders_per_second=1e6, order_burst=10**6)
+            )
+            await exchange.start()
+            try:
+                for seconds, price in ((10, 10_000), (50, 10_050), (70, 9_900), (200, 10_100)):
+                    clock.set(datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(seconds=seconds))
+                    for user, side in ((asset.issuer_user_id, Side.SELL), (buyer.id, Side.BUY)):
+                        await exchange.submit_order(
+                            user, OrderRequest(symbol="ACME", side=side, quantity=2, price_cents=price)
+                        )
+            finally:
+                await exchange.aclose()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def candle_rows(database_url: str) -> list[tuple[object, ...]]:
+    async def run() -> list[tuple[object, ...]]:
+        db = Database(database_url)
+        try:
+            async with db.read() as session:
+                result = await session.execute(
+                    text("SELECT * FROM exchange_candles ORDER BY symbol, bar_interval, start_time")
+                )
+                return [tuple(row) for row in result]
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def test_rebuild_candles_recomputes_them_from_the_executions(cli_database: str) -> None:
+    trade_across_bars(cli_database)
+    kept = candle_rows(cli_database)
+    assert len(kept) == 3 + 1 + 1 + 1  # three minutes, one bar of 5 minutes, of an hour, of a day
+    lease_rows(cli_database, "DELETE FROM exchange_candles WHERE bar_interval = '1m'")
+    code, out = kyrios("check")
+    assert code == 1 and "ACME 1m candle at 1772366400: stored" in out
+    assert kyrios("rebuild-candles", "--symbol", "NOPE") == (1, "There is no symbol NOPE.\n")
+    assert kyrios("rebuild-candles", "--symbol", "ACME") == (0, "wrote 6 candles\n")
+    assert candle_rows(cli_database) == kept
+    assert kyrios("check") == (0, "✓ all exchange invariants hold\n")
+
+    hold_the_lease(cli_database)  # a running exchange's batches would race the rebuild
+    code, out = kyrios("rebuild-candles")
+    assert code == 1 and "nothing was changed" in " ".join(out.split())
+    assert candle_rows(cli_database) == kept

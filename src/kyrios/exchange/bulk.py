@@ -34,6 +34,11 @@ class Bulk:
         """The statements for the session's transaction."""
         return cls(await Sql.of(session))
 
+    @property
+    def dialect(self) -> str:
+        """ "sqlite", "mysql" or "postgresql", for a statement each writes its own way."""
+        return self._sql.dialect
+
     def stamp(self, when: datetime) -> Any:
         """A timezone-aware datetime as the driver stores it in a `UTCDateTime` column."""
         return self._sql.stamp(when)

@@ -277,6 +277,15 @@ def book(symbol: str, levels: Annotated[int, typer.Option(help="Price levels per
     console.print(table)
 
 
+@app.command("rebuild-candles")
+def rebuild_candles(
+    symbol: Annotated[str | None, typer.Option(help="Only this symbol (default: every symbol)")] = None,
+) -> None:
+    """Recompute the candles from the executions (e.g. after `check` reported a wrong bar)."""
+    written = write("rebuild-candles", lambda client: client.rebuild_candles(symbol))
+    console.print(f"[green]wrote {written:,} candles[/green]")
+
+
 @app.command()
 def check() -> None:
     """Check every exchange invariant; exit 1 if any is broken."""

@@ -25,7 +25,8 @@ from kyrios.core.bus import InMemoryBus
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, NotFound
-from kyrios.exchange import accounts, assets
+from kyrios.core.i18n import N_
+from kyrios.exchange import accounts, assets, candles
 from kyrios.exchange.engine import Depth, OrderType, Side
 from kyrios.exchange.models import LIVE_STATUSES, AssetStatus, ExchangeAsset, ExchangeOrder, Role
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
@@ -42,6 +43,10 @@ from kyrios.exchange.schemas import (
 from kyrios.exchange.service import Exchange
 
 T = TypeVar("T")
+CANDLES_WHILE_TRADING = N_(
+    "The exchange is trading in this process, so the candles were not rebuilt: stop it, then run "
+    "`kyrios exchange rebuild-candles`."
+)
 
 
 class ExchangeClient(Protocol):
@@ -113,6 +118,10 @@ class ExchangeClient(Protocol):
 
     async def rules(self) -> ExchangeRules:
         """The admin's risk and pacing rules."""
+        ...
+
+    async def rebuild_candles(self, symbol: str | None = None) -> int:
+        """Recompute the candles of `symbol` (None: all) from the executions; returns the bars written."""
         ...
 
     async def change_rules(self, **changes: Any) -> ExchangeRules:
@@ -304,6 +313,17 @@ class InProcessClient(DatabaseReads):
         """Change some of the admin's rules; the sequencers apply them from their next batch."""
         return await self._write(lambda session: change_rules(session, self.clock.now(), **changes))
 
+    async def rebuild_candles(self, symbol: str | None = None) -> int:
+        """Recompute candles from the executions; refused while any book trades here (its batches
+        would write bars the rebuild has not seen)."""
+        if self.exchange.sequencers:
+            raise Conflict(CANDLES_WHILE_TRADING)
+        if symbol is not None:
+            async with self.db.read() as session:
+                if await session.get(ExchangeAsset, symbol) is None:
+                    raise NotFound("There is no symbol {symbol}.", symbol=symbol)
+        return await self._write(lambda session: candles.rebuild(session, symbol))
+
 
 class DetachedClient(DatabaseReads):
     """The client of a process with no route to the exchange's owner: reads only."""
@@ -360,6 +380,10 @@ class DetachedClient(DatabaseReads):
         raise await self.refusal()
 
     async def change_rules(self, **changes: Any) -> ExchangeRules:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def rebuild_candles(self, symbol: str | None = None) -> int:
         """Refused: see `refusal`."""
         raise await self.refusal()
 

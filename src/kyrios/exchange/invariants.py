@@ -8,7 +8,9 @@
 - orders: filled + canceled + remaining == quantity, all ≥ 0; the status agrees with them;
   a finished order holds no reservation;
 - executions: each references two orders of its symbol on opposite sides, and each order's filled
-  quantity is exactly the sum of the executions it took part in.
+  quantity is exactly the sum of the executions it took part in;
+- candles: every stored bar is exactly the fold of the executions in it, and every execution is in
+  its bars (`candles`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.exchange import candles
 from kyrios.exchange.engine import Side
 from kyrios.exchange.models import (
     LIVE_STATUSES,
     CashReason,
     ExchangeAsset,
+    ExchangeCandle,
     ExchangeCash,
     ExchangeCashLedger,
     ExchangeExecution,
@@ -40,6 +44,7 @@ async def check(session: AsyncSession) -> list[str]:
     problems += await _supply(session)
     problems += await _orders(session)
     problems += await _executions(session)
+    problems += await _candles(session)
     return problems
 
 
@@ -206,4 +211,43 @@ async def _executions(session: AsyncSession) -> list[str]:
     for order_id, (_, _, filled) in orders.items():
         if traded[order_id] != filled:
             problems.append(f"order {order_id}: filled {filled} but its executions sum to {traded[order_id]}")
+    return problems
+
+
+async def _candles(session: AsyncSession) -> list[str]:
+    executions = await session.execute(
+        select(
+            ExchangeExecution.symbol,
+            ExchangeExecution.executed_at,
+            ExchangeExecution.price_cents,
+            ExchangeExecution.quantity,
+        ).order_by(ExchangeExecution.id)
+    )
+    folded = candles.rows(candles.fold((s, at, int(p), int(q)) for s, at, p, q in executions))
+    want = {row[:3]: row[3:] for row in folded}
+    c = ExchangeCandle
+    stored = {
+        (str(s), str(i), int(t)): tuple(int(v) for v in figures)
+        for s, i, t, *figures in await session.execute(
+            select(
+                c.symbol,
+                c.bar_interval,
+                c.start_time,
+                c.open_cents,
+                c.high_cents,
+                c.low_cents,
+                c.close_cents,
+                c.volume,
+                c.trade_count,
+            )
+        )
+    }
+    problems = []
+    for key in sorted(want.keys() | stored.keys()):
+        if stored.get(key) != want.get(key):
+            symbol, interval, start = key
+            problems.append(
+                f"{symbol} {interval} candle at {start}: stored (open, high, low, close, volume, trades)"
+                f" {stored.get(key)}, the executions say {want.get(key)}"
+            )
     return problems

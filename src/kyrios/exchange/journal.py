@@ -12,7 +12,8 @@ Invariants:
 - per order, filled + canceled + remaining == quantity; a buy's `reserved_cents` is
   price × remaining, and what a fill or cancel no longer needs goes back to free cash;
 - a seller's position `reserved_quantity` drops with every fill or cancel of its sells;
-- cash + reserved of a user changes only with a ledger row (trades here, deposits in `accounts`).
+- cash + reserved of a user changes only with a ledger row (trades here, deposits in `accounts`);
+- the symbol's candles take the batch's trades in the same transaction (`candles`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.bus import Message
+from kyrios.exchange import candles
 from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import (
     BookLevelChanged,
@@ -306,6 +308,7 @@ class Batch:
             ledger.append((seller, amount, sell, execution_id, detail, stamp))
         await bulk.many(INSERT_EXECUTION, executions)
         await bulk.many(INSERT_LEDGER, ledger)
+        await candles.add_trades(bulk, symbol, self.now, [(t.price_cents, t.quantity) for t in self.trades])
 
     def messages(self) -> Iterator[tuple[str, Message]]:
         """What to publish once the batch is committed: trades, depth deltas, users' order updates."""

@@ -6,6 +6,7 @@ Kept out of `kyrios/exchange/__init__.py` so that importing the pure `engine` st
 from kyrios.core.features import Feature
 from kyrios.exchange.models import (
     ExchangeAsset,
+    ExchangeCandle,
     ExchangeCash,
     ExchangeCashLedger,
     ExchangeExecution,
@@ -25,6 +26,7 @@ MANIFEST = SliceManifest(
         ExchangeAsset,
         ExchangeOrder,
         ExchangeExecution,
+        ExchangeCandle,
         ExchangePosition,
         ExchangeCash,
         ExchangeCashLedger,

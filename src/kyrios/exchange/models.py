@@ -168,6 +168,27 @@ class ExchangeExecution(Base):
     __table_args__ = (UniqueConstraint("symbol", "seq"),)
 
 
+class ExchangeCandle(Base):
+    """One OHLCV bar of a symbol's trades (`candles.py` keeps it current, in each batch's transaction).
+
+    `start_time` is the bar's first second in UTC epoch seconds, a multiple of the interval's length;
+    prices in cents, `volume` in units.
+    """
+
+    __tablename__ = "exchange_candles"
+
+    symbol: Mapped[str] = mapped_column(ForeignKey("exchange_asset.symbol"), primary_key=True)
+    bar_interval: Mapped[str] = mapped_column(String(4), primary_key=True)
+    """"1m", "5m", "1h" or "1d" (`candles.Interval`); `interval` itself is a reserved word in SQL."""
+    start_time: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    open_cents: Mapped[int] = mapped_column(BigInteger)
+    high_cents: Mapped[int] = mapped_column(BigInteger)
+    low_cents: Mapped[int] = mapped_column(BigInteger)
+    close_cents: Mapped[int] = mapped_column(BigInteger)
+    volume: Mapped[int] = mapped_column(BigInteger)
+    trade_count: Mapped[int] = mapped_column(BigInteger)
+
+
 class ExchangePosition(Base):
     """A unified position: + long / − short. `cost_basis_cents` is the exact cost of the open quantity.
 
@@ -221,6 +242,7 @@ __all__ = [
     "AssetType",
     "CashReason",
     "ExchangeAsset",
+    "ExchangeCandle",
     "ExchangeCash",
     "ExchangeCashLedger",
     "ExchangeExecution",

@@ -1,0 +1,1 @@
+"""The versioned JSON API under `/api/v1`: one module per area, each with its `router`."""
