@@ -25,9 +25,17 @@ from kyrios.core.bus import InMemoryBus
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, NotFound
-from kyrios.exchange import accounts, assets
+from kyrios.exchange import accounts, assets, history
 from kyrios.exchange.engine import Depth, OrderType, Side
-from kyrios.exchange.models import LIVE_STATUSES, AssetStatus, ExchangeAsset, ExchangeOrder, Role
+from kyrios.exchange.history import ExecutionView, LedgerEntryView, Page
+from kyrios.exchange.models import (
+    LIVE_STATUSES,
+    AssetStatus,
+    ExchangeAsset,
+    ExchangeOrder,
+    OrderStatus,
+    Role,
+)
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
 from kyrios.exchange.rules import ExchangeRules, change_rules, stored_rules
 from kyrios.exchange.schemas import (
@@ -117,6 +125,36 @@ class ExchangeClient(Protocol):
 
     async def change_rules(self, **changes: Any) -> ExchangeRules:
         """Change some of the admin's rules; returns the rules now in force."""
+        ...
+
+    async def order_page(
+        self,
+        user_id: int,
+        *,
+        symbol: str | None = None,
+        status: OrderStatus | None = None,
+        open_only: bool = False,
+        client_order_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> Page[OrderView]:
+        """A page of the user's orders, newest first (`history.order_page`)."""
+        ...
+
+    async def own_order(self, user_id: int, order_id: int) -> OrderView | None:
+        """The user's order `order_id`; None when there is none or it is another user's."""
+        ...
+
+    async def execution_page(
+        self, user_id: int, *, symbol: str | None = None, before: int | None = None, limit: int = 100
+    ) -> Page[ExecutionView]:
+        """A page of the user's trades, newest first."""
+        ...
+
+    async def ledger_page(
+        self, user_id: int, *, before: int | None = None, limit: int = 100
+    ) -> Page[LedgerEntryView]:
+        """A page of the user's cash ledger, newest first."""
         ...
 
 
@@ -209,6 +247,53 @@ class DatabaseReads:
     async def rules(self) -> ExchangeRules:
         """The admin's risk and pacing rules."""
         return await self._read(stored_rules)
+
+    async def order_page(
+        self,
+        user_id: int,
+        *,
+        symbol: str | None = None,
+        status: OrderStatus | None = None,
+        open_only: bool = False,
+        client_order_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> Page[OrderView]:
+        """A page of the user's orders, newest first (`history.order_page`)."""
+        return await self._read(
+            lambda session: history.order_page(
+                session,
+                user_id,
+                symbol=symbol,
+                status=status,
+                open_only=open_only,
+                client_order_id=client_order_id,
+                before=before,
+                limit=limit,
+            )
+        )
+
+    async def own_order(self, user_id: int, order_id: int) -> OrderView | None:
+        """The user's order `order_id`; None when there is none or it is another user's."""
+        return await self._read(lambda session: history.own_order(session, user_id, order_id))
+
+    async def execution_page(
+        self, user_id: int, *, symbol: str | None = None, before: int | None = None, limit: int = 100
+    ) -> Page[ExecutionView]:
+        """A page of the user's trades, newest first."""
+        return await self._read(
+            lambda session: history.execution_page(
+                session, user_id, symbol=symbol, before=before, limit=limit
+            )
+        )
+
+    async def ledger_page(
+        self, user_id: int, *, before: int | None = None, limit: int = 100
+    ) -> Page[LedgerEntryView]:
+        """A page of the user's cash ledger, newest first."""
+        return await self._read(
+            lambda session: history.ledger_page(session, user_id, before=before, limit=limit)
+        )
 
 
 class InProcessClient(DatabaseReads):
