@@ -12,6 +12,7 @@ from kyrios import __version__
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops
+from kyrios.web.api import trading as trading_api
 from kyrios.web.auth.kit import AuthKit
 from kyrios.web.auth.routes import build_router as build_auth_router
 from kyrios.web.deps import Authenticator
@@ -88,6 +89,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(ops.build_router(runtime))
     app.include_router(build_auth_router(auth_kit))
+    app.include_router(trading_api.build_router(runtime))
     return app
 
 
