@@ -299,3 +299,21 @@ async def test_open_orders_per_symbol_are_capped(
         await http.delete(f"/api/v1/orders/{page[0]['id']}")
         clock.advance(timedelta(seconds=1))
         assert (await http.post("/api/v1/orders", json=limit_order("buy", 1, 9_000))).status_code == 201
+
+
+async def test_the_routes_and_their_shapes_are_documented(app: KyriosApp) -> None:
+    async with client(app) as http:
+        spec = (await http.get("/openapi.json")).json()
+    paths = spec["paths"]
+    assert {"post", "get", "delete"} <= set(paths["/api/v1/orders"])
+    for path in (
+        "/api/v1/executions",
+        "/api/v1/portfolio",
+        "/api/v1/cash/ledger",
+        "/api/v1/orders/{order_id}",
+    ):
+        assert path in paths
+    schemas = spec["components"]["schemas"]
+    assert {"OrderRequest", "OrderView", "Page_ExecutionView_", "PortfolioView", "CanceledOrders"} <= set(
+        schemas
+    )

@@ -126,7 +126,13 @@ def build_router(runtime: Runtime) -> APIRouter:
             raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
         return await runtime.exchange.cancel_order(account, order_id=order_id)
 
-    @router.delete("/orders", response_model=None)
+    @router.delete(
+        "/orders",
+        response_model=None,
+        responses={
+            200: {"model": OrderView | CanceledOrders, "description": "By client_order_id: the order."}
+        },
+    )
     async def cancel_orders(
         account: Trader, client_order_id: str | None = None, symbol: str | None = None
     ) -> OrderView | CanceledOrders:
