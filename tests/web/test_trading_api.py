@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -317,3 +318,22 @@ async def test_the_routes_and_their_shapes_are_documented(app: KyriosApp) -> Non
     assert {"OrderRequest", "OrderView", "Page_ExecutionView_", "PortfolioView", "CanceledOrders"} <= set(
         schemas
     )
+
+
+async def test_simultaneous_orders_never_pass_the_open_order_cap(
+    runtime: Runtime, app: KyriosApp, clock: FrozenClock
+) -> None:
+    async with client(app) as http:
+        await sign_in(runtime, http, "alice")
+        below = MAX_OPEN_ORDERS_PER_SYMBOL - 5
+        for _ in range(below):
+            clock.advance(timedelta(seconds=1))
+            assert (await http.post("/api/v1/orders", json=limit_order("buy", 1, 9_000))).status_code == 201
+        clock.advance(timedelta(seconds=60))  # both rate-limit buckets full again
+        answers = await asyncio.gather(
+            *(http.post("/api/v1/orders", json=limit_order("buy", 1, 9_000)) for _ in range(12))
+        )
+        codes = sorted(answer.status_code for answer in answers)
+        assert set(codes) == {201, 409} and codes.count(201) <= 5
+        open_now = (await http.get("/api/v1/orders", params={"open": "true", "limit": 500})).json()["items"]
+        assert len(open_now) == below + codes.count(201) <= MAX_OPEN_ORDERS_PER_SYMBOL

@@ -15,13 +15,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kyrios.core.errors import Forbidden, InvalidInput, NotFound
 from kyrios.core.i18n import N_
 from kyrios.exchange.history import MAX_PAGE, ExecutionView, LedgerEntryView, Page
 from kyrios.exchange.models import OrderStatus
 from kyrios.exchange.refusals import Uncancelable, cancel_refusal
 from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
 from kyrios.runtime import Runtime
+from kyrios.web.api.caps import OpenOrderCap
 from kyrios.web.api.ratelimit import RestRateLimiter
 from kyrios.web.auth.routes import require_scope
 from kyrios.web.deps import ApiUser
@@ -29,10 +30,6 @@ from kyrios.web.deps import ApiUser
 MAX_OPEN_ORDERS_PER_SYMBOL = 50
 NO_ACCOUNT = N_("This sign-in has no exchange account.")
 NO_SYMBOL = N_("There is no symbol {symbol}.")
-TOO_MANY_OPEN = N_(
-    "Order rejected: you already have {open} open orders in {symbol}, the most allowed. "
-    "Cancel some before placing more."
-)
 NAME_WHAT_TO_CANCEL = N_("Name the orders to cancel: an order id, a client_order_id or a symbol.")
 
 Before = Annotated[
@@ -50,6 +47,7 @@ class CanceledOrders(BaseModel):
 def build_router(runtime: Runtime) -> APIRouter:
     """The trading routes of one runtime, with one REST rate limiter for this process."""
     limiter = RestRateLimiter(runtime.clock)
+    cap = OpenOrderCap(MAX_OPEN_ORDERS_PER_SYMBOL)
 
     def account_of(user: ApiUser) -> int:
         limiter.check(user)
@@ -78,12 +76,17 @@ def build_router(runtime: Runtime) -> APIRouter:
         """Place a limit or market order (`price_cents` in the exchange's unit, a multiple of the
         symbol's tick). A repeated `client_order_id` returns the original order with `duplicate: true`."""
         exchange = runtime.exchange
-        if request.client_order_id is None or await _is_new(runtime, account, request):
-            live = await exchange.order_page(account, symbol=request.symbol, open_only=True, limit=MAX_PAGE)
-            if len(live.items) >= MAX_OPEN_ORDERS_PER_SYMBOL:
-                raise Conflict(TOO_MANY_OPEN, open=len(live.items), symbol=request.symbol)
+
+        async def count_live() -> int:
+            page = await exchange.order_page(account, symbol=request.symbol, open_only=True, limit=cap.limit)
+            return len(page.items)
+
         try:
-            order = await exchange.submit_order(account, request)
+            if request.client_order_id is not None and not await _is_new(runtime, account, request):
+                order = await exchange.submit_order(account, request)  # a retry: the original comes back
+            else:
+                async with cap.placing(account, request.symbol, count_live):
+                    order = await exchange.submit_order(account, request)
         except NotFound:
             raise InvalidInput(NO_SYMBOL, symbol=request.symbol) from None
         if order.duplicate:
