@@ -12,7 +12,7 @@ import pytest
 
 from kyrios.core.clock import FrozenClock
 from kyrios.exchange.client import InProcessClient
-from kyrios.exchange.models import Role
+from kyrios.exchange.models import AssetStatus, Role
 from kyrios.exchange.schemas import AssetListing
 from kyrios.runtime import Runtime
 from kyrios.settings import Settings
@@ -337,3 +337,24 @@ async def test_simultaneous_orders_never_pass_the_open_order_cap(
         assert set(codes) == {201, 409} and codes.count(201) <= 5
         open_now = (await http.get("/api/v1/orders", params={"open": "true", "limit": 500})).json()["items"]
         assert len(open_now) == below + codes.count(201) <= MAX_OPEN_ORDERS_PER_SYMBOL
+
+
+async def test_orders_the_account_or_the_symbol_cannot_take_now_are_409_and_change_nothing(
+    runtime: Runtime, app: KyriosApp
+) -> None:
+    async with client(app) as http:
+        await sign_in(runtime, http, "alice", cash=50_000)
+        before = (await http.get("/api/v1/portfolio")).json()
+        poor = await http.post("/api/v1/orders", json=limit_order("buy", 10, 9_000))
+        assert poor.status_code == 409 and poor.json()["error"]["code"] == "insufficient_funds"
+        assert "this order needs" in poor.json()["error"]["message"]
+        await runtime.exchange.set_status("ACME", AssetStatus.HALTED)
+        halted = await http.post(
+            "/api/v1/orders", json=limit_order("buy", 1, 9_000), headers={"Accept-Language": "ja"}
+        )
+        assert halted.status_code == 409 and halted.json()["error"] == {
+            "code": "conflict",
+            "message": "ACME は取引停止中です。受け付けているのは取消だけです。",
+        }
+        assert (await http.get("/api/v1/orders")).json()["items"] == []
+        assert (await http.get("/api/v1/portfolio")).json() == before
