@@ -10,9 +10,11 @@ The module has no `from __future__ import annotations`: FastAPI must see the dep
 built inside `build_router` as objects, not as names it would look up in the module.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from pydantic import BaseModel
 
 from kyrios.core.errors import Forbidden, InvalidInput, NotFound
@@ -23,7 +25,7 @@ from kyrios.exchange.refusals import Uncancelable, cancel_refusal
 from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
 from kyrios.runtime import Runtime
 from kyrios.web.api.caps import OpenOrderCap
-from kyrios.web.api.ratelimit import RestRateLimiter
+from kyrios.web.api.ratelimit import limiter_for
 from kyrios.web.auth.routes import require_scope
 from kyrios.web.deps import ApiUser
 
@@ -46,26 +48,32 @@ class CanceledOrders(BaseModel):
 
 def build_router(runtime: Runtime) -> APIRouter:
     """The trading routes of one runtime, with one REST rate limiter for this process."""
-    limiter = RestRateLimiter(runtime.clock)
+    limiter = limiter_for(runtime.clock, runtime.settings.redis_url)
     cap = OpenOrderCap(MAX_OPEN_ORDERS_PER_SYMBOL)
 
-    def account_of(user: ApiUser) -> int:
-        limiter.check(user)
+    async def account_of(user: ApiUser) -> int:
+        await limiter.check(user)
         if user.account_id is None:
             raise Forbidden(NO_ACCOUNT)
         return user.account_id
 
     async def trader(user: Annotated[ApiUser, Depends(require_scope("trade"))]) -> int:
         """The caller's exchange account, for a write."""
-        return account_of(user)
+        return await account_of(user)
 
     async def reader(user: Annotated[ApiUser, Depends(require_scope("read"))]) -> int:
         """The caller's exchange account, for a read."""
-        return account_of(user)
+        return await account_of(user)
 
     Trader = Annotated[int, Depends(trader)]
     Reader = Annotated[int, Depends(reader)]
-    router = APIRouter(prefix="/api/v1", tags=["trading"])
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await limiter.aclose()
+
+    router = APIRouter(prefix="/api/v1", tags=["trading"], lifespan=lifespan)
 
     @router.post(
         "/orders",
