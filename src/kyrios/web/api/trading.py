@@ -47,7 +47,7 @@ class CanceledOrders(BaseModel):
 
 
 def build_router(runtime: Runtime) -> APIRouter:
-    """The trading routes of one runtime, with one REST rate limiter for this process."""
+    """The trading routes of one runtime, with its REST rate limiter (in process, or Redis) and cap."""
     limiter = limiter_for(runtime.clock, runtime.settings.redis_url)
     cap = OpenOrderCap(MAX_OPEN_ORDERS_PER_SYMBOL)
 
