@@ -26,9 +26,17 @@ from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, NotFound
 from kyrios.core.i18n import N_
-from kyrios.exchange import accounts, assets, candles
+from kyrios.exchange import accounts, assets, candles, history
 from kyrios.exchange.engine import Depth, OrderType, Side
-from kyrios.exchange.models import LIVE_STATUSES, AssetStatus, ExchangeAsset, ExchangeOrder, Role
+from kyrios.exchange.history import ExecutionView, LedgerEntryView, Page
+from kyrios.exchange.models import (
+    LIVE_STATUSES,
+    AssetStatus,
+    ExchangeAsset,
+    ExchangeOrder,
+    OrderStatus,
+    Role,
+)
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
 from kyrios.exchange.rules import ExchangeRules, change_rules, stored_rules
 from kyrios.exchange.schemas import (
@@ -128,6 +136,36 @@ class ExchangeClient(Protocol):
         """Change some of the admin's rules; returns the rules now in force."""
         ...
 
+    async def order_page(
+        self,
+        user_id: int,
+        *,
+        symbol: str | None = None,
+        status: OrderStatus | None = None,
+        open_only: bool = False,
+        client_order_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> Page[OrderView]:
+        """A page of the user's orders, newest first (`history.order_page`)."""
+        ...
+
+    async def own_order(self, user_id: int, order_id: int) -> OrderView | None:
+        """The user's order `order_id`; None when there is none or it is another user's."""
+        ...
+
+    async def execution_page(
+        self, user_id: int, *, symbol: str | None = None, before: int | None = None, limit: int = 100
+    ) -> Page[ExecutionView]:
+        """A page of the user's trades, newest first."""
+        ...
+
+    async def ledger_page(
+        self, user_id: int, *, before: int | None = None, limit: int = 100
+    ) -> Page[LedgerEntryView]:
+        """A page of the user's cash ledger, newest first."""
+        ...
+
 
 class DatabaseReads:
     """The read operations, answered from the database."""
@@ -218,6 +256,53 @@ class DatabaseReads:
     async def rules(self) -> ExchangeRules:
         """The admin's risk and pacing rules."""
         return await self._read(stored_rules)
+
+    async def order_page(
+        self,
+        user_id: int,
+        *,
+        symbol: str | None = None,
+        status: OrderStatus | None = None,
+        open_only: bool = False,
+        client_order_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> Page[OrderView]:
+        """A page of the user's orders, newest first (`history.order_page`)."""
+        return await self._read(
+            lambda session: history.order_page(
+                session,
+                user_id,
+                symbol=symbol,
+                status=status,
+                open_only=open_only,
+                client_order_id=client_order_id,
+                before=before,
+                limit=limit,
+            )
+        )
+
+    async def own_order(self, user_id: int, order_id: int) -> OrderView | None:
+        """The user's order `order_id`; None when there is none or it is another user's."""
+        return await self._read(lambda session: history.own_order(session, user_id, order_id))
+
+    async def execution_page(
+        self, user_id: int, *, symbol: str | None = None, before: int | None = None, limit: int = 100
+    ) -> Page[ExecutionView]:
+        """A page of the user's trades, newest first."""
+        return await self._read(
+            lambda session: history.execution_page(
+                session, user_id, symbol=symbol, before=before, limit=limit
+            )
+        )
+
+    async def ledger_page(
+        self, user_id: int, *, before: int | None = None, limit: int = 100
+    ) -> Page[LedgerEntryView]:
+        """A page of the user's cash ledger, newest first."""
+        return await self._read(
+            lambda session: history.ledger_page(session, user_id, before=before, limit=limit)
+        )
 
 
 class InProcessClient(DatabaseReads):

@@ -13,6 +13,7 @@ from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops
 from kyrios.web.api import market
+from kyrios.web.api import trading as trading_api
 from kyrios.web.auth.kit import AuthKit
 from kyrios.web.auth.routes import build_router as build_auth_router
 from kyrios.web.deps import Authenticator
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(ops.build_router(runtime))
     app.include_router(build_auth_router(auth_kit))
     app.include_router(market.router)
+    app.include_router(trading_api.build_router(runtime))
     return app
 
 

@@ -1,1 +1,1 @@
-"""The versioned JSON API under `/api/v1`: one module per area, each with its `router`."""
+"""The JSON API under `/api/v1`: one router module per area (market data, trading)."""

@@ -1,0 +1,182 @@
+"""The private trading API under `/api/v1`: the caller's orders, trades, portfolio and cash ledger.
+
+Every route acts for the caller's own exchange account (`ApiUser.account_id`); writes need the
+`trade` scope, reads `read`. All exchange work goes through `runtime.exchange`. Another user's
+order is answered exactly like a missing one (404), so ids reveal nothing. Each call spends a
+token of the caller's REST bucket (`ratelimit`); a new order is also held to the exchange's own
+order rate and to `MAX_OPEN_ORDERS_PER_SYMBOL` live orders per symbol.
+
+The module has no `from __future__ import annotations`: FastAPI must see the dependency aliases
+built inside `build_router` as objects, not as names it would look up in the module.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from pydantic import BaseModel
+
+from kyrios.core.errors import Forbidden, InvalidInput, NotFound
+from kyrios.core.i18n import N_
+from kyrios.exchange.history import MAX_PAGE, ExecutionView, LedgerEntryView, Page
+from kyrios.exchange.models import OrderStatus
+from kyrios.exchange.refusals import Uncancelable, cancel_refusal
+from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
+from kyrios.runtime import Runtime
+from kyrios.web.api.caps import OpenOrderCap
+from kyrios.web.api.ratelimit import limiter_for
+from kyrios.web.auth.routes import require_scope
+from kyrios.web.deps import ApiUser
+
+MAX_OPEN_ORDERS_PER_SYMBOL = 50
+NO_ACCOUNT = N_("This sign-in has no exchange account.")
+NO_SYMBOL = N_("There is no symbol {symbol}.")
+NAME_WHAT_TO_CANCEL = N_("Name the orders to cancel: an order id, a client_order_id or a symbol.")
+
+Before = Annotated[
+    int | None, Query(description="Only rows with a smaller id (the previous page's next_before).")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Most rows in the page.")]
+
+
+class CanceledOrders(BaseModel):
+    """The orders a cancel-all canceled (ones that finished meanwhile are left out)."""
+
+    canceled: list[OrderView]
+
+
+def build_router(runtime: Runtime) -> APIRouter:
+    """The trading routes of one runtime, with its REST rate limiter (in process, or Redis) and cap."""
+    limiter = limiter_for(runtime.clock, runtime.settings.redis_url)
+    cap = OpenOrderCap(MAX_OPEN_ORDERS_PER_SYMBOL)
+
+    async def account_of(user: ApiUser) -> int:
+        await limiter.check(user)
+        if user.account_id is None:
+            raise Forbidden(NO_ACCOUNT)
+        return user.account_id
+
+    async def trader(user: Annotated[ApiUser, Depends(require_scope("trade"))]) -> int:
+        """The caller's exchange account, for a write."""
+        return await account_of(user)
+
+    async def reader(user: Annotated[ApiUser, Depends(require_scope("read"))]) -> int:
+        """The caller's exchange account, for a read."""
+        return await account_of(user)
+
+    Trader = Annotated[int, Depends(trader)]
+    Reader = Annotated[int, Depends(reader)]
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await limiter.aclose()
+
+    router = APIRouter(prefix="/api/v1", tags=["trading"], lifespan=lifespan)
+
+    @router.post(
+        "/orders",
+        status_code=201,
+        responses={200: {"model": OrderView, "description": "A repeated client_order_id: the original."}},
+    )
+    async def place_order(request: OrderRequest, account: Trader, response: Response) -> OrderView:
+        """Place a limit or market order (`price_cents` in the exchange's unit, a multiple of the
+        symbol's tick). A repeated `client_order_id` returns the original order with `duplicate: true`."""
+        exchange = runtime.exchange
+
+        async def count_live() -> int:
+            page = await exchange.order_page(account, symbol=request.symbol, open_only=True, limit=cap.limit)
+            return len(page.items)
+
+        try:
+            if request.client_order_id is not None and not await _is_new(runtime, account, request):
+                order = await exchange.submit_order(account, request)  # a retry: the original comes back
+            else:
+                async with cap.placing(account, request.symbol, count_live):
+                    order = await exchange.submit_order(account, request)
+        except NotFound:
+            raise InvalidInput(NO_SYMBOL, symbol=request.symbol) from None
+        if order.duplicate:
+            response.status_code = 200
+        return order
+
+    @router.get("/orders")
+    async def list_orders(
+        account: Reader,
+        symbol: str | None = None,
+        status: OrderStatus | None = None,
+        open: Annotated[bool, Query(description="Only OPEN and PARTIALLY_FILLED orders.")] = False,
+        client_order_id: str | None = None,
+        before: Before = None,
+        limit: Limit = 100,
+    ) -> Page[OrderView]:
+        """The caller's orders, newest first, a page at a time."""
+        return await runtime.exchange.order_page(
+            account,
+            symbol=symbol,
+            status=status,
+            open_only=open,
+            client_order_id=client_order_id,
+            before=before,
+            limit=limit,
+        )
+
+    @router.get("/orders/{order_id}")
+    async def get_order(order_id: int, account: Reader) -> OrderView:
+        """One of the caller's orders (404 for another user's)."""
+        order = await runtime.exchange.own_order(account, order_id)
+        if order is None:
+            raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
+        return order
+
+    @router.delete("/orders/{order_id}")
+    async def cancel_order(order_id: int, account: Trader) -> OrderView:
+        """Cancel one of the caller's open orders (404 for another user's, 409 once finished)."""
+        if await runtime.exchange.own_order(account, order_id) is None:
+            raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
+        return await runtime.exchange.cancel_order(account, order_id=order_id)
+
+    @router.delete(
+        "/orders",
+        response_model=None,
+        responses={
+            200: {"model": OrderView | CanceledOrders, "description": "By client_order_id: the order."}
+        },
+    )
+    async def cancel_orders(
+        account: Trader, client_order_id: str | None = None, symbol: str | None = None
+    ) -> OrderView | CanceledOrders:
+        """Cancel the caller's order with `client_order_id`, or every open order in `symbol`."""
+        if client_order_id is not None and symbol is None:
+            return await runtime.exchange.cancel_order(account, client_order_id=client_order_id)
+        if symbol is not None and client_order_id is None:
+            return CanceledOrders(canceled=await runtime.exchange.cancel_all(account, symbol))
+        raise InvalidInput(NAME_WHAT_TO_CANCEL)
+
+    @router.get("/executions")
+    async def executions(
+        account: Reader, symbol: str | None = None, before: Before = None, limit: Limit = 100
+    ) -> Page[ExecutionView]:
+        """The caller's trades, newest first, each from the caller's side."""
+        return await runtime.exchange.execution_page(account, symbol=symbol, before=before, limit=limit)
+
+    @router.get("/portfolio")
+    async def portfolio(account: Reader) -> PortfolioView:
+        """Cash, reserved cash, positions with average price, market value and P&L at the last price."""
+        return await runtime.exchange.portfolio(account)
+
+    @router.get("/cash/ledger")
+    async def cash_ledger(
+        account: Reader, before: Before = None, limit: Limit = 100
+    ) -> Page[LedgerEntryView]:
+        """Every change of the caller's cash, newest first."""
+        return await runtime.exchange.ledger_page(account, before=before, limit=limit)
+
+    return router
+
+
+async def _is_new(runtime: Runtime, account: int, request: OrderRequest) -> bool:
+    """False when the caller already has an order with this client order id (a retry)."""
+    page = await runtime.exchange.order_page(account, client_order_id=request.client_order_id, limit=1)
+    return not page.items
