@@ -25,7 +25,7 @@ from kyrios.core.bus import InMemoryBus
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, NotFound
-from kyrios.exchange import accounts, assets
+from kyrios.exchange import accounts, assets, standings
 from kyrios.exchange.engine import Depth, OrderType, Side
 from kyrios.exchange.models import LIVE_STATUSES, AssetStatus, ExchangeAsset, ExchangeOrder, Role
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
@@ -40,6 +40,7 @@ from kyrios.exchange.schemas import (
     UserView,
 )
 from kyrios.exchange.service import Exchange
+from kyrios.exchange.standings import Quote, Standing
 
 T = TypeVar("T")
 
@@ -113,6 +114,18 @@ class ExchangeClient(Protocol):
 
     async def rules(self) -> ExchangeRules:
         """The admin's risk and pacing rules."""
+        ...
+
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The exchange account of a Discord user, opened (as a PLAYER named `name`) at first use."""
+        ...
+
+    async def quote(self, symbol: str) -> Quote:
+        """The symbol's last price and its change over the last 24 hours."""
+        ...
+
+    async def leaderboard(self, limit: int = 10) -> list[Standing]:
+        """The players with the highest net worth at the last prices."""
         ...
 
     async def change_rules(self, **changes: Any) -> ExchangeRules:
@@ -210,6 +223,32 @@ class DatabaseReads:
         """The admin's risk and pacing rules."""
         return await self._read(stored_rules)
 
+    async def quote(self, symbol: str) -> Quote:
+        """The symbol's last price and its change over the last 24 hours."""
+        now = self.clock.now()
+        return await self._read(lambda session: standings.quote(session, symbol, now))
+
+    async def leaderboard(self, limit: int = 10) -> list[Standing]:
+        """The players with the highest net worth at the last prices."""
+        return await self._read(lambda session: standings.leaderboard(session, limit))
+
+    async def _existing_trader(self, discord_id: int, name: str) -> tuple[UserView | None, str]:
+        """The Discord user's account if it exists, else None and a free username for it
+        (their name, with their id appended when another account has it)."""
+        async with self.db.read() as session:
+            user = await accounts.find_user(session, discord_id=discord_id)
+            if user is not None:
+                return (await accounts.list_users(session, user.id))[0], user.username
+            taken = await accounts.find_user(session, username=name[:64]) is not None
+        return None, (f"{name[:40]}-{discord_id}" if taken else name[:64])
+
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The Discord user's account; reads cannot open one (see the writers' `trader`)."""
+        found, _ = await self._existing_trader(discord_id, name)
+        if found is None:
+            raise NotFound("You have no exchange account yet.")
+        return found
+
 
 class InProcessClient(DatabaseReads):
     """The client in the process that owns the exchange: calls the running `Exchange` directly."""
@@ -304,6 +343,20 @@ class InProcessClient(DatabaseReads):
         """Change some of the admin's rules; the sequencers apply them from their next batch."""
         return await self._write(lambda session: change_rules(session, self.clock.now(), **changes))
 
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The Discord user's account, opened as a PLAYER at first use (a concurrent first use of
+        the same user loses the unique key's race and reads the winner's account)."""
+        found, username = await self._existing_trader(discord_id, name)
+        if found is not None:
+            return found
+        try:
+            return await self.create_user(username, role=Role.PLAYER, discord_id=discord_id)
+        except Conflict:
+            found, _ = await self._existing_trader(discord_id, name)
+            if found is None:
+                raise
+            return found
+
 
 class DetachedClient(DatabaseReads):
     """The client of a process with no route to the exchange's owner: reads only."""
@@ -362,6 +415,13 @@ class DetachedClient(DatabaseReads):
     async def change_rules(self, **changes: Any) -> ExchangeRules:
         """Refused: see `refusal`."""
         raise await self.refusal()
+
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The Discord user's account; opening one is refused here (see `refusal`)."""
+        found, _ = await self._existing_trader(discord_id, name)
+        if found is None:
+            raise await self.refusal()
+        return found
 
 
 @asynccontextmanager
