@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
@@ -126,6 +127,27 @@ class ExchangeClient(Protocol):
 
     async def leaderboard(self, limit: int = 10) -> list[Standing]:
         """The players with the highest net worth at the last prices."""
+        ...
+
+    async def deposit_within(
+        self,
+        session: AsyncSession,
+        discord_id: int,
+        name: str,
+        amount_cents: int,
+        *,
+        now: datetime,
+        detail: str,
+    ) -> int:
+        """Give a Discord user's account (opened at first use) game cash inside the caller's
+        transaction, fenced by the lease; returns the free cash after. See `InProcessClient`."""
+        ...
+
+    async def withdraw_within(
+        self, session: AsyncSession, discord_id: int, amount_cents: int, *, now: datetime, detail: str
+    ) -> int:
+        """Take free game cash from a Discord user's account inside the caller's transaction,
+        fenced by the lease; returns the free cash after."""
         ...
 
     async def change_rules(self, **changes: Any) -> ExchangeRules:
@@ -357,6 +379,49 @@ class InProcessClient(DatabaseReads):
                 raise
             return found
 
+    async def _fence(self, session: AsyncSession) -> None:
+        lease = self.exchange.lease
+        if lease is not None:
+            await lease.fence(session)
+
+    async def deposit_within(
+        self,
+        session: AsyncSession,
+        discord_id: int,
+        name: str,
+        amount_cents: int,
+        *,
+        now: datetime,
+        detail: str,
+    ) -> int:
+        """Give a Discord user's account (opened at first use) game cash in the caller's transaction.
+
+        The one exchange write that joins another unit of work (a command moving points and cash
+        together): it first share-locks the lease row like every exchange write, so it commits
+        only while this process runs the exchange, and touches one cash row, which the
+        sequencers' journal re-reads under its locks (as for an admin deposit).
+        """
+        await self._fence(session)
+        user = await accounts.find_user(session, discord_id=discord_id)
+        if user is None:
+            taken = await accounts.find_user(session, username=name[:64]) is not None
+            username = f"{name[:40]}-{discord_id}" if taken else name[:64]
+            user = await accounts.create_user(
+                session, username=username, role=Role.PLAYER, discord_id=discord_id, now=now
+            )
+        return await accounts.deposit(session, user.id, amount_cents, now=now, detail=detail)
+
+    async def withdraw_within(
+        self, session: AsyncSession, discord_id: int, amount_cents: int, *, now: datetime, detail: str
+    ) -> int:
+        """Take free game cash from a Discord user's account in the caller's transaction (fenced
+        like `deposit_within`); refused if they have no account or not that much free cash."""
+        await self._fence(session)
+        user = await accounts.find_user(session, discord_id=discord_id)
+        if user is None:
+            raise NotFound("You have no exchange account yet.")
+        return await accounts.withdraw(session, user.id, amount_cents, now=now, detail=detail)
+
 
 class DetachedClient(DatabaseReads):
     """The client of a process with no route to the exchange's owner: reads only."""
@@ -413,6 +478,25 @@ class DetachedClient(DatabaseReads):
         raise await self.refusal()
 
     async def change_rules(self, **changes: Any) -> ExchangeRules:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def deposit_within(
+        self,
+        session: AsyncSession,
+        discord_id: int,
+        name: str,
+        amount_cents: int,
+        *,
+        now: datetime,
+        detail: str,
+    ) -> int:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def withdraw_within(
+        self, session: AsyncSession, discord_id: int, amount_cents: int, *, now: datetime, detail: str
+    ) -> int:
         """Refused: see `refusal`."""
         raise await self.refusal()
 
