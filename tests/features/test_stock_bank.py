@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -127,3 +128,11 @@ async def test_japanese_reply(running: Runtime) -> None:
     )
     reply = await running.registry.dispatch(inv)
     assert "ポイントを現金に換えました" in text_of(reply), text_of(reply)
+
+
+async def test_concurrent_conversions_cannot_both_pass_the_limit(running: Runtime) -> None:
+    await invoke(running, "stock config", admin=True, daily_limit=1_000)
+    replies = await asyncio.gather(*(invoke(running, "stock deposit", points=600) for _ in range(4)))
+    assert sum(not r.is_error for r in replies) == 1, [text_of(r) for r in replies]
+    await unchanged(running, 4_400, 60_000)
+    assert await count_rows(running, StockTransfer) == 1
