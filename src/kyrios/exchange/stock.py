@@ -92,13 +92,8 @@ async def place(ctx: Context, side: Side, symbol: str, quantity: int, price: str
     )
     account = await trader(ctx)
     order = await ctx.exchange.submit_order(account.id, request)
-    if order.status is OrderStatus.REJECTED and order.reject_reason is not None:
-        try:
-            code = RejectCode(order.reject_reason)
-        except ValueError:
-            code = None
-        if code is not None:
-            raise order_refusal(code, symbol=order.symbol, quantity=quantity, price_cents=request.price_cents)
+    if order.status is OrderStatus.REJECTED and order.reject_reason == RejectCode.BOOK_HALTED:
+        raise order_refusal(RejectCode.BOOK_HALTED, symbol=order.symbol)  # halted after intake's check
     title = ctx.t("📈 Order placed") if side is Side.BUY else ctx.t("📉 Order placed")
     colour = Colour.ERROR if order.status is OrderStatus.REJECTED else Colour.SUCCESS
     embed = Embed(title=title, description=order_line(ctx, order), colour=colour)
