@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from kyrios.core.clock import FrozenClock
+from kyrios.core.i18n import lazy
 from kyrios.exchange.models import ExchangeCashLedger
-from kyrios.exchange.owner import ExchangeLease
+from kyrios.exchange.owner import LOST_TO_ANOTHER, TAKEN_OVER, ExchangeLease
 from kyrios.features.economy import service as economy
 from kyrios.features.economy.models import Reason
 from kyrios.features.stock.models import StockTransfer
@@ -136,3 +137,16 @@ async def test_concurrent_conversions_cannot_both_pass_the_limit(running: Runtim
     assert sum(not r.is_error for r in replies) == 1, [text_of(r) for r in replies]
     await unchanged(running, 4_400, 60_000)
     assert await count_rows(running, StockTransfer) == 1
+
+
+async def test_a_lost_lease_refuses_inside_the_unit_of_work(running: Runtime) -> None:
+    """The exchange write is fenced in the command's own transaction: once this process lost the
+    lease, the deposit is refused and the points it had already debited are rolled back."""
+    await invoke(running, "stock deposit", points=100)
+    lease = running.exchange.exchange.lease  # type: ignore[attr-defined]
+    lease.lose(TAKEN_OVER, lazy(LOST_TO_ANOTHER))
+    reply = await invoke(running, "stock deposit", points=100)
+    assert reply.is_error and "another process" in text_of(reply), text_of(reply)
+    await unchanged(running, 4_900, None)
+    assert await count_rows(running, StockTransfer) == 1
+    assert await count_rows(running, ExchangeCashLedger) == 1
