@@ -26,6 +26,7 @@ OLD_HEADS = ("0010_exchange_owner", "0010_guild_locale", "0008_modlog_posts")
 """The heads before the move: where every existing database stands."""
 NEW_REVISIONS_DOWN = (
     "web_auth@base",
+    "stock@base",
     "gacha@base",
     "auto_role@base",
     "tickets@base",

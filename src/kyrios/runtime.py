@@ -47,6 +47,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.registry.bus = self.bus  # commands publish on the runtime's bus after they commit
+        self.registry.exchange = lambda: self.exchange  # the exchange's commands use this client
         self.exchange = DetachedClient(self.db, self.clock)
         if self.discord is None and self.settings.discord_token:
             token, api_base = self.settings.discord_token.get_secret_value(), self.settings.discord_api_base

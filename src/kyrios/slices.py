@@ -27,6 +27,7 @@ from kyrios.features import (
     music,
     profile,
     rumble,
+    stock,
     tickets,
     wallet,
 )
@@ -47,6 +48,7 @@ MANIFESTS: tuple[SliceManifest, ...] = (
     wallet.MANIFEST,
     music.MANIFEST,
     EXCHANGE,
+    stock.MANIFEST,
 )
 
 

@@ -22,6 +22,7 @@ class Feature(StrEnum):
     AVATARS = "avatars"
     MUSIC = "music"
     EXCHANGE = "exchange"
+    STOCK = "stock"
     PROFILE = "profile"
     AUTO_ROLE = "auto_role"
     GUILD_SETTINGS = "guild_settings"

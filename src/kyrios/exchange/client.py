@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
@@ -26,7 +27,7 @@ from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, NotFound
 from kyrios.core.i18n import N_
-from kyrios.exchange import accounts, assets, candles, history
+from kyrios.exchange import accounts, assets, candles, history, standings
 from kyrios.exchange.engine import Depth, OrderType, Side
 from kyrios.exchange.history import ExecutionView, LedgerEntryView, Page
 from kyrios.exchange.models import (
@@ -49,6 +50,7 @@ from kyrios.exchange.schemas import (
     UserView,
 )
 from kyrios.exchange.service import Exchange
+from kyrios.exchange.standings import Quote, Standing
 
 T = TypeVar("T")
 CANDLES_WHILE_TRADING = N_(
@@ -130,6 +132,39 @@ class ExchangeClient(Protocol):
 
     async def rebuild_candles(self, symbol: str | None = None) -> int:
         """Recompute the candles of `symbol` (None: all) from the executions; returns the bars written."""
+        ...
+
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The exchange account of a Discord user, opened (as a PLAYER named `name`) at first use."""
+        ...
+
+    async def quote(self, symbol: str) -> Quote:
+        """The symbol's last price and its change over the last 24 hours."""
+        ...
+
+    async def leaderboard(self, limit: int = 10) -> list[Standing]:
+        """The players with the highest net worth at the last prices."""
+        ...
+
+    async def deposit_within(
+        self,
+        session: AsyncSession,
+        discord_id: int,
+        name: str,
+        amount_cents: int,
+        *,
+        now: datetime,
+        detail: str,
+    ) -> int:
+        """Give a Discord user's account (opened at first use) game cash inside the caller's
+        transaction, fenced by the lease; returns the free cash after. See `InProcessClient`."""
+        ...
+
+    async def withdraw_within(
+        self, session: AsyncSession, discord_id: int, amount_cents: int, *, now: datetime, detail: str
+    ) -> int:
+        """Take free game cash from a Discord user's account inside the caller's transaction,
+        fenced by the lease; returns the free cash after."""
         ...
 
     async def change_rules(self, **changes: Any) -> ExchangeRules:
@@ -304,6 +339,32 @@ class DatabaseReads:
             lambda session: history.ledger_page(session, user_id, before=before, limit=limit)
         )
 
+    async def quote(self, symbol: str) -> Quote:
+        """The symbol's last price and its change over the last 24 hours."""
+        now = self.clock.now()
+        return await self._read(lambda session: standings.quote(session, symbol, now))
+
+    async def leaderboard(self, limit: int = 10) -> list[Standing]:
+        """The players with the highest net worth at the last prices."""
+        return await self._read(lambda session: standings.leaderboard(session, limit))
+
+    async def _existing_trader(self, discord_id: int, name: str) -> tuple[UserView | None, str]:
+        """The Discord user's account if it exists, else None and a free username for it
+        (their name, with their id appended when another account has it)."""
+        async with self.db.read() as session:
+            user = await accounts.find_user(session, discord_id=discord_id)
+            if user is not None:
+                return (await accounts.list_users(session, user.id))[0], user.username
+            taken = await accounts.find_user(session, username=name[:64]) is not None
+        return None, (f"{name[:40]}-{discord_id}" if taken else name[:64])
+
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The Discord user's account; reads cannot open one (see the writers' `trader`)."""
+        found, _ = await self._existing_trader(discord_id, name)
+        if found is None:
+            raise NotFound("You have no exchange account yet.")
+        return found
+
 
 class InProcessClient(DatabaseReads):
     """The client in the process that owns the exchange: calls the running `Exchange` directly."""
@@ -409,6 +470,63 @@ class InProcessClient(DatabaseReads):
                     raise NotFound("There is no symbol {symbol}.", symbol=symbol)
         return await self._write(lambda session: candles.rebuild(session, symbol))
 
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The Discord user's account, opened as a PLAYER at first use (a concurrent first use of
+        the same user loses the unique key's race and reads the winner's account)."""
+        found, username = await self._existing_trader(discord_id, name)
+        if found is not None:
+            return found
+        try:
+            return await self.create_user(username, role=Role.PLAYER, discord_id=discord_id)
+        except Conflict:
+            found, _ = await self._existing_trader(discord_id, name)
+            if found is None:
+                raise
+            return found
+
+    async def _fence(self, session: AsyncSession) -> None:
+        lease = self.exchange.lease
+        if lease is not None:
+            await lease.fence(session)
+
+    async def deposit_within(
+        self,
+        session: AsyncSession,
+        discord_id: int,
+        name: str,
+        amount_cents: int,
+        *,
+        now: datetime,
+        detail: str,
+    ) -> int:
+        """Give a Discord user's account (opened at first use) game cash in the caller's transaction.
+
+        The one exchange write that joins another unit of work (a command moving points and cash
+        together): it first share-locks the lease row like every exchange write, so it commits
+        only while this process runs the exchange, and touches one cash row, which the
+        sequencers' journal re-reads under its locks (as for an admin deposit).
+        """
+        await self._fence(session)
+        user = await accounts.find_user(session, discord_id=discord_id)
+        if user is None:
+            taken = await accounts.find_user(session, username=name[:64]) is not None
+            username = f"{name[:40]}-{discord_id}" if taken else name[:64]
+            user = await accounts.create_user(
+                session, username=username, role=Role.PLAYER, discord_id=discord_id, now=now
+            )
+        return await accounts.deposit(session, user.id, amount_cents, now=now, detail=detail)
+
+    async def withdraw_within(
+        self, session: AsyncSession, discord_id: int, amount_cents: int, *, now: datetime, detail: str
+    ) -> int:
+        """Take free game cash from a Discord user's account in the caller's transaction (fenced
+        like `deposit_within`); refused if they have no account or not that much free cash."""
+        await self._fence(session)
+        user = await accounts.find_user(session, discord_id=discord_id)
+        if user is None:
+            raise NotFound("You have no exchange account yet.")
+        return await accounts.withdraw(session, user.id, amount_cents, now=now, detail=detail)
+
 
 class DetachedClient(DatabaseReads):
     """The client of a process with no route to the exchange's owner: reads only."""
@@ -471,6 +589,32 @@ class DetachedClient(DatabaseReads):
     async def rebuild_candles(self, symbol: str | None = None) -> int:
         """Refused: see `refusal`."""
         raise await self.refusal()
+
+    async def deposit_within(
+        self,
+        session: AsyncSession,
+        discord_id: int,
+        name: str,
+        amount_cents: int,
+        *,
+        now: datetime,
+        detail: str,
+    ) -> int:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def withdraw_within(
+        self, session: AsyncSession, discord_id: int, amount_cents: int, *, now: datetime, detail: str
+    ) -> int:
+        """Refused: see `refusal`."""
+        raise await self.refusal()
+
+    async def trader(self, discord_id: int, name: str) -> UserView:
+        """The Discord user's account; opening one is refused here (see `refusal`)."""
+        found, _ = await self._existing_trader(discord_id, name)
+        if found is None:
+            raise await self.refusal()
+        return found
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""The exchange as a slice: its tables and migration branch (no slash commands yet).
+"""The exchange as a slice: its tables, migration branch and the `/stock` commands.
 
 Kept out of `kyrios/exchange/__init__.py` so that importing the pure `engine` stays light.
 """
@@ -16,10 +16,12 @@ from kyrios.exchange.models import (
     ExchangeUser,
 )
 from kyrios.exchange.owner import ExchangeOwner
+from kyrios.exchange.stock import commands as stock_commands
 from kyrios.slash.manifest import SliceManifest
 
 MANIFEST = SliceManifest(
     Feature.EXCHANGE,
+    command_sets=(stock_commands,),
     models=(
         ExchangeUser,
         ExchangeSettings,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,9 @@ from kyrios.slash.command_json import discord_commands
 from kyrios.slash.invocation import Invocation
 from kyrios.slash.options import OptionSpec, options_from_signature
 from kyrios.slash.reply import Reply
+
+if TYPE_CHECKING:
+    from kyrios.exchange.client import ExchangeClient
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,15 @@ class Context:
     """Bus messages to publish once the command's transaction has committed."""
     translator: Translator = field(default_factory=Translator)
     """The reader's language, the door's way of showing times, `now` and the guild's time zone."""
+    exchange_client: ExchangeClient | None = None
+    """How this process reaches the exchange (the runtime's client), for the exchange's commands."""
+
+    @property
+    def exchange(self) -> ExchangeClient:
+        """The runtime's `ExchangeClient` (a registry without a runtime has none: a wiring error)."""
+        if self.exchange_client is None:
+            raise RuntimeError("this registry has no exchange client: wire it through a Runtime")
+        return self.exchange_client
 
     @property
     def locale(self) -> str:
@@ -102,6 +114,10 @@ class Command:
     defer: bool = False
     switch: Feature | None = None
     """The feature whose `/settings feature … off` refuses it (None: it always answers)."""
+    unit_of_work: bool = True
+    """False: the handler gets a read session and makes its writes elsewhere (the exchange's
+    commands: the exchange commits in its own fenced transactions, which a command holding the
+    SQLite writer lock would wait for forever)."""
 
     def parse(self, inv: Invocation) -> dict[str, Any]:
         """Convert the invocation's raw options, rejecting unknown and missing ones."""
@@ -166,8 +182,12 @@ class CommandSet:
         guild_only: bool = True,
         defer: bool = False,
         always_on: bool = False,
+        unit_of_work: bool = True,
     ) -> Callable[[Handler], Handler]:
-        """Declare a slash command; the handler's keyword parameters are its options."""
+        """Declare a slash command; the handler's keyword parameters are its options.
+
+        `unit_of_work=False` runs it on a read session instead of one transaction (see `Command`).
+        """
 
         def register(handler: Handler) -> Handler:
             self.commands.append(
@@ -181,6 +201,7 @@ class CommandSet:
                     guild_only,
                     defer,
                     None if always_on else self.switch,
+                    unit_of_work,
                 )
             )
             return handler
@@ -242,6 +263,9 @@ class Registry:
         self.guild_preferences = guild_preferences
         self.commands: dict[str, Command] = {}
         self.components: dict[str, Component] = {}
+        self.exchange: Callable[[], ExchangeClient] | None = None
+        """The runtime's current exchange client (set by the `Runtime`; it changes when the
+        process starts or stops running the exchange)."""
 
     def include(self, command_set: CommandSet) -> None:
         """Add a slice's declarations; duplicate names and unknown features are programming errors."""
@@ -333,7 +357,13 @@ class Registry:
         if command is None:
             raise InvalidInput("Unknown command `/{command}`.", command=inv.command)
         values = self.validate(command, inv)
-        return await self._run(inv, command.switch, lambda context: command.handler(context, **values), used)
+        return await self._run(
+            inv,
+            command.switch,
+            lambda context: command.handler(context, **values),
+            used,
+            unit_of_work=command.unit_of_work,
+        )
 
     def validate(self, command: Command, inv: Invocation) -> dict[str, Any]:
         """Parse options and run the checks that need no database; raises `DomainError`.
@@ -364,8 +394,13 @@ class Registry:
         switch: Feature | None,
         handler: Callable[[Context], Awaitable[Reply]],
         used: list[Translator],
+        *,
+        unit_of_work: bool = True,
     ) -> Reply:
-        """The handler in one transaction; what it queued for the bus goes out after the COMMIT."""
+        """The handler in one transaction; what it queued for the bus goes out after the COMMIT.
+
+        Without a unit of work the handler runs on a read session (its writes are made elsewhere).
+        """
         attempts: list[Context] = []  # the database may run `work` again (deadlock, group commit)
 
         async def work(session: AsyncSession) -> Reply:
@@ -373,11 +408,24 @@ class Registry:
             translator = await self.translator(inv, session, now=now)
             used.append(translator)
             await self._check_feature(session, inv, switch)
-            context = Context(inv, session, now, self.rng, self.default_timezone, translator=translator)
+            exchange = None if self.exchange is None else self.exchange()
+            context = Context(
+                inv,
+                session,
+                now,
+                self.rng,
+                self.default_timezone,
+                translator=translator,
+                exchange_client=exchange,
+            )
             attempts.append(context)
             return await handler(context)
 
-        reply = await self.db.run(work)
+        if unit_of_work:
+            reply = await self.db.run(work)
+        else:
+            async with self.db.read() as session:
+                reply = await work(session)
         if self.bus is not None and attempts[-1].outbox:
             try:
                 self.bus.publish_many(attempts[-1].outbox)

@@ -1,0 +1,14 @@
+"""The stock bank slice: guild points ⇄ exchange game cash (`/stock deposit|withdraw|config`)."""
+
+from kyrios.core.features import Feature
+from kyrios.features.stock.commands import commands
+from kyrios.features.stock.models import StockSettings, StockTransfer
+from kyrios.slash.manifest import SliceManifest
+
+MANIFEST = SliceManifest(
+    Feature.STOCK,
+    command_sets=(commands,),
+    models=(StockSettings, StockTransfer),
+    settings=StockSettings,
+    migrations="stock",
+)
