@@ -85,7 +85,9 @@ def watch_console(page: Page) -> list[str]:
     return errors
 
 
-async def test_the_market_list_links_each_symbol_with_its_price(server: str, browser: Browser) -> None:
+async def test_the_market_list_links_each_symbol_with_its_price_and_sparkline(
+    server: str, browser: Browser
+) -> None:
     page = await browser.new_page(viewport=DESKTOP)
     page.set_default_timeout(5_000)
     errors = watch_console(page)
@@ -95,6 +97,7 @@ async def test_the_market_list_links_each_symbol_with_its_price(server: str, bro
     row = page.locator("#markets tbody tr").filter(has=page.locator("a", has_text="ACME"))
     assert (await row.locator("td").nth(1).text_content()) == "101.00"  # the last trade
     assert "+0.50 (+0.50%)" in (await row.locator("td").nth(2).text_content() or "")  # from 100.50 in 24 h
+    await row.locator("svg.sparkline polyline").wait_for(state="attached")  # the 24 h sparkline
     await link.click()
     await page.wait_for_url(server + "/markets/ACME")
     assert errors == []

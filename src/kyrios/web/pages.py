@@ -27,6 +27,7 @@ PAGE_TEXT: dict[str, str] = {
     "last": N_("Last"),
     "change24h": N_("24 h change"),
     "volume24h": N_("24 h volume"),
+    "last24h": N_("Last 24 h"),
     "no_markets": N_("No symbols are listed yet."),
     "your_name": N_("Your name"),
     "sign_in": N_("Sign in"),
