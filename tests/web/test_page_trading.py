@@ -103,7 +103,9 @@ async def test_the_market_list_links_each_symbol_with_its_price_and_sparkline(
     assert errors == []
 
 
-async def test_trading_on_the_symbol_page(server: str, browser: Browser, tmp_path: Path) -> None:
+async def test_trading_on_the_symbol_page(
+    server: str, browser: Browser, runtime: Runtime, tmp_path: Path
+) -> None:
     page = await browser.new_page(viewport=DESKTOP)
     page.set_default_timeout(5_000)
     errors = watch_console(page)
@@ -149,6 +151,26 @@ async def test_trading_on_the_symbol_page(server: str, browser: Browser, tmp_pat
     await mine.locator("button.cancel-order").click()
     await page.locator("#open-orders tbody tr[data-order-id]").wait_for(state="detached")
     await bid.wait_for(state="detached")
+
+    # Filled against another trader's resting sell: the position and its P&L show.
+    async with httpx.AsyncClient(base_url=server) as maker:
+        await _sign_in(runtime, maker, "maker")
+        sell = {"symbol": "ACME", "side": "sell", "type": "limit", "quantity": 2, "price_cents": 10_100}
+        assert (await maker.post("/api/v1/orders", json=sell)).status_code == 201
+    await page.locator("#asks tr[data-price='10100']").wait_for()
+    await page.select_option("#order-type", "market")
+    await page.fill("#order-qty", "2")
+    assert (await page.locator("#order-cost").text_content()) == "Estimated cost 202.00"  # at the best ask
+    await page.click("#order-submit")
+    position = page.locator("#positions tbody tr", has_text="ACME")
+    await position.wait_for()
+    assert [await td.text_content() for td in await position.locator("td").all()] == [
+        "ACME",
+        "2",
+        "101.00",
+        "0.00",
+    ]
+    await page.select_option("#order-type", "limit")
 
     assert errors == []
     # A server refusal is shown in the error shape's words: more than the cash.
