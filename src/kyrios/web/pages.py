@@ -1,0 +1,106 @@
+"""The trading web page: static HTML and ES modules from `web/static/`, and its words per language.
+
+No build step: `/` (market list) and `/markets/{symbol}` (one symbol) are plain HTML files whose
+modules talk to the REST API; vendored Bootstrap and Lightweight Charts are served under
+`/static/vendor/`. The page's words are gettext messages (`PAGE_TEXT`, extracted with the rest)
+served as one JSON object per language by `/ui/text/{locale}`, so one catalogue holds every string.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from kyrios.core.i18n import DEFAULT_LOCALE, N_, supported_locale
+from kyrios.core.i18n.catalogue import translations
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+PAGE_TEXT: dict[str, str] = {
+    "title": N_("Kyrios Exchange"),
+    "markets": N_("Markets"),
+    "symbol": N_("Symbol"),
+    "name": N_("Name"),
+    "last": N_("Last"),
+    "change24h": N_("24 h change"),
+    "volume24h": N_("24 h volume"),
+    "last24h": N_("Last 24 h"),
+    "no_markets": N_("No symbols are listed yet."),
+    "your_name": N_("Your name"),
+    "sign_in": N_("Sign in"),
+    "sign_out": N_("Sign out"),
+    "signed_in_as": N_("Signed in as {name}"),
+    "chart": N_("Chart"),
+    "order_book": N_("Order book"),
+    "price": N_("Price"),
+    "quantity": N_("Quantity"),
+    "spread": N_("Spread {spread}"),
+    "trades": N_("Trades"),
+    "time": N_("Time"),
+    "new_order": N_("New order"),
+    "buy": N_("Buy"),
+    "sell": N_("Sell"),
+    "limit": N_("Limit"),
+    "market": N_("Market"),
+    "cost": N_("Estimated cost {cost}"),
+    "place_order": N_("Place order"),
+    "sign_in_to_trade": N_("Sign in to trade."),
+    "open_orders": N_("Open orders"),
+    "no_open_orders": N_("No open orders."),
+    "side": N_("Side"),
+    "filled": N_("Filled"),
+    "cancel": N_("Cancel"),
+    "portfolio": N_("Portfolio"),
+    "cash": N_("Cash"),
+    "reserved": N_("Reserved"),
+    "equity": N_("Equity"),
+    "positions": N_("Positions"),
+    "average_price": N_("Average price"),
+    "unrealized_pnl": N_("Unrealised P&L"),
+    "no_positions": N_("No positions."),
+    "order_placed": N_("Order {id} placed."),
+    "order_canceled": N_("Order {id} canceled."),
+    "bad_quantity": N_("Enter a whole number of units above zero."),
+    "bad_price": N_("Enter a price above zero in steps of {tick}."),
+    "network_error": N_("The server could not be reached. Try again."),
+    "unknown_symbol": N_("There is no symbol {symbol}."),
+    "all_markets": N_("All markets"),
+    "language": N_("Language"),
+    "chart_attribution": N_("Charts by TradingView"),
+}
+"""The page's words by key; the ES modules look them up with `t("key", {params})`."""
+
+
+def page_text(locale: str) -> dict[str, str]:
+    """Every page word in `locale` (placeholders left for the page to fill)."""
+    catalogue = translations(locale)
+    return {key: catalogue.gettext(message) for key, message in PAGE_TEXT.items()}
+
+
+def build_router() -> APIRouter:
+    """The page routes: the two HTML pages and the words."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/")
+    async def market_list() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @router.get("/markets/{symbol}")
+    async def symbol_page(symbol: str) -> FileResponse:
+        return FileResponse(STATIC_DIR / "symbol.html")  # the module reads the symbol from the path
+
+    @router.get("/ui/text/{locale}")
+    async def words(locale: str) -> JSONResponse:
+        chosen = supported_locale(locale) or DEFAULT_LOCALE
+        return JSONResponse(page_text(chosen), headers={"Cache-Control": "no-cache"})
+
+    return router
+
+
+def install_pages(app: FastAPI) -> None:
+    """Mount the static files and the page routes on `app`."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(build_router())
