@@ -100,8 +100,8 @@ class RestTransport:
             self._json("/portfolio"),
         )
         prints = [
-            TradePrint(t["ts"] / 1000, t["price_cents"], t["quantity"], Side(t["taker_side"]))
-            for t in reversed(tape["trades"])
+            TradePrint(trade["ts"] / 1000, trade["price_cents"], trade["quantity"], Side(trade["taker_side"]))
+            for trade in reversed(tape["trades"])
         ]
         position = next((p["quantity"] for p in portfolio["positions"] if p["symbol"] == symbol), 0)
         return MarketView(

@@ -21,6 +21,7 @@ import httpx
 from kyrios.bots.agents.base import Agent
 from kyrios.bots.fair_value import FairValueModel
 from kyrios.bots.market_view import Transport
+from kyrios.bots.rest_transport import RestTransport
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +106,20 @@ class BotRunner:
                 self.stats.actions += len(actions)
                 self.stats.refusals.update(refusal.code for refusal in refusals)
             wake = max(agent.next_wake(wake), self.clock())
+
+
+async def run_live(
+    url: str,
+    model: FairValueModel,
+    placements: Sequence[tuple[Agent, str, str]],
+    *,
+    seconds: float | None = None,
+    on_step: Callable[[RunStats], None] | None = None,
+) -> RunStats:
+    """Run `(agent, symbol, api_key)` placements against the exchange at `url` over REST."""
+    async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+        bots = [
+            Bot(agent, symbol, RestTransport(http, key, oracle=model.price))
+            for agent, symbol, key in placements
+        ]
+        return await BotRunner(model, bots, on_step=on_step).run(seconds)
