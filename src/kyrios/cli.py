@@ -107,6 +107,21 @@ def bots_command(
 
 async def _run_bots(url: str, mix: Mix, seed: int, seconds: float | None, cash: int) -> int:
     """Set up the accounts and keys, run the bots with a live status table, revoke the keys."""
+    import signal
+
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if main is not None:  # SIGTERM (`kyrios up` stopping its bots) ends the run like Ctrl-C: keys revoked
+        loop.add_signal_handler(signal.SIGTERM, main.cancel)
+    try:
+        return await _bots_session(url, mix, seed, seconds, cash)
+    finally:
+        if main is not None:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _bots_session(url: str, mix: Mix, seed: int, seconds: float | None, cash: int) -> int:
+    """`_run_bots` under its signal handler."""
     import httpx
     from rich.live import Live
     from rich.table import Table
@@ -121,8 +136,12 @@ async def _run_bots(url: str, mix: Mix, seed: int, seconds: float | None, cash: 
     from kyrios.exchange.client import briefly_owned
     from kyrios.web.auth import api_keys
 
-    async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
-        assets = await listed_assets(http)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+            assets = await listed_assets(http, wait=60.0)
+    except httpx.HTTPError as error:
+        console.print(f"[red]the exchange at {url} does not answer: {error}[/red]")
+        return 1
     if not assets:
         console.print("[red]no symbol is trading: list one with `kyrios exchange create-asset`[/red]")
         return 1

@@ -9,6 +9,7 @@ they are). The fair value starts at each symbol's last price from the public `/a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,31 @@ from kyrios.bots.fair_value import AssetSpec, FairValueModel
 from kyrios.core.errors import InvalidInput, NotFound
 from kyrios.core.i18n import N_
 from kyrios.exchange.client import ExchangeClient
-from kyrios.exchange.models import Role
+from kyrios.exchange.models import AssetStatus, Role
+from kyrios.exchange.schemas import AssetListing
 
 NOT_A_BOT = N_("The account {name} exists but is not a BOT account.")
+BOT_CASH = 10**9
+"""Cents each bot account is topped up to (10,000,000.00)."""
+DEFAULT_LISTINGS = (
+    AssetListing(
+        symbol="ACME",
+        name="Acme Corp",
+        supply=1_000_000,
+        price_cents=10_000,
+        tick_size_cents=5,
+        sector="tech",
+    ),
+    AssetListing(
+        symbol="KYRI",
+        name="Kyrios Holdings",
+        supply=1_000_000,
+        price_cents=2_500,
+        tick_size_cents=1,
+        sector="tech",
+    ),
+)
+"""What `kyrios up` lists on an empty exchange so the bots have something to trade."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +79,18 @@ def account_name(symbol: str, agent: Agent) -> str:
     return f"bot-{symbol.lower()}-{agent.name}"
 
 
-async def listed_assets(http: httpx.AsyncClient) -> list[AssetSpec]:
-    """The symbols trading now, from the public API, as fair-value specs at their last price."""
-    response = await http.get("/api/v1/assets")
+async def listed_assets(http: httpx.AsyncClient, *, wait: float = 0.0) -> list[AssetSpec]:
+    """The symbols trading now, from the public API, as fair-value specs at their last price;
+    waits up to `wait` seconds for the API to answer (a server still starting)."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            response = await http.get("/api/v1/assets")
+            break
+        except httpx.TransportError:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            await asyncio.sleep(0.5)
     response.raise_for_status()
     rows: list[dict[str, Any]] = response.json()
     return [
@@ -76,6 +108,22 @@ async def listed_assets(http: httpx.AsyncClient) -> list[AssetSpec]:
 def fair_value_model(assets: Sequence[AssetSpec], seed: int | str) -> FairValueModel:
     """The run's fair values, one seeded stream per asset and sector."""
     return FairValueModel(assets, seed=seed)
+
+
+async def prepare_local_market(client: ExchangeClient, mix: Mix, cash_cents: int = BOT_CASH) -> int:
+    """List `DEFAULT_LISTINGS` if nothing is listed, open and fund the mix's accounts for every
+    trading symbol (run by the exchange's owner, `kyrios up`); returns how many accounts."""
+    listed = await client.assets()
+    if not listed:
+        listed = [await client.create_asset(listing) for listing in DEFAULT_LISTINGS]
+    names = [
+        account_name(asset.symbol, agent)
+        for asset in listed
+        if asset.status == AssetStatus.TRADING
+        for agent in mix.agents(0, asset.symbol)
+    ]
+    await fund_accounts(client, names, cash_cents)
+    return len(names)
 
 
 async def fund_accounts(client: ExchangeClient, names: Sequence[str], cash_cents: int) -> dict[str, int]:
