@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,11 +15,17 @@ from kyrios.exchange.cli import app as exchange_app
 from kyrios.settings import Settings
 from kyrios.web.auth.cli import app as api_key_app
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from kyrios.bots.provision import Mix
+
 app = typer.Typer(help="Kyrios: Discord community bot and stock-market game.", no_args_is_help=True)
 console = Console()
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(api_key_app, name="api-key")
 
+KEY_LABEL = "kyrios bots"
 GuildOpt = Annotated[int, typer.Option("--guild", help="Guild id to act in")]
 UserOpt = Annotated[int, typer.Option("--user", help="Your user id")]
 
@@ -73,6 +79,147 @@ def up(
         serve(settings, host=host or settings.host, port=port or settings.port, ownership=ownership)
     )
     raise typer.Exit(code)
+
+
+@app.command("bots")
+def bots_command(
+    url: Annotated[str, typer.Option(help="The exchange's base URL")] = "http://127.0.0.1:8000",
+    seed: Annotated[int | None, typer.Option(help="Seed of the run's fair values and agents")] = None,
+    minutes: Annotated[float, typer.Option(help="How long to run; 0: until stopped")] = 0.0,
+    market_makers: Annotated[int, typer.Option(help="Market makers per symbol")] = 1,
+    value: Annotated[int, typer.Option(help="Value traders per symbol")] = 3,
+    momentum: Annotated[int, typer.Option(help="Momentum traders per symbol")] = 2,
+    noise: Annotated[int, typer.Option(help="Noise traders per symbol")] = 4,
+    whales: Annotated[int, typer.Option(help="Whales per symbol")] = 0,
+    speed: Annotated[float, typer.Option(help="Wake the agents this many times as often")] = 1.0,
+    cash: Annotated[int, typer.Option(help="Cash in cents each bot account is topped up to")] = 10**9,
+) -> None:
+    """Run the trading bots against an exchange over its REST API, each agent with its own BOT
+    account and API key (opened, funded and keyed here; the keys are revoked when it stops)."""
+    import random
+
+    from kyrios.bots.provision import Mix
+
+    mix = Mix(market_makers, value, momentum, noise, whales, speed)
+    run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    raise typer.Exit(asyncio.run(_run_bots(url, mix, run_seed, minutes * 60 or None, cash)))
+
+
+async def _run_bots(url: str, mix: Mix, seed: int, seconds: float | None, cash: int) -> int:
+    """Set up the accounts and keys, run the bots with a live status table, revoke the keys."""
+    import signal
+
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if main is not None:  # SIGTERM (`kyrios up` stopping its bots) ends the run like Ctrl-C: keys revoked
+        loop.add_signal_handler(signal.SIGTERM, main.cancel)
+    try:
+        return await _bots_session(url, mix, seed, seconds, cash)
+    finally:
+        if main is not None:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _bots_session(url: str, mix: Mix, seed: int, seconds: float | None, cash: int) -> int:
+    """`_run_bots` under its signal handler."""
+    import httpx
+    from rich.live import Live
+    from rich.table import Table
+
+    from kyrios.bots.provision import account_name, fair_value_model, fund_accounts, listed_assets
+    from kyrios.bots.runner import RunStats, run_live
+    from kyrios.core.clock import SystemClock
+    from kyrios.core.db import Database
+    from kyrios.core.errors import DomainError
+    from kyrios.core.migrate import upgrade
+    from kyrios.exchange import accounts
+    from kyrios.exchange.client import briefly_owned
+    from kyrios.web.auth import api_keys
+
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+            assets = await listed_assets(http, wait=60.0)
+    except httpx.HTTPError as error:
+        console.print(f"[red]the exchange at {url} does not answer: {error}[/red]")
+        return 1
+    if not assets:
+        console.print("[red]no symbol is trading: list one with `kyrios exchange create-asset`[/red]")
+        return 1
+    model = fair_value_model(assets, seed)
+    placed = [(agent, spec.symbol) for spec in assets for agent in mix.agents(seed, spec.symbol)]
+    names = [account_name(symbol, agent) for agent, symbol in placed]
+    db = Database(Settings().database_url)
+    key_ids: list[str] = []
+    try:
+        await upgrade(db)
+        try:
+            async with briefly_owned(db, SystemClock(), program="kyrios bots") as client:
+                await fund_accounts(client, names, cash)
+        except DomainError as error:
+            console.print(f"[red]{error.message}[/red]")
+            console.print(
+                "Open the bots' accounts while the exchange is stopped, or let `kyrios up` start them."
+            )
+            return 1
+
+        async def make_keys(session: AsyncSession) -> list[api_keys.NewKey]:
+            now = SystemClock().now()
+            made = []
+            for name in names:
+                bot = await accounts.resolve_user(session, name)
+                made.append(
+                    await api_keys.create_key(
+                        session,
+                        bot,
+                        scopes=list(api_keys.SCOPES),
+                        label="kyrios bots",
+                        created_by=None,
+                        now=now,
+                    )
+                )
+            return made
+
+        keys = await db.run(make_keys)
+        key_ids = [key.key_id for key in keys]
+        placements = [(agent, symbol, key.key) for (agent, symbol), key in zip(placed, keys, strict=True)]
+        started = asyncio.get_running_loop().time()
+
+        def status(stats: RunStats) -> Table:
+            table = Table(title=f"kyrios bots — seed {seed}, {len(placements)} agents, {url}")
+            for column in ("elapsed s", "wakes", "actions", "refused", "errors", "fair values"):
+                table.add_column(column)
+            fair = ", ".join(f"{s}: {model.price(s) / 100:,.2f}" for s in model.symbols)
+            elapsed = asyncio.get_running_loop().time() - started
+            table.add_row(
+                f"{elapsed:.0f}",
+                str(stats.wakes),
+                str(stats.actions),
+                str(sum(stats.refusals.values())),
+                str(stats.errors),
+                fair,
+            )
+            return table
+
+        with Live(status(RunStats()), console=console, refresh_per_second=2) as live:
+            try:
+                stats = await run_live(
+                    url, model, placements, seconds=seconds, on_step=lambda s: live.update(status(s))
+                )
+            except asyncio.CancelledError:
+                return 0
+        console.print(f"[green]bots stopped: {stats.actions} actions, {stats.errors} failed calls[/green]")
+        return 0
+    finally:
+
+        async def revoke(session: AsyncSession) -> None:
+            for key_id in key_ids:
+                await api_keys.revoke_key(session, key_id, now=SystemClock().now())
+
+        try:
+            if key_ids:
+                await db.run(revoke)
+        finally:
+            await db.dispose()
 
 
 @app.command("console")

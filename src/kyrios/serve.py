@@ -13,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
 
+from kyrios.core.errors import DomainError
 from kyrios.core.migrate import upgrade
 from kyrios.exchange.owner import DEFAULT_LEASE_SECONDS, DEFAULT_RENEW_SECONDS, ExchangeLease, LeaseHeld
 from kyrios.features.modlog.retention import run_retention_job
@@ -97,6 +101,7 @@ async def _serve_until_stopped(
         log.warning("KYRIOS_DISCORD_PUBLIC_KEY is unset: POST /interactions answers 503 until it is set")
     stop_jobs = asyncio.Event()
     retention = asyncio.create_task(run_retention_job(runtime.db, runtime.clock, stop=stop_jobs))
+    bots = await _start_bots(runtime, settings, host=host, port=port)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turned into an exception, it lets the
     # exchange close and give its lease up (a standby then takes over at once, not after expiry).
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
@@ -111,11 +116,55 @@ async def _serve_until_stopped(
     finally:
         signal.signal(signal.SIGTERM, previous)
         stop_jobs.set()
-        await asyncio.gather(retention, return_exceptions=True)
+        await asyncio.gather(retention, _stop_bots(bots), return_exceptions=True)
     if lost:
         log.error("stopped: the exchange lease was lost (%s)", lost[0])
         return 1
     return 0
+
+
+async def _start_bots(
+    runtime: Runtime, settings: Settings, *, host: str, port: int
+) -> asyncio.subprocess.Process | None:
+    """With `settings.bots`: list the default symbols on an empty exchange, open and fund the bots'
+    accounts (this process owns the exchange), then start `kyrios bots` against this server."""
+    if not settings.bots:
+        return None
+    from kyrios.bots.provision import Mix, prepare_local_market
+
+    try:
+        count = await prepare_local_market(runtime.exchange, Mix())
+    except DomainError as error:
+        log.warning("bots not started: %s", error.message)
+        return None
+    local = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a listen address, not a bind
+    url = f"http://{'[' + local + ']' if ':' in local else local}:{port}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "kyrios.cli",
+        "bots",
+        "--url",
+        url,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "KYRIOS_DATABASE_URL": settings.database_url},
+    )
+    log.info(
+        "bots: %d agents trading against %s (pid %d; KYRIOS_BOTS=0 turns them off)", count, url, process.pid
+    )
+    return process
+
+
+async def _stop_bots(process: asyncio.subprocess.Process | None) -> None:
+    """Stop the bots' process (SIGTERM: they revoke their keys), killing it after 10 s."""
+    if process is None or process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), 10)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 async def _serve_with_bot(runtime: Runtime, settings: Settings, server: uvicorn.Server) -> None:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     """Where local mode keeps the secret it made up, so tokens survive a restart."""
     access_token_seconds: int = 900
     refresh_token_days: int = 30
+    bots: bool = True
+    """`kyrios up` lists a few symbols on an empty exchange and starts `kyrios bots` against itself
+    (a subprocess) so the market lives; `KYRIOS_BOTS=0` turns that off."""
     disabled_features: str = ""
     """Slices this deployment does not run, comma-separated (`modlog,avatars`): no commands, no cog,
     no gateway intents for them. Guilds switch features for themselves with `/settings feature`."""
