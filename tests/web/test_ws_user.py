@@ -70,15 +70,35 @@ async def test_each_user_sees_only_their_own_orders(app: KyriosApp, runtime: Run
 
             bid = await place(http, alice_token, "buy", 9_990)
             ask = await place(http, bob_token, "sell", 9_990)  # fills alice's bid
-            seen_by_alice = [await until(alice_ws, "user", "order") for _ in range(2)]
-            seen_by_bob = [await until(bob_ws, "user", "order") for _ in range(1)]
-            assert [(o["id"], o["status"]) for o in seen_by_alice] == [
-                (bid["id"], "OPEN"),
-                (bid["id"], "FILLED"),
+            seen_by_alice = [await receive(alice_ws) for _ in range(3)]
+            seen_by_bob = [await receive(bob_ws) for _ in range(2)]
+            assert [(f["type"], f["order_id" if f["type"] == "fill" else "id"]) for f in seen_by_alice] == [
+                ("order", bid["id"]),
+                ("order", bid["id"]),
+                ("fill", bid["id"]),
             ]
-            assert [(o["id"], o["status"], o["filled_quantity"]) for o in seen_by_bob] == [
-                (ask["id"], "FILLED", 2)
-            ]
+            assert [f.get("status") for f in seen_by_alice] == ["OPEN", "FILLED", None]
+            fill = seen_by_alice[2]
+            assert (fill["side"], fill["liquidity"], fill["price_cents"], fill["quantity"]) == (
+                "buy",
+                "maker",
+                9_990,
+                2,
+            )
+            (order, fill) = seen_by_bob
+            assert (order["type"], order["id"], order["status"], order["filled_quantity"]) == (
+                "order",
+                ask["id"],
+                "FILLED",
+                2,
+            )
+            assert (fill["type"], fill["order_id"], fill["side"], fill["liquidity"]) == (
+                "fill",
+                ask["id"],
+                "sell",
+                "taker",
+            )
+            assert fill["id"] == seen_by_alice[2]["id"]
             await place(http, bob_token, "sell", 10_100)
             assert (await until(bob_ws, "user", "order"))["status"] == "OPEN"
             await request(alice_ws, op="subscribe", channels=["trades:ACME"])

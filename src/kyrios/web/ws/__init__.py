@@ -19,7 +19,9 @@ Channels:
 - `ticker`: a `snapshot` of every symbol, then `update`s of those that changed, at most once a
   second;
 - `user` (signed in; `user:ACCOUNT` for one's own account only): `order` frames when an order
-  changes (`id`, `status`, `filled_quantity`, `remaining_quantity`).
+  changes (`id`, `status`, `filled_quantity`, `remaining_quantity`), then a `fill` frame per new
+  execution of the account (as GET /api/v1/me/executions shows it: `id`, `order_id`, `side`,
+  `liquidity`, `price_cents`, `quantity`, `executed_at`).
 
 A client whose queue of unsent frames fills up is closed with code 4008.
 """

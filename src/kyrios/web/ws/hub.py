@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kyrios.core.bus import Subscription
 from kyrios.core.errors import DomainError, Forbidden, InvalidInput
+from kyrios.exchange.history import ExecutionView
 from kyrios.exchange.market_data import MarketData, TickerEntry
 from kyrios.runtime import Runtime
 from kyrios.web.errors import NotAuthenticated
@@ -137,7 +138,7 @@ class Hub:
         if following is None:
             subscription = self.runtime.bus.subscribe(f"orders:{account}", max_queue=10_000)
             clients: set[WsClient] = set()
-            task = asyncio.get_running_loop().create_task(self._user_feed(subscription, clients))
+            task = asyncio.get_running_loop().create_task(self._user_feed(account, subscription, clients))
             following = self.users[account] = (subscription, task, clients)
         following[2].add(client)
 
@@ -154,13 +155,47 @@ class Hub:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    @staticmethod
-    async def _user_feed(subscription: Subscription, clients: set[WsClient]) -> None:
-        async for _channel, message in subscription:
-            fields = {key: value for key, value in message.items() if key != "type"}
-            text = frame("user", str(message.get("type", "order")), **fields)
-            for client in tuple(clients):
-                client.offer(text)
+    async def _user_feed(self, account: int, subscription: Subscription, clients: set[WsClient]) -> None:
+        """Relay the account's order updates; after those of a tick that filled, its new `fill`s."""
+        try:
+            last = await self._newest_execution(account)
+            while True:
+                items = [await subscription.get()]
+                while not subscription.queue.empty():
+                    items.append(subscription.queue.get_nowait())
+                filled = False
+                for _channel, message in items:
+                    if message.get("type") == "overflow":
+                        filled = True  # some updates were lost: at least send the fills
+                        continue
+                    fields = {key: value for key, value in message.items() if key != "type"}
+                    _send_all(clients, frame("user", str(message.get("type", "order")), **fields))
+                    filled = filled or bool(message.get("filled_quantity"))
+                if filled:
+                    for fill in await self._executions_after(account, last):
+                        _send_all(clients, frame("user", "fill", **fill.model_dump(mode="json")))
+                        last = fill.id
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the WebSocket user feed of account %s failed", account)
+
+    async def _newest_execution(self, account: int) -> int:
+        page = await self.runtime.exchange.execution_page(account, limit=1)
+        return page.items[0].id if page.items else 0
+
+    async def _executions_after(self, account: int, after: int) -> list[ExecutionView]:
+        """The account's executions with an id above `after`, oldest first."""
+        found: list[ExecutionView] = []
+        before: int | None = None
+        while True:
+            page = await self.runtime.exchange.execution_page(account, before=before, limit=100)
+            newer = [item for item in page.items if item.id > after]
+            found.extend(newer)
+            if len(newer) < len(page.items) or page.next_before is None:
+                break
+            before = page.next_before
+        return sorted(found, key=lambda item: item.id)
 
     # ------------------------------------------------------------ ticker, heartbeat
 
@@ -194,6 +229,11 @@ class Hub:
             text = frame("system", "heartbeat", ts=int(self.runtime.clock.now().timestamp() * 1000))
             for client in tuple(self.clients):
                 client.offer(text)
+
+
+def _send_all(clients: set[WsClient], text: str) -> None:
+    for client in tuple(clients):
+        client.offer(text)
 
 
 def _symbol_of(channel: str) -> str | None:
