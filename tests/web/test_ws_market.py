@@ -138,7 +138,7 @@ async def test_snapshot_and_deltas_reproduce_the_book_and_trades_equal_the_execu
         assert trades == expected_trades and len(trades) > 20
         assert follower.book.best_bids() == live.bids and follower.book.best_asks() == live.asks
         assert follower.frames > 10
-        closed = [c for c in candles if c["closed"]]
+        closed = list({c["time"]: c for c in candles if c["closed"]}.values())  # the last word per bar
         assert len(closed) == 1, closed
         for candle in (closed[0], candles[-1]):
             bar = bars[candle["time"]]
@@ -234,3 +234,27 @@ async def test_an_idle_connection_gets_heartbeats(runtime: Runtime, market: Mark
             == ("system", "heartbeat")
             == (second["channel"], second["type"])
         )
+
+
+async def test_a_bar_closes_when_its_minute_is_over(url: str, market: Market, clock: FrozenClock) -> None:
+    async with connect(f"{url}/ws") as ws:
+        await request(ws, op="subscribe", channels=[f"candles:{SYMBOL}:1m"])
+        await until(ws, "system", "subscribed")
+        await market.exchange.submit_order(
+            market.alice, OrderRequest(symbol=SYMBOL, side=Side.BUY, quantity=3, price_cents=PRICE)
+        )
+        await market.exchange.submit_order(
+            market.issuer_id, OrderRequest(symbol=SYMBOL, side=Side.SELL, quantity=3, price_cents=PRICE)
+        )
+        await market.exchange.flush()
+        live = await until(ws, f"candles:{SYMBOL}:1m", "candle")
+        assert (live["closed"], live["close_cents"], live["volume"], live["trade_count"]) == (
+            False,
+            PRICE,
+            3,
+            1,
+        )
+        assert live["time"] == int(clock.now().timestamp()) // 60 * 60
+        clock.advance(timedelta(seconds=62))  # no trade in the next minute
+        final = await until(ws, f"candles:{SYMBOL}:1m", "candle")
+        assert final == live | {"closed": True}

@@ -14,8 +14,8 @@ Channels:
   `checksum` of the book after it (see `book.py` for the exact string). A snapshot may come
   again at any time (the server fell behind): start over from it;
 - `candles:SYM:1m`: `candle` frames, the in-progress bar (`closed: false`) after each tick with
-  trades, the final one (`closed: true`) when the next minute's first trade arrives; `time` is
-  the bar's start in UTC epoch seconds;
+  trades, the final one (`closed: true`) when the next minute's first trade arrives or a second after
+  the minute ends; `time` is the bar's start in UTC epoch seconds;
 - `ticker`: a `snapshot` of every symbol, then `update`s of those that changed, at most once a
   second;
 - `user` (signed in; `user:ACCOUNT` for one's own account only): `order` frames when an order

@@ -9,7 +9,9 @@ snapshot and sends it to every book subscriber, who start again from it.
 
 Candles: the bar of the latest minute is read from the executions (with their `seq`, so the bus's
 trades already counted are skipped) and then advanced by each trade, bucketed by the trade's time
-(`ts // 60_000 * 60`), exactly as the persisted candles are.
+(`ts // 60_000 * 60`), exactly as the persisted candles are. A bar is final (`closed: true`) when
+a trade of a later minute arrives, or once the runtime clock is `GRACE` past its minute; a trade
+that still lands in a closed bar (a batch that began in its minute) sends it again, corrected.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kyrios.core.bus import EventBus, Subscription
+from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.exchange.client import ExchangeClient
 from kyrios.exchange.models import ExchangeExecution
@@ -31,18 +34,22 @@ from kyrios.web.ws.client import WsClient, frame
 log = logging.getLogger(__name__)
 ALL_LEVELS = 1_000_000
 MINUTE = 60
+GRACE = 1.0
+"""Seconds after a minute's end before its bar is closed without a trade of the next minute."""
+CLOSE_CHECK_SECONDS = 0.25
 
 
 class Bar:
     """An in-progress 1-minute bar."""
 
-    __slots__ = ("close", "high", "low", "open", "time", "trades", "volume")
+    __slots__ = ("close", "closed", "high", "low", "open", "time", "trades", "volume")
 
     def __init__(self, time: int, price: int, quantity: int) -> None:
         self.time = time
         self.open = self.high = self.low = self.close = price
         self.volume = quantity
         self.trades = 1
+        self.closed = False
 
     def add(self, price: int, quantity: int) -> None:
         self.high = max(self.high, price)
@@ -51,7 +58,7 @@ class Bar:
         self.volume += quantity
         self.trades += 1
 
-    def fields(self, closed: bool) -> dict[str, Any]:
+    def fields(self) -> dict[str, Any]:
         return {
             "time": self.time,
             "open_cents": self.open,
@@ -60,7 +67,7 @@ class Bar:
             "close_cents": self.close,
             "volume": self.volume,
             "trade_count": self.trades,
-            "closed": closed,
+            "closed": self.closed,
         }
 
 
@@ -68,7 +75,7 @@ class SymbolFeed:
     """The public channels of one symbol: `trades:SYM`, `book:SYM`, `candles:SYM:1m`."""
 
     def __init__(
-        self, symbol: str, bus: EventBus, db: Database, exchange: Callable[[], ExchangeClient]
+        self, symbol: str, bus: EventBus, db: Database, clock: Clock, exchange: Callable[[], ExchangeClient]
     ) -> None:
         self.symbol = symbol
         self.trades_channel = f"trades:{symbol}"
@@ -81,6 +88,7 @@ class SymbolFeed:
         }
         self._bus = bus
         self._db = db
+        self._clock = clock
         self._exchange = exchange
         self._subscription: Subscription | None = None
         self.book: BookMirror | None = None
@@ -111,7 +119,7 @@ class SymbolFeed:
         if channel == self.book_channel and self.book is not None:
             client.offer(self._snapshot_frame(self.book))
         if channel == self.candles_channel and self.bar is not None:
-            client.offer(frame(channel, "candle", symbol=self.symbol, **self.bar.fields(False)))
+            client.offer(self._candle_frame(self.bar))
 
     def remove(self, channel: str, client: WsClient) -> None:
         self.subscribers[channel].discard(client)
@@ -165,15 +173,26 @@ class SymbolFeed:
             self._bar_seq = max(self._bar_seq, int(seq))
 
     def _count(self, start: int, price: int, quantity: int) -> str | None:
-        """Add one trade to the bar; the closed previous bar's frame when a new minute began."""
-        closed = None
-        if self.bar is not None and self.bar.time == start:
-            self.bar.add(price, quantity)
+        """Add one trade to the bar; the final frame of the previous bar if it was still open."""
+        bar = self.bar
+        if bar is not None and bar.time == start:
+            bar.add(price, quantity)  # to a bar closed by the timer too: its next frame corrects it
             return None
-        if self.bar is not None and self.bar.time < start:
-            closed = frame(self.candles_channel, "candle", symbol=self.symbol, **self.bar.fields(True))
         self.bar = Bar(start, price, quantity)
-        return closed
+        if bar is not None and not bar.closed:
+            bar.closed = True
+            return self._candle_frame(bar)
+        return None
+
+    def _candle_frame(self, bar: Bar) -> str:
+        return frame(self.candles_channel, "candle", symbol=self.symbol, **bar.fields())
+
+    def _close_if_over(self) -> None:
+        """Close the bar once its minute (and a grace for batches still committing) is over."""
+        bar = self.bar
+        if bar is not None and not bar.closed and self._clock.now().timestamp() >= bar.time + MINUTE + GRACE:
+            bar.closed = True
+            self._send(self.candles_channel, self._candle_frame(bar))
 
     async def _run(self) -> None:
         subscription = self._subscription
@@ -182,7 +201,11 @@ class SymbolFeed:
             await self._load_bar()
             await self._resnapshot()
             while True:
-                first = await subscription.get()
+                try:
+                    first = await asyncio.wait_for(subscription.get(), CLOSE_CHECK_SECONDS)
+                except TimeoutError:
+                    self._close_if_over()
+                    continue
                 items = [first]
                 while not subscription.queue.empty():
                     items.append(subscription.queue.get_nowait())
@@ -252,5 +275,5 @@ class SymbolFeed:
         if bar_touched and self.bar is not None:
             self._send(
                 self.candles_channel,
-                frame(self.candles_channel, "candle", symbol=self.symbol, **self.bar.fields(False)),
+                self._candle_frame(self.bar),
             )

@@ -94,7 +94,11 @@ class Hub:
             feed = self.feeds.get(symbol)  # another client may have started it meanwhile
             if feed is None:
                 feed = self.feeds[symbol] = SymbolFeed(
-                    symbol, self.runtime.bus, self.runtime.db, lambda: self.runtime.exchange
+                    symbol,
+                    self.runtime.bus,
+                    self.runtime.db,
+                    self.runtime.clock,
+                    lambda: self.runtime.exchange,
                 )
                 feed.start()
         feed.add(channel, client)
