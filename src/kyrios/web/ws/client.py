@@ -25,6 +25,7 @@ class WsClient:
         self.translator = translator
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
         self.dropped = asyncio.Event()
+        self._room = asyncio.Event()
         self.channels: set[str] = set()
         self.account_id: int | None = None
         """The signed-in exchange account (`user` channel), once authenticated."""
@@ -37,5 +38,24 @@ class WsClient:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
             self.dropped.set()
+            self._room.set()
             return False
         return True
+
+    async def room(self) -> None:
+        """Wait until at most half the queue is in use (or the client is dropped).
+
+        The reader waits here after each request, so a client that sends many requests at once
+        is slowed down by its own answers instead of being dropped for them; one that never
+        reads stops being served its requests, and the market data then fills its queue.
+        """
+        while self.queue.qsize() > self.queue.maxsize // 2 and not self.dropped.is_set():
+            self._room.clear()
+            await self._room.wait()
+
+    async def next_frame(self) -> str:
+        """The next frame to send (the writer's side of the queue)."""
+        text = await self.queue.get()
+        if self.queue.qsize() <= self.queue.maxsize // 2:
+            self._room.set()
+        return text

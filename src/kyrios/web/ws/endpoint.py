@@ -20,7 +20,9 @@ from kyrios.web.ws.hub import Hub
 
 SLOW_CONSUMER = 4008
 """Close code for a client whose send queue filled up (4000-4999: the application's own)."""
-CLOSE_TIMEOUT = 2.0
+CLOSE_TIMEOUT = 10.0
+"""Seconds a dropped client has to read what is already on its way before the close frame reaches
+it; after that the connection is simply cut."""
 
 
 def connection_locale(websocket: WebSocket) -> str:
@@ -57,7 +59,7 @@ async def serve(websocket: WebSocket, hub: Hub, auth: AuthKit) -> None:
 
 async def _write(websocket: WebSocket, client: WsClient) -> None:
     while True:
-        await websocket.send_text(await client.queue.get())
+        await websocket.send_text(await client.next_frame())
 
 
 async def _read(websocket: WebSocket, hub: Hub, auth: AuthKit, client: WsClient) -> None:
@@ -65,6 +67,7 @@ async def _read(websocket: WebSocket, hub: Hub, auth: AuthKit, client: WsClient)
         while True:
             text = await websocket.receive_text()
             await _handle(text, hub, auth, client)
+            await client.room()
 
 
 async def _handle(text: str, hub: Hub, auth: AuthKit, client: WsClient) -> None:
