@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -174,18 +175,29 @@ def test_the_checksum_is_the_crc32_of_asks_then_bids() -> None:
     assert checksum([], []) == 0
 
 
-async def test_a_late_subscriber_gets_the_depth_endpoints_seq(url: str, market: Market) -> None:
+async def test_the_snapshot_is_the_depth_endpoints_book_and_seq(url: str, market: Market) -> None:
     await random_orders(market, random.Random(3), 60)
-    depth = await market.exchange.depth(SYMBOL, ALL)
+    async with httpx.AsyncClient(base_url=url.replace("ws://", "http://")) as http:
+        rest = (await http.get(f"/api/v1/depth/{SYMBOL}", params={"levels": 500})).json()
     async with connect(f"{url}/ws") as ws:
         await request(ws, op="subscribe", channels=[f"book:{SYMBOL}"])
         ack = await until(ws, "system", "subscribed")
         assert ack["channels"] == [f"book:{SYMBOL}"]
         snapshot = await until(ws, f"book:{SYMBOL}", "snapshot")
-        assert snapshot["bids"] == [list(level) for level in depth.bids]
-        assert snapshot["asks"] == [list(level) for level in depth.asks]
-        assert snapshot["checksum"] == checksum(depth.bids, depth.asks)
-        assert snapshot["seq"] <= depth.seq  # the last change's seq: nothing changed the levels after it
+        assert snapshot["seq"] == rest["seq"] > 0
+        assert snapshot["bids"] == [[level["price_cents"], level["quantity"]] for level in rest["bids"]]
+        assert snapshot["asks"] == [[level["price_cents"], level["quantity"]] for level in rest["asks"]]
+        levels = (
+            [(p, q) for p, q in snapshot["bids"]],
+            [(p, q) for p, q in snapshot["asks"]],
+        )
+        assert snapshot["checksum"] == checksum(*levels) and levels[0] and levels[1]
+        await request(ws, op="unsubscribe", channels=[f"book:{SYMBOL}"])
+        assert await receive(ws) == {
+            "channel": "system",
+            "type": "unsubscribed",
+            "channels": [f"book:{SYMBOL}"],
+        }
 
 
 async def test_unknown_channels_and_symbols_are_refused_in_the_connections_language(url: str) -> None:

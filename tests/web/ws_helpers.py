@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,13 +19,19 @@ TIMEOUT = 20.0
 
 
 @asynccontextmanager
-async def served(app: KyriosApp) -> AsyncIterator[str]:
-    """Run `app` under uvicorn on 127.0.0.1 (a free port) in this loop; yields `ws://host:port`."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="websockets-sansio"
-    )
+async def served(app: KyriosApp, *, send_buffer: int | None = None) -> AsyncIterator[str]:
+    """Run `app` under uvicorn on 127.0.0.1 (a free port) in this loop; yields `ws://host:port`.
+
+    `send_buffer`: the kernel send buffer of the server's connections (default: autotuned, which
+    on loopback can hold megabytes before a client that never reads holds the server up).
+    """
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="websockets-sansio")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if send_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted sockets inherit it
+    listener.bind(("127.0.0.1", 0))
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         while not server.started:
             if task.done():
