@@ -210,6 +210,7 @@ class SymbolFeed:
                 while not subscription.queue.empty():
                     items.append(subscription.queue.get_nowait())
                 await self._tick(items)
+                self._close_if_over()  # book changes alone may keep the bus busy past the minute
         except asyncio.CancelledError:
             raise
         except Exception:
