@@ -18,6 +18,7 @@ from kyrios.web.auth.kit import AuthKit
 from kyrios.web.auth.routes import build_router as build_auth_router
 from kyrios.web.deps import Authenticator
 from kyrios.web.errors import install_error_handlers
+from kyrios.web.ws import install as install_websocket
 
 
 class KyriosApp(FastAPI):
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(build_auth_router(auth_kit))
     app.include_router(market.router)
     app.include_router(trading_api.build_router(runtime))
+    install_websocket(app, runtime, auth_kit)
     pages.install_pages(app)
     return app
 
