@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.bus import InMemoryBus
 from kyrios.core.clock import Clock
 from kyrios.core.db import Database
-from kyrios.core.errors import Conflict, NotFound
+from kyrios.core.errors import Conflict, NotFound, Unavailable
 from kyrios.core.i18n import N_
 from kyrios.exchange import accounts, assets, candles, history, standings
 from kyrios.exchange.engine import Depth, OrderType, Side
@@ -235,38 +235,27 @@ class DatabaseReads:
         async with self.db.read() as session:
             if await session.get(ExchangeAsset, symbol) is None:
                 raise NotFound("There is no symbol {symbol}.", symbol=symbol)
-            sides: list[list[BookLevel]] = []
-            for side, best_first in (
-                (Side.BUY, ExchangeOrder.price_cents.desc()),
-                (Side.SELL, ExchangeOrder.price_cents.asc()),
-            ):
-                rows = await session.execute(
-                    select(
-                        ExchangeOrder.price_cents, func.sum(ExchangeOrder.remaining_quantity), func.count()
-                    )
-                    .where(
-                        ExchangeOrder.symbol == symbol,
-                        ExchangeOrder.side == side,
-                        ExchangeOrder.type == OrderType.LIMIT,
-                        ExchangeOrder.status.in_(LIVE_STATUSES),
-                        ExchangeOrder.priority.is_not(None),
-                    )
-                    .group_by(ExchangeOrder.price_cents)
-                    .order_by(best_first)
-                    .limit(levels)
-                )
-                sides.append(
-                    [BookLevel(price_cents=int(p or 0), quantity=int(q), orders=int(n)) for p, q, n in rows]
-                )
-        return sides[0], sides[1]
+            return await _recorded_book(session, symbol, levels)
 
     async def depth(self, symbol: str, levels: int = 10) -> Depth:
-        """The aggregated book of `symbol` as recorded in the database."""
-        bids, asks = await self.book(symbol, levels)
+        """The aggregated book of `symbol` as recorded in the database, with the `seq` it is at.
+
+        The levels and `engine_seq` are written by the same batch, but a read-committed database
+        (PostgreSQL) gives each statement its own snapshot: the seq is read before and after the
+        levels, and the read repeats until no batch committed in between.
+        """
         async with self.db.read() as session:
-            seq = await session.scalar(select(ExchangeAsset.engine_seq).where(ExchangeAsset.symbol == symbol))
+            if await session.get(ExchangeAsset, symbol) is None:
+                raise NotFound("There is no symbol {symbol}.", symbol=symbol)
+            for _ in range(DEPTH_READ_ATTEMPTS):
+                before = await _engine_seq(session, symbol)
+                bids, asks = await _recorded_book(session, symbol, levels)
+                if await _engine_seq(session, symbol) == before:
+                    break
+            else:
+                raise Unavailable("The order book is changing too fast to read; try again.")
         return Depth(
-            int(seq or 0),
+            before,
             [(level.price_cents, level.quantity) for level in bids],
             [(level.price_cents, level.quantity) for level in asks],
         )
@@ -634,3 +623,37 @@ async def briefly_owned(db: Database, clock: Clock, *, program: str) -> AsyncIte
             await exchange.aclose()
         finally:
             await lease.release()
+
+
+DEPTH_READ_ATTEMPTS = 5
+
+
+async def _engine_seq(session: AsyncSession, symbol: str) -> int:
+    seq = await session.scalar(select(ExchangeAsset.engine_seq).where(ExchangeAsset.symbol == symbol))
+    return int(seq or 0)
+
+
+async def _recorded_book(
+    session: AsyncSession, symbol: str, levels: int
+) -> tuple[list[BookLevel], list[BookLevel]]:
+    """(bids, asks): the resting limit orders' levels, best first, with their counts."""
+    sides: list[list[BookLevel]] = []
+    for side, best_first in (
+        (Side.BUY, ExchangeOrder.price_cents.desc()),
+        (Side.SELL, ExchangeOrder.price_cents.asc()),
+    ):
+        rows = await session.execute(
+            select(ExchangeOrder.price_cents, func.sum(ExchangeOrder.remaining_quantity), func.count())
+            .where(
+                ExchangeOrder.symbol == symbol,
+                ExchangeOrder.side == side,
+                ExchangeOrder.type == OrderType.LIMIT,
+                ExchangeOrder.status.in_(LIVE_STATUSES),
+                ExchangeOrder.priority.is_not(None),
+            )
+            .group_by(ExchangeOrder.price_cents)
+            .order_by(best_first)
+            .limit(levels)
+        )
+        sides.append([BookLevel(price_cents=int(p or 0), quantity=int(q), orders=int(n)) for p, q, n in rows])
+    return sides[0], sides[1]
