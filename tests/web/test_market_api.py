@@ -11,29 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from kyrios.core.clock import FrozenClock
-from kyrios.exchange.client import DetachedClient, InProcessClient
+from kyrios.exchange.client import DetachedClient
 from kyrios.exchange.engine import Side
 from kyrios.exchange.models import ExchangeAsset, ExchangeExecution
-from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest
 from kyrios.runtime import Runtime
 from kyrios.web.main import create_app
-from tests.exchange.conftest import PRICE, SYMBOL, Market, open_market
+from tests.exchange.conftest import PRICE, SYMBOL, Market
 from tests.exchange.test_candles import START, bars_from_executions, run_schedule, trade
 
 JA = {"Accept-Language": "ja-JP,ja;q=0.9"}
-
-
-@pytest.fixture
-async def market(runtime: Runtime, clock: FrozenClock) -> AsyncIterator[Market]:
-    """ACME listed, three funded players, the exchange running in this process as the runtime's."""
-    rules = ExchangeRules(max_short_quantity=100, orders_per_second=1_000_000, order_burst=1_000_000)
-    opened = await open_market(runtime, clock, rules)
-    runtime.exchange = InProcessClient(opened.exchange)
-    try:
-        yield opened
-    finally:
-        await opened.exchange.aclose()
 
 
 @pytest.fixture

@@ -15,29 +15,16 @@ from sqlalchemy import select
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.errors import DomainError
-from kyrios.exchange.client import InProcessClient
 from kyrios.exchange.engine import OrderType, Side
 from kyrios.exchange.models import ExchangeCandle, ExchangeExecution
-from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest
 from kyrios.runtime import Runtime
 from kyrios.web.main import create_app
 from kyrios.web.ws.book import checksum
-from tests.exchange.conftest import PRICE, SYMBOL, TICK, Market, open_market
+from tests.exchange.conftest import PRICE, SYMBOL, TICK, Market
 from tests.web.ws_helpers import BookFollower, connect, receive, request, served, until
 
 ALL = 1_000_000
-
-
-@pytest.fixture
-async def market(runtime: Runtime, clock: FrozenClock) -> AsyncIterator[Market]:
-    rules = ExchangeRules(max_short_quantity=100, orders_per_second=1_000_000, order_burst=1_000_000)
-    opened = await open_market(runtime, clock, rules)
-    runtime.exchange = InProcessClient(opened.exchange)
-    try:
-        yield opened
-    finally:
-        await opened.exchange.aclose()
 
 
 @pytest.fixture

@@ -5,35 +5,19 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import func, select
 from websockets.exceptions import ConnectionClosed
 
-from kyrios.core.clock import FrozenClock
-from kyrios.exchange.client import InProcessClient
 from kyrios.exchange.models import ExchangeExecution
-from kyrios.exchange.rules import ExchangeRules
 from kyrios.runtime import Runtime
 from kyrios.web.main import create_app
 from kyrios.web.ws.endpoint import SLOW_CONSUMER
-from tests.exchange.conftest import SYMBOL, Market, open_market
+from tests.exchange.conftest import SYMBOL, Market
 from tests.web.test_ws_market import random_orders
 from tests.web.ws_helpers import BookFollower, ClientConnection, connect, receive, request, served, until
 
 CHANNELS = [f"book:{SYMBOL}", f"trades:{SYMBOL}"]
-
-
-@pytest.fixture
-async def market(runtime: Runtime, clock: FrozenClock) -> AsyncIterator[Market]:
-    rules = ExchangeRules(max_short_quantity=100, orders_per_second=1_000_000, order_burst=1_000_000)
-    opened = await open_market(runtime, clock, rules)
-    runtime.exchange = InProcessClient(opened.exchange)
-    try:
-        yield opened
-    finally:
-        await opened.exchange.aclose()
 
 
 async def read_to_the_end(ws: ClientConnection) -> ConnectionClosed:
