@@ -71,6 +71,9 @@ function addTrades(trades) {
     if (!state.last || trade.seq > state.last.seq) state.last = { seq: trade.seq, price_cents: trade.price_cents };
   }
   state.trades = [...state.trades, ...fresh].sort((a, b) => b.seq - a.seq).slice(0, TAPE_LENGTH);
+  // Remember only the shown trades: an older one that comes again falls off the tape's end anyway.
+  seen.seqs = new Set(state.trades.map((trade) => trade.seq));
+  seen.ids = new Set(state.trades.filter((trade) => trade.id != null).map((trade) => trade.id));
   drawTape();
   drawTicker();
   drawPortfolio();
@@ -102,6 +105,10 @@ const CONNECTION_STYLE = {
 function drawConnection() {
   const badge = $("connection");
   badge.dataset.state = state.connection;
+  if (state.connection === "none") {
+    badge.className = "d-none";
+    return;
+  }
   badge.className = `badge ${CONNECTION_STYLE[state.connection] ?? "text-bg-secondary"}`;
   badge.textContent = t(`connection_${state.connection}`);
 }
@@ -399,6 +406,8 @@ state.asset = assets.find((asset) => asset.symbol === symbol) ?? null;
 if (!state.asset) {
   $("notice").textContent = t("unknown_symbol", { symbol });
   $("notice").classList.remove("d-none");
+  state.connection = "none"; // no feed to show the state of
+  drawConnection();
 } else {
   $("order-price").value = (state.asset.last_price_cents / 100).toFixed(2);
   drawTicker();
