@@ -158,10 +158,11 @@ function poller(once, active) {
  * `book({seq, bids, asks})` (levels best first, `{price_cents, quantity}`), `trades(list)` (new
  * trades, any order: the caller de-duplicates by `seq`), `candle(bar)` (the 1-minute bar, REST's
  * shape plus `closed`), `ticker(entries)` (every symbol), `order(frame)` and `fill(frame)` (the
- * signed-in user's), `state(state)` (see `LiveSocket`), `resync(first)` (the socket opened, `first`
- * time or again, or polling began: reload from REST what may have been missed), `signedOut()` (the server refused
- * the `user` channel). `user()` says whether to follow the user's channel.
- * `stats`: counts of snapshots, resyncs (gap or checksum mismatch) and connections, for tests.
+ * signed-in user's), `state(state)` (see `LiveSocket`), `resync(first)` (the socket opened, the
+ * `first` time or again, or polling began: reload from REST what may have been missed),
+ * `signedOut()` (the server refused the `user` channel). `user()`: whether to follow `user`.
+ * Returns `{stats, book, reconnect(), stop()}`; `stats` counts snapshots, gaps, checksum
+ * mismatches, re-subscriptions and connections (the browser tests read them).
  */
 export function follow(symbol, handlers, user = () => false) {
   const bookChannel = `book:${symbol}`;
