@@ -1,9 +1,10 @@
 """The trading web page: static HTML and ES modules from `web/static/`, and its words per language.
 
 No build step: `/` (market list) and `/markets/{symbol}` (one symbol) are plain HTML files whose
-modules talk to the REST API; vendored Bootstrap and Lightweight Charts are served under
-`/static/vendor/`. The page's words are gettext messages (`PAGE_TEXT`, extracted with the rest)
-served as one JSON object per language by `/ui/text/{locale}`, so one catalogue holds every string.
+modules talk to the REST API and follow the `/ws` socket (`static/js/feed.js`); vendored Bootstrap
+and Lightweight Charts are served under `/static/vendor/`. The page's words are gettext messages
+(`PAGE_TEXT`, extracted with the rest) served as one JSON object per language by
+`/ui/text/{locale}`, so one catalogue holds every string.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ PAGE_TEXT: dict[str, str] = {
     "all_markets": N_("All markets"),
     "language": N_("Language"),
     "chart_attribution": N_("Charts by TradingView"),
+    "connection_connecting": N_("Connecting…"),
+    "connection_live": N_("Live"),
+    "connection_reconnecting": N_("Reconnecting…"),
+    "connection_polling": N_("Offline: updating every second"),
 }
 """The page's words by key; the ES modules look them up with `t("key", {params})`."""
 

@@ -5,7 +5,8 @@ committed batch) *before* it reads the book's snapshot, drops the deltas the sna
 contains (`seq <=` its `seq`), and then wakes once per tick: whatever the bus delivered since (one
 or more sequencer batches) becomes trade frames, one book delta frame (the changed levels' new
 absolute quantities) and candle frames. A bus overflow (the feed fell behind) re-reads the
-snapshot and sends it to every book subscriber, who start again from it.
+snapshot and sends it to every book subscriber, who start again from it. So does an unexpected
+error in the feed (logged): it starts over, from the bar and the snapshot, instead of going quiet.
 
 Candles: the bar of the latest minute is read from the executions (with their `seq`, so the bus's
 trades already counted are skipped) and then advanced by each trade, bucketed by the trade's time
@@ -37,6 +38,8 @@ MINUTE = 60
 GRACE = 1.0
 """Seconds after a minute's end before its bar is closed without a trade of the next minute."""
 CLOSE_CHECK_SECONDS = 0.25
+RESTART_SECONDS = 0.5
+"""The pause before a feed that failed starts over (so a persistent fault does not spin)."""
 
 
 class Bar:
@@ -96,6 +99,8 @@ class SymbolFeed:
         self.bar: Bar | None = None
         self._bar_seq = 0
         self._task: asyncio.Task[None] | None = None
+        self.restarts = 0
+        """Times the feed failed and started over."""
 
     @property
     def idle(self) -> bool:
@@ -195,26 +200,36 @@ class SymbolFeed:
             self._send(self.candles_channel, self._candle_frame(bar))
 
     async def _run(self) -> None:
+        """Serve until cancelled; after an unexpected error, log it and start over (a new snapshot)."""
+        while True:
+            try:
+                await self._serve()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.restarts += 1
+                log.exception("the WebSocket feed of %s failed; restarting it", self.symbol)
+                await asyncio.sleep(RESTART_SECONDS)
+
+    async def _serve(self) -> None:
         subscription = self._subscription
         assert subscription is not None
-        try:
-            await self._load_bar()
-            await self._resnapshot()
-            while True:
-                try:
-                    first = await asyncio.wait_for(subscription.get(), CLOSE_CHECK_SECONDS)
-                except TimeoutError:
-                    self._close_if_over()
-                    continue
-                items = [first]
-                while not subscription.queue.empty():
-                    items.append(subscription.queue.get_nowait())
-                await self._tick(items)
-                self._close_if_over()  # book changes alone may keep the bus busy past the minute
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the WebSocket feed of %s failed", self.symbol)
+        self.bar, self._bar_seq = None, 0
+        await self._load_bar()
+        await self._resnapshot()
+        if self.restarts and self.bar is not None:
+            self._send(self.candles_channel, self._candle_frame(self.bar))
+        while True:
+            try:
+                first = await asyncio.wait_for(subscription.get(), CLOSE_CHECK_SECONDS)
+            except TimeoutError:
+                self._close_if_over()
+                continue
+            items = [first]
+            while not subscription.queue.empty():
+                items.append(subscription.queue.get_nowait())
+            await self._tick(items)
+            self._close_if_over()  # book changes alone may keep the bus busy past the minute
 
     async def _tick(self, items: list[tuple[str, Mapping[str, Any]]]) -> None:
         book = self.book

@@ -5,14 +5,32 @@ import { priceChart } from "./chart.js";
 import { follow } from "./feed.js";
 
 const symbol = decodeURIComponent(location.pathname.split("/").pop()).toUpperCase();
-const state = { me: null, asset: null, depth: null, trades: null, ticker: null, interval: "1m", orders: [], portfolio: null };
+const TAPE_LENGTH = 30;
+const state = {
+  me: null,
+  asset: null,
+  depth: null,
+  trades: [], // newest first, at most TAPE_LENGTH
+  ticker: null, // this symbol's entry
+  prices: new Map(), // every symbol's last price (ticker), for the positions' live P&L
+  last: null, // { seq, price_cents } of the newest trade seen
+  interval: "1m",
+  orders: [],
+  portfolio: null,
+  connection: "connecting",
+};
+const seen = { seqs: new Set(), ids: new Set() }; // the tape's trades, so REST and socket never double one
 const $ = (id) => document.getElementById(id);
 
 // ---- market data -------------------------------------------------------------------------------
 
+/** The last traded price: the newest trade seen, else the ticker's, else the listing's. */
+function lastPrice() {
+  return state.last?.price_cents ?? state.ticker?.last_price_cents ?? state.asset?.last_price_cents;
+}
+
 function drawTicker() {
-  const last = state.ticker ? state.ticker.last_price_cents : state.asset?.last_price_cents;
-  $("last").textContent = money(last);
+  $("last").textContent = money(lastPrice());
   if (!state.ticker) return;
   const change = state.ticker.change_24h_cents;
   const sign = change > 0 ? "+" : "";
@@ -43,12 +61,30 @@ function drawBook() {
   $("spread").textContent = spread === null ? "" : t("spread", { spread: money(spread) });
 }
 
+/** Add trades (from REST or the socket, any order) to the tape, each once: by `id` when known, else `seq`. */
+function addTrades(trades) {
+  const fresh = trades.filter((trade) => !seen.seqs.has(trade.seq) && !(trade.id != null && seen.ids.has(trade.id)));
+  if (!fresh.length) return;
+  for (const trade of fresh) {
+    seen.seqs.add(trade.seq);
+    if (trade.id != null) seen.ids.add(trade.id);
+    if (!state.last || trade.seq > state.last.seq) state.last = { seq: trade.seq, price_cents: trade.price_cents };
+  }
+  state.trades = [...state.trades, ...fresh].sort((a, b) => b.seq - a.seq).slice(0, TAPE_LENGTH);
+  // Remember only the shown trades: an older one that comes again falls off the tape's end anyway.
+  seen.seqs = new Set(state.trades.map((trade) => trade.seq));
+  seen.ids = new Set(state.trades.filter((trade) => trade.id != null).map((trade) => trade.id));
+  drawTape();
+  drawTicker();
+  drawPortfolio();
+}
+
 function drawTape() {
-  if (!state.trades) return;
   const locale = language() === "ja" ? "ja-JP" : "en-US";
   $("tape").querySelector("tbody").replaceChildren(
-    ...state.trades.trades.map((trade) => {
+    ...state.trades.map((trade) => {
       const row = document.createElement("tr");
+      row.dataset.seq = trade.seq;
       row.append(
         cell(money(trade.price_cents), `text-end ${trade.taker_side === "buy" ? "up" : "down"}`),
         cell(units(trade.quantity), "text-end"),
@@ -57,6 +93,24 @@ function drawTape() {
       return row;
     }),
   );
+}
+
+const CONNECTION_STYLE = {
+  connecting: "text-bg-warning",
+  reconnecting: "text-bg-warning",
+  live: "text-bg-success",
+  polling: "text-bg-secondary",
+};
+
+function drawConnection() {
+  const badge = $("connection");
+  badge.dataset.state = state.connection;
+  if (state.connection === "none") {
+    badge.className = "d-none";
+    return;
+  }
+  badge.className = `badge ${CONNECTION_STYLE[state.connection] ?? "text-bg-secondary"}`;
+  badge.textContent = t(`connection_${state.connection}`);
 }
 
 // ---- the signed-in trader ----------------------------------------------------------------------
@@ -109,9 +163,11 @@ function drawPortfolio() {
     return;
   }
   const p = state.portfolio;
+  const positions = p.positions.map(livePosition);
+  const moved = positions.reduce((sum, position, i) => sum + position.market_value_cents - p.positions[i].market_value_cents, 0);
   const figures = document.createElement("dl");
   figures.className = "row mb-2";
-  for (const [key, value] of [["cash", p.cash_cents], ["reserved", p.reserved_cents], ["equity", p.equity_cents]]) {
+  for (const [key, value] of [["cash", p.cash_cents], ["reserved", p.reserved_cents], ["equity", p.equity_cents + moved]]) {
     const dt = document.createElement("dt");
     dt.className = "col-5 fw-normal text-muted";
     dt.textContent = t(key);
@@ -134,8 +190,8 @@ function drawPortfolio() {
   const thead = document.createElement("thead");
   thead.append(head);
   const body = document.createElement("tbody");
-  if (!p.positions.length) body.append(emptyRow(4, t("no_positions")));
-  for (const position of p.positions) {
+  if (!positions.length) body.append(emptyRow(4, t("no_positions")));
+  for (const position of positions) {
     const row = document.createElement("tr");
     const pnl = position.unrealized_pnl_cents;
     row.append(
@@ -150,13 +206,31 @@ function drawPortfolio() {
   box.replaceChildren(figures, table);
 }
 
+/** A position (GET /portfolio) revalued at the live last price: P&L moves by quantity x price change. */
+function livePosition(position) {
+  const last = position.symbol === symbol ? lastPrice() : state.prices.get(position.symbol);
+  if (last == null || last === position.last_price_cents) return position;
+  const move = position.quantity * (last - position.last_price_cents);
+  return {
+    ...position,
+    last_price_cents: last,
+    market_value_cents: position.market_value_cents + move,
+    unrealized_pnl_cents: position.unrealized_pnl_cents + move,
+  };
+}
+
+let accountReads = 0;
+
+/** Read the open orders and the portfolio again (only the newest of overlapping reads is drawn). */
 async function refreshAccount() {
   if (!state.me) return;
+  const read = (accountReads += 1);
   try {
     const [orders, portfolio] = await Promise.all([
       api(`/api/v1/orders?open=true&symbol=${encodeURIComponent(symbol)}`),
       api("/api/v1/portfolio"),
     ]);
+    if (read !== accountReads) return;
     state.orders = orders.items;
     state.portfolio = portfolio;
   } catch (err) {
@@ -164,6 +238,26 @@ async function refreshAccount() {
   }
   drawOrders();
   drawPortfolio();
+}
+
+let accountTimer = null;
+
+/** Refresh the account soon, once for a burst of the socket's order and fill frames. */
+function refreshAccountSoon() {
+  clearTimeout(accountTimer);
+  accountTimer = setTimeout(refreshAccount, 50);
+}
+
+/** An order frame of the `user` channel: show its fill at once, then read the account. */
+function orderChanged(frame) {
+  if (frame.symbol === symbol) {
+    const live = frame.status === "OPEN" || frame.status === "PARTIALLY_FILLED";
+    state.orders = state.orders
+      .filter((order) => live || order.id !== frame.id)
+      .map((order) => (order.id === frame.id ? { ...order, filled_quantity: frame.filled_quantity } : order));
+    drawOrders();
+  }
+  refreshAccountSoon();
 }
 
 async function cancelOrder(id) {
@@ -258,16 +352,40 @@ async function submitOrder(event) {
 
 // ---- start -------------------------------------------------------------------------------------
 
+let live = null; // the socket feed, once the symbol is known
+
 async function refreshAuth() {
+  const before = state.me?.account_id ?? null;
   state.me = await whoAmI();
   renderAuth(state.me, refreshAuth);
+  if (live && (state.me?.account_id ?? null) !== before) live.reconnect(); // the upgrade carries the cookie
   await refreshAccount();
   drawOrders();
   drawPortfolio();
 }
 
+let renewedAt = 0;
+
+/** The server refused the `user` channel (the access cookie lapsed): renew the sign-in once a minute. */
+async function renewSignIn() {
+  if (!state.me || Date.now() - renewedAt < 60_000) return;
+  renewedAt = Date.now();
+  state.me = await whoAmI(); // a 401 renews the access cookie through the refresh token
+  renderAuth(state.me, refreshAuth);
+  if (state.me && live) live.reconnect();
+}
+
+/** What the socket may have missed (or, first, what came before it): trades, account, chart. */
+async function resync(chart, first) {
+  const page = await api(`/api/v1/trades/${encodeURIComponent(symbol)}?limit=${TAPE_LENGTH}`).catch(() => null);
+  if (page) addTrades(page.trades);
+  await refreshAccount();
+  if (!first) await chart.load(symbol, state.interval).catch(() => null);
+}
+
 function redraw() {
   renderAuth(state.me, refreshAuth);
+  drawConnection();
   drawTicker();
   drawBook();
   drawTape();
@@ -288,6 +406,8 @@ state.asset = assets.find((asset) => asset.symbol === symbol) ?? null;
 if (!state.asset) {
   $("notice").textContent = t("unknown_symbol", { symbol });
   $("notice").classList.remove("d-none");
+  state.connection = "none"; // no feed to show the state of
+  drawConnection();
 } else {
   $("order-price").value = (state.asset.last_price_cents / 100).toFixed(2);
   drawTicker();
@@ -301,26 +421,36 @@ if (!state.asset) {
       await chart.load(symbol, state.interval);
     });
   });
-  follow(symbol, () => state.interval, {
-    depth(depth) {
-      state.depth = depth;
-      drawBook();
-      drawCost();
+  state.me = await whoAmI();
+  live = follow(
+    symbol,
+    {
+      book(book) {
+        state.depth = book;
+        drawBook();
+        drawCost();
+      },
+      trades: addTrades,
+      candle: (bar) => chart.live(bar),
+      ticker(entries) {
+        for (const entry of entries) state.prices.set(entry.symbol, entry.last_price_cents);
+        state.ticker = entries.find((entry) => entry.symbol === symbol) ?? state.ticker;
+        drawTicker();
+        drawPortfolio();
+      },
+      order: orderChanged,
+      fill: refreshAccountSoon,
+      signedOut: renewSignIn,
+      resync: (first) => resync(chart, first),
+      state(connection) {
+        state.connection = connection;
+        drawConnection();
+      },
     },
-    trades(trades) {
-      state.trades = trades;
-      drawTape();
-    },
-    candle(bar, interval) {
-      chart.update(bar, interval);
-    },
-    ticker(entry) {
-      state.ticker = entry;
-      drawTicker();
-    },
-    error() {},
-  });
-  setInterval(refreshAccount, 2000);
+    () => state.me !== null,
+  );
+  window.kyriosFeed = live; // for the browser tests: `kyriosFeed.stats`, `kyriosFeed.book`
+  setInterval(() => state.connection !== "live" && refreshAccount(), 2000); // no order frames then
   $("order-form").addEventListener("submit", submitOrder);
   $("order-form").addEventListener("input", drawCost);
   $("order-form").addEventListener("change", drawCost);
