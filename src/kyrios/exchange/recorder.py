@@ -65,9 +65,14 @@ class NetWorthRecorder:
         self._last: dict[int, tuple[int, int, int]] | None = None  # user: (time, worth, deposits)
         self._thinned = [0 for _ in TIERS]  # per tier: below this time it is thinned already
         self._task: asyncio.Task[None] | None = None
+        self._busy = asyncio.Lock()  # one tick at a time: two would write the same (user, second)
 
     async def record(self) -> int:
         """Write a point for every player whose value changed since their last one; returns how many."""
+        async with self._busy:
+            return await self._record()
+
+    async def _record(self) -> int:
         now = int(self.clock.now().timestamp())
         async with self.db.read() as session:
             valued = await valuations(session)
@@ -99,6 +104,10 @@ class NetWorthRecorder:
 
     async def thin(self) -> int:
         """Delete the points older than each tier's age but the last of each step; returns how many."""
+        async with self._busy:
+            return await self._thin()
+
+    async def _thin(self) -> int:
         now = int(self.clock.now().timestamp())
         deleted = 0
         for tier, (age, step) in enumerate(TIERS):
