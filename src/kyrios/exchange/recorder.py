@@ -3,10 +3,12 @@
 A tick values every player at the last prices (one read, `net_worth.valuations`) and writes a point
 only for the players whose net worth or net deposits changed since their last point, in one small
 transaction fenced by the lease, so a quiet market writes nothing. A new player's first point comes
-at the first tick after their first deposit or trade. Nothing here runs in the sequencers' batches:
-matching never waits for it.
+at the first tick after their first deposit or trade. Nothing here runs in the sequencers' batches;
+its own transactions are short (on SQLite they share the one writer lock with the batches: see
+`bench/net_worth.py` for how long they take).
 
-Old points are thinned once an hour (`thin`), keeping the last point of each step: every point of
+Old points are thinned once an hour (`thin`), keeping the last point of each step (one
+primary-key range delete per player and step, a few hundred per transaction): every point of
 the last `MINUTE_POINTS_DAYS` days (the day chart), one per hour up to `HOURLY_POINTS_DAYS` days
 (the week and month charts), one per day beyond. A player's history stays about
 2 × 1,440 + 33 × 24 + one row a day, whatever they do.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -39,7 +40,8 @@ MINUTE_POINTS_DAYS = 2
 HOURLY_POINTS_DAYS = 35
 TIERS = ((MINUTE_POINTS_DAYS * 86_400, 3_600), (HOURLY_POINTS_DAYS * 86_400, 86_400))
 """(keep every point this many seconds, then one per this many seconds), finer tier first."""
-BATCH = 1_000
+BATCH = 50
+"""Ranges deleted per transaction: each transaction holds the writer (SQLite) only briefly."""
 TABLE = cast(Table, ExchangeNetWorth.__table__)  # deletes by key, many at once: a Core statement
 
 Fence = Callable[[AsyncSession], Awaitable[None]]
@@ -124,22 +126,31 @@ class NetWorthRecorder:
                     .order_by(ExchangeNetWorth.user_id, ExchangeNetWorth.snapshot_time)
                 )
                 points = [(int(user_id), int(moment)) for user_id, moment in rows]
+            # per (user, step) with more than one point: the range from its first point up to
+            # (not including) its last, deleted by one statement over the primary key
+            ranges: dict[tuple[int, int], list[int]] = {}
+            for user_id, moment in points:
+                span = ranges.setdefault((user_id, moment // step), [moment, moment, 0])
+                span[1], span[2] = moment, span[2] + 1
             doomed = [
-                {"u": user_id, "t": moment}
-                for (user_id, moment), following in itertools.pairwise(points)
-                if following[0] == user_id and following[1] // step == moment // step
+                {"u": user_id, "first": low, "last": high}
+                for (user_id, _), (low, high, count) in ranges.items()
+                if count > 1
             ]
-            for first in range(0, len(doomed), BATCH):
+            for chunk in range(0, len(doomed), BATCH):
                 async with self.db.transaction() as session:
                     if self.fence is not None:
                         await self.fence(session)
                     await session.execute(
                         delete(TABLE).where(
-                            TABLE.c.user_id == bindparam("u"), TABLE.c.snapshot_time == bindparam("t")
+                            TABLE.c.user_id == bindparam("u"),
+                            TABLE.c.snapshot_time >= bindparam("first"),
+                            TABLE.c.snapshot_time < bindparam("last"),
                         ),
-                        doomed[first : first + BATCH],
+                        doomed[chunk : chunk + BATCH],
                     )
-            deleted += len(doomed)
+                await asyncio.sleep(0)  # let the sequencers' batches have the writer between chunks
+            deleted += sum(count - 1 for _, _, count in ranges.values())
             self._thinned[tier] = cutoff
         return deleted
 
