@@ -35,7 +35,7 @@ NEW_REVISIONS_DOWN = (
     "economy@base",
     "achievements@base",
     "modlog@0008_modlog_posts",
-    "exchange@0010_exchange_owner",  # exchange_candles, filled from the executions
+    "exchange@0010_exchange_owner",  # exchange_candles from the executions; net deposits from the ledger
 )
 MOVES = {  # the slice's table: {its column: the guild_settings column it came from}
     "gacha_settings": {
@@ -276,6 +276,14 @@ def other_data() -> dict[str, list[dict[str, Any]]]:
                 "updated_at": T0,
             },
         ],
+        "exchange_cash": [{"user_id": 1, "cash_cents": 50_000, "reserved_cents": 12_000}],
+        "exchange_cash_ledger": [  # 0013 sums the deposits and withdrawals into net_deposits_cents
+            {"id": n, "user_id": 1, "delta_cents": delta, "reason": reason, "execution_id": None}
+            | {"detail": "", "created_at": T0}
+            for n, (delta, reason) in enumerate(
+                [(100_000, "deposit"), (-30_000, "withdrawal"), (-8_000, "buy")], start=1
+            )
+        ],
         "exchange_execution": [  # folded into exchange_candles by 0012 (orders as makers and takers)
             {
                 "id": n,
@@ -406,7 +414,8 @@ async def test_the_move_keeps_every_value_and_the_downgrade_restores_them(empty_
         for row in old_settings
     ]
     assert after["exchange_candles"] == candles_of_executions()
-    untouched = set(before) - {"guild_settings", "modlog_guild"}
+    assert after["exchange_cash"] == [row | {"net_deposits_cents": 70_000} for row in before["exchange_cash"]]
+    untouched = set(before) - {"guild_settings", "modlog_guild", "exchange_cash"}
     assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
     assert all(before[name] for name in other_data())  # the comparison above compared something
 

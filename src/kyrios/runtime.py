@@ -17,6 +17,7 @@ from kyrios.core.ports import DiscordPort
 from kyrios.core.rng import RandomSource
 from kyrios.exchange.client import DetachedClient, ExchangeClient, InProcessClient
 from kyrios.exchange.owner import ExchangeLease
+from kyrios.exchange.recorder import NetWorthRecorder
 from kyrios.exchange.service import Exchange
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.ops.metrics import Metrics
@@ -44,6 +45,8 @@ class Runtime:
     """How this process reaches the exchange: in-process once it runs it (`run_exchange`), else
     a client that reads from the database and refuses writes (no route to the owner yet)."""
     _running: Exchange | None = field(default=None, repr=False)
+    recorder: NetWorthRecorder | None = field(default=None, repr=False)
+    """Records the players' net-worth history while the exchange runs here."""
 
     def __post_init__(self) -> None:
         self.registry.bus = self.bus  # commands publish on the runtime's bus after they commit
@@ -60,6 +63,8 @@ class Runtime:
         self._running = exchange
         restored = await exchange.start()
         self.exchange = InProcessClient(exchange)
+        self.recorder = NetWorthRecorder(self.db, self.clock, fence=lease.fence)
+        self.recorder.start()
         return restored
 
     async def start(self) -> None:
@@ -69,6 +74,9 @@ class Runtime:
 
     async def aclose(self) -> None:
         """Stop the exchange (if it ran here) and give its lease up, stop the bus, release connections."""
+        if self.recorder is not None:
+            await self.recorder.aclose()
+            self.recorder = None
         if self._running is not None:
             await self._running.aclose()
             if self._running.lease is not None:

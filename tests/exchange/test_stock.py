@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -98,6 +99,41 @@ async def test_buy_and_sell_cross_between_two_discord_users(market: Runtime) -> 
     board = text_of(await stock(market, "leaderboard"))
     # bob: 9,010.00 + 10 × 101.00 = 10,020.00 · alice: 8,990.00 + 10 × 101.00 = 10,000.00
     assert f"**1.** <@{BOB}> · 10,020.00" in board and f"**2.** <@{ALICE}> · 10,000.00" in board, board
+
+
+async def test_leaderboard_over_a_period_ranks_trading_pnl_without_deposits(
+    market: Runtime, clock: FrozenClock
+) -> None:
+    assert market.recorder is not None
+    await market.recorder.record()  # both at 10,000.00
+    clock.advance(timedelta(days=2))
+    await offer_from_issuer(market, quantity=10, price_cents=10_000)
+    await offer_from_issuer(market, quantity=10, price_cents=10_400)
+    assert not (await stock(market, "buy", user_id=BOB, symbol=SYMBOL, quantity=10, price="100")).is_error
+    assert not (await stock(market, "buy", symbol=SYMBOL, quantity=10, price="104")).is_error
+    alice = await market.exchange.trader(ALICE, f"user{ALICE}")
+    await market.exchange.deposit(alice.id, 500_000)  # more cash is no gain
+    await market.recorder.record()
+
+    day = text_of(await stock(market, "leaderboard", period="day"))
+    assert "P&L over the last 24 hours" in day
+    # bob: 10 bought at 100.00, now 104.00 → +40.00 of 10,000.00; alice: bought at the last price
+    assert f"**1.** <@{BOB}> · +40.00 (+0.40%) · net worth 10,040.00" in day, day
+    assert f"**2.** <@{ALICE}> · 0.00 (+0.00%) · net worth 15,000.00" in day, day
+    everything = text_of(await stock(market, "leaderboard", period="all"))
+    assert f"**1.** <@{ALICE}> · 15,000.00" in everything and f"**2.** <@{BOB}> · 10,040.00" in everything
+    japanese = await market.registry.dispatch(
+        Invocation(
+            actor=Actor(id=ALICE, name="アリス"),
+            guild_id=1,
+            command="stock leaderboard",
+            options={"period": "week"},
+            locale="ja",
+        )
+    )
+    assert "7日間" in text_of(japanese) and f"<@{BOB}> · +40.00 (+0.40%)" in text_of(japanese)
+    refused = await stock(market, "leaderboard", period="month")
+    assert refused.is_error and "day, week, all" in text_of(refused), text_of(refused)
 
 
 async def test_orders_and_cancel(market: Runtime) -> None:

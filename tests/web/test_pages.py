@@ -14,7 +14,7 @@ from tests.web.auth_helpers import client
 
 async def test_the_pages_and_their_vendored_files_are_served(runtime: Runtime) -> None:
     async with client(create_app(runtime)) as http:
-        for path in ("/", "/markets/ACME"):
+        for path in ("/", "/markets/ACME", "/portfolio", "/leaderboard"):
             page = await http.get(path)
             assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
             assert "bootstrap-5.3.8/bootstrap.min.css" in page.text
@@ -29,7 +29,8 @@ async def test_the_pages_and_their_vendored_files_are_served(runtime: Runtime) -
             "lightweight-charts-5.2.1/NOTICE",
         ):
             assert (await http.get(f"/static/vendor/{licence}")).status_code == 200
-        assert "https://www.tradingview.com/" in (await http.get("/markets/ACME")).text  # the licence's link
+        for charted in ("/markets/ACME", "/portfolio"):
+            assert "https://www.tradingview.com/" in (await http.get(charted)).text  # the licence's link
         assert (await http.get("/static/js/feed.js")).status_code == 200
         assert "/docs" not in [
             route for route in (await http.get("/openapi.json")).json()["paths"] if route == "/"

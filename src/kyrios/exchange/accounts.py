@@ -131,7 +131,10 @@ async def deposit(
     result = await session.execute(
         update(ExchangeCash)
         .where(ExchangeCash.user_id == user_id)
-        .values(cash_cents=ExchangeCash.cash_cents + amount_cents)
+        .values(
+            cash_cents=ExchangeCash.cash_cents + amount_cents,
+            net_deposits_cents=ExchangeCash.net_deposits_cents + amount_cents,
+        )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound("There is no exchange user {user_id}.", user_id=str(user_id))
@@ -146,7 +149,10 @@ async def withdraw(
     result = await session.execute(
         update(ExchangeCash)
         .where(ExchangeCash.user_id == user_id, ExchangeCash.cash_cents >= amount_cents)
-        .values(cash_cents=ExchangeCash.cash_cents - amount_cents)
+        .values(
+            cash_cents=ExchangeCash.cash_cents - amount_cents,
+            net_deposits_cents=ExchangeCash.net_deposits_cents - amount_cents,
+        )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         free = await current_free_cash(session, user_id)

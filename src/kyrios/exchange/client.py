@@ -27,7 +27,7 @@ from kyrios.core.clock import Clock
 from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, NotFound, Unavailable
 from kyrios.core.i18n import N_
-from kyrios.exchange import accounts, assets, candles, history, standings
+from kyrios.exchange import accounts, assets, candles, history, net_worth, standings
 from kyrios.exchange.engine import Depth, OrderType, Side
 from kyrios.exchange.history import ExecutionView, LedgerEntryView, Page
 from kyrios.exchange.models import (
@@ -38,6 +38,7 @@ from kyrios.exchange.models import (
     OrderStatus,
     Role,
 )
+from kyrios.exchange.net_worth import Change, Period, Point
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
 from kyrios.exchange.rules import ExchangeRules, change_rules, stored_rules
 from kyrios.exchange.schemas import (
@@ -50,7 +51,7 @@ from kyrios.exchange.schemas import (
     UserView,
 )
 from kyrios.exchange.service import Exchange
-from kyrios.exchange.standings import Quote, Standing
+from kyrios.exchange.standings import Quote
 
 T = TypeVar("T")
 CANDLES_WHILE_TRADING = N_(
@@ -142,8 +143,12 @@ class ExchangeClient(Protocol):
         """The symbol's last price and its change over the last 24 hours."""
         ...
 
-    async def leaderboard(self, limit: int = 10) -> list[Standing]:
-        """The players with the highest net worth at the last prices."""
+    async def leaderboard(self, limit: int = 10, period: Period = Period.ALL) -> list[Change]:
+        """The top players: by net worth at the last prices, or by trading change over `period`."""
+        ...
+
+    async def net_worth_history(self, user_id: int, period: Period) -> tuple[Change, list[Point]]:
+        """The player's change over `period` and the points of its net-worth chart."""
         ...
 
     async def deposit_within(
@@ -333,9 +338,15 @@ class DatabaseReads:
         now = self.clock.now()
         return await self._read(lambda session: standings.quote(session, symbol, now))
 
-    async def leaderboard(self, limit: int = 10) -> list[Standing]:
-        """The players with the highest net worth at the last prices."""
-        return await self._read(lambda session: standings.leaderboard(session, limit))
+    async def leaderboard(self, limit: int = 10, period: Period = Period.ALL) -> list[Change]:
+        """The top players: by net worth at the last prices, or by trading change over `period`."""
+        now = self.clock.now()
+        return await self._read(lambda session: net_worth.leaderboard(session, period, now, limit))
+
+    async def net_worth_history(self, user_id: int, period: Period) -> tuple[Change, list[Point]]:
+        """The player's change over `period` and the points of its net-worth chart."""
+        now = self.clock.now()
+        return await self._read(lambda session: net_worth.history(session, user_id, period, now))
 
     async def _existing_trader(self, discord_id: int, name: str) -> tuple[UserView | None, str]:
         """The Discord user's account if it exists, else None and a free username for it

@@ -2,6 +2,7 @@
 
 - cash: free and reserved cash never negative; per user, free + reserved == the sum of its ledger;
   over all users, free + reserved == deposits − withdrawals (trades only move cash between users);
+  per user, net deposits == its deposits − withdrawals in the ledger;
 - reservations: a user's reserved cash == the reservations of its open buys; a position's
   reserved quantity == the open quantity of its user's sells in that symbol;
 - supply: for each symbol the positions of all users sum to the issued supply;
@@ -84,7 +85,26 @@ async def _cash(session: AsyncSession) -> list[str]:
     trading = by_reason.get(CashReason.BUY, 0) + by_reason.get(CashReason.SELL, 0)
     if trading != 0:
         problems.append(f"trades created or destroyed {trading} cents")
-    return problems
+    return problems + await _net_deposits(session)
+
+
+async def _net_deposits(session: AsyncSession) -> list[str]:
+    moved = {
+        int(u): int(t)
+        for u, t in await session.execute(
+            select(ExchangeCashLedger.user_id, func.sum(ExchangeCashLedger.delta_cents))
+            .where(ExchangeCashLedger.reason.in_((CashReason.DEPOSIT, CashReason.WITHDRAWAL)))
+            .group_by(ExchangeCashLedger.user_id)
+        )
+    }
+    return [
+        f"user {user_id}: net deposits are {recorded} but its deposits − withdrawals are "
+        f"{moved.get(int(user_id), 0)}"
+        for user_id, recorded in await session.execute(
+            select(ExchangeCash.user_id, ExchangeCash.net_deposits_cents)
+        )
+        if recorded != moved.get(int(user_id), 0)
+    ]
 
 
 async def _reservations(session: AsyncSession) -> list[str]:

@@ -208,13 +208,36 @@ class ExchangePosition(Base):
 
 
 class ExchangeCash(Base):
-    """A user's game cash: `cash_cents` is free, `reserved_cents` is held for open buys."""
+    """A user's game cash: `cash_cents` is free, `reserved_cents` is held for open buys.
+
+    `net_deposits_cents` is every deposit minus every withdrawal so far, kept by the same statement
+    that moves the cash, so net worth minus it is the account's trading P&L.
+    """
 
     __tablename__ = "exchange_cash"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"), primary_key=True)
     cash_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_deposits_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class ExchangeNetWorth(Base):
+    """One point of a player's net-worth history (`net_worth.py` records and thins them).
+
+    `snapshot_time` is UTC epoch seconds; net worth is free + reserved cash + positions at the last
+    prices then; `net_deposits_cents` is the account's net deposits then, so a period's trading P&L
+    is the change of (net worth − net deposits).
+    """
+
+    __tablename__ = "exchange_net_worth"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("exchange_user.id"), primary_key=True)
+    snapshot_time: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    net_worth_cents: Mapped[int] = mapped_column(BigInteger)
+    net_deposits_cents: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_exchange_net_worth_snapshot_time", "snapshot_time"),)
 
 
 class ExchangeCashLedger(Base):
@@ -246,6 +269,7 @@ __all__ = [
     "ExchangeCash",
     "ExchangeCashLedger",
     "ExchangeExecution",
+    "ExchangeNetWorth",
     "ExchangeOrder",
     "ExchangePosition",
     "ExchangeUser",

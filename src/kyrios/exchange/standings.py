@@ -1,7 +1,7 @@
-"""Reads for the `/stock` commands: a symbol's quote and the players' net-worth ranking.
+"""A symbol's quote for `/stock price` (the players' ranking is `net_worth.leaderboard`).
 
-Both read committed rows only (last prices are the ones the journal wrote), so they change nothing
-and agree with what `portfolio` shows.
+It reads committed rows only (last prices are the ones the journal wrote), so they change nothing
+and agrees with what `portfolio` shows.
 """
 
 from __future__ import annotations
@@ -9,17 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import NotFound
 from kyrios.exchange.models import (
     AssetStatus,
     ExchangeAsset,
-    ExchangeCash,
     ExchangeExecution,
-    ExchangePosition,
-    ExchangeUser,
 )
 
 CHANGE_WINDOW = timedelta(hours=24)
@@ -43,16 +40,6 @@ class Quote:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """One player's net worth marked to the last prices: free + reserved cash + positions' value."""
-
-    user_id: int
-    username: str
-    discord_id: int
-    net_worth_cents: int
-
-
 async def quote(session: AsyncSession, symbol: str, now: datetime) -> Quote:
     """The symbol's quote; the reference is the last trade before the window, else its first trade in it."""
     asset = await session.get(ExchangeAsset, symbol)
@@ -74,34 +61,3 @@ async def quote(session: AsyncSession, symbol: str, now: datetime) -> Quote:
         asset.last_price_cents,
         None if reference is None else int(reference),
     )
-
-
-async def leaderboard(session: AsyncSession, limit: int = 10) -> list[Standing]:
-    """The players (accounts of Discord users) with the highest net worth, richest first."""
-    holdings = (
-        select(
-            ExchangePosition.user_id.label("user_id"),
-            func.sum(ExchangePosition.quantity * ExchangeAsset.last_price_cents).label("value"),
-        )
-        .join(ExchangeAsset, ExchangeAsset.symbol == ExchangePosition.symbol)
-        .group_by(ExchangePosition.user_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(
-            ExchangeUser.id,
-            ExchangeUser.username,
-            ExchangeUser.discord_id,
-            ExchangeCash.cash_cents + ExchangeCash.reserved_cents,
-            holdings.c.value,
-        )
-        .join(ExchangeCash, ExchangeCash.user_id == ExchangeUser.id)
-        .outerjoin(holdings, holdings.c.user_id == ExchangeUser.id)
-        .where(ExchangeUser.discord_id.is_not(None))
-    )
-    standings = [
-        Standing(int(user_id), username, int(discord_id), int(cash) + int(value or 0))
-        for user_id, username, discord_id, cash, value in rows
-    ]
-    standings.sort(key=lambda s: (-s.net_worth_cents, s.user_id))
-    return standings[:limit]

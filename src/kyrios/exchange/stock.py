@@ -18,6 +18,7 @@ from kyrios.core.features import Feature
 from kyrios.core.i18n import N_
 from kyrios.exchange.engine import OrderType, RejectCode, Side
 from kyrios.exchange.models import AssetStatus, OrderStatus
+from kyrios.exchange.net_worth import LEADERBOARD_PERIODS, Period
 from kyrios.exchange.refusals import order_refusal
 from kyrios.exchange.schemas import OrderRequest, OrderView, UserView
 from kyrios.slash.options import DISCORD_MAX_INTEGER, Opt
@@ -40,6 +41,11 @@ STATUS_LABELS = {
     OrderStatus.REJECTED: N_("rejected"),
 }
 SIDE_LABELS = {Side.BUY: N_("Buy"), Side.SELL: N_("Sell")}
+LEADERBOARD_TITLES = {
+    Period.ALL: N_("Exchange leaderboard"),
+    Period.DAY: N_("Exchange leaderboard: P&L over the last 24 hours"),
+    Period.WEEK: N_("Exchange leaderboard: P&L over the last 7 days"),
+}
 BAD_PRICE = N_("A price is a positive amount with at most two decimals, like 101.50; got '{price}'.")
 
 
@@ -196,21 +202,43 @@ async def price(ctx: Context, symbol: Symbol) -> Reply:
     return Reply.embed(embed)
 
 
-@commands.slash("stock leaderboard", "The richest traders, at the last prices", unit_of_work=False)
-async def leaderboard(ctx: Context) -> Reply:
-    """Net worth (cash plus positions marked to the last price), richest first."""
-    standings = await ctx.exchange.leaderboard(LEADERBOARD_SIZE)
-    lines = [
-        ctx.t(
-            "**{rank}.** <@{discord_id}> · {worth:cents}",
-            rank=rank,
-            discord_id=str(s.discord_id),
-            worth=s.net_worth_cents,
+@commands.slash("stock leaderboard", "Top traders: net worth, or P&L in a day or week", unit_of_work=False)
+async def leaderboard(
+    ctx: Context,
+    period: Annotated[
+        Period | None, Opt("all: net worth; day or week: trading P&L in it", choices=LEADERBOARD_PERIODS)
+    ] = None,
+) -> Reply:
+    """All time: net worth (cash plus positions at the last price), richest first. A day or a week:
+    trading P&L over it (deposits and withdrawals left out), best first."""
+    chosen = period or Period.ALL
+    ranked = await ctx.exchange.leaderboard(LEADERBOARD_SIZE, chosen)
+    lines = []
+    for rank, change in enumerate(ranked, start=1):
+        worth = money(ctx, change.valuation.net_worth_cents)
+        if chosen is Period.ALL:
+            lines.append(
+                ctx.t(
+                    "**{rank}.** <@{discord_id}> · {worth}",
+                    rank=rank,
+                    discord_id=str(change.valuation.discord_id),
+                    worth=worth,
+                )
+            )
+            continue
+        percent = "" if change.change_percent is None else f" ({change.change_percent:+.2f}%)"
+        lines.append(
+            ctx.t(
+                "**{rank}.** <@{discord_id}> · {change}{percent} · net worth {worth}",
+                rank=rank,
+                discord_id=str(change.valuation.discord_id),
+                change=money(ctx, change.change_cents, signed=True),
+                percent=percent,
+                worth=worth,
+            )
         )
-        for rank, s in enumerate(standings, start=1)
-    ]
     embed = Embed(
-        title=ctx.t("Exchange leaderboard"),
+        title=ctx.t(LEADERBOARD_TITLES[chosen]),
         description="\n".join(lines) or ctx.t("Nobody trades yet."),
         colour=Colour.GOLD,
     )

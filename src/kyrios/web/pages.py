@@ -1,8 +1,9 @@
 """The trading web page: static HTML and ES modules from `web/static/`, and its words per language.
 
-No build step: `/` (market list) and `/markets/{symbol}` (one symbol) are plain HTML files whose
-modules talk to the REST API and follow the `/ws` socket (`static/js/feed.js`); vendored Bootstrap
-and Lightweight Charts are served under `/static/vendor/`. The page's words are gettext messages
+No build step: `/` (market list), `/markets/{symbol}` (one symbol), `/portfolio` (the signed-in
+player's holdings and net-worth chart) and `/leaderboard` are plain HTML files whose modules talk
+to the REST API and follow the `/ws` socket (`static/js/feed.js`); vendored Bootstrap and
+Lightweight Charts are served under `/static/vendor/`. The page's words are gettext messages
 (`PAGE_TEXT`, extracted with the rest) served as one JSON object per language by
 `/ui/text/{locale}`, so one catalogue holds every string.
 """
@@ -75,6 +76,28 @@ PAGE_TEXT: dict[str, str] = {
     "connection_live": N_("Live"),
     "connection_reconnecting": N_("Reconnecting…"),
     "connection_polling": N_("Offline: updating every second"),
+    "leaderboard": N_("Leaderboard"),
+    "net_worth": N_("Net worth"),
+    "net_worth_chart": N_("Net worth"),
+    "net_deposits": N_("Net deposits"),
+    "value": N_("Value"),
+    "realized_pnl": N_("Realised P&L"),
+    "sign_in_for_portfolio": N_("Sign in to see your portfolio."),
+    "period_day": N_("Day"),
+    "period_week": N_("Week"),
+    "period_month": N_("Month"),
+    "period_all": N_("All time"),
+    "change_day": N_("P&L, last 24 h"),
+    "change_week": N_("P&L, last 7 days"),
+    "change_month": N_("P&L, last 30 days"),
+    "change_all": N_("P&L, all time"),
+    "rank": N_("Rank"),
+    "trader": N_("Trader"),
+    "change": N_("Change"),
+    "change_percent": N_("Change %"),
+    "no_traders": N_("Nobody trades yet."),
+    "ranked_by_net_worth": N_("Ranked by net worth: cash plus positions at the last prices."),
+    "ranked_by_pnl": N_("Ranked by trading P&L over the period; deposits and withdrawals are left out."),
 }
 """The page's words by key; the ES modules look them up with `t("key", {params})`."""
 
@@ -86,7 +109,7 @@ def page_text(locale: str) -> dict[str, str]:
 
 
 def build_router() -> APIRouter:
-    """The page routes: the two HTML pages and the words."""
+    """The page routes: the HTML pages and the words."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/")
@@ -96,6 +119,14 @@ def build_router() -> APIRouter:
     @router.get("/markets/{symbol}")
     async def symbol_page(symbol: str) -> FileResponse:
         return FileResponse(STATIC_DIR / "symbol.html")  # the module reads the symbol from the path
+
+    @router.get("/portfolio")
+    async def portfolio_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "portfolio.html")
+
+    @router.get("/leaderboard")
+    async def leaderboard_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "leaderboard.html")
 
     @router.get("/ui/text/{locale}")
     async def words(locale: str) -> JSONResponse:

@@ -21,9 +21,11 @@ from kyrios.core.errors import Forbidden, InvalidInput, NotFound
 from kyrios.core.i18n import N_
 from kyrios.exchange.history import MAX_PAGE, ExecutionView, LedgerEntryView, Page
 from kyrios.exchange.models import OrderStatus
+from kyrios.exchange.net_worth import HISTORY_PERIODS, Period
 from kyrios.exchange.refusals import Uncancelable, cancel_refusal
 from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
 from kyrios.runtime import Runtime
+from kyrios.web.api import net_worth as net_worth_api
 from kyrios.web.api.caps import OpenOrderCap
 from kyrios.web.api.ratelimit import limiter_for
 from kyrios.web.auth.routes import require_scope
@@ -165,6 +167,16 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def portfolio(account: Reader) -> PortfolioView:
         """Cash, reserved cash, positions with average price, market value and P&L at the last price."""
         return await runtime.exchange.portfolio(account)
+
+    @router.get("/me/net-worth", responses=net_worth_api.ERRORS)
+    async def my_net_worth(
+        account: Reader,
+        period: Annotated[str, net_worth_api.period_query(HISTORY_PERIODS)] = Period.DAY.value,
+    ) -> net_worth_api.NetWorthHistory:
+        """The caller's net worth over the last day, week, month or all time, for a chart: the
+        value at the start, the recorded points (thinned to one a minute, a quarter hour, an hour or a
+        day) and now; with the period's trading P&L (deposits and withdrawals left out)."""
+        return await net_worth_api.history(runtime, account, period)
 
     @router.get("/cash/ledger")
     async def cash_ledger(
