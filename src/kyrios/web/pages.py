@@ -70,6 +70,27 @@ PAGE_TEXT: dict[str, str] = {
     "all_markets": N_("All markets"),
     "language": N_("Language"),
     "chart_attribution": N_("Charts by TradingView"),
+    "wallet_title": N_("Link your wallet"),
+    "wallet_intro": N_(
+        "Sign this message with the wallet {address} to link it to your Discord account."
+        " Signing is free and sends no transaction."
+    ),
+    "wallet_sign": N_("Sign with my wallet"),
+    "wallet_paste": N_("Or paste a signature"),
+    "wallet_submit": N_("Verify"),
+    "wallet_signing": N_("Waiting for your wallet…"),
+    "wallet_done": N_("Verified: {address} is now linked to your Discord account. You can close this page."),
+    "wallet_no_provider": N_(
+        "No {chain} wallet was found in this browser. Sign the message in your"
+        " wallet app and paste the signature here or into /wallet verify."
+    ),
+    "wallet_rejected": N_("The wallet did not sign: {reason}"),
+    "wallet_wrong_account": N_(
+        "The wallet signed with {account}, not {address}. Switch to {address} and try again."
+    ),
+    "wallet_used": N_("This challenge was already used. Run /wallet link for a new one."),
+    "wallet_expired": N_("This challenge expired. Run /wallet link for a new one."),
+    "wallet_expires": N_("Expires {at}"),
 }
 """The page's words by key; the ES modules look them up with `t("key", {params})`."""
 
