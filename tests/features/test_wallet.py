@@ -8,6 +8,7 @@ A refusal changes nothing: no link, and the member's challenge still works.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -277,3 +278,21 @@ async def test_gated_features_must_exist(runtime: Runtime) -> None:
     both = await invoke(runtime, "wallet config", admin=True, role=ROLE, no_role=True)
     assert both.is_error
     assert "A wallet is not required" in text_of(await invoke(runtime, "wallet config", admin=True))
+
+
+async def test_racing_verifications_link_the_wallet_once(runtime: Runtime) -> None:
+    wallet = sol_wallet()
+    first = await challenge_for(runtime, wallet, user_id=42)
+    second = await challenge_for(runtime, wallet, user_id=43)
+    replies = await asyncio.gather(
+        invoke(runtime, "wallet verify", user_id=42, signature=wallet.sign(first)),
+        invoke(runtime, "wallet verify", user_id=43, signature=wallet.sign(second)),
+        invoke(runtime, "wallet verify", user_id=42, signature=wallet.sign(first), challenge=nonce_of(first)),
+    )
+    winners = [reply for reply in replies if not reply.is_error]
+    assert len(winners) == 1, [text_of(reply) for reply in replies]
+    owner = await linked(runtime)
+    assert len(owner) == 1 and owner[0][1] == wallet.address
+    for reply in replies:
+        if reply.is_error:
+            assert "already" in text_of(reply), text_of(reply)

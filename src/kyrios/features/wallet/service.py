@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.bus import Message
+from kyrios.core.db import insert_ignore
 from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound, OnCooldown
 from kyrios.core.features import SWITCHABLE, Feature
 from kyrios.features.guild_settings import service as guild_settings
@@ -292,20 +293,23 @@ async def verify(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("This challenge was already used. Run `/wallet link` for a new one.")
-    existing = await _link_of(session, address)
-    if existing is not None and existing.user_id != found.user_id:
+    # Insert-or-ignore, then a locking read: of two members racing for one wallet exactly one gets
+    # it, and the other learns whose it is from the committed row, not from an older snapshot.
+    values = {
+        "chain": found.chain,
+        "key_hex": address.key_hex,
+        "address": address.text,
+        "user_id": found.user_id,
+        "verified_at": now,
+    }
+    await session.execute(insert_ignore(session, WalletLink, values))
+    owner = await session.scalar(
+        select(WalletLink.user_id)
+        .where(WalletLink.chain == address.chain, WalletLink.key_hex == address.key_hex)
+        .with_for_update()
+    )
+    if owner != found.user_id:
         raise Conflict("This wallet is already linked to another Discord account.")
-    if existing is None:
-        session.add(
-            WalletLink(
-                chain=found.chain,
-                key_hex=address.key_hex,
-                address=address.text,
-                user_id=found.user_id,
-                verified_at=now,
-            )
-        )
-        await session.flush()
     role = await grant_role(session, found.guild_id, found.user_id)
     return Verified(found.user_id, found.chain, address.text, role)
 
