@@ -296,3 +296,14 @@ async def test_racing_verifications_link_the_wallet_once(runtime: Runtime) -> No
     for reply in replies:
         if reply.is_error:
             assert "already" in text_of(reply), text_of(reply)
+
+
+async def test_old_challenges_are_cleared_when_the_user_asks_again(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    await challenge_for(runtime, eth_wallet())
+    clock.advance(timedelta(days=1, minutes=11))
+    await challenge_for(runtime, eth_wallet(), user_id=43)  # another user's request clears nothing of 42's
+    assert await count_rows(runtime, WalletChallenge, user_id=42) == 1
+    await challenge_for(runtime, eth_wallet())
+    assert await count_rows(runtime, WalletChallenge, user_id=42) == 1

@@ -29,6 +29,8 @@ from kyrios.features.wallet.message import sign_in_message
 from kyrios.features.wallet.models import WalletChallenge, WalletLink, WalletRoleGrant, WalletSettings
 
 CHALLENGE_TTL = timedelta(minutes=10)
+CHALLENGE_KEPT = timedelta(days=1)
+"""How long an expired challenge is kept (to say "expired" rather than "no such challenge")."""
 MAX_OPEN_CHALLENGES = 5
 """Live (unused, unexpired) challenges one user may hold: enough for retries, not for flooding."""
 MAX_WALLETS = 10
@@ -194,6 +196,11 @@ async def issue_challenge(
         return existing
     if len(await links(session, user_id)) >= MAX_WALLETS:
         raise Conflict("You have {n} wallets linked, the most allowed. Unlink one first.", n=MAX_WALLETS)
+    await session.execute(  # the user's old challenges are of no use any more
+        delete(WalletChallenge).where(
+            WalletChallenge.user_id == user_id, WalletChallenge.expires_at < now - CHALLENGE_KEPT
+        )
+    )
     open_now = await session.scalar(
         select(func.count())
         .select_from(WalletChallenge)
