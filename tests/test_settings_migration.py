@@ -52,6 +52,8 @@ MOVES = {  # the slice's table: {its column: the guild_settings column it came f
     },
     "wallet_settings": {"required": "wallet_required", "allowed_chains": "wallet_allowed_chains"},
 }
+ADDED = {"wallet_settings": {"role_id": None, "gated_features": ""}}
+"""Columns a slice added to its settings table after the move, with the value existing rows get."""
 KEPT = ("guild_id", "timezone", "locale", "prefix", "disabled_features", "log_channel_id", "updated_at")
 BIG = 1_234_567_890_123_456_789  # a snowflake beyond 32 bits
 # Written through reflected tables: naive UTC, as the `UTCDateTime` columns store it.
@@ -397,7 +399,9 @@ async def test_the_move_keeps_every_value_and_the_downgrade_restores_them(empty_
     ]
     for table, columns in MOVES.items():
         expected = [
-            {"guild_id": row["guild_id"]} | {new: row[old] for new, old in columns.items()}
+            {"guild_id": row["guild_id"]}
+            | {new: row[old] for new, old in columns.items()}
+            | ADDED.get(table, {})
             for row in old_settings
         ]
         assert after[table] == expected, table

@@ -113,6 +113,8 @@ def build_runtime(
         observers=[metrics.observe_command],
         default_timezone=settings.default_timezone,
         guild_preferences=guild_settings.language_and_zone,
+        guards=[manifest.guard for manifest in slices if manifest.guard is not None],
+        site_url=settings.site_url,
     )
     for command_set in command_sets(slices):
         registry.include(command_set)

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     """Where Discord sends the browser back (`…/api/v1/auth/discord/callback`); default: this request's
     own address, which is right unless a proxy rewrites it."""
     default_timezone: str = "Asia/Tokyo"
+    public_url: str | None = None
+    """The web app's address as members reach it (`https://kyrios.example`): links in replies and the
+    domain wallet sign-in messages name; default: `http://{host}:{port}`."""
     host: str = "127.0.0.1"
     port: int = 8000
     interaction_max_age_seconds: int = 300
@@ -93,6 +96,11 @@ class Settings(BaseSettings):
     def disabled_slices(self) -> frozenset[Feature]:
         """The slices `disabled_features` names."""
         return frozenset(Feature(name) for name in self.disabled_features.split(",") if name)
+
+    @property
+    def site_url(self) -> str:
+        """`public_url` without a trailing slash, else this server's own address."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

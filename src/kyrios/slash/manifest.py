@@ -13,7 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase
 
 from kyrios.core.features import ALWAYS_ON, Feature, require_feature
-from kyrios.slash.registry import CommandSet
+from kyrios.slash.registry import CommandGuard, CommandSet
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class SliceManifest:
     """Its per-guild settings table (one row per guild, keyed by `guild_id`), if it has settings."""
     migrations: str | None = None
     """The Alembic branch label its revisions carry (docs/migrations.md)."""
+    guard: CommandGuard | None = None
+    """A rule it imposes on other slices' switchable commands (the runtime's registry runs every one)."""
 
     def __post_init__(self) -> None:
         require_feature(self.feature)

@@ -54,6 +54,8 @@ class Context:
     """The reader's language, the door's way of showing times, `now` and the guild's time zone."""
     exchange_client: ExchangeClient | None = None
     """How this process reaches the exchange (the runtime's client), for the exchange's commands."""
+    site_url: str = "http://127.0.0.1:8000"
+    """The web app's address as members reach it (links in replies)."""
 
     @property
     def exchange(self) -> ExchangeClient:
@@ -232,6 +234,13 @@ class GuildPreferences(Protocol):
     async def __call__(self, session: AsyncSession, guild_id: int) -> tuple[str | None, str | None]: ...
 
 
+class CommandGuard(Protocol):
+    """A slice's rule over other slices' commands (the wallet requirement): raises a `DomainError`
+    to refuse `feature`'s command to this caller, inside the command's unit of work."""
+
+    async def __call__(self, ctx: Context, feature: Feature) -> None: ...
+
+
 class CommandObserver(Protocol):
     """Receives one call per dispatched command (metrics)."""
 
@@ -252,8 +261,12 @@ class Registry:
         default_timezone: str = "Asia/Tokyo",
         bus: EventBus | None = None,
         guild_preferences: GuildPreferences | None = None,
+        guards: Iterable[CommandGuard] = (),
+        site_url: str = "http://127.0.0.1:8000",
     ) -> None:
         self.db = db
+        self.guards = list(guards)
+        self.site_url = site_url
         self.bus = bus
         self.clock = clock
         self.rng = rng
@@ -417,8 +430,12 @@ class Registry:
                 self.default_timezone,
                 translator=translator,
                 exchange_client=exchange,
+                site_url=self.site_url,
             )
             attempts.append(context)
+            if switch is not None and inv.guild_id is not None:
+                for guard in self.guards:
+                    await guard(context, switch)
             return await handler(context)
 
         if unit_of_work:

@@ -98,6 +98,27 @@ PAGE_TEXT: dict[str, str] = {
     "no_traders": N_("Nobody trades yet."),
     "ranked_by_net_worth": N_("Ranked by net worth: cash plus positions at the last prices."),
     "ranked_by_pnl": N_("Ranked by trading P&L over the period; deposits and withdrawals are left out."),
+    "wallet_title": N_("Link your wallet"),
+    "wallet_intro": N_(
+        "Sign this message with the wallet {address} to link it to your Discord account."
+        " Signing is free and sends no transaction."
+    ),
+    "wallet_sign": N_("Sign with my wallet"),
+    "wallet_paste": N_("Or paste a signature"),
+    "wallet_submit": N_("Verify"),
+    "wallet_signing": N_("Waiting for your wallet…"),
+    "wallet_done": N_("Verified: {address} is now linked to your Discord account. You can close this page."),
+    "wallet_no_provider": N_(
+        "No {chain} wallet was found in this browser. Sign the message in your"
+        " wallet app and paste the signature here or into /wallet verify."
+    ),
+    "wallet_rejected": N_("The wallet did not sign: {reason}"),
+    "wallet_wrong_account": N_(
+        "The wallet signed with {account}, not {address}. Switch to {address} and try again."
+    ),
+    "wallet_used": N_("This challenge was already used. Run /wallet link for a new one."),
+    "wallet_expired": N_("This challenge expired. Run /wallet link for a new one."),
+    "wallet_expires": N_("Expires {at}"),
 }
 """The page's words by key; the ES modules look them up with `t("key", {params})`."""
 
