@@ -68,6 +68,7 @@ async def deposit(
         points=points,
         now=ctx.now,
         default_timezone=ctx.default_timezone,
+        guild_locale=ctx.inv.guild_locale,
     )
     return transfer_reply(ctx, ctx.t("💱 Points converted to cash"), done)
 
@@ -85,6 +86,7 @@ async def withdraw(
         cash_cents=cash_cents(cash),
         now=ctx.now,
         default_timezone=ctx.default_timezone,
+        guild_locale=ctx.inv.guild_locale,
     )
     return transfer_reply(ctx, ctx.t("💱 Cash converted to points"), done)
 
