@@ -39,6 +39,7 @@ from kyrios.exchange.models import (
     Role,
 )
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
+from kyrios.exchange.parties import TradeParty, trade_parties
 from kyrios.exchange.rules import ExchangeRules, change_rules, stored_rules
 from kyrios.exchange.schemas import (
     AssetListing,
@@ -144,6 +145,10 @@ class ExchangeClient(Protocol):
 
     async def leaderboard(self, limit: int = 10) -> list[Standing]:
         """The players with the highest net worth at the last prices."""
+        ...
+
+    async def trade_parties(self, symbol: str, seq: int) -> list[TradeParty]:
+        """The Discord users on either side of one trade (bots and the issuer left out)."""
         ...
 
     async def deposit_within(
@@ -336,6 +341,10 @@ class DatabaseReads:
     async def leaderboard(self, limit: int = 10) -> list[Standing]:
         """The players with the highest net worth at the last prices."""
         return await self._read(lambda session: standings.leaderboard(session, limit))
+
+    async def trade_parties(self, symbol: str, seq: int) -> list[TradeParty]:
+        """The Discord users on either side of one trade (bots and the issuer left out)."""
+        return await self._read(lambda session: trade_parties(session, symbol, seq))
 
     async def _existing_trader(self, discord_id: int, name: str) -> tuple[UserView | None, str]:
         """The Discord user's account if it exists, else None and a free username for it

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 MAX_RATE_CENTS = 10**6
 MAX_DAILY_LIMIT = 10**9
+MAX_WINDOW_MINUTES = 24 * 60
 DEPOSIT_DETAIL = N_("Stock deposit")
 WITHDRAW_DETAIL = N_("Stock withdrawal")
 CASH_IN_DETAIL = N_("Points from server {guild_id}")
@@ -53,7 +54,7 @@ async def settings(session: AsyncSession, guild_id: int) -> StockSettings:
 
 
 async def configure(session: AsyncSession, guild_id: int, *, now: datetime, **changes: Any) -> StockSettings:
-    """Change `cents_per_point` and/or `daily_limit_points`."""
+    """Change any of the guild's `StockSettings` columns (rate, limit, notifications)."""
     return await guild_settings.change_slice_settings(session, StockSettings, guild_id, now=now, **changes)
 
 
