@@ -97,10 +97,11 @@ def render_png(symbol: str, window: Window, last_cents: int, change_cents: int |
     def y(cents: int) -> float:
         return TOP + (high - cents) * plot_h / (high - low)
 
-    for step in range(5):  # horizontal grid with its prices
+    for step in range(5):  # horizontal grid with its prices, but where the last price's label is
         cents = low + (high - low) * step // 4
         draw.line([(LEFT, y(cents)), (LEFT + plot_w, y(cents))], fill=GRID)
-        draw.text((LEFT + plot_w + 6, y(cents) - 7), _money(cents), fill=MUTED, font=small)
+        if abs(y(cents) - y(last_cents)) > 16:
+            draw.text((LEFT + plot_w + 6, y(cents) - 7), _money(cents), fill=MUTED, font=small)
     slot = plot_w / BARS
     length = window.interval.seconds
     for bar in bars:
@@ -111,17 +112,18 @@ def render_png(symbol: str, window: Window, last_cents: int, change_cents: int |
         top, bottom = sorted((y(bar.open_cents), y(bar.close_cents)))
         half = max(slot * 0.35, 1)
         draw.rectangle([(centre - half, top), (centre + half, max(bottom, top + 1))], fill=colour)
-    for index in (0, BARS // 2, BARS - 1):  # three time labels, UTC
+    for index in (0, BARS // 2, BARS - 1):  # three time labels, UTC, centred on their bars
         at = datetime.fromtimestamp(window.first_slot + index * length, UTC)
         label = at.strftime("%m-%d" if window.interval is Interval.ONE_DAY else "%H:%M")
-        draw.text((LEFT + index * slot, TOP + plot_h + 8), label, fill=MUTED, font=small)
-    draw.text((LEFT + plot_w - 30, TOP + plot_h + 8), "UTC", fill=MUTED, font=small)
+        half = draw.textlength(label, font=small) / 2
+        left = min(max(LEFT + (index + 0.5) * slot - half, LEFT), LEFT + plot_w - 2 * half)
+        draw.text((left, TOP + plot_h + 8), label, fill=MUTED, font=small)
     rising = change_cents is None or change_cents >= 0
     marker = UP if rising else DOWN
     draw.line([(LEFT, y(last_cents)), (LEFT + plot_w, y(last_cents))], fill=marker, width=1)
     draw.rectangle([(LEFT + plot_w + 2, y(last_cents) - 9), (WIDTH - 2, y(last_cents) + 9)], fill=marker)
     draw.text((LEFT + plot_w + 6, y(last_cents) - 8), _money(last_cents), fill=(255, 255, 255), font=small)
-    draw.text((LEFT, 12), f"{symbol} · {window.interval.value}", fill=TEXT, font=font)
+    draw.text((LEFT, 12), f"{symbol} · {window.interval.value} · UTC", fill=TEXT, font=font)
     change = (
         "" if change_cents is None else f"  {'+' if change_cents >= 0 else '-'}{_money(abs(change_cents))}"
     )
