@@ -135,6 +135,7 @@ def test_the_gateway_loads_the_cog_of_every_slice_that_has_one() -> None:
         "kyrios.features.avatars.cog",
         "kyrios.features.auto_role.cog",
         "kyrios.features.wallet.cog",
+        "kyrios.features.stock.cog",
         "kyrios.gateway.prefix",
     }
     for name in cog_modules():
@@ -176,6 +177,10 @@ async def test_a_deployment_without_the_member_slices_asks_for_no_members_intent
         assert runtime.registry.find("modlog search") is None and runtime.registry.find("gacha pull")
         intents = intents_of(gateway_slices(runtime.manifests))
         assert not intents.members and intents.message_content  # the prefix door still reads messages
-        assert cog_modules(runtime.manifests) == ("kyrios.gateway.prefix", "kyrios.features.wallet.cog")
+        assert set(cog_modules(runtime.manifests)) == {
+            "kyrios.features.stock.cog",
+            "kyrios.features.wallet.cog",
+            "kyrios.gateway.prefix",
+        }
     finally:
         await runtime.aclose()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from kyrios.core.clock import FrozenClock
+from kyrios.exchange import chart
 from kyrios.exchange.engine import OrderType, Side
 from kyrios.exchange.models import AssetStatus, ExchangeAsset, ExchangeCashLedger, ExchangeOrder
 from kyrios.exchange.owner import ExchangeLease
@@ -18,6 +21,7 @@ from kyrios.exchange.schemas import AssetListing, OrderRequest, PortfolioView
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Source
 from kyrios.slash.reply import Reply
+from kyrios.testing.emulator.interactions import http_answer
 from kyrios.testing.interactions import InteractionSigner, command_payload
 from kyrios.web.main import create_app
 from tests.helpers import count_rows, invoke, text_of
@@ -221,3 +225,85 @@ async def test_stock_buy_through_the_signed_http_door(
     alice = await portfolio(market, ALICE)
     assert alice.cash_cents == START_CASH - 3 * 10_000
     assert [(p.symbol, p.quantity) for p in alice.positions] == [(SYMBOL, 3)]
+
+
+async def trade_at(runtime: Runtime, price_cents: int, quantity: int = 1) -> None:
+    """The issuer offers at `price_cents` and bob takes it: one trade, one persisted bar."""
+    await offer_from_issuer(runtime, quantity=quantity, price_cents=price_cents)
+    bought = await stock(runtime, "buy", user_id=BOB, symbol=SYMBOL, quantity=quantity)
+    assert not bought.is_error, text_of(bought)
+
+
+def chart_of(reply: Reply) -> Image.Image:
+    """The reply's PNG chart, decoded; its embed shows it as the image."""
+    (upload,) = reply.files
+    assert upload.content_type == "image/png"
+    assert reply.embeds[0].image_url == f"attachment://{upload.filename}"
+    return Image.open(io.BytesIO(upload.data))
+
+
+async def test_price_attaches_a_chart_of_the_recent_bars(market: Runtime, clock: FrozenClock) -> None:
+    none_yet = await stock(market, "price", symbol=SYMBOL)
+    assert none_yet.files == [] and "No chart yet" in text_of(none_yet)
+    for price_cents in (10_000, 10_500, 9_800):
+        await trade_at(market, price_cents)
+        clock.advance(timedelta(minutes=2))
+    reply = await stock(market, "price", symbol=SYMBOL)
+    image = chart_of(reply)
+    assert (image.format, image.size) == ("PNG", (chart.WIDTH, chart.HEIGHT))
+    assert reply.files[0].filename == "acme-1m.png"
+    assert "the last 60 1-minute bars" in text_of(reply)
+    # a falling last price: the headline and the last-price marker are drawn in the "down" colour
+    assert image.convert("RGB").getpixel((chart.WIDTH - 4, 20)) in (chart.DOWN, chart.BACKGROUND)
+    colours = {colour for _, colour in image.convert("RGB").getcolors(100_000) or ()}
+    assert {chart.UP, chart.DOWN} <= colours
+
+    later = await market.registry.dispatch(
+        Invocation(
+            actor=Actor(id=ALICE, name="アリス"),
+            guild_id=1,
+            command="stock price",
+            options={"symbol": SYMBOL},
+            locale="ja",
+        )
+    )
+    assert chart_of(later).size == (chart.WIDTH, chart.HEIGHT)
+    assert "1分足" in text_of(later), text_of(later)
+
+
+async def test_a_quiet_symbol_is_charted_in_a_coarser_interval(market: Runtime, clock: FrozenClock) -> None:
+    await trade_at(market, 10_000)
+    clock.advance(timedelta(hours=3))
+    reply = await stock(market, "price", symbol=SYMBOL)
+    assert reply.files[0].filename == "acme-5m.png"
+    assert "5-minute bars" in text_of(reply)
+
+
+async def test_price_chart_through_the_signed_http_door_is_a_multipart_answer(
+    market: Runtime, signer: InteractionSigner
+) -> None:
+    await trade_at(market, 10_000)
+    app = create_app(market)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://kyrios.test"
+    ) as http:
+        body, headers = signer.sign(command_payload("stock price", {"symbol": SYMBOL}))
+        response = await http.post("/interactions", content=body, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("multipart/form-data; boundary=")
+    answer, files = http_answer(response)
+    assert answer["type"] == 4
+    data = answer["data"]
+    assert data["attachments"] == [
+        {"id": 0, "filename": "acme-1m.png", "description": files_description(data)}
+    ]
+    assert data["embeds"][0]["image"] == {"url": "attachment://acme-1m.png"}
+    ((filename, png, kind),) = files
+    assert (filename, kind) == ("acme-1m.png", "image/png")
+    assert Image.open(io.BytesIO(png)).size == (chart.WIDTH, chart.HEIGHT)
+
+
+def files_description(data: dict[str, Any]) -> str:
+    """The chart's alt text: the embed footer's last line says the same."""
+    footer: str = data["embeds"][0]["footer"]["text"]
+    return footer.splitlines()[-1]

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.i18n import lazy
 from kyrios.exchange.models import ExchangeCashLedger
 from kyrios.exchange.owner import LOST_TO_ANOTHER, TAKEN_OVER, ExchangeLease
 from kyrios.features.economy import service as economy
-from kyrios.features.economy.models import Reason
+from kyrios.features.economy.models import EconomyLedger, Reason
+from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.stock.models import StockTransfer
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation
@@ -150,3 +152,36 @@ async def test_a_lost_lease_refuses_inside_the_unit_of_work(running: Runtime) ->
     await unchanged(running, 4_900, None)
     assert await count_rows(running, StockTransfer) == 1
     assert await count_rows(running, ExchangeCashLedger) == 1
+
+
+async def ledger_details(runtime: Runtime) -> tuple[list[str], list[str]]:
+    """The member's points ledger details and their exchange cash ledger details, oldest first."""
+    account = await runtime.exchange.trader(MEMBER, f"user{MEMBER}")
+    async with runtime.db.read() as session:
+        points = await session.scalars(
+            select(EconomyLedger.detail)
+            .where(EconomyLedger.reason == Reason.EXCHANGE)
+            .order_by(EconomyLedger.id)
+        )
+        cash_rows = await session.scalars(
+            select(ExchangeCashLedger.detail)
+            .where(ExchangeCashLedger.user_id == account.id, ExchangeCashLedger.detail != "")
+            .order_by(ExchangeCashLedger.id)
+        )
+        return list(points), list(cash_rows)
+
+
+async def test_ledger_details_are_written_in_the_guilds_language(running: Runtime) -> None:
+    await invoke(running, "stock deposit", points=100)
+    await invoke(running, "stock withdraw", cash="50.00")
+    assert await ledger_details(running) == (
+        ["Stock deposit", "Stock withdrawal"],
+        ["Points from server 1", "Points to server 1"],
+    )
+    now = running.clock.now()
+    await running.db.run(lambda session: guild_settings.update(session, 1, now=now, locale="ja"))
+    await invoke(running, "stock deposit", points=100)
+    await invoke(running, "stock withdraw", cash="50.00")
+    points, cash_rows = await ledger_details(running)
+    assert points[2:] == ["株式口座への入金", "株式口座からの出金"]
+    assert cash_rows[2:] == ["サーバー 1 のポイントから", "サーバー 1 のポイントへ"]

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from kyrios.core.errors import Conflict
+from kyrios.core.ports import Upload
 from kyrios.runtime import Runtime
 from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
@@ -38,6 +39,13 @@ async def build_report(
     if size == 7:
         raise Conflict("Reports of size 7 are unlucky.")
     return Reply(content=f"report with {size} rows for {ctx.inv.actor.name}")
+
+
+@slow_commands.slash("report file", "A slow report as a file (test-only)", defer=True)
+async def report_file(ctx: Context) -> Reply:
+    await asyncio.sleep(0.2)
+    rows = "".join(f"{n},{n * n}\n" for n in range(3)).encode()
+    return Reply(content="your report", files=[Upload("report.csv", rows, "text/csv")])
 
 
 @pytest.fixture
@@ -79,6 +87,25 @@ async def test_slow_command_is_deferred_then_the_original_is_edited(
     record = emu.interaction(payload["id"])
     assert record.original_message_id is not None
     assert emu.messages[record.original_message_id].content == "report with 4 rows for tester"
+
+
+async def test_a_late_reply_brings_its_file_with_the_original_edit(
+    app: FastAPI, emu: DiscordEmulator, signer: InteractionSigner
+) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://kyrios.test"
+    ) as client:
+        payload = command_payload("report file", application_id=emu.application_id)
+        assert (await emu.post_interaction(client, signer, payload)).json() == {"type": 5}
+        edit = await emu.wait_for_request("PATCH", ORIGINAL)
+    assert edit.json["attachments"] == [{"id": 0, "filename": "report.csv"}]
+    record = emu.interaction(payload["id"])
+    message = emu.messages[record.original_message_id or 0]
+    assert message.content == "your report"
+    (attachment,) = message.attachments
+    async with httpx.AsyncClient() as cdn:
+        served = (await cdn.get(attachment["url"])).content
+    assert served == b"0,0\n1,1\n2,4\n"
 
 
 async def test_a_failing_deferred_command_answers_privately(

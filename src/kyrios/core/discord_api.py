@@ -29,6 +29,8 @@ from kyrios.core.ports import (
     Message,
     Overwrite,
     Upload,
+    callback_with_attachments,
+    with_attachments,
 )
 
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
@@ -64,13 +66,12 @@ class ApiCall:
         return self.route.startswith(("/interactions/", "/webhooks/"))
 
     def payload_json(self) -> str:
-        """The `payload_json` form field of a multipart call: the body plus one attachment per file."""
-        attachments = [
-            {"id": index, "filename": upload.filename}
-            | ({"description": upload.description} if upload.description else {})
-            for index, upload in enumerate(self.files)
-        ]
-        return json.dumps({**(self.json or {}), "attachments": attachments})
+        """The `payload_json` form field of a multipart call: the body plus one attachment per file
+        (in the message of an interaction callback, at the top of any other body)."""
+        body: Json = self.json or {}
+        if self.route.endswith("/callback"):
+            return json.dumps(callback_with_attachments(body, self.files))
+        return json.dumps(with_attachments(body, self.files))
 
 
 def port_error(status: int, code: int, message: str) -> DiscordError:
@@ -252,23 +253,28 @@ class DiscordApi(ABC):
 
     # interactions -----------------------------------------------------------------------------------
 
-    async def interaction_callback(self, interaction_id: int, token: str, body: Json) -> None:
-        """POST /interactions/{id}/{token}/callback."""
+    async def interaction_callback(
+        self, interaction_id: int, token: str, body: Json, *, files: Sequence[Upload] = ()
+    ) -> None:
+        """POST /interactions/{id}/{token}/callback (multipart when there are files)."""
         params: dict[str, int | str] = {"interaction_id": interaction_id, "interaction_token": token}
-        await self._call(
-            ApiCall("POST", "/interactions/{interaction_id}/{interaction_token}/callback", params, body)
-        )
+        route = "/interactions/{interaction_id}/{interaction_token}/callback"
+        await self._call(ApiCall("POST", route, params, body, files))
 
-    async def edit_original(self, application_id: int, token: str, body: Json) -> Message:
-        """PATCH /webhooks/{application_id}/{token}/messages/@original."""
+    async def edit_original(
+        self, application_id: int, token: str, body: Json, *, files: Sequence[Upload] = ()
+    ) -> Message:
+        """PATCH /webhooks/{application_id}/{token}/messages/@original (multipart with files)."""
         params: dict[str, int | str] = {"webhook_id": application_id, "webhook_token": token}
-        call = ApiCall("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", params, body)
-        return Message.from_json(await self._json(call))
+        route = "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
+        return Message.from_json(await self._json(ApiCall("PATCH", route, params, body, files)))
 
-    async def followup(self, application_id: int, token: str, body: Json) -> Message:
-        """POST /webhooks/{application_id}/{token}."""
+    async def followup(
+        self, application_id: int, token: str, body: Json, *, files: Sequence[Upload] = ()
+    ) -> Message:
+        """POST /webhooks/{application_id}/{token} (multipart with files)."""
         params: dict[str, int | str] = {"webhook_id": application_id, "webhook_token": token}
-        call = ApiCall("POST", "/webhooks/{webhook_id}/{webhook_token}", params, body)
+        call = ApiCall("POST", "/webhooks/{webhook_id}/{webhook_token}", params, body, files)
         return Message.from_json(await self._json(call))
 
     async def delete_original(self, application_id: int, token: str) -> None:

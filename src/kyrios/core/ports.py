@@ -115,6 +115,25 @@ class Upload:
     description: str | None = None
 
 
+def with_attachments(body: Json, files: Sequence[Upload]) -> Json:
+    """A message body naming its uploads in `attachments` (`files[n]` is attachment `n`)."""
+    if not files:
+        return body
+    attachments = [
+        {"id": index, "filename": upload.filename}
+        | ({"description": upload.description} if upload.description else {})
+        for index, upload in enumerate(files)
+    ]
+    return {**body, "attachments": attachments}
+
+
+def callback_with_attachments(body: Json, files: Sequence[Upload]) -> Json:
+    """An interaction callback (`{"type", "data"}`) whose message names its uploads."""
+    if not files or not isinstance(body.get("data"), dict):
+        return body
+    return {**body, "data": with_attachments(body["data"], files)}
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file on a posted message, served by Discord's CDN at `url`."""
@@ -348,15 +367,21 @@ class DiscordPort(Protocol):
         """One guild member."""
         ...
 
-    async def interaction_callback(self, interaction_id: int, token: str, body: Json) -> None:
+    async def interaction_callback(
+        self, interaction_id: int, token: str, body: Json, *, files: Sequence[Upload] = ()
+    ) -> None:
         """The initial response to an interaction (`{"type": 4 | 5 | 7, "data": …}`), within 3 s."""
         ...
 
-    async def edit_original(self, application_id: int, token: str, body: Json) -> Message:
+    async def edit_original(
+        self, application_id: int, token: str, body: Json, *, files: Sequence[Upload] = ()
+    ) -> Message:
         """Edit the interaction's original response (ends a deferred response's loading state)."""
         ...
 
-    async def followup(self, application_id: int, token: str, body: Json) -> Message:
+    async def followup(
+        self, application_id: int, token: str, body: Json, *, files: Sequence[Upload] = ()
+    ) -> Message:
         """Post a follow-up message to an interaction (its token lasts 15 minutes)."""
         ...
 

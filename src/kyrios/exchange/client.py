@@ -40,6 +40,7 @@ from kyrios.exchange.models import (
 )
 from kyrios.exchange.net_worth import Change, Period, Point
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable, current_holder
+from kyrios.exchange.parties import TradeParty, trade_parties
 from kyrios.exchange.rules import ExchangeRules, change_rules, stored_rules
 from kyrios.exchange.schemas import (
     AssetListing,
@@ -149,6 +150,10 @@ class ExchangeClient(Protocol):
 
     async def net_worth_history(self, user_id: int, period: Period) -> tuple[Change, list[Point]]:
         """The player's change over `period` and the points of its net-worth chart."""
+        ...
+
+    async def trade_parties(self, symbol: str, seq: int) -> list[TradeParty]:
+        """The Discord users on either side of one trade (bots and the issuer left out)."""
         ...
 
     async def deposit_within(
@@ -347,6 +352,10 @@ class DatabaseReads:
         """The player's change over `period` and the points of its net-worth chart."""
         now = self.clock.now()
         return await self._read(lambda session: net_worth.history(session, user_id, period, now))
+
+    async def trade_parties(self, symbol: str, seq: int) -> list[TradeParty]:
+        """The Discord users on either side of one trade (bots and the issuer left out)."""
+        return await self._read(lambda session: trade_parties(session, symbol, seq))
 
     async def _existing_trader(self, discord_id: int, name: str) -> tuple[UserView | None, str]:
         """The Discord user's account if it exists, else None and a free username for it

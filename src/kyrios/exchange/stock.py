@@ -10,12 +10,15 @@ the exchange refuses writes with the client's own message. Amounts are integer c
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from kyrios.core.errors import InvalidInput
 from kyrios.core.features import Feature
 from kyrios.core.i18n import N_
+from kyrios.core.ports import Upload
+from kyrios.exchange import chart
 from kyrios.exchange.engine import OrderType, RejectCode, Side
 from kyrios.exchange.models import AssetStatus, OrderStatus
 from kyrios.exchange.net_worth import LEADERBOARD_PERIODS, Period
@@ -45,6 +48,12 @@ LEADERBOARD_TITLES = {
     Period.ALL: N_("Exchange leaderboard"),
     Period.DAY: N_("Exchange leaderboard: P&L over the last 24 hours"),
     Period.WEEK: N_("Exchange leaderboard: P&L over the last 7 days"),
+}
+INTERVAL_LABELS = {
+    "1m": N_("1-minute bars"),
+    "5m": N_("5-minute bars"),
+    "1h": N_("hourly bars"),
+    "1d": N_("daily bars"),
 }
 BAD_PRICE = N_("A price is a positive amount with at most two decimals, like 101.50; got '{price}'.")
 
@@ -197,9 +206,29 @@ async def price(ctx: Context, symbol: Symbol) -> Reply:
     ask = ctx.t("{p:cents} × {q}", p=depth.asks[0][0], q=depth.asks[0][1]) if depth.asks else none
     embed.add_field(ctx.t("Best bid"), bid, inline=True)
     embed.add_field(ctx.t("Best ask"), ask, inline=True)
+    footer = []
     if quote.status is not AssetStatus.TRADING:
-        embed.footer = ctx.t("Trading is halted; only cancels are accepted.")
-    return Reply.embed(embed)
+        footer.append(ctx.t("Trading is halted; only cancels are accepted."))
+    reply = Reply.embed(embed)
+    window = await chart.recent_window(ctx.session, quote.symbol, ctx.now)
+    if window is not None:
+        png = await asyncio.to_thread(
+            chart.render_png, quote.symbol, window, quote.last_price_cents, quote.change_cents
+        )
+        filename = f"{quote.symbol.lower()}-{window.interval.value}.png"
+        description = ctx.t(
+            "{symbol}: the last {count} {bars}, times in UTC",
+            symbol=quote.symbol,
+            count=chart.BARS,
+            bars=ctx.t(INTERVAL_LABELS[window.interval.value]),
+        )
+        reply.files.append(Upload(filename, png, "image/png", description))
+        embed.image_url = f"attachment://{filename}"
+        footer.append(description)
+    else:
+        footer.append(ctx.t("No chart yet: nobody has traded {symbol}.", symbol=quote.symbol))
+    embed.footer = "\n".join(footer)
+    return reply
 
 
 @commands.slash("stock leaderboard", "Top traders: net worth, or P&L in a day or week", unit_of_work=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import discord
 
-from kyrios.core.ports import DiscordPort, Json
+from kyrios.core.ports import DiscordPort, Json, Upload
 from kyrios.features.guild_settings.notices import AdminNotifier, GuildContact
 from kyrios.gateway.admin_notice import cached_contact
 from kyrios.gateway.bridge import interaction_payload
@@ -80,8 +81,8 @@ class KyriosBot(CogHost):
             return
         interaction_id, token = interaction.id, interaction.token
 
-        async def acknowledge(body: Json) -> None:
-            await self.port.interaction_callback(interaction_id, token, body)
+        async def acknowledge(body: Json, files: Sequence[Upload]) -> None:
+            await self.port.interaction_callback(interaction_id, token, body, files=files)
 
         responder = InteractionResponder(acknowledge, self.port, interaction.application_id, token)
         await respond_to_interaction(

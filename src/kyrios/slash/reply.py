@@ -1,4 +1,7 @@
-"""What a command answers: content, embeds, buttons; one JSON rendering for both Discord doors."""
+"""What a command answers: content, embeds, buttons, files; one JSON rendering for both Discord doors.
+
+Files travel beside the JSON (Discord's multipart form: `payload_json` plus `files[n]`); each door
+sends them its way (`kyrios.slash.respond`)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, Self
+
+from kyrios.core.ports import Upload
 
 EPHEMERAL_FLAG = 1 << 6
 MAX_EMBED_DESCRIPTION = 4096
@@ -66,6 +71,7 @@ class Embed:
     fields: list[EmbedField] = field(default_factory=list)
     footer: str | None = None
     thumbnail_url: str | None = None
+    image_url: str | None = None
     timestamp: datetime | None = None
 
     def add_field(self, name: str, value: str, *, inline: bool = False) -> Self:
@@ -95,6 +101,8 @@ class Embed:
             data["footer"] = {"text": _clip(self.footer, 2048)}
         if self.thumbnail_url:
             data["thumbnail"] = {"url": self.thumbnail_url}
+        if self.image_url:
+            data["image"] = {"url": self.image_url}
         if self.timestamp:
             data["timestamp"] = self.timestamp.isoformat()
         return data
@@ -124,11 +132,13 @@ class Button:
 
 @dataclass
 class Reply:
-    """A command's answer. `update=True` edits the message a button was pressed on."""
+    """A command's answer. `update=True` edits the message a button was pressed on; `files` are
+    attached to it (an embed shows one as its image with `attachment://<filename>`)."""
 
     content: str | None = None
     embeds: list[Embed] = field(default_factory=list)
     buttons: list[list[Button]] = field(default_factory=list)
+    files: list[Upload] = field(default_factory=list)
     ephemeral: bool = False
     update: bool = False
     is_error: bool = False

@@ -31,11 +31,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from kyrios.core.errors import DomainError, InvalidInput
-from kyrios.core.ports import DiscordError, DiscordPort, Json
+from kyrios.core.ports import DiscordError, DiscordPort, Json, Upload
 from kyrios.slash.invocation import Actor, Invocation, Source
 from kyrios.slash.payload import APPLICATION_COMMAND, MESSAGE_COMPONENT, invocation_from_payload
 from kyrios.slash.registry import Registry
@@ -113,7 +113,8 @@ class CapturedReply(ImmediateResponder):
         self.reply = reply
 
 
-Acknowledge = Callable[[Json], Awaitable[None]]
+Acknowledge = Callable[[Json, Sequence[Upload]], Awaitable[None]]
+"""Send the interaction's first answer: the callback body and the files attached to its message."""
 
 
 class InteractionResponder:
@@ -138,24 +139,24 @@ class InteractionResponder:
         return self.port is not None and bool(self.application_id) and bool(self.token)
 
     async def answer(self, reply: Reply) -> None:
-        """Callback type 4 (or 7 for a button's update) with the reply."""
-        await self.acknowledge(reply.to_callback())
+        """Callback type 4 (or 7 for a button's update) with the reply and its files."""
+        await self.acknowledge(reply.to_callback(), reply.files)
 
     async def defer(self, kind: CallbackType) -> None:
         """Callback type 5 or 6, no data."""
-        await self.acknowledge({"type": int(kind)})
+        await self.acknowledge({"type": int(kind)}, ())
 
     async def edit_original(self, reply: Reply) -> None:
         """PATCH `@original` (an edit cannot change whether a message is ephemeral)."""
         port, application_id, token = self._webhook()
         body = reply.to_message()
         body.pop("flags", None)
-        await port.edit_original(application_id, token, body)
+        await port.edit_original(application_id, token, body, files=reply.files)
 
     async def followup(self, reply: Reply) -> None:
         """POST a follow-up message."""
         port, application_id, token = self._webhook()
-        await port.followup(application_id, token, reply.to_message())
+        await port.followup(application_id, token, reply.to_message(), files=reply.files)
 
     async def delete_original(self) -> None:
         """DELETE `@original`."""

@@ -2,14 +2,19 @@
 
 The signature is Ed25519 over `timestamp + raw body` with the application's public key; any
 missing, malformed, stale or wrong signature is answered 401 before the body is even parsed.
+
+An answer with files (a `/stock price` chart) is the HTTP response as Discord's multipart form, the
+shape its callback route takes: the callback JSON in `payload_json`, whose message names each
+upload in `attachments`, then `files[n]`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import orjson
@@ -17,7 +22,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from kyrios.core.discord_rest import RestDiscordPort
-from kyrios.core.ports import DiscordPort, Json
+from kyrios.core.ports import DiscordPort, Json, Upload, callback_with_attachments
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.reply import CallbackType
@@ -59,6 +64,10 @@ class SignatureVerifier:
         return None
 
 
+Answer = tuple[Json, Sequence[Upload]]
+"""An interaction's HTTP answer: the callback body and the files attached to its message."""
+
+
 class PendingReplies:
     """The reply path of each interaction in flight: it may outlive its HTTP response (a late reply
     is delivered through the interaction's webhook), so shutdown waits for it (`aclose`)."""
@@ -66,7 +75,7 @@ class PendingReplies:
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, work: Coroutine[Any, Any, None], answered: asyncio.Future[Json]) -> None:
+    def start(self, work: Coroutine[Any, Any, None], answered: asyncio.Future[Answer]) -> None:
         """Run `work`, which resolves `answered` with the HTTP response's body (or fails it if it ends
         without answering)."""
         task = asyncio.get_running_loop().create_task(work)
@@ -127,12 +136,16 @@ class InteractionsEndpoint:
         if scope["method"] != "POST":
             await _respond(send, 405, {"error": "use POST"}, allow=True)
             return
+        files: Sequence[Upload] = ()
         try:
-            status, body = await self._handle(scope, receive, received_at)
+            status, (body, files) = await self._handle(scope, receive, received_at)
         except Exception:
             log.exception("the interactions endpoint failed")
             status, body = 500, {"error": "internal error"}
-        await _respond(send, status, body)
+        if files:
+            await _respond_multipart(send, status, body, files)
+        else:
+            await _respond(send, status, body)
 
     async def aclose(self) -> None:
         """Wait for late replies still being delivered, then close the webhook client."""
@@ -141,7 +154,7 @@ class InteractionsEndpoint:
             await self._webhooks.aclose()
             self._webhooks = None
 
-    async def _handle(self, scope: Scope, receive: Receive, received_at: float) -> tuple[int, Json]:
+    async def _handle(self, scope: Scope, receive: Receive, received_at: float) -> tuple[int, Answer]:
         headers = _headers(scope)
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
@@ -162,22 +175,22 @@ class InteractionsEndpoint:
             return self._reject(400, "body must be a JSON object")
         return 200, await self._answer(payload, received_at)
 
-    def _reject(self, status: int, message: str) -> tuple[int, Json]:
+    def _reject(self, status: int, message: str) -> tuple[int, Answer]:
         self.runtime.metrics.interactions_rejected += 1
-        return status, {"error": message}
+        return status, ({"error": message}, ())
 
-    async def _answer(self, payload: dict[str, Any], received_at: float) -> Json:
-        """The HTTP response's body for one verified interaction."""
+    async def _answer(self, payload: dict[str, Any], received_at: float) -> Answer:
+        """The HTTP response's body (and files) for one verified interaction."""
         kind = payload.get("type")
         if kind == PING:
-            return {"type": int(CallbackType.PONG)}
+            return {"type": int(CallbackType.PONG)}, ()
         if kind == AUTOCOMPLETE:
-            return {"type": 8, "data": {"choices": []}}
-        answered: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
+            return {"type": 8, "data": {"choices": []}}, ()
+        answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
 
-        async def acknowledge(body: Json) -> None:
+        async def acknowledge(body: Json, files: Sequence[Upload]) -> None:
             if not answered.done():
-                answered.set_result(body)
+                answered.set_result((body, files))
 
         application_id = _snowflake(payload.get("application_id"))
         token = payload.get("token")
@@ -245,3 +258,32 @@ async def _respond(send: Send, status: int, payload: dict[str, Any], *, allow: b
         headers.append((b"allow", b"POST"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _respond_multipart(send: Send, status: int, callback: Json, files: Sequence[Upload]) -> None:
+    """The answer as `multipart/form-data`: `payload_json`, then each file as `files[n]`."""
+    boundary = secrets.token_hex(16)
+    body = multipart_form(boundary, orjson.dumps(callback_with_attachments(callback, files)), files)
+    headers = [
+        (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def multipart_form(boundary: str, payload_json: bytes, files: Sequence[Upload]) -> bytes:
+    """Discord's multipart message form (RFC 7578): `payload_json` and `files[n]` parts."""
+    dash = f"--{boundary}".encode()
+    parts = [
+        dash + b'\r\nContent-Disposition: form-data; name="payload_json"\r\n'
+        b"Content-Type: application/json\r\n\r\n" + payload_json + b"\r\n"
+    ]
+    for index, upload in enumerate(files):
+        filename = upload.filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
+        head = (
+            f'Content-Disposition: form-data; name="files[{index}]"; filename="{filename}"\r\n'
+            f"Content-Type: {upload.content_type}\r\n\r\n"
+        )
+        parts.append(dash + b"\r\n" + head.encode() + upload.data + b"\r\n")
+    return b"".join(parts) + dash + b"--\r\n"

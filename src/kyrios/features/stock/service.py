@@ -4,7 +4,8 @@ Invariants: the points ledger row, the exchange cash ledger row and the transfer
 in the command's one unit of work, or none is (a refusal anywhere, the exchange's fence included,
 rolls all back); a member converts at most `daily_limit_points` each way per guild-local day; the
 member's points row is locked before the day's transfers are read, so two conversions of one
-member cannot both pass the limit.
+member cannot both pass the limit. Ledger details are written once, for everyone, in the guild's
+language (its setting, else Discord's guild locale), as the economy's other ledger rows are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import InvalidInput, OnCooldown
+from kyrios.core.i18n import N_, Translator, negotiate, plain_text
 from kyrios.features.economy import service as economy
 from kyrios.features.economy.models import Reason
 from kyrios.features.guild_settings import service as guild_settings
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
 
 MAX_RATE_CENTS = 10**6
 MAX_DAILY_LIMIT = 10**9
+MAX_WINDOW_MINUTES = 24 * 60
+DEPOSIT_DETAIL = N_("Stock deposit")
+WITHDRAW_DETAIL = N_("Stock withdrawal")
+CASH_IN_DETAIL = N_("Points from server {guild_id}")
+CASH_OUT_DETAIL = N_("Points to server {guild_id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +54,13 @@ async def settings(session: AsyncSession, guild_id: int) -> StockSettings:
 
 
 async def configure(session: AsyncSession, guild_id: int, *, now: datetime, **changes: Any) -> StockSettings:
-    """Change `cents_per_point` and/or `daily_limit_points`."""
+    """Change any of the guild's `StockSettings` columns (rate, limit, notifications)."""
     return await guild_settings.change_slice_settings(session, StockSettings, guild_id, now=now, **changes)
+
+
+async def _ledger_language(session: AsyncSession, guild_id: int, guild_locale: str | None) -> Translator:
+    shared = await guild_settings.get(session, guild_id)
+    return plain_text(negotiate(shared.locale, guild_locale))
 
 
 async def _day_start(session: AsyncSession, guild_id: int, now: datetime, default_timezone: str) -> datetime:
@@ -104,11 +116,13 @@ async def deposit(
     points: int,
     now: datetime,
     default_timezone: str,
+    guild_locale: str | None = None,
 ) -> Transfer:
     """Turn `points` of the member's guild points into game cash at the guild's rate."""
     economy.check_amount(points)
     rules = await settings(session, guild_id)
     cash = points * rules.cents_per_point
+    words = await _ledger_language(session, guild_id, guild_locale)
     points_after = await economy.debit(
         session,
         guild_id=guild_id,
@@ -116,12 +130,12 @@ async def deposit(
         amount=points,
         reason=Reason.EXCHANGE,
         now=now,
-        detail="stock deposit",
+        detail=words.t(DEPOSIT_DETAIL),
     )
     since = await _day_start(session, guild_id, now, default_timezone)
     left = await _check_limit(session, rules, guild_id, user_id, points, since, into_cash=True)
     cash_after = await exchange.deposit_within(
-        session, user_id, name, cash, now=now, detail=f"points from guild {guild_id}"
+        session, user_id, name, cash, now=now, detail=words.t(CASH_IN_DETAIL, guild_id=str(guild_id))
     )
     session.add(
         StockTransfer(guild_id=guild_id, user_id=user_id, points=points, cash_cents=cash, created_at=now)
@@ -139,9 +153,11 @@ async def withdraw(
     cash_cents: int,
     now: datetime,
     default_timezone: str,
+    guild_locale: str | None = None,
 ) -> Transfer:
     """Turn `cash_cents` of the member's free game cash back into guild points at the guild's rate."""
     rules = await settings(session, guild_id)
+    words = await _ledger_language(session, guild_id, guild_locale)
     rate = rules.cents_per_point
     if cash_cents <= 0 or cash_cents % rate:
         raise InvalidInput(
@@ -155,12 +171,12 @@ async def withdraw(
         amount=points,
         reason=Reason.EXCHANGE,
         now=now,
-        detail="stock withdraw",
+        detail=words.t(WITHDRAW_DETAIL),
     )
     since = await _day_start(session, guild_id, now, default_timezone)
     left = await _check_limit(session, rules, guild_id, user_id, points, since, into_cash=False)
     cash_after = await exchange.withdraw_within(
-        session, user_id, cash_cents, now=now, detail=f"points to guild {guild_id}"
+        session, user_id, cash_cents, now=now, detail=words.t(CASH_OUT_DETAIL, guild_id=str(guild_id))
     )
     session.add(
         StockTransfer(

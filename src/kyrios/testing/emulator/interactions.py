@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 import httpx
@@ -25,6 +29,7 @@ class InteractionSender(EventSender):
     """Sends interactions over the gateway and keeps what the bot answered."""
 
     waiter: Waiter
+    add_attachment: Callable[[int, str, bytes, str], Json]  # the CDN's, on `DiscordEmulator`
 
     def complete_interaction(self, payload: Json) -> Json:
         """Add what the gateway form carries beyond the HTTP builders' payload (channel, full member, …)."""
@@ -101,7 +106,8 @@ class InteractionSender(EventSender):
         body, headers = signer.sign(data)
         response = await client.post(path, content=body, headers=headers)
         if response.status_code == 200:
-            await answer_interaction(self, record, response.json())
+            answer, files = http_answer(response)
+            await answer_interaction(self, record, answer, files)
         return response
 
     async def run_command(self, path: str, options: dict[str, Any] | None = None, **kwargs: Any) -> Json:
@@ -156,7 +162,7 @@ class InteractionRoutes(RouteBase):
         if str(record.id) != request.match_info["interaction_id"]:
             raise ApiError(404, 10062, "Unknown interaction")
         body = self.body(request)
-        message = await answer_interaction(self.emu, record, body)
+        message = await answer_interaction(self.emu, record, body, self.files(request))
         if request.query.get("with_response") not in ("1", "true", "True"):
             return no_content()
         answer: Json = {
@@ -187,7 +193,9 @@ class InteractionRoutes(RouteBase):
     async def edit_webhook_message(self, request: web.Request) -> web.Response:
         """PATCH /webhooks/{app}/{token}/messages/{@original|id}: ends a deferred response's loading state."""
         _, message = self._webhook_message(request)
-        apply_message_body(message, self.body(request))
+        body = self.body(request)
+        apply_message_body(message, body)
+        attach_uploads(self.emu, message, self.files(request), body)
         message.flags &= ~LOADING
         return json_response(await self.emu.announce_edit(message))
 
@@ -204,17 +212,54 @@ class InteractionRoutes(RouteBase):
         record = self._record(request.match_info["token"])
         if record.callback is None:
             raise ApiError(404, 10015, "Unknown Webhook")
-        message = new_response_message(self.emu, record, self.body(request))
+        message = new_response_message(self.emu, record, self.body(request), self.files(request))
         record.followups.append(message.id)
         await announce(self.emu, message)
         return json_response(self.emu.message_json(message))
 
 
-def new_response_message(emu: InteractionSender, record: InteractionRecord, data: Json) -> Message:
+Uploads = list[tuple[str, bytes, str]]
+
+
+def http_answer(response: httpx.Response) -> tuple[Json, Uploads]:
+    """An interactions endpoint's 200: JSON, or Discord's multipart form (`payload_json`, `files[n]`)."""
+    kind = response.headers.get("content-type", "")
+    if not kind.startswith("multipart/form-data"):
+        return response.json(), []
+    head = f"Content-Type: {kind}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    form = BytesParser(policy=HTTP).parsebytes(head + response.content)
+    body: Json = {}
+    files: Uploads = []
+    for part in form.iter_parts():
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            continue
+        if part.get_param("name", header="content-disposition") == "payload_json":
+            body = json.loads(data)
+        else:
+            files.append((part.get_filename() or "file", data, part.get_content_type()))
+    return body, files
+
+
+def attach_uploads(emu: InteractionSender, message: Message, files: Uploads, body: Json) -> None:
+    """Put uploaded files on a message, as Discord does: an edit keeps the existing attachments its
+    body still lists (by id) and adds the new ones."""
+    if not files and "attachments" not in body:
+        return
+    listed = {str(a.get("id")) for a in body.get("attachments") or ()}
+    kept = [a for a in message.attachments if a["id"] in listed]
+    added = [emu.add_attachment(message.channel_id, name, data, kind) for name, data, kind in files]
+    message.attachments = kept + added
+
+
+def new_response_message(
+    emu: InteractionSender, record: InteractionRecord, data: Json, files: Uploads | None = None
+) -> Message:
     """A message the application posts in answer to an interaction."""
     message = Message(snowflake(), record.channel_id or 0, record.guild_id, emu.bot_user.id)
     message.application_id = message.webhook_id = emu.application_id
     apply_message_body(message, data)
+    attach_uploads(emu, message, files or [], data)
     emu.messages[message.id] = message
     return message
 
@@ -226,7 +271,9 @@ async def announce(emu: InteractionSender, message: Message) -> None:
         await emu.dispatch("MESSAGE_CREATE", data, guild_id=message.guild_id)
 
 
-async def answer_interaction(emu: InteractionSender, record: InteractionRecord, body: Json) -> Message | None:
+async def answer_interaction(
+    emu: InteractionSender, record: InteractionRecord, body: Json, files: Uploads | None = None
+) -> Message | None:
     """Apply an interaction response the way Discord does, whether it came as a callback POST or as
     the HTTP reply of an interactions endpoint: 4/5 create the original message, 7 edits the pressed one,
     6 makes the pressed one `@original` for a later edit."""
@@ -235,7 +282,7 @@ async def answer_interaction(emu: InteractionSender, record: InteractionRecord, 
     kind, data = int(body.get("type", 0)), body.get("data") or {}
     message: Message | None = None
     if kind in (4, 5):
-        message = new_response_message(emu, record, data)
+        message = new_response_message(emu, record, data, files or [])
         if kind == 5:
             message.flags |= LOADING
         record.original_message_id = message.id
@@ -243,6 +290,7 @@ async def answer_interaction(emu: InteractionSender, record: InteractionRecord, 
     elif kind == 7 and record.message_id is not None and record.message_id in emu.messages:
         message = emu.messages[record.message_id]
         apply_message_body(message, data)
+        attach_uploads(emu, message, files or [], data)
         record.original_message_id = message.id
         await emu.announce_edit(message)
     elif kind == 6 and record.message_id is not None:

@@ -191,6 +191,11 @@ class RouteBase:
         return record.json
 
     @staticmethod
+    def files(request: web.Request) -> list[tuple[str, bytes, str]]:
+        """The request's uploaded files (multipart `files[n]`) as (filename, bytes, type)."""
+        return IN_FLIGHT[id(request)][1]
+
+    @staticmethod
     def reason(request: web.Request) -> str | None:
         """The decoded `X-Audit-Log-Reason`."""
         record = IN_FLIGHT[id(request)][0]
