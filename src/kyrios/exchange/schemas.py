@@ -114,17 +114,18 @@ class AssetView(BaseModel):
 
 
 class AssetListing(BaseModel):
-    """A symbol to list: its first price and supply, tick and order limits."""
+    """A symbol to list: its first price and supply, tick and order limits (`assets.create_asset`
+    refuses what is not positive; these bounds are the columns')."""
 
-    symbol: str
-    name: str
+    symbol: str = Field(max_length=16)
+    name: str = Field(min_length=1, max_length=100)
     type: AssetType = AssetType.STOCK
-    tick_size_cents: int = 1
-    supply: int
-    price_cents: int = 10_000
-    sector: str = ""
-    max_quantity: int = 1_000_000
-    max_notional_cents: int = 10**12
+    tick_size_cents: int = Field(default=1, le=BIGINT_MAX)
+    supply: int = Field(le=BIGINT_MAX)
+    price_cents: int = Field(default=10_000, le=BIGINT_MAX)
+    sector: str = Field(default="", max_length=64)
+    max_quantity: int = Field(default=1_000_000, le=BIGINT_MAX)
+    max_notional_cents: int = Field(default=10**12, le=BIGINT_MAX)
 
 
 class UserView(BaseModel):
