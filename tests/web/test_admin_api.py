@@ -240,3 +240,26 @@ async def test_the_admin_routes_and_their_shapes_are_documented(app: KyriosApp) 
     schemas = spec["components"]["schemas"]
     assert {"AssetListing", "CashMove", "CashMoved", "NewAccount", "RulesView", "RulesChange"} <= set(schemas)
     assert set(schemas["RulesChange"]["properties"]) == set(schemas["RulesView"]["properties"])
+
+
+async def test_an_admin_api_key_reaches_the_admin_routes_and_nothing_else(
+    app: KyriosApp, admin: httpx.AsyncClient
+) -> None:
+    created = await admin.post("/api/v1/auth/api-keys", json={"user": ADMIN, "label": "scripts"})
+    assert created.status_code == 201 and created.json()["scopes"] == ["admin"]
+    refused = await admin.post("/api/v1/auth/api-keys", json={"user": ADMIN, "scopes": ["trade"]})
+    assert refused.status_code == 422
+    key = {"X-API-Key": created.json()["key"]}
+    async with client(app) as script:
+        opened = await script.post("/api/v1/admin/accounts", json={"username": "maker-9"}, headers=key)
+        assert opened.status_code == 201  # no CSRF token: a key is no cookie
+        found = await script.get("/api/v1/admin/accounts/maker-9", headers=key)
+        assert found.json()["id"] == opened.json()["id"]
+        assert (await script.get("/api/v1/admin/accounts/nobody", headers=key)).status_code == 404
+        for path in ("/api/v1/portfolio", "/api/v1/orders"):
+            assert (await script.get(path, headers=key)).status_code == 403
+        placed = await script.post("/api/v1/orders", json=limit_order("buy", 1, 9_000), headers=key)
+        assert placed.status_code == 403
+        revoked = await admin.delete(f"/api/v1/auth/api-keys/{created.json()['key_id']}")
+        assert revoked.status_code == 204
+        assert (await script.get("/api/v1/admin/rules", headers=key)).status_code == 401

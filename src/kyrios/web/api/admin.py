@@ -1,10 +1,10 @@
 """The exchange's admin API, `/api/v1/admin`: listings, halts, cash in and out, and the rules.
 
 Every route takes an `ExchangeAdmin` caller: an ADMIN exchange account signed in with a session
-cookie or a bearer JWT. API keys never pass: they are only issued to BOT accounts
-(`auth.api_keys`), and `exchange_admin` refuses the `api_key` method outright, so a leaked bot key
-cannot reach these routes. A player or a bot gets 403 (`forbidden`) in the one error shape. Cookie
-writes need the CSRF token like every other private route (the authenticator checks it).
+cookie or a bearer JWT, or an ADMIN account's API key (scope `admin`, which no BOT key can carry;
+`auth.api_keys`), for scripts such as `kyrios bots` funding its accounts. A player or a bot gets
+403 (`forbidden`) in the one error shape. Cookie writes need the CSRF token like every other
+private route (the authenticator checks it).
 
 A thin door over `runtime.exchange` (`ExchangeClient`): each write is one lease-fenced
 transaction there, so a refusal (unknown symbol or account, a bad amount, more than the free cash,
@@ -131,6 +131,16 @@ async def resume(symbol: Symbol, runtime: RuntimeDep, _admin: ExchangeAdmin) -> 
 async def list_accounts(runtime: RuntimeDep, _admin: ExchangeAdmin) -> list[UserView]:
     """Every exchange account with its free and reserved cash."""
     return await runtime.exchange.users()
+
+
+@router.get("/accounts/{user}")
+async def find_account(
+    user: Annotated[str, Path(max_length=64, description="A username, or an account id.")],
+    runtime: RuntimeDep,
+    _admin: ExchangeAdmin,
+) -> UserView:
+    """One account with its cash, by username or id (404 if there is none)."""
+    return await runtime.exchange.find_user(user)
 
 
 @router.post("/accounts", status_code=201)
