@@ -93,6 +93,14 @@ def bots_command(
     whales: Annotated[int, typer.Option(help="Whales per symbol")] = 0,
     speed: Annotated[float, typer.Option(help="Wake the agents this many times as often")] = 1.0,
     cash: Annotated[int, typer.Option(help="Cash in cents each bot account is topped up to")] = 10**9,
+    admin_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KYRIOS_ADMIN_KEY",
+            help="An ADMIN account's API key: opens and funds the accounts through the admin API "
+            "when another process runs the exchange",
+        ),
+    ] = None,
 ) -> None:
     """Run the trading bots against an exchange over its REST API, each agent with its own BOT
     account and API key (opened, funded and keyed here; the keys are revoked when it stops)."""
@@ -102,10 +110,12 @@ def bots_command(
 
     mix = Mix(market_makers, value, momentum, noise, whales, speed)
     run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    raise typer.Exit(asyncio.run(_run_bots(url, mix, run_seed, minutes * 60 or None, cash)))
+    raise typer.Exit(asyncio.run(_run_bots(url, mix, run_seed, minutes * 60 or None, cash, admin_key)))
 
 
-async def _run_bots(url: str, mix: Mix, seed: int, seconds: float | None, cash: int) -> int:
+async def _run_bots(
+    url: str, mix: Mix, seed: int, seconds: float | None, cash: int, admin_key: str | None = None
+) -> int:
     """Set up the accounts and keys, run the bots with a live status table, revoke the keys."""
     import signal
 
@@ -114,26 +124,27 @@ async def _run_bots(url: str, mix: Mix, seed: int, seconds: float | None, cash: 
     if main is not None:  # SIGTERM (`kyrios up` stopping its bots) ends the run like Ctrl-C: keys revoked
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
     try:
-        return await _bots_session(url, mix, seed, seconds, cash)
+        return await _bots_session(url, mix, seed, seconds, cash, admin_key)
     finally:
         if main is not None:
             loop.remove_signal_handler(signal.SIGTERM)
 
 
-async def _bots_session(url: str, mix: Mix, seed: int, seconds: float | None, cash: int) -> int:
+async def _bots_session(
+    url: str, mix: Mix, seed: int, seconds: float | None, cash: int, admin_key: str | None
+) -> int:
     """`_run_bots` under its signal handler."""
     import httpx
     from rich.live import Live
     from rich.table import Table
 
-    from kyrios.bots.provision import account_name, fair_value_model, fund_accounts, listed_assets
+    from kyrios.bots.provision import account_name, fair_value_model, listed_assets, open_accounts
     from kyrios.bots.runner import RunStats, run_live
     from kyrios.core.clock import SystemClock
     from kyrios.core.db import Database
     from kyrios.core.errors import DomainError
     from kyrios.core.migrate import upgrade
     from kyrios.exchange import accounts
-    from kyrios.exchange.client import briefly_owned
     from kyrios.web.auth import api_keys
 
     try:
@@ -153,12 +164,12 @@ async def _bots_session(url: str, mix: Mix, seed: int, seconds: float | None, ca
     try:
         await upgrade(db)
         try:
-            async with briefly_owned(db, SystemClock(), program="kyrios bots") as client:
-                await fund_accounts(client, names, cash)
+            await open_accounts(db, SystemClock(), names, cash, url=url, admin_key=admin_key)
         except DomainError as error:
             console.print(f"[red]{error.message}[/red]")
             console.print(
-                "Open the bots' accounts while the exchange is stopped, or let `kyrios up` start them."
+                "Open the bots' accounts while the exchange is stopped, let `kyrios up` start them, "
+                "or pass --admin-key (an ADMIN account's API key) to fund them through the admin API."
             )
             return 1
 
@@ -171,7 +182,7 @@ async def _bots_session(url: str, mix: Mix, seed: int, seconds: float | None, ca
                     await api_keys.create_key(
                         session,
                         bot,
-                        scopes=list(api_keys.SCOPES),
+                        scopes=None,
                         label="kyrios bots",
                         created_by=None,
                         now=now,

@@ -11,14 +11,17 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.bots.provision import Mix, account_name, fund_accounts
 from kyrios.cli import _run_bots
 from kyrios.core.clock import SystemClock
-from kyrios.exchange import invariants
+from kyrios.exchange import accounts, invariants
 from kyrios.exchange.client import InProcessClient
+from kyrios.exchange.models import Role
 from kyrios.runtime import Runtime
 from kyrios.settings import Settings
+from kyrios.web.auth import api_keys
 from kyrios.web.auth.tables import AuthApiKey
 from kyrios.web.main import create_app
 from tests.bots.test_rest_transport import exchange
@@ -84,3 +87,36 @@ async def test_missing_accounts_are_refused_while_another_process_runs_the_excha
         assert [
             user.username for user in await runtime.exchange.users() if user.username.startswith("bot-")
         ] == []
+
+
+@pytest.mark.usefixtures("env")
+async def test_an_admin_key_opens_and_funds_the_accounts_through_the_admin_api(settings: Settings) -> None:
+    async with exchange(settings, SystemClock()) as runtime, served(runtime) as url:
+        admin = await runtime.exchange.create_user("root", role=Role.ADMIN)
+
+        async def admin_key(session: AsyncSession) -> api_keys.NewKey:
+            user = await accounts.resolve_user(session, "root")
+            return await api_keys.create_key(
+                session, user, scopes=None, label="bots", created_by=None, now=runtime.clock.now()
+            )
+
+        key = await runtime.db.run(admin_key)
+        assert key.scopes == ("admin",)
+        names = [account_name("ACME", agent) for agent in MIX.agents(1, "ACME")]
+
+        assert await _run_bots(url, MIX, seed=1, seconds=3, cash=CASH, admin_key=key.key) == 0
+
+        users = {user.username: user for user in await runtime.exchange.users()}
+        assert all(users[name].role == "BOT" for name in names)
+        ledger = await runtime.exchange.ledger_page(users[names[0]].id, limit=500)
+        assert [(row.delta_cents, row.detail) for row in ledger.items if row.reason == "deposit"] == [
+            (CASH, "admin root: bot funding")
+        ]
+        async with runtime.db.read() as session:
+            bot_keys = (
+                await session.scalars(select(AuthApiKey).where(AuthApiKey.account_id != admin.id))
+            ).all()
+        assert len(bot_keys) == len(names) and all(k.revoked_at is not None for k in bot_keys)
+        async with httpx.AsyncClient(base_url=url) as http:  # the admin key is no trading key
+            assert (await http.get("/api/v1/portfolio", headers={"X-API-Key": key.key})).status_code == 403
+        assert await runtime.db.run(invariants.check) == []

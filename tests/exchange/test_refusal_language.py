@@ -14,6 +14,7 @@ from kyrios.core.clock import FrozenClock
 from kyrios.core.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput, OnCooldown
 from kyrios.core.i18n import DoorStyle, Translator
 from kyrios.exchange.client import DetachedClient, InProcessClient
+from kyrios.exchange.models import OrderStatus
 from kyrios.exchange.owner import ExchangeLease, ExchangeUnavailable
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
@@ -38,7 +39,9 @@ async def test_an_order_refused_for_cash_reads_in_japanese_and_changes_nothing(
         "Order rejected: this order needs 100,100.00 but you have 100,000.00 available."
     )
     await market.exchange.flush()
-    assert await state(runtime.db) == before
+    assert await state(runtime.db) == before  # but for the order's REJECTED row
+    [row] = (await client.order_page(market.alice, status=OrderStatus.REJECTED)).items
+    assert (row.reject_reason, row.quantity, row.filled_quantity) == ("insufficient_cash", 1_001, 0)
 
 
 async def test_refused_cancels_and_bad_prices_read_in_japanese(market: Market) -> None:

@@ -41,7 +41,13 @@ async def test_a_new_margin_limit_applies_to_the_next_orders(
     assert followed.exchange.rules == ExchangeRules()  # nothing stored yet: the defaults
     await set_elsewhere(database_url, clock, max_short_quantity=50)
     await refused(
-        followed, runtime.db, followed.alice, sell(60, PRICE + 500), InsufficientFunds, "short limit of 50"
+        followed,
+        runtime.db,
+        followed.alice,
+        sell(60, PRICE + 500),
+        InsufficientFunds,
+        "short limit of 50",
+        "short_limit_exceeded",
     )
     await set_elsewhere(database_url, clock, max_short_quantity=100)
     await followed.exchange.submit_order(followed.alice, sell(60, PRICE + 500))

@@ -33,6 +33,7 @@ from kyrios.exchange.models import (
     ExchangeExecution,
     ExchangeOrder,
     ExchangePosition,
+    OrderStatus,
 )
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest
@@ -55,9 +56,13 @@ def sell(quantity: int, price: int | None = PRICE, **kw: Any) -> OrderRequest:
 
 
 async def state(db: Database) -> tuple[object, ...]:
-    """Everything a refused order must leave untouched."""
+    """Everything a refused order must leave untouched (its own REJECTED row aside)."""
     async with db.read() as session:
-        orders = await session.scalar(select(func.count()).select_from(ExchangeOrder))
+        orders = await session.scalar(
+            select(func.count())
+            .select_from(ExchangeOrder)
+            .where(ExchangeOrder.status != OrderStatus.REJECTED)
+        )
         cash = (
             await session.execute(
                 select(ExchangeCash.user_id, ExchangeCash.cash_cents, ExchangeCash.reserved_cents).order_by(
@@ -76,16 +81,47 @@ async def state(db: Database) -> tuple[object, ...]:
     return orders, tuple(cash), tuple(positions), ledger
 
 
+async def rejected_rows(db: Database, user_id: int) -> list[tuple[object, ...]]:
+    """The user's REJECTED orders: (reject_reason, quantity, filled, canceled, remaining, reserved)."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(
+                ExchangeOrder.reject_reason,
+                ExchangeOrder.quantity,
+                ExchangeOrder.filled_quantity,
+                ExchangeOrder.canceled_quantity,
+                ExchangeOrder.remaining_quantity,
+                ExchangeOrder.reserved_cents,
+            )
+            .where(ExchangeOrder.user_id == user_id, ExchangeOrder.status == OrderStatus.REJECTED)
+            .order_by(ExchangeOrder.id)
+        )
+        return [tuple(row) for row in rows]
+
+
 async def refused(
-    market: Market, db: Database, user_id: int, request: OrderRequest, kind: type[DomainError], text: str
+    market: Market,
+    db: Database,
+    user_id: int,
+    request: OrderRequest,
+    kind: type[DomainError],
+    text: str,
+    reason: str | None = None,
 ) -> None:
-    """Submit `request`, expect `kind` with `text` in its message, and no change at all."""
+    """Submit `request`, expect `kind` with `text` in its message, and no change but its REJECTED
+    row with `reason` (no row at all when `reason` is None)."""
     before = await state(db)
+    rows_before = await rejected_rows(db, user_id)
     with pytest.raises(kind) as caught:
         await market.exchange.submit_order(user_id, request)
     assert text in caught.value.message
     await market.exchange.flush()
     assert await state(db) == before
+    added = (await rejected_rows(db, user_id))[len(rows_before) :]
+    q = request.quantity
+    assert added == ([] if reason is None else [(reason, q, 0, q, 0, 0)])
+    async with db.read() as session:
+        assert await invariants.check(session) == []
 
 
 @pytest.mark.parametrize(
@@ -97,12 +133,19 @@ async def refused(
     ],
 )
 async def test_bad_quantities_are_refused(market: Market, runtime: Runtime, quantity: int, text: str) -> None:
-    await refused(market, runtime.db, market.alice, buy(quantity), InvalidInput, text)
+    reason = "invalid_quantity" if quantity <= 0 else "quantity_too_large"
+    await refused(market, runtime.db, market.alice, buy(quantity), InvalidInput, text, reason)
 
 
 async def test_price_off_the_tick_is_refused(market: Market, runtime: Runtime) -> None:
     await refused(
-        market, runtime.db, market.alice, buy(1, 10_003), InvalidInput, "not a multiple of the tick size 0.05"
+        market,
+        runtime.db,
+        market.alice,
+        buy(1, 10_003),
+        InvalidInput,
+        "not a multiple of the tick size 0.05",
+        "price_off_tick",
     )
 
 
@@ -110,9 +153,25 @@ async def test_limit_without_price_and_market_with_price_are_refused(
     market: Market, runtime: Runtime
 ) -> None:
     no_price = OrderRequest(symbol=SYMBOL, side=Side.BUY, quantity=1)
-    await refused(market, runtime.db, market.alice, no_price, InvalidInput, "a limit order needs a price")
+    await refused(
+        market,
+        runtime.db,
+        market.alice,
+        no_price,
+        InvalidInput,
+        "a limit order needs a price",
+        "invalid_price",
+    )
     priced = OrderRequest(symbol=SYMBOL, side=Side.BUY, type=OrderType.MARKET, quantity=1, price_cents=PRICE)
-    await refused(market, runtime.db, market.alice, priced, InvalidInput, "A market order takes no price")
+    await refused(
+        market,
+        runtime.db,
+        market.alice,
+        priced,
+        InvalidInput,
+        "A market order takes no price",
+        "price_not_allowed",
+    )
 
 
 async def test_order_value_above_the_limit_is_refused(market: Market, runtime: Runtime) -> None:
@@ -123,6 +182,7 @@ async def test_order_value_above_the_limit_is_refused(market: Market, runtime: R
         buy(10_000, 500_000),
         InvalidInput,
         "above the maximum of 10,000,000.00 per order",
+        "order_value_too_large",
     )
 
 
@@ -135,7 +195,9 @@ async def test_unknown_symbol_is_refused(market: Market, runtime: Runtime) -> No
 async def test_halted_symbol_is_refused_and_resume_reopens_it(market: Market, runtime: Runtime) -> None:
     async with runtime.db.transaction() as session:
         await assets.set_status(session, SYMBOL, AssetStatus.HALTED)
-    await refused(market, runtime.db, market.alice, buy(1), Conflict, "Trading in ACME is halted")
+    await refused(
+        market, runtime.db, market.alice, buy(1), Conflict, "Trading in ACME is halted", "book_halted"
+    )
     async with runtime.db.transaction() as session:
         await assets.set_status(session, SYMBOL, AssetStatus.TRADING)
     assert (await market.exchange.submit_order(market.alice, buy(1))).status == "OPEN"
@@ -149,6 +211,7 @@ async def test_insufficient_cash_is_refused(market: Market, runtime: Runtime) ->
         buy(1_001, PRICE),
         InsufficientFunds,
         "needs 100,100.00 but you have 100,000.00 available",
+        "insufficient_cash",
     )
 
 
@@ -161,6 +224,7 @@ async def test_short_beyond_the_margin_limit_is_refused(market: Market, runtime:
         sell(41, PRICE + 500),
         InsufficientFunds,
         "above the short limit of 100",
+        "short_limit_exceeded",
     )
     await market.exchange.submit_order(market.alice, sell(40, PRICE + 500))  # exactly at the limit
 
@@ -375,3 +439,24 @@ async def test_a_retried_batch_runs_the_book_again_from_the_database(
     assert trades == 1
     assert (alice.cash_cents, alice.positions[0].quantity) == (10_000_000 - 2 * PRICE, 2)
     assert (await market.exchange.depth(SYMBOL)).asks == [(PRICE, 3)]
+
+
+async def test_a_retried_rejected_client_order_id_returns_the_rejected_original(
+    market: Market, runtime: Runtime
+) -> None:
+    too_dear = buy(1_001, PRICE, client_order_id="dear")
+    with pytest.raises(InsufficientFunds):
+        await market.exchange.submit_order(market.alice, too_dear)
+    again = await market.exchange.submit_order(market.alice, too_dear)
+    assert (again.status, again.reject_reason, again.duplicate) == ("REJECTED", "insufficient_cash", True)
+    # repeats in one batch: one row, the first refused, the others its duplicates
+    answers = await asyncio.gather(
+        *(market.exchange.submit_order(market.bob, buy(0, client_order_id="zero")) for _ in range(4)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(a, InvalidInput) for a in answers) == 1
+    duplicates = [a for a in answers if not isinstance(a, BaseException)]
+    assert len(duplicates) == 3 and all(d.duplicate and d.status == "REJECTED" for d in duplicates)
+    assert [row[0] for row in await rejected_rows(runtime.db, market.bob)] == ["invalid_quantity"]
+    async with runtime.db.read() as session:
+        assert await invariants.check(session) == []

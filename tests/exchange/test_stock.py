@@ -196,8 +196,11 @@ async def test_refusals_change_nothing(market: Runtime) -> None:
     after = await portfolio(market, ALICE)
     assert (after.cash_cents, after.reserved_cents, after.positions) == (START_CASH, 0, [])
     assert await count_rows(market, ExchangeCashLedger) == before_ledger
-    # a halted book may record its rejection; nothing else was written
-    assert await count_rows(market, ExchangeOrder) - before_orders <= 1
+    # the refused orders are recorded as REJECTED with their reasons; nothing else was written
+    async with market.db.read() as session:
+        rows = (await session.execute(select(ExchangeOrder.status, ExchangeOrder.reject_reason))).all()
+    assert len(rows) - before_orders == 2
+    assert sorted(rows) == [("REJECTED", "book_halted"), ("REJECTED", "insufficient_cash")]
 
 
 async def test_without_a_running_exchange_writes_are_refused_with_the_clients_message(

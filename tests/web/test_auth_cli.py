@@ -39,6 +39,6 @@ async def test_the_cli_creates_a_key_shown_once_and_revokes_it(
 
     assert (await asyncio.to_thread(kyrios, "exchange", "create-user", "alice"))[0] == 0
     code, out = await asyncio.to_thread(kyrios, "api-key", "create", "alice")
-    assert (code, out.strip()) == (1, "API keys are only for BOT accounts; 'alice' is not one.")
+    assert (code, out.strip()) == (1, "API keys are only for BOT and ADMIN accounts; 'alice' is neither.")
     code, out = await asyncio.to_thread(kyrios, "api-key", "revoke", "000000000000")
     assert (code, out.strip()) == (1, "There is no API key 000000000000.")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from kyrios.core.clock import FrozenClock
+from kyrios.exchange import invariants
 from kyrios.exchange.client import InProcessClient
 from kyrios.exchange.models import AssetStatus, Role
 from kyrios.exchange.schemas import AssetListing
@@ -211,7 +212,13 @@ async def test_bad_orders_are_refused_in_the_callers_language_and_change_nothing
             assert refused.status_code == 422, refused.text
             error = refused.json()["error"]
             assert error["code"] == "invalid" and expected in error["message"]
-        assert (await http.get("/api/v1/orders")).json()["items"] == []
+        orders = (await http.get("/api/v1/orders")).json()["items"]
+        if body["symbol"] == "NOPE":
+            assert orders == []  # no such symbol to keep an order in
+        else:  # each refusal kept as a REJECTED order, holding nothing
+            assert [(o["status"], o["remaining_quantity"], o["filled_quantity"]) for o in orders] == [
+                ("REJECTED", 0, 0)
+            ] * 2
         assert (await http.get("/api/v1/portfolio")).json() == before
 
 
@@ -356,5 +363,48 @@ async def test_orders_the_account_or_the_symbol_cannot_take_now_are_409_and_chan
             "code": "conflict",
             "message": "ACME は取引停止中です。受け付けているのは取消だけです。",
         }
-        assert (await http.get("/api/v1/orders")).json()["items"] == []
+        orders = (await http.get("/api/v1/orders")).json()["items"]
+        assert [(o["status"], o["reject_reason"]) for o in orders] == [
+            ("REJECTED", "book_halted"),
+            ("REJECTED", "insufficient_cash"),
+        ]
         assert (await http.get("/api/v1/portfolio")).json() == before
+
+
+async def test_refused_orders_are_listed_as_rejected_with_a_reason_in_the_readers_language(
+    runtime: Runtime, app: KyriosApp
+) -> None:
+    async with client(app) as http, client(app) as other:
+        await sign_in(runtime, http, "alice", cash=50_000)
+        await sign_in(runtime, other, "bob")
+        body = limit_order("buy", 10, 9_000, client_order_id="too-dear")
+        refused = await http.post("/api/v1/orders", json=body)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "insufficient_funds"
+        off_tick = await http.post("/api/v1/orders", json=limit_order("sell", 1, 9_001))
+        assert off_tick.status_code == 422
+
+        english = (await http.get("/api/v1/orders", params={"status": "REJECTED"})).json()["items"]
+        assert [(o["reject_reason"], o["reject_message"]) for o in english] == [
+            ("price_off_tick", "The price was not a multiple of the tick size."),
+            ("insufficient_cash", "There was not enough free cash for the order."),
+        ]
+        japanese = (
+            await http.get(
+                f"/api/v1/orders/{english[1]['id']}", headers={"Accept-Language": "ja-JP,ja;q=0.9"}
+            )
+        ).json()
+        assert japanese["reject_message"] == "注文に使える資金が足りませんでした。"
+        assert (japanese["quantity"], japanese["client_order_id"]) == (10, "too-dear")
+
+        # a retry gets the REJECTED original back, as a retry of an accepted order gets its original
+        retry = await http.post("/api/v1/orders", json=body)
+        assert retry.status_code == 200
+        assert retry.json() | {"reject_message": None} == english[1] | {
+            "duplicate": True,
+            "reject_message": None,
+        }
+        assert len((await http.get("/api/v1/orders")).json()["items"]) == 2
+        assert (await other.get("/api/v1/orders", params={"status": "REJECTED"})).json()["items"] == []
+        assert (await other.get(f"/api/v1/orders/{english[0]['id']}")).status_code == 404
+    async with runtime.db.read() as session:
+        assert await invariants.check(session) == []

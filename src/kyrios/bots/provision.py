@@ -1,10 +1,12 @@
 """Setting up a live run: the agent mix per symbol, their BOT accounts and cash, the fair value.
 
 Each agent trades one symbol from its own BOT account, named `bot-<symbol>-<agent>`, so every
-agent has its own key, cash and short limit. Accounts are opened and topped up through an
-`ExchangeClient` (a write needs the exchange lease: `kyrios bots` takes it for the moment of
-the set-up; while `kyrios up` runs, accounts that already exist and have cash are used as
-they are). The fair value starts at each symbol's last price from the public `/assets`.
+agent has its own key, cash and short limit. Accounts are opened and topped up through a
+`Funder`: an `ExchangeClient` when this process can take the exchange lease for the moment of
+the set-up (nobody runs the exchange), else `AdminApi`, the running exchange's admin REST API
+with an ADMIN account's API key (`open_accounts` picks). Without such a key, accounts that
+already exist and have cash are used as they are. The fair value starts at each symbol's last
+price from the public `/assets`.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from kyrios.bots.agents import Agent, rmsc4_mix
 from kyrios.bots.fair_value import AssetSpec, FairValueModel
-from kyrios.core.errors import InvalidInput, NotFound
+from kyrios.core.clock import Clock
+from kyrios.core.db import Database
+from kyrios.core.errors import DomainError, InvalidInput, NotFound
 from kyrios.core.i18n import N_
-from kyrios.exchange.client import ExchangeClient
+from kyrios.exchange.client import DetachedClient, ExchangeClient, briefly_owned
 from kyrios.exchange.models import AssetStatus, Role
-from kyrios.exchange.schemas import AssetListing
+from kyrios.exchange.schemas import AssetListing, UserView
 
 NOT_A_BOT = N_("The account {name} exists but is not a BOT account.")
 BOT_CASH = 10**9
@@ -126,7 +130,89 @@ async def prepare_local_market(client: ExchangeClient, mix: Mix, cash_cents: int
     return len(names)
 
 
-async def fund_accounts(client: ExchangeClient, names: Sequence[str], cash_cents: int) -> dict[str, int]:
+class Funder(Protocol):
+    """What opening and funding the bots' accounts needs: an `ExchangeClient` has it, so has `AdminApi`."""
+
+    async def find_user(self, name_or_id: str) -> UserView:
+        """The account named by username or id; `NotFound` otherwise."""
+        ...
+
+    async def create_user(self, username: str, *, role: Role, discord_id: int | None = None) -> UserView:
+        """Open an account."""
+        ...
+
+    async def deposit(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Give a user game cash; returns the free cash after."""
+        ...
+
+
+class AdminRefusal(DomainError):
+    """The admin API refused a call (`message`: the server's own words)."""
+
+    kind = "refused"
+
+
+REFUSED = N_("The exchange's admin API refused: {message}")
+
+
+class AdminApi:
+    """A `Funder` over a running exchange's admin REST API, with an ADMIN account's API key."""
+
+    def __init__(self, http: httpx.AsyncClient, admin_key: str) -> None:
+        self.http = http
+        self.headers = {"X-API-Key": admin_key}
+
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = await self.http.request(method, f"/api/v1/admin{path}", json=body, headers=self.headers)
+        if response.is_success:
+            return response.json()
+        try:
+            message = str(response.json()["error"]["message"])
+        except (ValueError, KeyError, TypeError):
+            response.raise_for_status()
+            raise
+        if response.status_code == 404:
+            raise NotFound(REFUSED, message=message)
+        raise AdminRefusal(REFUSED, message=message)
+
+    async def find_user(self, name_or_id: str) -> UserView:
+        """The account named by username or id; `NotFound` otherwise."""
+        return UserView.model_validate(await self._call("GET", f"/accounts/{name_or_id}"))
+
+    async def create_user(self, username: str, *, role: Role, discord_id: int | None = None) -> UserView:
+        """Open an account (the admin API opens none with a Discord identity)."""
+        if discord_id is not None:
+            raise ValueError("the admin API opens accounts without a Discord identity")
+        body = {"username": username, "role": role.value}
+        return UserView.model_validate(await self._call("POST", "/accounts", body))
+
+    async def deposit(self, user_id: int, amount_cents: int, *, detail: str = "") -> int:
+        """Give a user game cash; returns the free cash after."""
+        body = {"amount_cents": amount_cents, "detail": detail}
+        return int((await self._call("POST", f"/accounts/{user_id}/deposits", body))["cash_cents"])
+
+
+async def open_accounts(
+    db: Database,
+    clock: Clock,
+    names: Sequence[str],
+    cash_cents: int,
+    *,
+    url: str,
+    admin_key: str | None = None,
+    program: str = "kyrios bots",
+) -> dict[str, int]:
+    """Open and fund the bots' accounts: directly under a briefly taken lease when nobody runs the
+    exchange, else through the admin API at `url` with `admin_key` (without one, the running
+    exchange's refusal stands for any account that must change); name → account id."""
+    async with briefly_owned(db, clock, program=program) as client:
+        if not isinstance(client, DetachedClient) or admin_key is None:
+            return await fund_accounts(client, names, cash_cents)
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
+        return await fund_accounts(AdminApi(http, admin_key), names, cash_cents)
+
+
+async def fund_accounts(client: Funder, names: Sequence[str], cash_cents: int) -> dict[str, int]:
     """Open the missing BOT accounts and top up any below half of `cash_cents`; name → account id."""
     ids: dict[str, int] = {}
     for name in names:

@@ -8,10 +8,13 @@ there. So sequencers of different symbols never wait on each other's cash in opp
 
 Invariants:
 - an order is acknowledged only after its row and its reservation are committed together;
-- a rejected order changes nothing (checks run before any write; the writes cannot fail a check);
+- a refused request reserves nothing: it is recorded as a REJECTED order (nothing filled, open or
+  held; `reject_reason` its code) in the batch's transaction, and its caller gets the error; only a
+  request of a user without an account leaves no row (there is nobody to record it for);
 - a buy reserves `price × quantity` of free cash (a market buy: its collar price), a sell reserves
   `quantity` of the position, and no sell may take the position below `-max_short_quantity`;
-- (user, client_order_id) names at most one order: a repeat returns the original, marked duplicate.
+- (user, client_order_id) names at most one order, accepted or rejected: a repeat returns the
+  original, marked duplicate.
 """
 
 from __future__ import annotations
@@ -24,16 +27,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import DomainError, InvalidInput, NotFound
+from kyrios.core.i18n import N_
 from kyrios.exchange.bulk import Bulk
 from kyrios.exchange.engine import OrderType, RejectCode, Side, risk
 from kyrios.exchange.engine.rejections import order_problem
 from kyrios.exchange.ids import RowIds, time_ordered_uuids
 from kyrios.exchange.live import LiveOrder
-from kyrios.exchange.models import AssetStatus, ExchangeAsset, ExchangeOrder
-from kyrios.exchange.refusals import order_refusal, risk_refusal
+from kyrios.exchange.models import AssetStatus, ExchangeAsset, ExchangeOrder, OrderStatus
+from kyrios.exchange.refusals import (
+    PRICE_NOT_ALLOWED,
+    QUANTITY_TOO_SMALL,
+    IntakeCode,
+    order_refusal,
+    risk_refusal,
+)
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
+NO_ACCOUNT = N_("You have no exchange account yet.")
 SELECT_ASSET = "SELECT status, last_price_cents FROM exchange_asset WHERE symbol = ?"
 # No lock: only this symbol's sequencer writes its positions, and cash is checked under lock later.
 SELECT_CASH = "SELECT user_id, cash_cents, reserved_cents FROM exchange_cash WHERE user_id IN ({in})"
@@ -65,10 +76,10 @@ class AssetLimits:
         )
 
 
-def check_request(request: OrderRequest, limits: AssetLimits) -> None:
-    """Refuse malformed orders before they reach the sequencer (quantity, price, tick, notional)."""
+def request_refusal(request: OrderRequest, limits: AssetLimits) -> Refused | None:
+    """What is wrong with an order's quantity, price, tick or notional, if anything (no database)."""
     if request.type is OrderType.MARKET and request.price_cents is not None:
-        raise InvalidInput("A market order takes no price; send a limit order to name one.")
+        return Refused(IntakeCode.PRICE_NOT_ALLOWED, InvalidInput(PRICE_NOT_ALLOWED))
     problem = order_problem(
         request.quantity,
         request.price_cents,
@@ -77,25 +88,47 @@ def check_request(request: OrderRequest, limits: AssetLimits) -> None:
         max_quantity=limits.max_quantity,
     )
     if problem is not None:
-        raise order_refusal(
+        return Refused(
             problem[0],
-            quantity=request.quantity,
-            max_quantity=limits.max_quantity,
-            price_cents=request.price_cents,
-            tick_size_cents=limits.tick_size_cents,
+            order_refusal(
+                problem[0],
+                quantity=request.quantity,
+                max_quantity=limits.max_quantity,
+                price_cents=request.price_cents,
+                tick_size_cents=limits.tick_size_cents,
+            ),
         )
     if request.quantity < limits.min_quantity:
-        raise InvalidInput(
-            "Order rejected: quantity must be at least {min_quantity}.", min_quantity=limits.min_quantity
+        return Refused(
+            IntakeCode.QUANTITY_TOO_SMALL, InvalidInput(QUANTITY_TOO_SMALL, min_quantity=limits.min_quantity)
         )
     if request.price_cents is not None:
         notional = risk.notional_problem(request.price_cents, request.quantity, limits.max_notional_cents)
         if notional is not None:
-            raise risk_refusal(notional)
+            return Refused(notional.code, risk_refusal(notional))
+    return None
 
 
-Outcome = LiveOrder | OrderView | DomainError
-"""What intake made of one request: a new live order, the original of a duplicate, or a refusal."""
+class Refused(Exception):
+    """A check refused a well-formed request: `code` goes into its REJECTED row, `error` to the caller."""
+
+    def __init__(self, code: str, error: DomainError) -> None:
+        super().__init__(code)
+        self.code = code
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A refused request, recorded: its REJECTED order (written with the batch) and the caller's error."""
+
+    order: LiveOrder
+    error: DomainError
+
+
+Outcome = LiveOrder | OrderView | Rejected | DomainError
+"""What intake made of one request: a new live order, the original of a duplicate, a recorded
+refusal, or a refusal with no row (the account does not exist)."""
 
 
 @dataclass(slots=True)
@@ -125,9 +158,7 @@ async def accept_batch(
     symbol = limits.symbol
     bulk = await Bulk.of(session)
     ((status, last_price),) = await bulk.fetch(SELECT_ASSET, (symbol,))
-    if status == AssetStatus.HALTED:
-        halted = order_refusal(RejectCode.BOOK_HALTED, symbol=symbol)
-        return [halted for _ in batch], Reservations()
+    halted = status == AssetStatus.HALTED
     outcomes: list[Outcome | None] = [None] * len(batch)
     existing = await _existing_client_orders(session, batch)
     users = sorted({user_id for user_id, _ in batch})
@@ -136,14 +167,15 @@ async def accept_batch(
     }
     sellers = sorted({user_id for user_id, request in batch if request.side is Side.SELL})
     positions: dict[int, list[int]] = {}
-    if sellers:
+    if sellers and not halted:
         positions = {
             int(uid): [int(quantity), int(reserved)]
             for uid, quantity, reserved in await bulk.fetch(SELECT_HOLDINGS, (symbol, *sellers))
         }
     reserved_cash: defaultdict[int, int] = defaultdict(int)
     reserved_units: defaultdict[int, int] = defaultdict(int)
-    accepted: list[tuple[int, LiveOrder]] = []
+    made: list[tuple[int, LiveOrder, DomainError | None]] = []
+    """New orders in request order: accepted (no error) or rejected (recorded with their error)."""
     first_of: dict[tuple[int, str], int] = {}
     for index, (user_id, request) in enumerate(batch):
         coid = request.client_order_id
@@ -154,10 +186,19 @@ async def accept_batch(
                 continue
             if (user_id, coid) in first_of:
                 continue  # filled in below with the order it repeats
+            first_of[user_id, coid] = index
+        if user_id not in cash:
+            outcomes[index] = NotFound(NO_ACCOUNT)  # no account to record a rejection for
+            continue
         try:
+            if halted:
+                raise Refused(RejectCode.BOOK_HALTED, order_refusal(RejectCode.BOOK_HALTED, symbol=symbol))
+            refused = request_refusal(request, limits)
+            if refused is not None:
+                raise refused
             price, reserve = _reserve(request, user_id, cash, positions, rules, limits, last_price)
-        except DomainError as error:
-            outcomes[index] = error
+        except Refused as refusal:
+            made.append((index, _rejected_order(request, user_id, refusal.code, now), refusal.error))
             continue
         if request.side is Side.BUY:
             reserved_cash[user_id] += reserve
@@ -176,20 +217,44 @@ async def accept_batch(
         )
         live.client_order_id = coid
         live.created_at = now
-        accepted.append((index, live))
-        if coid is not None:
-            first_of[user_id, coid] = index
-    uuids = time_ordered_uuids(len(accepted))
-    for (index, live), order_id, order_uuid in zip(accepted, ids.orders(len(accepted)), uuids, strict=True):
+        made.append((index, live, None))
+    uuids = time_ordered_uuids(len(made))
+    for (index, live, error), order_id, order_uuid in zip(made, ids.orders(len(made)), uuids, strict=True):
         live.id = order_id
         live.uuid = order_uuid
-        outcomes[index] = live
+        outcomes[index] = live if error is None else Rejected(live, error)
     for index, (user_id, request) in enumerate(batch):
-        if outcomes[index] is None:  # a repeat of an order accepted earlier in this batch
+        if outcomes[index] is None:  # a repeat of an order made earlier in this batch
             first = outcomes[first_of[user_id, request.client_order_id or ""]]
-            outcomes[index] = first.view(symbol, duplicate=True) if isinstance(first, LiveOrder) else first
+            if isinstance(first, LiveOrder):
+                first = first.view(symbol, duplicate=True)
+            elif isinstance(first, Rejected):
+                first = first.order.view(symbol, duplicate=True)
+            outcomes[index] = first
     reservations = Reservations(dict(reserved_cash), dict(reserved_units))
     return [outcome for outcome in outcomes if outcome is not None], reservations
+
+
+def _rejected_order(request: OrderRequest, user_id: int, code: str, now: datetime) -> LiveOrder:
+    """The REJECTED order of a refused request, as asked: nothing filled, open or held."""
+    order = LiveOrder(
+        0,
+        "",
+        user_id,
+        request.side,
+        request.type,
+        request.price_cents or 0,
+        request.quantity,
+        0,
+        request.stp,
+    )
+    order.client_order_id = request.client_order_id
+    order.created_at = now
+    order.canceled = request.quantity
+    order.remaining = 0
+    order.status = OrderStatus.REJECTED
+    order.reject_reason = code
+    return order
 
 
 def _reserve(
@@ -201,10 +266,9 @@ def _reserve(
     limits: AssetLimits,
     last_price: int,
 ) -> tuple[int, int]:
-    """(price to store, cash to reserve) for one order, updating the in-memory balances."""
-    account = cash.get(user_id)
-    if account is None:
-        raise NotFound("You have no exchange account yet.")
+    """(price to store, cash to reserve) for one order, updating the in-memory balances; `Refused`
+    when a pre-trade risk check fails."""
+    account = cash[user_id]
     quantity = request.quantity
     price = request.price_cents
     if price is None:
@@ -213,19 +277,19 @@ def _reserve(
         )
         notional = risk.notional_problem(price, quantity, limits.max_notional_cents)
         if notional is not None:
-            raise risk_refusal(notional)
+            raise Refused(notional.code, risk_refusal(notional))
     if request.side is Side.BUY:
         reserve = risk.limit_buy_cash_cents(price, quantity)
         problem = risk.cash_problem(reserve, account[0])
         if problem is not None:
-            raise risk_refusal(problem)
+            raise Refused(problem.code, risk_refusal(problem))
         account[0] -= reserve
         account[1] += reserve
         return price, reserve
     held = positions.setdefault(user_id, [0, 0])
     problem = risk.short_position_problem(held[0], held[1], Side.SELL, quantity, rules.max_short_quantity)
     if problem is not None:
-        raise risk_refusal(problem)
+        raise Refused(problem.code, risk_refusal(problem))
     held[1] += quantity
     return price, 0
 

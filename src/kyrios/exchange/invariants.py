@@ -6,7 +6,8 @@
 - reservations: a user's reserved cash == the reservations of its open buys; a position's
   reserved quantity == the open quantity of its user's sells in that symbol;
 - supply: for each symbol the positions of all users sum to the issued supply;
-- orders: filled + canceled + remaining == quantity, all ≥ 0; the status agrees with them;
+- orders: filled + canceled + remaining == quantity, all ≥ 0 (but a REJECTED order keeps the
+  quantity asked, which may be why it was rejected); the status agrees with them;
   a finished order holds no reservation;
 - executions: each references two orders of its symbol on opposite sides, and each order's filled
   quantity is exactly the sum of the executions it took part in;
@@ -182,7 +183,8 @@ async def _orders(session: AsyncSession) -> list[str]:
     )
     for order_id, side, status, price, quantity, filled, canceled, remaining, reserved in rows:
         name = f"order {order_id}"
-        if min(filled, canceled, remaining) < 0 or filled + canceled + remaining != quantity:
+        negative = min(filled, remaining) < 0 or (canceled < 0 and status != OrderStatus.REJECTED)
+        if negative or filled + canceled + remaining != quantity:
             problems.append(
                 f"{name}: filled {filled} + canceled {canceled} + remaining {remaining} != {quantity}"
             )

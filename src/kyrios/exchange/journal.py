@@ -115,6 +115,8 @@ class Batch:
         self.new: list[LiveOrder] = []
         """Orders accepted in this batch: inserted once, in their state after the batch."""
         self.trades: list[Trade] = []
+        self.execution_ids: dict[int, int] = {}
+        """The execution id persisted for each trade, by the trade's book seq (for the trade frames)."""
         self.cash: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
         """Net change of (free, reserved) cash per user."""
         self.need: dict[int, int] = {}
@@ -282,6 +284,7 @@ class Batch:
         ledger: list[tuple[Any, ...]] = []
         buy, sell = CashReason.BUY.value, CashReason.SELL.value
         for t, execution_id in zip(self.trades, ids.executions(len(self.trades)), strict=True):
+            self.execution_ids[t.seq] = execution_id
             executions.append(
                 (
                     execution_id,
@@ -321,6 +324,7 @@ class Batch:
                     {
                         "type": "trade",
                         "symbol": symbol,
+                        "id": self.execution_ids[event.seq],
                         "seq": event.seq,
                         "price_cents": event.price_cents,
                         "quantity": event.quantity,

@@ -96,7 +96,7 @@ class LiveOrder:
             symbol,
             self.side.value,
             self.order_type.value,
-            self.price_cents,
+            self.price_cents or None,
             self.quantity,
             self.filled,
             self.canceled,

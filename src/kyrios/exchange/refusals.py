@@ -4,8 +4,9 @@ The engine stays pure and speaks in codes: the book's events and `risk`'s checks
 refusal with a `RejectCode` (the book adds an English sentence for logs and tests, which users
 never see). Here each code becomes a catalogue message, filled with the values the exchange holds
 anyway (the request, the symbol's limits, `RiskProblem.values`): amounts of cash in `{…:cents}`,
-quantities as numbers, ids as text (no thousands separators). An order row the book rejected
-keeps the bare code in `reject_reason`.
+quantities as numbers, ids as text (no thousands separators). A rejected order's row keeps the bare
+code in `reject_reason` (a `RejectCode`, or an `IntakeCode` for the checks only intake makes);
+`REJECT_REASONS` says each in words without the values, for a user reading their order history.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ from kyrios.core.i18n import N_
 from kyrios.exchange.engine import RejectCode
 from kyrios.exchange.engine.risk import RiskProblem
 
+
+class IntakeCode(StrEnum):
+    """Refusals that only the exchange's intake makes (the book has no such check): `reject_reason`s."""
+
+    PRICE_NOT_ALLOWED = "price_not_allowed"
+    QUANTITY_TOO_SMALL = "quantity_too_small"
+
+
+PRICE_NOT_ALLOWED = N_("A market order takes no price; send a limit order to name one.")
+QUANTITY_TOO_SMALL = N_("Order rejected: quantity must be at least {min_quantity}.")
 PRICE_REQUIRED = N_("Order rejected: a limit order needs a price.")
 ORDER_REFUSALS: dict[RejectCode, tuple[type[DomainError], str]] = {
     RejectCode.INVALID_QUANTITY: (
@@ -73,6 +84,33 @@ def order_refusal(code: RejectCode, **values: Any) -> DomainError:
     if code is RejectCode.INVALID_PRICE and values.get("price_cents") is None:
         message = PRICE_REQUIRED
     return kind(message, **values)
+
+
+REJECT_REASONS: dict[str, str] = {
+    RejectCode.INVALID_QUANTITY: N_("The quantity was not a positive whole number."),
+    RejectCode.QUANTITY_TOO_LARGE: N_("The quantity was above the most allowed per order."),
+    IntakeCode.QUANTITY_TOO_SMALL: N_("The quantity was below the least allowed per order."),
+    RejectCode.INVALID_PRICE: N_("The limit order had no positive price."),
+    RejectCode.PRICE_OFF_TICK: N_("The price was not a multiple of the tick size."),
+    IntakeCode.PRICE_NOT_ALLOWED: N_("A market order takes no price."),
+    RejectCode.BOOK_HALTED: N_("Trading in the symbol was halted."),
+    RejectCode.ORDER_VALUE_TOO_LARGE: N_("The order value was above the most allowed per order."),
+    RejectCode.INSUFFICIENT_CASH: N_("There was not enough free cash for the order."),
+    RejectCode.SHORT_SELLING_NOT_ALLOWED: N_(
+        "Short selling is not allowed, and the sell was larger than the holding."
+    ),
+    RejectCode.SHORT_LIMIT_EXCEEDED: N_("The sell could have gone beyond the short limit."),
+}
+"""Why an order was rejected, by its `reject_reason` code, in words without the request's values."""
+OTHER_REJECT_REASON = N_("The exchange rejected the order ({code}).")
+
+
+def reject_reason_text(code: str) -> tuple[str, dict[str, Any]]:
+    """The catalogue message (and its values) saying why an order with `reject_reason` `code` failed."""
+    message = REJECT_REASONS.get(code)
+    if message is None:
+        return OTHER_REJECT_REASON, {"code": code}
+    return message, {}
 
 
 def risk_refusal(problem: RiskProblem) -> DomainError:

@@ -9,17 +9,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
 from kyrios.exchange.models import AssetStatus, AssetType, ExchangeOrder, OrderStatus, Role
 
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+"""What the database's order columns hold: a number beyond them is a malformed request (422)."""
+
 
 class OrderRequest(BaseModel):
-    """A new order as a client sends it; `price_cents` only for limit orders."""
+    """A new order as a client sends it; `price_cents` only for limit orders.
+
+    The bounds are only the columns'; the exchange's own checks (positive, on the tick, within the
+    symbol's limits) refuse an order with its reason and record it as REJECTED."""
 
     model_config = ConfigDict(frozen=True)
 
     symbol: str = Field(max_length=16)
     side: Side
     type: OrderType = OrderType.LIMIT
-    quantity: int
-    price_cents: int | None = None
+    quantity: int = Field(ge=BIGINT_MIN, le=BIGINT_MAX)
+    price_cents: int | None = Field(default=None, ge=BIGINT_MIN, le=BIGINT_MAX)
     client_order_id: str | None = Field(default=None, max_length=36)
     stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
 
@@ -40,7 +46,9 @@ class OrderView(BaseModel):
     remaining_quantity: int
     status: OrderStatus
     reject_reason: str | None = None
-    """A `RejectCode` value when the book rejected the order (`book_halted`): a code to act on."""
+    """Why the order was REJECTED: a code to act on (`insufficient_cash`, `book_halted`, …)."""
+    reject_message: str | None = None
+    """The same reason in words, in the reader's language (filled by the REST door)."""
     created_at: datetime
     duplicate: bool = False
 
@@ -106,17 +114,18 @@ class AssetView(BaseModel):
 
 
 class AssetListing(BaseModel):
-    """A symbol to list: its first price and supply, tick and order limits."""
+    """A symbol to list: its first price and supply, tick and order limits (`assets.create_asset`
+    refuses what is not positive; these bounds are the columns')."""
 
-    symbol: str
-    name: str
+    symbol: str = Field(max_length=16)
+    name: str = Field(min_length=1, max_length=100)
     type: AssetType = AssetType.STOCK
-    tick_size_cents: int = 1
-    supply: int
-    price_cents: int = 10_000
-    sector: str = ""
-    max_quantity: int = 1_000_000
-    max_notional_cents: int = 10**12
+    tick_size_cents: int = Field(default=1, le=BIGINT_MAX)
+    supply: int = Field(le=BIGINT_MAX)
+    price_cents: int = Field(default=10_000, le=BIGINT_MAX)
+    sector: str = Field(default="", max_length=64)
+    max_quantity: int = Field(default=1_000_000, le=BIGINT_MAX)
+    max_notional_cents: int = Field(default=10**12, le=BIGINT_MAX)
 
 
 class UserView(BaseModel):

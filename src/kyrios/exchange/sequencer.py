@@ -1,9 +1,10 @@
 """One single-writer task per symbol: queue → one transaction (intake, book, journal) → acknowledged.
 
 Each cycle takes what is queued (up to `max_batch` commands) and runs ONE transaction: it
-risk-checks and reserves the new orders (`intake`), runs them and the cancels through the book
+checks and reserves the new orders (`intake`), runs them and the cancels through the book
 in memory, and writes the outcome (`journal`): the new orders once, in their state after the
-book, with the executions, the changed older orders, positions, cash and ledger, and
+book (the refused ones as REJECTED rows, answered with their error after the commit), with
+the executions, the changed older orders, positions, cash and ledger, and
 `engine_seq`. After it commits, the orders are acknowledged, the cancels answered and the
 events published. One commit per batch, and every order row is written once.
 
@@ -52,7 +53,7 @@ from kyrios.exchange.commands import (
 from kyrios.exchange.engine import CancelRejected, OrderBook, OrderCanceled, OrderType
 from kyrios.exchange.engine import Order as BookOrder
 from kyrios.exchange.ids import RowIds
-from kyrios.exchange.intake import AssetLimits, Outcome, accept_batch
+from kyrios.exchange.intake import AssetLimits, Outcome, Rejected, accept_batch
 from kyrios.exchange.journal import Batch, CashMoved
 from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder
@@ -243,6 +244,9 @@ class SymbolSequencer:
                     self.live[outcome.id] = outcome
                     batch.new.append(outcome)
                     accepted[id(submit)] = outcome
+                elif isinstance(outcome, Rejected):  # recorded, never near the book
+                    batch.new.append(outcome.order)
+                    batch.dirty[outcome.order.id] = outcome.order
             cycle = Cycle(batch, outcomes)
             for command in commands:
                 if isinstance(command, SubmitCommand):
@@ -274,6 +278,8 @@ class SymbolSequencer:
                 succeed(submit.future, outcome.view(symbol))
             elif isinstance(outcome, OrderView):
                 succeed(submit.future, outcome)
+            elif isinstance(outcome, Rejected):
+                fail(submit.future, outcome.error)
             else:
                 fail(submit.future, outcome)
         for cancel, canceled in cycle.answers:

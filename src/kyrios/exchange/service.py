@@ -2,7 +2,8 @@
 
 Invariants:
 - an order is acknowledged (the call returns) only once its row and its reservation are
-  committed; a refused order changes nothing and its error says why, in the reader's language;
+  committed; a refused order reserves nothing, is recorded as REJECTED with its reason's code, and
+  its error says why, in the reader's language;
 - a repeated (user, client_order_id) returns the original order, never a second one;
 - only the owner may cancel an order; a finished order cannot be canceled;
 - each user may send at most `orders_per_second` new orders (bursts of `order_burst`).
@@ -22,7 +23,7 @@ from kyrios.core.db import Database
 from kyrios.core.errors import Conflict, InvalidInput, NotFound
 from kyrios.exchange.engine import Depth
 from kyrios.exchange.ids import RowIds
-from kyrios.exchange.intake import AssetLimits, check_request
+from kyrios.exchange.intake import AssetLimits
 from kyrios.exchange.models import ExchangeAsset, ExchangeOrder, OrderStatus
 from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.refusals import Uncancelable, cancel_refusal
@@ -120,9 +121,12 @@ class Exchange:
             return sequencer, restored
 
     async def submit_order(self, user_id: int, request: OrderRequest) -> OrderView:
-        """Check, rate-limit, reserve and durably record a new order; matching follows in the sequencer."""
+        """Rate-limit, check, reserve and durably record a new order; matching follows in the sequencer.
+
+        A refused order (a bad price or quantity, halted, too little cash …) is recorded as REJECTED
+        by the sequencer before its error is raised here; an unknown symbol or a rate-limited user
+        leaves no row."""
         sequencer = await self.sequencer(request.symbol)
-        check_request(request, sequencer.limits)
         self.limiter.take(user_id)
         return await sequencer.submit(user_id, request)
 

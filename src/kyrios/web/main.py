@@ -12,6 +12,7 @@ from kyrios import __version__
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops, pages, wallet
+from kyrios.web.api import admin as admin_api
 from kyrios.web.api import market, net_worth
 from kyrios.web.api import trading as trading_api
 from kyrios.web.auth.kit import AuthKit
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(net_worth.router)
     app.include_router(trading_api.build_router(runtime))
     app.include_router(wallet.build_router(runtime))
+    app.include_router(admin_api.router)
     install_websocket(app, runtime, auth_kit)
     pages.install_pages(app)
     return app

@@ -2,9 +2,12 @@
 
 Every route acts for the caller's own exchange account (`ApiUser.account_id`); writes need the
 `trade` scope, reads `read`. All exchange work goes through `runtime.exchange`. Another user's
-order is answered exactly like a missing one (404), so ids reveal nothing. Each call spends a
-token of the caller's REST bucket (`ratelimit`); a new order is also held to the exchange's own
-order rate and to `MAX_OPEN_ORDERS_PER_SYMBOL` live orders per symbol.
+order is answered exactly like a missing one (404), so ids reveal nothing. A refused order is
+answered with its error and also kept as a REJECTED order whose `reject_reason` code the order
+reads put into words in the caller's language (`reject_message`); its `client_order_id` is spent,
+so a retry gets that REJECTED order back with `duplicate: true`, as a retry of an accepted one does.
+Each call spends a token of the caller's REST bucket (`ratelimit`); a new order is also held to
+the exchange's own order rate and to `MAX_OPEN_ORDERS_PER_SYMBOL` live orders per symbol.
 
 The module has no `from __future__ import annotations`: FastAPI must see the dependency aliases
 built inside `build_router` as objects, not as names it would look up in the module.
@@ -18,18 +21,18 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from pydantic import BaseModel
 
 from kyrios.core.errors import Forbidden, InvalidInput, NotFound
-from kyrios.core.i18n import N_
+from kyrios.core.i18n import N_, DoorStyle, Translator
 from kyrios.exchange.history import MAX_PAGE, ExecutionView, LedgerEntryView, Page
 from kyrios.exchange.models import OrderStatus
 from kyrios.exchange.net_worth import HISTORY_PERIODS, Period
-from kyrios.exchange.refusals import Uncancelable, cancel_refusal
+from kyrios.exchange.refusals import Uncancelable, cancel_refusal, reject_reason_text
 from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
 from kyrios.runtime import Runtime
 from kyrios.web.api import net_worth as net_worth_api
 from kyrios.web.api.caps import OpenOrderCap
 from kyrios.web.api.ratelimit import limiter_for
 from kyrios.web.auth.routes import require_scope
-from kyrios.web.deps import ApiUser
+from kyrios.web.deps import ApiUser, LocaleDep
 
 MAX_OPEN_ORDERS_PER_SYMBOL = 50
 NO_ACCOUNT = N_("This sign-in has no exchange account.")
@@ -82,9 +85,14 @@ def build_router(runtime: Runtime) -> APIRouter:
         status_code=201,
         responses={200: {"model": OrderView, "description": "A repeated client_order_id: the original."}},
     )
-    async def place_order(request: OrderRequest, account: Trader, response: Response) -> OrderView:
+    async def place_order(
+        request: OrderRequest, account: Trader, response: Response, locale: LocaleDep
+    ) -> OrderView:
         """Place a limit or market order (`price_cents` in the exchange's unit, a multiple of the
-        symbol's tick). A repeated `client_order_id` returns the original order with `duplicate: true`."""
+        symbol's tick). A repeated `client_order_id` returns the original order with `duplicate: true`
+        (a refused original is a REJECTED order). A refusal is an error, and the order is kept as
+        REJECTED with its reason (not for an unknown symbol, or a refusal of the request rate or the
+        open-order cap)."""
         exchange = runtime.exchange
 
         async def count_live() -> int:
@@ -101,11 +109,12 @@ def build_router(runtime: Runtime) -> APIRouter:
             raise InvalidInput(NO_SYMBOL, symbol=request.symbol) from None
         if order.duplicate:
             response.status_code = 200
-        return order
+        return readable(order, locale)
 
     @router.get("/orders")
     async def list_orders(
         account: Reader,
+        locale: LocaleDep,
         symbol: str | None = None,
         status: OrderStatus | None = None,
         open: Annotated[bool, Query(description="Only OPEN and PARTIALLY_FILLED orders.")] = False,
@@ -113,8 +122,9 @@ def build_router(runtime: Runtime) -> APIRouter:
         before: Before = None,
         limit: Limit = 100,
     ) -> Page[OrderView]:
-        """The caller's orders, newest first, a page at a time."""
-        return await runtime.exchange.order_page(
+        """The caller's orders, newest first, a page at a time (REJECTED ones say why in
+        `reject_message`)."""
+        page = await runtime.exchange.order_page(
             account,
             symbol=symbol,
             status=status,
@@ -123,14 +133,17 @@ def build_router(runtime: Runtime) -> APIRouter:
             before=before,
             limit=limit,
         )
+        return Page[OrderView](
+            items=[readable(order, locale) for order in page.items], next_before=page.next_before
+        )
 
     @router.get("/orders/{order_id}")
-    async def get_order(order_id: int, account: Reader) -> OrderView:
+    async def get_order(order_id: int, account: Reader, locale: LocaleDep) -> OrderView:
         """One of the caller's orders (404 for another user's)."""
         order = await runtime.exchange.own_order(account, order_id)
         if order is None:
             raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
-        return order
+        return readable(order, locale)
 
     @router.delete("/orders/{order_id}")
     async def cancel_order(order_id: int, account: Trader) -> OrderView:
@@ -186,6 +199,15 @@ def build_router(runtime: Runtime) -> APIRouter:
         return await runtime.exchange.ledger_page(account, before=before, limit=limit)
 
     return router
+
+
+def readable(order: OrderView, locale: str) -> OrderView:
+    """The order with its `reject_reason` in words in `locale` (unchanged unless REJECTED)."""
+    if order.reject_reason is None:
+        return order
+    message, values = reject_reason_text(order.reject_reason)
+    text = Translator(locale, DoorStyle.PLAIN).t(message, **values)
+    return order.model_copy(update={"reject_message": text})
 
 
 async def _is_new(runtime: Runtime, account: int, request: OrderRequest) -> bool:

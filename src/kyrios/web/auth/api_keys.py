@@ -1,7 +1,10 @@
-"""API keys of BOT accounts: `kyr_<key_id>_<secret>`, shown once, stored as the secret's SHA-256.
+"""API keys: `kyr_<key_id>_<secret>`, shown once, stored as the secret's SHA-256.
 
 `key_id` (public, 12 hex digits) finds the row; the secret (256 random bits) is compared in
-constant time against the stored hash. A key carries scopes (`read`, `trade`) and is revocable.
+constant time against the stored hash. A key is revocable and carries scopes: a BOT account's
+`read` and/or `trade`; an ADMIN account's only `admin` (the admin API, for scripts such as
+`kyrios bots` funding its accounts: such a key can neither read nor trade as the admin).
+A PLAYER account has no keys: people sign in.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from kyrios.web.auth.tables import AuthApiKey
 
 PREFIX = "kyr_"
 SCOPES = ("read", "trade")
-"""`read`: the caller's own data and the market; `trade`: place and cancel orders."""
+"""A BOT's scopes: `read`: the caller's own data and the market; `trade`: place and cancel orders."""
+ADMIN_SCOPE = "admin"
+"""An ADMIN account's one scope: the admin API (`/api/v1/admin`, API key management)."""
+SCOPES_OF_ROLE = {Role.BOT: SCOPES, Role.ADMIN: (ADMIN_SCOPE,)}
+"""What a key of each role may carry, and carries when no scopes are named."""
 
 
 @dataclass(frozen=True)
@@ -50,27 +57,28 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def check_scopes(scopes: list[str]) -> tuple[str, ...]:
-    """The scopes, deduplicated in the canonical order; `InvalidInput` for an unknown one."""
+def check_scopes(scopes: list[str], allowed: tuple[str, ...] = SCOPES) -> tuple[str, ...]:
+    """The scopes, deduplicated in the canonical order; `InvalidInput` for one not `allowed`."""
     for scope in scopes:
-        if scope not in SCOPES:
-            raise InvalidInput(UNKNOWN_SCOPE, scope=scope, scopes=", ".join(SCOPES))
-    return tuple(scope for scope in SCOPES if scope in scopes)
+        if scope not in allowed:
+            raise InvalidInput(UNKNOWN_SCOPE, scope=scope, scopes=", ".join(allowed))
+    return tuple(scope for scope in allowed if scope in scopes)
 
 
 async def create_key(
     session: AsyncSession,
     user: ExchangeUser,
     *,
-    scopes: list[str],
+    scopes: list[str] | None,
     label: str,
     created_by: int | None,
     now: datetime,
 ) -> NewKey:
-    """A new key for a BOT account."""
-    if user.role != Role.BOT:
+    """A new key for a BOT or ADMIN account (`scopes` None: all its role allows)."""
+    allowed = SCOPES_OF_ROLE.get(user.role)
+    if allowed is None:
         raise InvalidInput(NOT_A_BOT, user=user.username)
-    granted = check_scopes(scopes)
+    granted = check_scopes(list(allowed) if scopes is None else scopes, allowed)
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     row = AuthApiKey(
         key_id=key_id,

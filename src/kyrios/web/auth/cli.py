@@ -1,4 +1,4 @@
-"""`kyrios api-key …`: create and revoke the API keys of BOT accounts from the command line.
+"""`kyrios api-key …`: create and revoke API keys (of BOT accounts, or ADMIN ones) from the command line.
 
 Keys live in the web door's own table, not in exchange state, so no exchange lease is needed.
 """
@@ -17,15 +17,21 @@ from kyrios.exchange import accounts
 from kyrios.exchange.cli import run
 from kyrios.web.auth import api_keys
 
-app = typer.Typer(help="API keys of BOT accounts (the trading bots' credentials).", no_args_is_help=True)
+app = typer.Typer(
+    help="API keys of BOT accounts (the trading bots' credentials) and ADMIN accounts (the admin API).",
+    no_args_is_help=True,
+)
 console = Console()
 
 
 @app.command("create")
 def create(
-    user: Annotated[str, typer.Argument(help="The BOT account: username or id")],
+    user: Annotated[str, typer.Argument(help="The BOT or ADMIN account: username or id")],
     scope: Annotated[
-        list[str] | None, typer.Option("--scope", help="read or trade (repeatable); default: both")
+        list[str] | None,
+        typer.Option(
+            "--scope", help="read or trade for a BOT, admin for an ADMIN (repeatable); default: all"
+        ),
     ] = None,
     label: Annotated[str, typer.Option(help="What the key is for")] = "",
 ) -> None:
@@ -34,10 +40,9 @@ def create(
     async def work(db: Database) -> api_keys.NewKey:
         async def unit(session: AsyncSession) -> api_keys.NewKey:
             bot = await accounts.resolve_user(session, user)
-            scopes = scope or list(api_keys.SCOPES)
             now = SystemClock().now()
             return await api_keys.create_key(
-                session, bot, scopes=scopes, label=label, created_by=None, now=now
+                session, bot, scopes=scope or None, label=label, created_by=None, now=now
             )
 
         return await db.run(unit)

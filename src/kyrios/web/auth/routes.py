@@ -54,10 +54,11 @@ class Session(BaseModel):
 
 
 class NewApiKey(BaseModel):
-    """Create an API key for a BOT account (`user`: its username or id)."""
+    """Create an API key for a BOT account (`read`, `trade`) or an ADMIN account (`admin`); `user`:
+    its username or id; `scopes` left out: all its role allows."""
 
     user: str
-    scopes: list[str] = Field(default_factory=lambda: list(api_keys.SCOPES))
+    scopes: list[str] | None = None
     label: str = Field(default="", max_length=64)
 
 
@@ -83,12 +84,14 @@ def require_scope(scope: str) -> Callable[[ApiUser], Awaitable[ApiUser]]:
 
 
 async def exchange_admin(user: CurrentUser, runtime: RuntimeDep) -> ApiUser:
-    """The caller, if they signed in (not by API key) as an ADMIN exchange account (403 otherwise)."""
+    """The caller, if they are an ADMIN exchange account: signed in, or by an API key with the
+    `admin` scope (only an ADMIN account's keys have it); 403 otherwise."""
     async with runtime.db.read() as session:
         account = (
             None if user.account_id is None else await accounts.find_user(session, user_id=user.account_id)
         )
-    if account is None or account.role != Role.ADMIN or user.method == "api_key":
+    by_key = user.method == "api_key"
+    if account is None or account.role != Role.ADMIN or (by_key and api_keys.ADMIN_SCOPE not in user.scopes):
         raise Forbidden(ADMIN_ONLY)
     return user
 
@@ -200,7 +203,7 @@ def build_router(kit: AuthKit) -> APIRouter:
 
     @router.post("/api/v1/auth/api-keys", status_code=201)
     async def create_api_key(body: NewApiKey, caller: ExchangeAdmin) -> ApiKeyCreated:
-        """Create a key for a BOT account (exchange admins only); the key is in this answer only."""
+        """Create a key for a BOT or ADMIN account (exchange admins only); the key is in this answer only."""
         now = runtime.clock.now()
 
         async def work(session: AsyncSession) -> api_keys.NewKey:

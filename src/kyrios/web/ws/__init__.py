@@ -7,7 +7,8 @@ the access cookie on the upgrade request). Answers on channel `system`: `subscri
 `?locale=` or the upgrade's `Accept-Language`; `subject`: the channel refused), `heartbeat`.
 
 Channels:
-- `trades:SYM`: `trade` frames (`seq`, `price_cents`, `quantity`, `taker_side`, `ts` ms);
+- `trades:SYM`: `trade` frames (`id`: the execution id GET /api/v1/trades/SYM returns, so a client
+  can de-duplicate against that history; `seq`, `price_cents`, `quantity`, `taker_side`, `ts` ms);
 - `book:SYM`: a `snapshot` (every level, `seq` as GET /api/v1/depth, `checksum`), then `delta`
   frames, one per tick, with `seq`, `prev_seq` (the previous frame's `seq`: anything else is a
   gap, so re-subscribe), the changed levels' absolute quantities (0 deletes the level) and the
