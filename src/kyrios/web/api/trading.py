@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
 from pydantic import BaseModel
 
 from kyrios.core.errors import Forbidden, InvalidInput, NotFound
@@ -25,9 +25,11 @@ from kyrios.exchange.refusals import Uncancelable, cancel_refusal
 from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
 from kyrios.runtime import Runtime
 from kyrios.web.api.caps import OpenOrderCap
+from kyrios.web.api.params import MAX_ID
 from kyrios.web.api.ratelimit import limiter_for
 from kyrios.web.auth.routes import require_scope
 from kyrios.web.deps import ApiUser
+from kyrios.web.errors import error_responses
 
 MAX_OPEN_ORDERS_PER_SYMBOL = 50
 NO_ACCOUNT = N_("This sign-in has no exchange account.")
@@ -35,8 +37,10 @@ NO_SYMBOL = N_("There is no symbol {symbol}.")
 NAME_WHAT_TO_CANCEL = N_("Name the orders to cancel: an order id, a client_order_id or a symbol.")
 
 Before = Annotated[
-    int | None, Query(description="Only rows with a smaller id (the previous page's next_before).")
+    int | None,
+    Query(ge=1, le=MAX_ID, description="Only rows with a smaller id (the previous page's next_before)."),
 ]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="The order's id.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Most rows in the page.")]
 
 
@@ -73,7 +77,12 @@ def build_router(runtime: Runtime) -> APIRouter:
         yield
         await limiter.aclose()
 
-    router = APIRouter(prefix="/api/v1", tags=["trading"], lifespan=lifespan)
+    router = APIRouter(
+        prefix="/api/v1",
+        tags=["trading"],
+        lifespan=lifespan,
+        responses=error_responses(400, 401, 403, 404, 409, 422, 429, 503),
+    )
 
     @router.post(
         "/orders",
@@ -123,7 +132,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         )
 
     @router.get("/orders/{order_id}")
-    async def get_order(order_id: int, account: Reader) -> OrderView:
+    async def get_order(order_id: OrderId, account: Reader) -> OrderView:
         """One of the caller's orders (404 for another user's)."""
         order = await runtime.exchange.own_order(account, order_id)
         if order is None:
@@ -131,7 +140,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         return order
 
     @router.delete("/orders/{order_id}")
-    async def cancel_order(order_id: int, account: Trader) -> OrderView:
+    async def cancel_order(order_id: OrderId, account: Trader) -> OrderView:
         """Cancel one of the caller's open orders (404 for another user's, 409 once finished)."""
         if await runtime.exchange.own_order(account, order_id) is None:
             raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
