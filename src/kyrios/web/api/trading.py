@@ -95,11 +95,13 @@ def build_router(runtime: Runtime) -> APIRouter:
         exchange = runtime.exchange
 
         async def count_live() -> int:
-            page = await exchange.order_page(account, symbol=request.symbol, open_only=True, limit=cap.limit)
-            return len(page.items)
+            return await exchange.live_order_count(account, request.symbol)
 
         try:
-            if request.client_order_id is not None and not await _is_new(runtime, account, request):
+            retry = request.client_order_id is not None and await exchange.has_client_order(
+                account, request.client_order_id
+            )
+            if retry:
                 order = await exchange.submit_order(account, request)  # a retry: the original comes back
             else:
                 async with cap.placing(account, request.symbol, count_live):
@@ -183,9 +185,3 @@ def build_router(runtime: Runtime) -> APIRouter:
         return await runtime.exchange.ledger_page(account, before=before, limit=limit)
 
     return router
-
-
-async def _is_new(runtime: Runtime, account: int, request: OrderRequest) -> bool:
-    """False when the caller already has an order with this client order id (a retry)."""
-    page = await runtime.exchange.order_page(account, client_order_id=request.client_order_id, limit=1)
-    return not page.items
