@@ -30,7 +30,10 @@ each get about one core.
    - `order_to_frame_p99_ms`: receipt − the moment this process sent the crossing (buy) order,
      found by the trade's price (the REST request, the batch, the commit and the fan-out).
    Subscribers closed with code 4008 are the dropped slow consumers; `missing_frames` counts trade
-   frames a subscriber that stayed connected never got.
+   frames a subscriber that stayed connected never got. The subscribers and the sender share this
+   one process: `fanout_client_cpu_share` beside `fanout_server_cpu_share` (each a share of one
+   core over the phase) says which side limited the figures; near 1.0 the delays are this
+   process's own queueing, not the server's.
 
 `--profile PATH` runs the server under cProfile and writes its stats to PATH at the end. The last
 line of output is one JSON object with the headline figures.
@@ -327,17 +330,25 @@ async def main() -> None:
             orders = await run_load(HOST, port, order_flow(keys), clients=args.clients, seconds=args.seconds)
             cpu_after = process_cpu_seconds(server.pid)
             report("POST /orders", orders)
-            cpu_fanout = process_cpu_seconds(server.pid)
+            fanout_start = cpu_shares(server.pid)
             fanout, pairs, counted = await run_fanout(
                 port, keys, args.subscribers, args.fanout_seconds, args.fanout_rate
             )
-            cpu_fanout_end = process_cpu_seconds(server.pid)
+            fanout_busy = cpu_shares(server.pid, since=fanout_start)
         finally:
             server.terminate()
             server.wait(30)
-    print_figures(
-        args, trivial, orders, (cpu_before, cpu_after), fanout, pairs, counted, (cpu_fanout, cpu_fanout_end)
-    )
+    print_figures(args, trivial, orders, (cpu_before, cpu_after), fanout, pairs, counted, fanout_busy)
+
+
+def cpu_shares(server: int, since: tuple[float, ...] | None = None) -> tuple[float, ...]:
+    """(wall clock, server CPU, this process's CPU) now; with `since`: the share of a core each
+    process used from then on (-1 where /proc is missing)."""
+    now = (time.monotonic(), process_cpu_seconds(server) or -1.0, process_cpu_seconds(os.getpid()) or -1.0)
+    if since is None:
+        return now
+    wall = now[0] - since[0]
+    return tuple(round((now[i] - since[i]) / wall, 2) if since[i] >= 0 else -1.0 for i in (1, 2))
 
 
 def print_figures(
@@ -348,7 +359,7 @@ def print_figures(
     fanout: Fanout,
     pairs: int,
     counted: list[int],
-    fanout_cpu: tuple[float | None, float | None],
+    fanout_busy: tuple[float, ...],
 ) -> None:
     """The human summary, then one JSON line."""
     accepted = orders.statuses.get(201, 0)
@@ -360,10 +371,7 @@ def print_figures(
         if before is not None and after is not None and accepted
         else None
     )
-    start, end = fanout_cpu
-    fanout_cpu_share = (
-        round((end - start) / (args.fanout_seconds + 2), 2) if start is not None and end is not None else None
-    )
+    server_share, client_share = fanout_busy
     missing = sum(max(0, pairs - seen) for seen in counted)
     console.print(
         f"orders: {accepted_per_s:,.0f} accepted/s = {100 * ratio:.1f} % of /healthz "
@@ -373,7 +381,8 @@ def print_figures(
         f"fan-out: {fanout.subscribed} subscribers, {pairs} trades, {fanout.trade_frames:,} "
         f"trade frames, p50 {percentile_ms(fanout.ts_delays, 50)} ms, "
         f"p99 {percentile_ms(fanout.ts_delays, 99)} ms "
-        f"after the batch's ts; dropped {fanout.dropped}; server busy {fanout_cpu_share} of a core"
+        f"after the batch's ts; dropped {fanout.dropped}; server busy {server_share} of a core, "
+        f"subscribers and sender {client_share}"
     )
     print(
         json.dumps(
@@ -396,7 +405,8 @@ def print_figures(
                 "order_to_frame_p99_ms": percentile_ms(fanout.send_delays, 99),
                 "dropped_slow_consumers": fanout.dropped,
                 "missing_frames": missing,
-                "fanout_server_cpu_share": fanout_cpu_share,
+                "fanout_server_cpu_share": server_share,
+                "fanout_client_cpu_share": client_share,
             }
         )
     )
