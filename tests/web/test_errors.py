@@ -136,6 +136,21 @@ async def test_fastapis_validation_errors_are_422_in_the_same_shape(client: http
     assert error["message"].startswith("リクエストが正しくありません: query.n: ")
 
 
+async def test_a_body_that_is_not_text_is_a_400_in_the_requests_language(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/dev-login",
+        content=b"\xff\xfe{",
+        headers={"Content-Type": "application/json", "Accept-Language": "ja"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "bad_request",
+            "message": "リクエスト本文を読み取れませんでした。UTF-8 の JSON を送ってください。",
+        }
+    }
+
+
 async def test_http_exceptions_keep_their_status(client: httpx.AsyncClient) -> None:
     teapot = await client.get("/test/teapot")
     assert teapot.status_code == 418

@@ -199,6 +199,14 @@ class ExchangeClient(Protocol):
         """The user's order `order_id`; None when there is none or it is another user's."""
         ...
 
+    async def live_order_count(self, user_id: int, symbol: str) -> int:
+        """How many of the user's orders in `symbol` are live."""
+        ...
+
+    async def has_client_order(self, user_id: int, client_order_id: str) -> bool:
+        """True when the user already has an order with this client order id."""
+        ...
+
     async def execution_page(
         self, user_id: int, *, symbol: str | None = None, before: int | None = None, limit: int = 100
     ) -> Page[ExecutionView]:
@@ -319,6 +327,14 @@ class DatabaseReads:
     async def own_order(self, user_id: int, order_id: int) -> OrderView | None:
         """The user's order `order_id`; None when there is none or it is another user's."""
         return await self._read(lambda session: history.own_order(session, user_id, order_id))
+
+    async def live_order_count(self, user_id: int, symbol: str) -> int:
+        """How many of the user's orders in `symbol` are live."""
+        return await self._read(lambda session: history.live_order_count(session, user_id, symbol))
+
+    async def has_client_order(self, user_id: int, client_order_id: str) -> bool:
+        """True when the user already has an order with this client order id."""
+        return await self._read(lambda session: history.has_client_order(session, user_id, client_order_id))
 
     async def execution_page(
         self, user_id: int, *, symbol: str | None = None, before: int | None = None, limit: int = 100

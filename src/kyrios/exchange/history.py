@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.db import Sql
 from kyrios.exchange.engine import Side
 from kyrios.exchange.models import (
     LIVE_STATUSES,
@@ -98,6 +99,24 @@ async def order_page(
         query = query.where(ExchangeOrder.client_order_id == client_order_id)
     rows, after = await _page(session, query, ExchangeOrder.id, before, limit)
     return Page[OrderView](items=[OrderView.of(row) for row in rows], next_before=after)
+
+
+# The REST door asks these before every new order: driver-level, as its hot path.
+_LIVE_COUNT = "SELECT COUNT(*) FROM exchange_order WHERE user_id = ? AND symbol = ? AND status IN (?, ?)"
+_CLIENT_ORDER = "SELECT id FROM exchange_order WHERE user_id = ? AND client_order_id = ?"
+assert len(LIVE_STATUSES) == 2, "_LIVE_COUNT names each live status"
+
+
+async def live_order_count(session: AsyncSession, user_id: int, symbol: str) -> int:
+    """How many of the user's orders in `symbol` are live (open or partially filled)."""
+    sql = await Sql.of(session)
+    statuses = [status.value for status in LIVE_STATUSES]
+    return int(await sql.scalar(_LIVE_COUNT, (user_id, symbol, *statuses)) or 0)
+
+
+async def has_client_order(session: AsyncSession, user_id: int, client_order_id: str) -> bool:
+    """True when the user already has an order with this client order id."""
+    return await (await Sql.of(session)).one(_CLIENT_ORDER, (user_id, client_order_id)) is not None
 
 
 async def own_order(session: AsyncSession, user_id: int, order_id: int) -> OrderView | None:

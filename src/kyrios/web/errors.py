@@ -15,8 +15,13 @@
 * `unauthorized` (`NotAuthenticated`, from `deps.current_user` or an authenticator) is 401 with
   `WWW-Authenticate: Bearer`.
 * A `DomainError` of no known kind is 400; an `HTTPException` keeps its status (its code is the
-  status's name: `not_found`, `method_not_allowed`); anything else is a 500 that says nothing
-  about what failed (the details go to the log).
+  status's name: `not_found`, `method_not_allowed`; a body that cannot be read at all is FastAPI's
+  400 `bad_request`); anything else is a 500 that says nothing about what failed (the details go
+  to the log).
+
+Routers declare the errors they answer with `error_responses(...)`, so `/openapi.json` documents
+each status with the one shape (`ErrorBody`) and FastAPI's own 422 schema never appears
+(`tests/web/test_openapi_conformance.py` holds every `/api/v1` answer to its documentation).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from kyrios.core.errors import DomainError
@@ -59,8 +65,41 @@ NOT_SIGNED_IN = N_("Sign in to use this.")
 INVALID_REQUEST = N_("The request is not valid: {problems}.")
 NO_SUCH_PAGE = N_("There is nothing here.")
 WRONG_METHOD = N_("This address does not accept that method.")
+UNREADABLE_BODY = N_("The request body could not be read: send JSON in UTF-8.")
 _STANDARD_MESSAGES = {404: NO_SUCH_PAGE, 405: WRONG_METHOD}
+_FASTAPI_DETAILS = {"There was an error parsing the body": UNREADABLE_BODY}
+"""FastAPI's own English details, by text, and what the answer says instead."""
 _NOT_A_CODE_CHARACTER = re.compile(r"[^a-z0-9]+")
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable machine `code` and a `message` in the request's language."""
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of the web API."""
+
+    error: ErrorDetail
+
+
+ERROR_MEANINGS: Mapping[int, str] = {
+    400: "The request could not be read",
+    401: "Not signed in, or the credentials are not valid",
+    403: "The credentials do not allow this",
+    404: "There is no such thing (or it is someone else's)",
+    409: "It clashes with the current state (e.g. funds, open orders, a name taken)",
+    422: "The request is not valid",
+    429: "Too many requests: wait the Retry-After seconds",
+    503: "The part that would do it cannot be reached now",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` documenting `statuses` with the one error shape."""
+    return {status: {"model": ErrorBody, "description": ERROR_MEANINGS[status]} for status in statuses}
 
 
 class NotAuthenticated(DomainError):
@@ -123,6 +162,8 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc.detail)
     if detail == phrase and exc.status_code in _STANDARD_MESSAGES:
         detail = _translator(request).t(_STANDARD_MESSAGES[exc.status_code])
+    elif detail in _FASTAPI_DETAILS:
+        detail = _translator(request).t(_FASTAPI_DETAILS[detail])
     code = _NOT_A_CODE_CHARACTER.sub("_", phrase.lower()).strip("_")
     return JSONResponse(error_body(code, detail), status_code=exc.status_code, headers=exc.headers)
 

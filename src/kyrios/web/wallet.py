@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from kyrios.features.wallet import service
 from kyrios.features.wallet.service import ROLE_CHANGES
 from kyrios.runtime import Runtime
+from kyrios.web.errors import error_responses
 from kyrios.web.pages import STATIC_DIR
 
 
@@ -49,7 +50,7 @@ class VerifiedView(BaseModel):
 
 def build_router(runtime: Runtime) -> APIRouter:
     """The signing page and its API, on one runtime."""
-    router = APIRouter()
+    router = APIRouter(responses=error_responses(400, 404, 409, 422))
 
     @router.get("/wallet/sign/{nonce}", include_in_schema=False)
     async def sign_page(nonce: str) -> FileResponse:

@@ -33,6 +33,8 @@ T = TypeVar("T")
 RETRYABLE_MYSQL_CODES = {1213, 1205}  # deadlock, lock wait timeout
 RETRYABLE_PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 MAX_ATTEMPTS = 12
+SQLITE_POOL_SIZE = 64
+"""Connections a SQLite `Database` keeps open (and as many more it opens for a burst)."""
 
 
 def normalise_url(url: str) -> URL:
@@ -77,6 +79,10 @@ class Database:
             if database == ":memory:":
                 raise ValueError("use a SQLite file: an in-memory database is not shared between connections")
             kwargs["async_creator"] = inline_connector(database, uri=database.startswith("file:"))
+            # Every concurrent request holds a read connection for a moment; beyond the pool's
+            # size each one would be opened (pragmas, schema parse) and closed again, request
+            # after request. Idle SQLite connections cost a file handle, so keep plenty.
+            kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
             self.checkpointer: WalCheckpointer | None = WalCheckpointer(
                 database, uri=database.startswith("file:")
             )

@@ -14,7 +14,7 @@ The rule models are built from `rules.TUNABLE`, so a rule added there is documen
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, get_type_hints
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -25,15 +25,11 @@ from kyrios.exchange.rules import TUNABLE, ExchangeRules
 from kyrios.exchange.schemas import AssetListing, AssetView, UserView
 from kyrios.web.auth.routes import ExchangeAdmin
 from kyrios.web.deps import RuntimeDep
+from kyrios.web.errors import error_responses
 
 DETAIL_LENGTH = 200
 """The ledger's `detail` column."""
-ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {
-        "description": "The caller is not an exchange administrator (or a cookie write lacks its CSRF token)."
-    },
-    503: {"description": "This process does not run the exchange."},
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
 Symbol = Annotated[str, Path(max_length=16, description="The listed symbol.")]
 AccountId = Annotated[int, Path(ge=1, description="The exchange account (`exchange_user.id`).")]
 

@@ -7,7 +7,7 @@ candle `time` is UTC epoch seconds, trade `ts` UTC epoch milliseconds. An unknow
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -21,17 +21,17 @@ from kyrios.exchange.market_data import (
     TradesPage,
 )
 from kyrios.runtime import Runtime
+from kyrios.web.api.params import MAX_ID
 from kyrios.web.deps import RuntimeDep
+from kyrios.web.errors import error_responses
 
 MAX_LEVELS = 500
 MAX_TRADES = 1000
 MAX_CANDLES = 1000
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Unknown symbol"},
-    422: {"description": "A parameter is not valid"},
-}
+ERRORS = error_responses(404)
+"""What the routes naming a symbol add to the router's errors: an unknown symbol is a 404."""
 
-router = APIRouter(prefix="/api/v1", tags=["market data"])
+router = APIRouter(prefix="/api/v1", tags=["market data"], responses=error_responses(422))
 Symbol = Annotated[str, Path(max_length=16, description="The listed symbol, e.g. ACME.")]
 
 
@@ -51,7 +51,7 @@ async def ticker(runtime: RuntimeDep) -> list[TickerEntry]:
     return await _market(runtime).ticker()
 
 
-@router.get("/depth/{symbol}", responses=ERRORS)
+@router.get("/depth/{symbol}", responses=ERRORS | error_responses(503))
 async def depth(
     runtime: RuntimeDep,
     symbol: Symbol,
@@ -66,7 +66,9 @@ async def trades(
     runtime: RuntimeDep,
     symbol: Symbol,
     limit: Annotated[int, Query(ge=1, le=MAX_TRADES)] = 100,
-    before_id: Annotated[int | None, Query(ge=1, description="Only trades with a smaller id.")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only trades with a smaller id.")
+    ] = None,
 ) -> TradesPage:
     """Recent trades, newest first; page back with `before_id=next_before_id`."""
     return await _market(runtime).trades(symbol, limit=limit, before_id=before_id)
@@ -77,8 +79,12 @@ async def candles(
     runtime: RuntimeDep,
     symbol: Symbol,
     interval: Interval = Interval.ONE_MINUTE,
-    start: Annotated[int | None, Query(ge=0, description="First bar start, UTC epoch seconds.")] = None,
-    end: Annotated[int | None, Query(ge=0, description="Last bar start, UTC epoch seconds.")] = None,
+    start: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="First bar start, UTC epoch seconds.")
+    ] = None,
+    end: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Last bar start, UTC epoch seconds.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_CANDLES)] = 500,
 ) -> CandlesPage:
     """OHLCV bars in ascending time: from `start` on, else the latest ones up to `end` (or now)."""

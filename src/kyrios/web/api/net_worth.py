@@ -25,9 +25,10 @@ from kyrios.exchange.net_worth import (
 )
 from kyrios.runtime import Runtime
 from kyrios.web.deps import RuntimeDep
+from kyrios.web.errors import error_responses
 
 MAX_ROWS = 100
-ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "A parameter is not valid"}}
+ERRORS = error_responses(422)
 
 router = APIRouter(prefix="/api/v1", tags=["net worth"])
 

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
 from pydantic import BaseModel
 
 from kyrios.core.errors import Forbidden, InvalidInput, NotFound
@@ -30,9 +30,11 @@ from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
 from kyrios.runtime import Runtime
 from kyrios.web.api import net_worth as net_worth_api
 from kyrios.web.api.caps import OpenOrderCap
+from kyrios.web.api.params import MAX_ID
 from kyrios.web.api.ratelimit import limiter_for
 from kyrios.web.auth.routes import require_scope
 from kyrios.web.deps import ApiUser, LocaleDep
+from kyrios.web.errors import error_responses
 
 MAX_OPEN_ORDERS_PER_SYMBOL = 50
 NO_ACCOUNT = N_("This sign-in has no exchange account.")
@@ -40,8 +42,10 @@ NO_SYMBOL = N_("There is no symbol {symbol}.")
 NAME_WHAT_TO_CANCEL = N_("Name the orders to cancel: an order id, a client_order_id or a symbol.")
 
 Before = Annotated[
-    int | None, Query(description="Only rows with a smaller id (the previous page's next_before).")
+    int | None,
+    Query(ge=1, le=MAX_ID, description="Only rows with a smaller id (the previous page's next_before)."),
 ]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="The order's id.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Most rows in the page.")]
 
 
@@ -78,7 +82,12 @@ def build_router(runtime: Runtime) -> APIRouter:
         yield
         await limiter.aclose()
 
-    router = APIRouter(prefix="/api/v1", tags=["trading"], lifespan=lifespan)
+    router = APIRouter(
+        prefix="/api/v1",
+        tags=["trading"],
+        lifespan=lifespan,
+        responses=error_responses(400, 401, 403, 404, 409, 422, 429, 503),
+    )
 
     @router.post(
         "/orders",
@@ -96,11 +105,13 @@ def build_router(runtime: Runtime) -> APIRouter:
         exchange = runtime.exchange
 
         async def count_live() -> int:
-            page = await exchange.order_page(account, symbol=request.symbol, open_only=True, limit=cap.limit)
-            return len(page.items)
+            return await exchange.live_order_count(account, request.symbol)
 
         try:
-            if request.client_order_id is not None and not await _is_new(runtime, account, request):
+            retry = request.client_order_id is not None and await exchange.has_client_order(
+                account, request.client_order_id
+            )
+            if retry:
                 order = await exchange.submit_order(account, request)  # a retry: the original comes back
             else:
                 async with cap.placing(account, request.symbol, count_live):
@@ -138,7 +149,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         )
 
     @router.get("/orders/{order_id}")
-    async def get_order(order_id: int, account: Reader, locale: LocaleDep) -> OrderView:
+    async def get_order(order_id: OrderId, account: Reader, locale: LocaleDep) -> OrderView:
         """One of the caller's orders (404 for another user's)."""
         order = await runtime.exchange.own_order(account, order_id)
         if order is None:
@@ -146,7 +157,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         return readable(order, locale)
 
     @router.delete("/orders/{order_id}")
-    async def cancel_order(order_id: int, account: Trader) -> OrderView:
+    async def cancel_order(order_id: OrderId, account: Trader) -> OrderView:
         """Cancel one of the caller's open orders (404 for another user's, 409 once finished)."""
         if await runtime.exchange.own_order(account, order_id) is None:
             raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
@@ -208,9 +219,3 @@ def readable(order: OrderView, locale: str) -> OrderView:
     message, values = reject_reason_text(order.reject_reason)
     text = Translator(locale, DoorStyle.PLAIN).t(message, **values)
     return order.model_copy(update={"reject_message": text})
-
-
-async def _is_new(runtime: Runtime, account: int, request: OrderRequest) -> bool:
-    """False when the caller already has an order with this client order id (a retry)."""
-    page = await runtime.exchange.order_page(account, client_order_id=request.client_order_id, limit=1)
-    return not page.items

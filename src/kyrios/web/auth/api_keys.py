@@ -18,12 +18,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.db import Sql
 from kyrios.core.errors import InvalidInput, NotFound
 from kyrios.exchange.models import ExchangeUser, Role
 from kyrios.web.auth.messages import NO_SUCH_KEY, NOT_A_BOT, UNKNOWN_SCOPE
 from kyrios.web.auth.tables import AuthApiKey
 
 PREFIX = "kyr_"
+# Read on every request an API key signs: driver-level, as a hot path.
+_KEY_OWNER = (
+    "SELECT k.secret_hash, k.revoked_at, k.scopes, u.id, u.discord_id, u.username"
+    " FROM auth_api_key k JOIN exchange_user u ON u.id = k.account_id WHERE k.key_id = ?"
+)
 SCOPES = ("read", "trade")
 """A BOT's scopes: `read`: the caller's own data and the market; `trade`: place and cancel orders."""
 ADMIN_SCOPE = "admin"
@@ -112,21 +118,15 @@ async def key_owner(session: AsyncSession, key: str) -> KeyOwner | None:
     if len(parts) != 3 or f"{parts[0]}_" != PREFIX or not parts[1] or not parts[2]:
         return None
     _, key_id, secret = parts
-    found = (
-        await session.execute(
-            select(AuthApiKey, ExchangeUser)
-            .join(ExchangeUser, ExchangeUser.id == AuthApiKey.account_id)
-            .where(AuthApiKey.key_id == key_id)
-        )
-    ).first()
+    found = await (await Sql.of(session)).one(_KEY_OWNER, (key_id,))
     if found is None:
         return None
-    row, user = found
-    if row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
+    secret_hash, revoked_at, scopes, account_id, discord_id, username = found
+    if revoked_at is not None or not hmac.compare_digest(secret_hash, _hash(secret)):
         return None
     return KeyOwner(
-        account_id=user.id,
-        discord_id=user.discord_id,
-        name=user.username,
-        scopes=frozenset(row.scopes.split()),
+        account_id=int(account_id),
+        discord_id=None if discord_id is None else int(discord_id),
+        name=username,
+        scopes=frozenset(scopes.split()),
     )

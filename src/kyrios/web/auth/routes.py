@@ -19,7 +19,7 @@ from kyrios.web.auth.cookies import REFRESH_COOKIE, clear_session_cookies, set_s
 from kyrios.web.auth.kit import AuthKit, check_csrf
 from kyrios.web.auth.messages import ADMIN_ONLY, DISCORD_STATE_MISMATCH, REFRESH_INVALID, SCOPE_MISSING
 from kyrios.web.deps import ApiUser, CurrentUser, RuntimeDep
-from kyrios.web.errors import NotAuthenticated
+from kyrios.web.errors import NotAuthenticated, error_responses
 
 
 class Me(BaseModel):
@@ -101,7 +101,7 @@ ExchangeAdmin = Annotated[ApiUser, Depends(exchange_admin)]
 
 def build_router(kit: AuthKit) -> APIRouter:
     """The auth routes of one runtime."""
-    router = APIRouter(tags=["auth"])
+    router = APIRouter(tags=["auth"], responses=error_responses(400, 401, 403, 404, 409, 422, 503))
     runtime = kit.runtime
 
     def start_session(request: Request, response: Response, access: str, refresh: str) -> Session:
@@ -151,7 +151,7 @@ def build_router(kit: AuthKit) -> APIRouter:
         configured = runtime.settings.discord_redirect_uri
         return configured or str(request.url.replace(path=discord_oauth.CALLBACK_PATH, query=""))
 
-    @router.get("/api/v1/auth/discord/login")
+    @router.get("/api/v1/auth/discord/login", status_code=302, response_class=RedirectResponse)
     async def discord_login(request: Request) -> RedirectResponse:
         """Send the browser to Discord to sign in (`identify`), bound to this browser by a state cookie."""
         state = discord_oauth.new_state()
@@ -167,7 +167,7 @@ def build_router(kit: AuthKit) -> APIRouter:
         )
         return response
 
-    @router.get(discord_oauth.CALLBACK_PATH)
+    @router.get(discord_oauth.CALLBACK_PATH, status_code=303, response_class=RedirectResponse)
     async def discord_callback(
         request: Request, code: str | None = None, state: str | None = None
     ) -> RedirectResponse:
