@@ -10,12 +10,16 @@ exchange.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Protocol, Self
 
 Message = Mapping[str, Any]
 OVERFLOW: Message = {"type": "overflow"}
+
+log = logging.getLogger(__name__)
 
 
 class Subscription:
@@ -58,6 +62,46 @@ class Subscription:
     async def _iterate(self) -> AsyncIterator[tuple[str, Message]]:
         while True:
             yield await self.queue.get()
+
+
+class Follower:
+    """Handles every message of one subscription in a background task (`start`, `close`).
+
+    Subscribed at construction, so nothing published before `start` is missed. Overflow markers
+    are skipped (what they stand for is lost; followers act on state the database keeps), and a
+    message whose handling fails is logged and left: the next one is handled as usual.
+    """
+
+    def __init__(self, subscription: Subscription, *, name: str) -> None:
+        self.subscription = subscription
+        self.name = name
+        self._task: asyncio.Task[None] | None = None
+
+    async def handle(self, message: Message) -> None:
+        """Act on one message (subclasses say how)."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Follow the subscription (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._follow(), name=self.name)
+
+    async def close(self) -> None:
+        """Stop following."""
+        self.subscription.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _follow(self) -> None:
+        async for _, message in self.subscription:
+            if message is OVERFLOW or message.get("type") == "overflow":
+                continue
+            try:
+                await self.handle(message)
+            except Exception:
+                log.exception("%s could not handle %s", self.name, dict(message))
 
 
 class EventBus(Protocol):

@@ -8,12 +8,10 @@ it. A case changed while its embed still waited in the sender's queue is edited 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
-from kyrios.core.bus import EventBus
+from kyrios.core.bus import EventBus, Follower, Message
 from kyrios.core.db import Database
 from kyrios.core.ports import DiscordError, DiscordPort
 from kyrios.features.modlog import posts
@@ -25,29 +23,15 @@ MAX_CHANGES_BEFORE_POSTED = 1000
 """Cases changed before their log message existed, kept (oldest dropped first) for `on_posted`."""
 
 
-class CaseEditor:
+class CaseEditor(Follower):
     """Edits log messages through the `DiscordPort` when their cases change."""
 
     def __init__(self, db: Database, bus: EventBus, port: DiscordPort, serves: Callable[[int], bool]) -> None:
+        super().__init__(bus.subscribe(posts.CASE_CHANGED), name="modlog-case-editor")
         self.db = db
         self.port = port
         self.serves = serves  # whether this bot process serves a guild
-        self.changes = bus.subscribe(posts.CASE_CHANGED)  # from now on, even before `start`
-        self._task: asyncio.Task[None] | None = None
         self._changed_before_posted: dict[int, int] = {}  # entry id -> guild id, oldest first
-
-    def start(self) -> None:
-        """Follow case changes (idempotent)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._follow(), name="modlog-case-editor")
-
-    async def close(self) -> None:
-        """Stop following."""
-        self.changes.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def on_posted(self, channel_id: int, message_id: int, entry_ids: list[int]) -> None:
         """Remember which message shows which cases; show a change made while they were queued."""
@@ -77,14 +61,9 @@ class CaseEditor:
         except DiscordError as exc:
             log.info("log message %s in %s not edited: %s", posted.message_id, posted.channel_id, exc)
 
-    async def _follow(self) -> None:
-        async for _, change in self.changes:
-            if "entry_id" not in change:
-                continue  # an overflow marker: those edits are lost, the cases themselves are not
-            try:
-                await self.edit_case(int(change["guild_id"]), int(change["entry_id"]))
-            except Exception:
-                log.exception("editing the log message of case %s failed", change["entry_id"])
+    async def handle(self, message: Message) -> None:
+        """Edit one changed case's message (edits lost behind an overflow leave the cases intact)."""
+        await self.edit_case(int(message["guild_id"]), int(message["entry_id"]))
 
     def _keep_for_posting(self, guild_id: int, entry_id: int) -> None:
         self._changed_before_posted[entry_id] = guild_id

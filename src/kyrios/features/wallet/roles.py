@@ -8,12 +8,10 @@ refuses (gone, or above the bot's) is logged and left: the member keeps their ve
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
-from kyrios.core.bus import EventBus
+from kyrios.core.bus import EventBus, Follower, Message
 from kyrios.core.ports import DiscordError, DiscordPort
 from kyrios.features.wallet.service import ROLE_CHANGES, RoleChange
 
@@ -21,27 +19,17 @@ log = logging.getLogger(__name__)
 REASON = "Kyrios wallet verification"
 
 
-class RoleApplier:
+class RoleApplier(Follower):
     """Follows `ROLE_CHANGES` and applies each to the guilds this bot process serves."""
 
     def __init__(self, bus: EventBus, port: DiscordPort, serves: Callable[[int], bool]) -> None:
+        super().__init__(bus.subscribe(ROLE_CHANGES), name="wallet-roles")
         self.port = port
         self.serves = serves
-        self.changes = bus.subscribe(ROLE_CHANGES)  # from now on, even before `start`
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        """Follow role changes (idempotent)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._follow(), name="wallet-roles")
-
-    async def close(self) -> None:
-        """Stop following."""
-        self.changes.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def handle(self, message: Message) -> None:
+        """Apply one published change (lost ones, behind an overflow, stay granted in the database)."""
+        await self.apply(RoleChange.from_message(message))
 
     async def apply(self, change: RoleChange) -> None:
         """Add or remove the role; Discord's refusal is logged, not raised."""
@@ -60,12 +48,3 @@ class RoleApplier:
                 change.guild_id,
                 exc,
             )
-
-    async def _follow(self) -> None:
-        async for _, message in self.changes:
-            if "role_id" not in message:
-                continue  # an overflow marker: those changes are lost, the grants are in the database
-            try:
-                await self.apply(RoleChange.from_message(message))
-            except Exception:
-                log.exception("applying a wallet role change failed")
