@@ -289,10 +289,12 @@ class SymbolSequencer:
         try:
             cycle = await self._transact(work)
         except Exception as error:
-            fail_all(commands, error)
-            if self._stale:
-                await self.recover()
-                self._stale = False
+            try:  # rebuild the book before answering, so no caller sees the book of a failed batch
+                if self._stale:
+                    await self.recover()
+                    self._stale = False
+            finally:
+                fail_all(commands, error)
             raise
         self._stale = False
         batch = cycle.batch
