@@ -209,3 +209,23 @@ async def test_liquidation_buys_the_short_back_at_market_with_explaining_ledger_
         await assert_sound(runtime)
     finally:
         await market.exchange.aclose()
+
+
+async def test_a_buy_back_that_finds_no_seller_is_not_sent_again_until_the_market_moves(
+    runtime: Runtime, clock: FrozenClock, liquidating: ExchangeRules
+) -> None:
+    market = await alice_with(runtime, clock, liquidating)
+    try:
+        exchange = market.exchange
+        await exchange.submit_order(market.alice, sell(1, PRICE))
+        await exchange.submit_order(market.carol, buy(1, PRICE))
+        await exchange.submit_order(market.bob, sell(1, HIGH))
+        await exchange.submit_order(market.carol, buy(1, HIGH))  # marks 120.00 and leaves no seller
+        for _ in range(3):
+            await exchange.flush()
+        buy_backs = [o for o in await runtime.exchange.orders(market.alice) if o.side == "buy"]
+        assert [(o.status, o.filled_quantity) for o in buy_backs] == [(OrderStatus.CANCELED, 0)]
+        assert await cash_of(runtime, market.alice) == (11_000, 15_000, True)  # still short, restricted
+        await assert_sound(runtime)
+    finally:
+        await market.exchange.aclose()

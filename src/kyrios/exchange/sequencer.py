@@ -352,8 +352,12 @@ class SymbolSequencer:
         return sum(o.remaining for o in self.live.values() if o.user_id == user_id and o.side is side)
 
     def _liquidate(self, batch: Batch) -> None:
-        """Queue a market buy-back for each account the batch found below maintenance and short here."""
-        if not self.rules.liquidation_enabled:
+        """Queue a market buy-back for each account the batch found below maintenance and short here.
+
+        Only after a batch that traded: a buy-back that found nothing to buy (or could pay for
+        nothing) trades nothing, so it is not sent again until the market moves.
+        """
+        if not self.rules.liquidation_enabled or batch.last_price is None:
             return
         for user_id, state in batch.margin_states.items():
             if not margin.is_restricted(state) or user_id not in self.shorts or user_id in self.liquidating:
