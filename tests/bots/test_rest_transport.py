@@ -111,7 +111,8 @@ async def test_observe_shows_the_real_book_tape_orders_and_portfolio(runtime: Ru
             ("b2", 4),
         ]
         assert view.position == -2
-        assert view.cash_cents == CASH - 3 * 9_990 - 4 * 9_985 + 2 * 10_010
+        # free cash: the bids' prices and the short sell's initial margin (150 % of 5 × 100.10) are held
+        assert view.cash_cents == CASH - 3 * 9_990 - 4 * 9_985 - 5 * 10_010 * 3 // 2 + 2 * 10_010
         full = await maker.observe("ACME", depth=5, trades=10)
         assert [level.price_cents for level in full.bids] == [9_990, 9_985]
         taken = await taker.observe("ACME", depth=5, trades=10)

@@ -172,5 +172,5 @@ async def test_a_table_row_loads_its_member(runtime: Runtime) -> None:
 
 
 def test_a_column_too_short_for_its_longest_value_is_refused() -> None:
-    with pytest.raises(ValueError, match="CashReason has a value of 10 characters, longer than 8"):
+    with pytest.raises(ValueError, match="CashReason has a value of 11 characters, longer than 8"):
         StrEnumColumn(CashReason, length=8)

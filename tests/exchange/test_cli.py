@@ -118,6 +118,11 @@ def test_admin_cli_shows_and_changes_the_rules(cli_database: str) -> None:
     assert code == 1 and "Name at least one rule" in out
     code, out = kyrios("rules")
     assert code == 0 and "250" in out and "300" in out and "20" in out  # the burst kept its value
+    assert "initial_margin_bps" in out and "15000" in out and "12500" in out
+    code, out = kyrios("set-rules", "--maintenance-margin-bps", "14000", "--liquidation")
+    assert code == 0 and "14000" in out
+    code, out = kyrios("set-rules", "--maintenance-margin-bps", "16000")
+    assert code == 1 and "cannot be above the initial margin (15000 bps)" in out
 
 
 def hold_the_lease(database_url: str) -> None:

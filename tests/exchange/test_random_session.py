@@ -1,4 +1,9 @@
-"""A long random session on two symbols: all invariants hold, and a restart rebuilds the same books."""
+"""Long random sessions on two symbols: all invariants hold, and a restart rebuilds the same books.
+
+The second session runs with tight margins (maintenance = initial) and liquidation on, and thin
+accounts, so that shorts are refused for margin, accounts cross below maintenance and back, and
+the exchange buys shorts back, all mixed with the ordinary trading.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,13 @@ from kyrios.core.clock import FrozenClock
 from kyrios.core.errors import Conflict, InsufficientFunds
 from kyrios.exchange import accounts, assets, invariants
 from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
-from kyrios.exchange.models import AssetType, ExchangeExecution
+from kyrios.exchange.models import (
+    AssetType,
+    CashReason,
+    ExchangeCashLedger,
+    ExchangeExecution,
+    ExchangePosition,
+)
 from kyrios.exchange.rules import ExchangeRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 from kyrios.exchange.service import Exchange
@@ -44,8 +55,49 @@ def random_request(rng: random.Random, symbol: str, tick: int) -> OrderRequest:
     )
 
 
+RULES = ExchangeRules(max_short_quantity=200, orders_per_second=1e9, order_burst=10**9, max_batch=500)
+
+
 async def test_invariants_hold_after_a_long_random_session(runtime: Runtime, clock: FrozenClock) -> None:
-    rng = random.Random(20261123)
+    outcomes = await run_session(runtime, clock, RULES, random.Random(20261123), (1_000_000, 20_000_000))
+    assert outcomes["accepted"] > ORDERS * 0.6 and outcomes["canceled"] > 100, outcomes
+
+
+async def test_invariants_hold_with_tight_margins_and_liquidations(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    rules = ExchangeRules(
+        max_short_quantity=200,
+        orders_per_second=1e9,
+        order_burst=10**9,
+        max_batch=500,
+        initial_margin_bps=15_000,
+        maintenance_margin_bps=15_000,
+        liquidation_enabled=True,
+    )
+    outcomes = await run_session(runtime, clock, rules, random.Random(20261203), (100_000, 3_000_000))
+    assert outcomes["refused"] > 50 and outcomes["restricted"] > 0, outcomes
+    async with runtime.db.read() as session:
+        liquidations = await session.scalar(
+            select(func.count())
+            .select_from(ExchangeCashLedger)
+            .where(ExchangeCashLedger.reason == CashReason.LIQUIDATION)
+        )
+        shorts = await session.scalar(
+            select(func.count()).select_from(ExchangePosition).where(ExchangePosition.margin_cents > 0)
+        )
+    assert liquidations, "no account was bought out"
+    assert shorts, "no short holds margin at the end"
+
+
+async def run_session(
+    runtime: Runtime,
+    clock: FrozenClock,
+    rules: ExchangeRules,
+    rng: random.Random,
+    cash_range: tuple[int, int],
+) -> dict[str, int]:
+    """Trade randomly, check every invariant and the published sequence, restart and compare the books."""
     now = clock.now()
     async with runtime.db.transaction() as session:
         for symbol, tick in SYMBOLS.items():
@@ -63,20 +115,22 @@ async def test_invariants_hold_after_a_long_random_session(runtime: Runtime, clo
         users = [issuer.id]
         for n in range(USERS):
             user = await accounts.create_user(session, username=f"trader{n}", now=now)
-            await accounts.deposit(session, user.id, rng.randint(1_000_000, 20_000_000), now=now)
+            await accounts.deposit(session, user.id, rng.randint(*cash_range), now=now)
             users.append(user.id)
-    rules = ExchangeRules(max_short_quantity=200, orders_per_second=1e9, order_burst=10**9, max_batch=500)
     exchange = Exchange(runtime.db, runtime.bus, clock, rules)
     await exchange.start()
     feed = runtime.bus.subscribe("trades:ACME", "book:ACME", max_queue=1_000_000)
     open_orders: list[OrderView] = []
-    outcomes = {"accepted": 0, "refused": 0, "canceled": 0, "cancel_refused": 0}
+    outcomes = {"accepted": 0, "refused": 0, "restricted": 0, "canceled": 0, "cancel_refused": 0}
 
     async def one(user_id: int, request: OrderRequest) -> None:
         try:
             view = await exchange.submit_order(user_id, request)
         except InsufficientFunds:
             outcomes["refused"] += 1
+            return
+        except Conflict:  # below maintenance margin, and the order would not reduce risk
+            outcomes["restricted"] += 1
             return
         outcomes["accepted"] += 1
         if request.type is OrderType.LIMIT:
@@ -112,7 +166,6 @@ async def test_invariants_hold_after_a_long_random_session(runtime: Runtime, clo
     published = [feed.queue.get_nowait()[1]["seq"] for _ in range(feed.queue.qsize())]
     feed.close()
     assert published and all(a < b for a, b in itertools.pairwise(published))
-    assert outcomes["accepted"] > ORDERS * 0.6 and outcomes["canceled"] > 100, outcomes
     assert trades is not None and trades > 1_000, trades
 
     restarted = Exchange(runtime.db, runtime.bus, clock, rules)
@@ -125,3 +178,4 @@ async def test_invariants_hold_after_a_long_random_session(runtime: Runtime, clo
             assert sorted(o.order_id for o in book.orders()) == sorted(old)
     finally:
         await restarted.aclose()
+    return outcomes

@@ -75,6 +75,13 @@ async def test_a_smaller_burst_applies_to_the_next_orders(
         ({"orders_per_second": float("nan")}, "orders_per_second must be a number"),
         ({"order_burst": None}, "Name at least one rule to change"),
         ({"leverage": 3}, "There is no rule 'leverage'"),
+        ({"initial_margin_bps": 9_999}, "initial_margin_bps (basis points of a short's notional"),
+        ({"liquidation_enabled": 2}, "liquidation_enabled must be 0 (off) or 1 (on), not 2"),
+        (
+            {"initial_margin_bps": 12_000, "maintenance_margin_bps": 13_000},
+            "The maintenance margin (13000 bps) cannot be above the initial margin (12000 bps).",
+        ),
+        ({"maintenance_margin_bps": 15_001}, "cannot be above the initial margin (15000 bps)"),
     ],
 )
 async def test_bad_rules_are_refused_and_change_nothing(
@@ -88,3 +95,25 @@ async def test_bad_rules_are_refused_and_change_nothing(
     assert message in caught.value.message
     async with runtime.db.read() as session:
         assert await stored_rules(session) == ExchangeRules(max_short_quantity=7)
+
+
+async def test_the_margin_rules_are_stored_and_read_back(runtime: Runtime, clock: FrozenClock) -> None:
+    async with runtime.db.transaction() as session:
+        rules = await change_rules(
+            session,
+            clock.now(),
+            initial_margin_bps=20_000,
+            maintenance_margin_bps=14_000,
+            liquidation_enabled=True,
+        )
+    assert (rules.initial_margin_bps, rules.maintenance_margin_bps, rules.liquidation_enabled) == (
+        20_000,
+        14_000,
+        True,
+    )
+    async with runtime.db.transaction() as session:
+        await change_rules(session, clock.now(), liquidation_enabled=False)
+    async with runtime.db.read() as session:
+        assert await stored_rules(session) == ExchangeRules(
+            initial_margin_bps=20_000, maintenance_margin_bps=14_000, liquidation_enabled=False
+        )

@@ -310,3 +310,22 @@ def files_description(data: dict[str, Any]) -> str:
     """The chart's alt text: the embed footer's last line says the same."""
     footer: str = data["embeds"][0]["footer"]["text"]
     return footer.splitlines()[-1]
+
+
+async def test_the_portfolio_shows_the_margin_of_a_short(market: Runtime) -> None:
+    assert "Margin" not in text_of(await stock(market, "portfolio"))  # no short, no margin line
+    sold = await stock(market, "sell", symbol=SYMBOL, quantity=10, price="100")
+    assert not sold.is_error, text_of(sold)
+    bought = await stock(market, "buy", user_id=BOB, symbol=SYMBOL, quantity=10, price="100")
+    assert "10/10 filled" in text_of(bought)
+    shown = text_of(await stock(market, "portfolio"))
+    # 10,000.00 + 1,000.00 proceeds − 1,000.00 owed: equity 10,000.00 against 150 % of 1,000.00
+    assert "OK: equity 10,000.00, initial margin 1,500.00" in shown, shown
+    in_japanese = text_of(
+        await market.registry.dispatch(
+            Invocation(
+                actor=Actor(id=ALICE, name="アリス"), guild_id=1, command="stock portfolio", locale="ja"
+            )
+        )
+    )
+    assert "正常: 純資産 10,000.00、当初証拠金 1,500.00" in in_japanese, in_japanese

@@ -129,10 +129,15 @@ async def test_crossed_orders_show_in_both_users_executions_portfolios_and_ledge
             "realized_pnl_cents": 0,
             "unrealized_pnl_cents": 0,
             "reserved_quantity": 0,
+            "margin_cents": 0,
         }
         sold = (await bob.get("/api/v1/portfolio")).json()
-        assert sold["cash_cents"] == CASH + 4 * 10_050
-        assert [(p["quantity"], p["reserved_quantity"]) for p in sold["positions"]] == [(-4, 6)]
+        # the short sell of 10 holds 150 % of its value; the 4 sold moved their share to the position
+        margin = 10 * 10_050 * 3 // 2
+        assert sold["cash_cents"] == CASH + 4 * 10_050 - margin and sold["reserved_cents"] == margin
+        assert [(p["quantity"], p["reserved_quantity"], p["margin_cents"]) for p in sold["positions"]] == [
+            (-4, 6, 4 * 10_050 * 3 // 2)
+        ]
 
         ledger = (await alice.get("/api/v1/cash/ledger")).json()["items"]
         assert [(row["delta_cents"], row["execution_id"]) for row in ledger] == [

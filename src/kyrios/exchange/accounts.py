@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
+from kyrios.exchange.engine.risk import margin_state
 from kyrios.exchange.models import (
     CashReason,
     ExchangeAsset,
@@ -30,7 +31,8 @@ from kyrios.exchange.models import (
     ExchangeUser,
     Role,
 )
-from kyrios.exchange.schemas import PortfolioView, PositionView, UserView
+from kyrios.exchange.rules import ExchangeRules, stored_rules
+from kyrios.exchange.schemas import MarginView, PortfolioView, PositionView, UserView
 from kyrios.exchange.settlement import PositionState, unrealized_pnl_cents
 
 MAX_CASH_MOVE_CENTS = 10**13
@@ -186,8 +188,9 @@ async def current_free_cash(session: AsyncSession, user_id: int) -> int | None:
     return None if free is None else int(free)
 
 
-async def portfolio(session: AsyncSession, user_id: int) -> PortfolioView:
-    """Cash, reserved cash and every non-flat position with average price and P&L at the last price."""
+async def portfolio(session: AsyncSession, user_id: int, rules: ExchangeRules | None = None) -> PortfolioView:
+    """Cash, reserved cash, every non-flat position with average price and P&L at the last price,
+    and the margin state (`rules`: the exchange's in force; None: the admin's stored ones)."""
     user = await find_user(session, user_id=user_id)
     if user is None:
         raise NotFound("There is no exchange user {user_id}.", user_id=str(user_id))
@@ -206,7 +209,12 @@ async def portfolio(session: AsyncSession, user_id: int) -> PortfolioView:
     )
     positions: list[PositionView] = []
     for position, last_price in rows:
-        if position.quantity == 0 and position.realized_pnl_cents == 0 and position.reserved_quantity == 0:
+        if not (
+            position.quantity
+            or position.realized_pnl_cents
+            or position.reserved_quantity
+            or position.margin_cents
+        ):
             continue
         state = PositionState(position.quantity, position.cost_basis_cents, position.realized_pnl_cents)
         positions.append(
@@ -219,10 +227,22 @@ async def portfolio(session: AsyncSession, user_id: int) -> PortfolioView:
                 realized_pnl_cents=position.realized_pnl_cents,
                 unrealized_pnl_cents=unrealized_pnl_cents(state, int(last_price)),
                 reserved_quantity=position.reserved_quantity,
+                margin_cents=position.margin_cents,
             )
         )
     equity = int(cash) + int(reserved) + sum(p.market_value_cents for p in positions)
+    rules = rules or await stored_rules(session)
+    shorts = sum(-p.market_value_cents for p in positions if p.quantity < 0)
+    graded = margin_state(equity, shorts, rules.initial_margin_bps, rules.maintenance_margin_bps)
     return PortfolioView(
+        margin=MarginView(
+            equity_cents=graded.equity_cents,
+            short_value_cents=graded.short_value_cents,
+            requirement_cents=graded.requirement_cents,
+            maintenance_cents=graded.maintenance_cents,
+            held_cents=sum(p.margin_cents for p in positions),
+            status=graded.status,
+        ),
         user_id=user.id,
         username=user.username,
         cash_cents=int(cash),

@@ -146,7 +146,11 @@ def resume(symbol: str) -> None:
 def _print_rules(rules: ExchangeRules) -> None:
     table = Table("rule", "value", "meaning")
     for name, (_, _, meaning) in TUNABLE.items():
-        table.add_row(name, f"{getattr(rules, name):g}", meaning)
+        table.add_row(
+            name,
+            f"{int(getattr(rules, name)) if name == 'liquidation_enabled' else getattr(rules, name):g}",
+            meaning,
+        )
     console.print(table)
 
 
@@ -163,6 +167,15 @@ def set_rules(
     collar_bps: Annotated[int | None, typer.Option(help="Market order collar, basis points")] = None,
     orders_per_second: Annotated[float | None, typer.Option(help="New orders per user per second")] = None,
     burst: Annotated[int | None, typer.Option(help="New orders a user may send at once")] = None,
+    initial_margin_bps: Annotated[
+        int | None, typer.Option(help="Free cash a short sell holds, bps of its notional (15000 = 150 %)")
+    ] = None,
+    maintenance_margin_bps: Annotated[
+        int | None, typer.Option(help="Equity below this share of the shorts' value restricts (bps)")
+    ] = None,
+    liquidation: Annotated[
+        bool | None, typer.Option("--liquidation/--no-liquidation", help="Buy back shorts below maintenance")
+    ] = None,
 ) -> None:
     """Change risk and pacing rules; a running exchange applies them from its next batch."""
 
@@ -171,6 +184,9 @@ def set_rules(
         "market_collar_bps": collar_bps,
         "orders_per_second": orders_per_second,
         "order_burst": burst,
+        "initial_margin_bps": initial_margin_bps,
+        "maintenance_margin_bps": maintenance_margin_bps,
+        "liquidation_enabled": liquidation,
     }
     _print_rules(write("set-rules", lambda client: client.change_rules(**changes)))
 

@@ -430,6 +430,11 @@ class InProcessClient(DatabaseReads):
         """The aggregated book of `symbol`, from the live book."""
         return await self.exchange.depth(symbol, levels)
 
+    async def portfolio(self, user_id: int) -> PortfolioView:
+        """Cash, reserved cash and positions with P&L, graded by the rules this exchange runs."""
+        rules = self.exchange.rules
+        return await self._read(lambda session: accounts.portfolio(session, user_id, rules))
+
     async def create_asset(self, listing: AssetListing) -> AssetView:
         """List a symbol; the market account holds its whole supply."""
 

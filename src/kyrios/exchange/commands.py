@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from kyrios.core.errors import DomainError
+from kyrios.exchange.engine.risk import MarginState
 from kyrios.exchange.live import LiveOrder
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
@@ -19,6 +20,8 @@ class SubmitCommand:
     future: asyncio.Future[OrderView] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    liquidating: MarginState | None = None
+    """Set on the exchange's own buy-back of a short below maintenance (nobody waits for it)."""
 
 
 @dataclass(slots=True)

@@ -3,8 +3,10 @@
 - cash: free and reserved cash never negative; per user, free + reserved == the sum of its ledger;
   over all users, free + reserved == deposits − withdrawals (trades only move cash between users);
   per user, net deposits == its deposits − withdrawals in the ledger;
-- reservations: a user's reserved cash == the reservations of its open buys; a position's
-  reserved quantity == the open quantity of its user's sells in that symbol;
+- reservations: a user's reserved cash == the reservations of its open orders (buys: price ×
+  remaining; short sells: their initial margin) + the margin held by its positions; a position's
+  reserved quantity == the open quantity of its user's sells in that symbol; margin is never
+  negative, and a position that can no longer go short (quantity ≥ its open sells) holds none;
 - supply: for each symbol the positions of all users sum to the issued supply;
 - orders: filled + canceled + remaining == quantity, all ≥ 0 (but a REJECTED order keeps the
   quantity asked, which may be why it was rejected); the status agrees with them;
@@ -83,7 +85,9 @@ async def _cash(session: AsyncSession) -> list[str]:
     external = by_reason.get(CashReason.DEPOSIT, 0) + by_reason.get(CashReason.WITHDRAWAL, 0)
     if total != external:
         problems.append(f"all cash + reserved is {total} but deposits − withdrawals is {external}")
-    trading = by_reason.get(CashReason.BUY, 0) + by_reason.get(CashReason.SELL, 0)
+    trading = sum(
+        by_reason.get(reason, 0) for reason in (CashReason.BUY, CashReason.SELL, CashReason.LIQUIDATION)
+    )
     if trading != 0:
         problems.append(f"trades created or destroyed {trading} cents")
     return problems + await _net_deposits(session)
@@ -116,15 +120,28 @@ async def _reservations(session: AsyncSession) -> list[str]:
             int(u): int(t)
             for u, t in await session.execute(
                 select(ExchangeOrder.user_id, func.sum(ExchangeOrder.reserved_cents))
-                .where(ExchangeOrder.status.in_(LIVE_STATUSES), ExchangeOrder.side == Side.BUY)
+                .where(ExchangeOrder.status.in_(LIVE_STATUSES))
                 .group_by(ExchangeOrder.user_id)
             )
         },
     )
+    margins = defaultdict(
+        int,
+        {
+            int(u): int(t)
+            for u, t in await session.execute(
+                select(ExchangePosition.user_id, func.sum(ExchangePosition.margin_cents)).group_by(
+                    ExchangePosition.user_id
+                )
+            )
+        },
+    )
     for user_id, reserved in await session.execute(select(ExchangeCash.user_id, ExchangeCash.reserved_cents)):
-        if reserved != held[int(user_id)]:
+        orders, margin = held[int(user_id)], margins[int(user_id)]
+        if reserved != orders + margin:
             problems.append(
-                f"user {user_id} has {reserved} cents reserved but open buys hold {held[int(user_id)]}"
+                f"user {user_id} has {reserved} cents reserved but open orders hold {orders}"
+                f" and its positions' margin is {margin}"
             )
     selling = defaultdict(
         int,
@@ -139,11 +156,22 @@ async def _reservations(session: AsyncSession) -> list[str]:
             )
         },
     )
-    for user_id, symbol, reserved in await session.execute(
-        select(ExchangePosition.user_id, ExchangePosition.symbol, ExchangePosition.reserved_quantity)
+    for user_id, symbol, quantity, reserved, margin in await session.execute(
+        select(
+            ExchangePosition.user_id,
+            ExchangePosition.symbol,
+            ExchangePosition.quantity,
+            ExchangePosition.reserved_quantity,
+            ExchangePosition.margin_cents,
+        )
     ):
         if reserved != selling.pop((int(user_id), str(symbol)), 0):
             problems.append(f"user {user_id} reserves {reserved} {symbol} but its open sells differ")
+        if margin < 0 or (margin and quantity >= reserved):
+            problems.append(
+                f"user {user_id} holds {margin} cents of margin on {quantity} {symbol}"
+                f" with {reserved} in open sells"
+            )
     for (user_id, symbol), quantity in selling.items():
         if quantity:
             problems.append(f"user {user_id} has {quantity} {symbol} in open sells but no position row")
@@ -198,7 +226,11 @@ async def _orders(session: AsyncSession) -> list[str]:
         }[status]
         if not expected_status_ok:
             problems.append(f"{name}: status {status} with filled {filled}, remaining {remaining}")
-        want = (price or 0) * remaining if live and side is Side.BUY else 0
+        if live and side is Side.SELL:  # a short sell's initial margin: whatever it was, never below 0
+            if reserved < 0:
+                problems.append(f"{name}: reserves {reserved} cents")
+            continue
+        want = (price or 0) * remaining if live else 0
         if reserved != want:
             problems.append(f"{name}: reserves {reserved} cents, expected {want}")
     return problems

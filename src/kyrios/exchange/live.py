@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
+from kyrios.exchange.engine.risk import MarginState
 from kyrios.exchange.models import ExchangeOrder, OrderStatus
 from kyrios.exchange.schemas import OrderView
 
@@ -19,6 +20,8 @@ class LiveOrder:
         "created_at",
         "filled",
         "id",
+        "liquidating",
+        "margin_cents",
         "order_type",
         "price_cents",
         "priority",
@@ -62,6 +65,12 @@ class LiveOrder:
         self.reject_reason: str | None = None
         self.client_order_id: str | None = None
         self.created_at: datetime | None = None
+        self.margin_cents = 0
+        """Of `reserved_cents`, what a covering market buy took from its short's margin and has not
+        spent yet (it goes back there, not to free cash). Market orders finish in their batch, so
+        this is never stored."""
+        self.liquidating: MarginState | None = None
+        """Set on the exchange's buy-back of a short below maintenance: the state that caused it."""
 
     @classmethod
     def of(cls, row: ExchangeOrder) -> LiveOrder:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kyrios.core.models import Base, BigIntPK, Snowflake, StrEnumColumn, UTCDateTime
@@ -60,6 +60,8 @@ class CashReason(StrEnum):
     WITHDRAWAL = "withdrawal"
     BUY = "buy"
     SELL = "sell"
+    LIQUIDATION = "liquidation"
+    """A buy the exchange made on the account's behalf to close a short below maintenance margin."""
 
 
 class ExchangeUser(Base):
@@ -85,6 +87,9 @@ class ExchangeSettings(Base):
     market_collar_bps: Mapped[int] = mapped_column(Integer)
     orders_per_second: Mapped[float] = mapped_column(Float)
     order_burst: Mapped[int] = mapped_column(Integer)
+    initial_margin_bps: Mapped[int] = mapped_column(Integer, default=15_000, server_default="15000")
+    maintenance_margin_bps: Mapped[int] = mapped_column(Integer, default=12_500, server_default="12500")
+    liquidation_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -205,13 +210,19 @@ class ExchangePosition(Base):
     average_price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     realized_pnl_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    margin_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Cash held (part of the user's `reserved_cents`) as margin for this position's short."""
 
 
 class ExchangeCash(Base):
-    """A user's game cash: `cash_cents` is free, `reserved_cents` is held for open buys.
+    """A user's game cash: `cash_cents` is free; `reserved_cents` is held for open orders (a buy's
+    price, a short sell's initial margin) and as the margin of short positions.
 
     `net_deposits_cents` is every deposit minus every withdrawal so far, kept by the same statement
     that moves the cash, so net worth minus it is the account's trading P&L.
+
+    `margin_restricted` is set when a check found the account below its maintenance margin: its
+    orders are then checked again before anything but a risk-reducing order is refused.
     """
 
     __tablename__ = "exchange_cash"
@@ -220,6 +231,7 @@ class ExchangeCash(Base):
     cash_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     net_deposits_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    margin_restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ExchangeNetWorth(Base):

@@ -73,6 +73,20 @@ ORDER_REFUSALS: dict[RejectCode, tuple[type[DomainError], str]] = {
         InsufficientFunds,
         N_("Order rejected: this sell could leave you short {short}, above the short limit of {max_short}."),
     ),
+    RejectCode.INSUFFICIENT_MARGIN: (
+        InsufficientFunds,
+        N_(
+            "Order rejected: this sell could open a short of {short}, which needs {needed_cents:cents} "
+            "of free cash as initial margin, but you have {available_cents:cents} free."
+        ),
+    ),
+    RejectCode.BELOW_MAINTENANCE_MARGIN: (
+        Conflict,
+        N_(
+            "Order rejected: your account is below its maintenance margin: only orders that reduce "
+            "risk are accepted."
+        ),
+    ),
 }
 """The refusals a user can meet when placing an order (the book's duplicate-id codes cannot reach
 one: the exchange allocates order ids and answers a repeated client order id with the original)."""

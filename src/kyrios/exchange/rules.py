@@ -25,7 +25,13 @@ class ExchangeRules:
     """Risk and pacing settings an admin may tune."""
 
     max_short_quantity: int = 1_000
-    """How far below zero one user's position in one symbol may go (the margin limit)."""
+    """How far below zero one user's position in one symbol may go (a cap beside the margin)."""
+    initial_margin_bps: int = 15_000
+    """Free cash a sell that may open or increase a short must hold: this share of its short notional."""
+    maintenance_margin_bps: int = 12_500
+    """Below this share of its shorts' value (at the last prices) an account may only reduce risk."""
+    liquidation_enabled: bool = False
+    """Whether the exchange buys back, at market, the shorts of an account below maintenance."""
     market_collar_bps: int = 500
     """A market order trades at most this far (basis points) from the last price."""
     orders_per_second: float = 10.0
@@ -42,6 +48,9 @@ TUNABLE: dict[str, tuple[float, float, str]] = {
     "market_collar_bps": (1, 10_000, "basis points a market order may trade away from the last price"),
     "orders_per_second": (0.01, 100_000, "new orders per user per second"),
     "order_burst": (1, 1_000_000, "new orders a user may send at once"),
+    "initial_margin_bps": (10_000, 100_000, "basis points of a short's notional held as initial margin"),
+    "maintenance_margin_bps": (10_000, 100_000, "basis points of the shorts' value equity must keep"),
+    "liquidation_enabled": (0, 1, "1 to buy back the shorts of accounts below maintenance, 0 not to"),
 }
 # The refusal of a value out of bounds, one message per rule (its meaning is part of the sentence).
 OUT_OF_BOUNDS = {
@@ -61,10 +70,23 @@ OUT_OF_BOUNDS = {
         "order_burst (new orders a user may send at once) must be between {low:g} and {high:g}, "
         "not {value:g}."
     ),
+    "initial_margin_bps": N_(
+        "initial_margin_bps (basis points of a short's notional held as initial margin) must be "
+        "between {low:g} and {high:g}, not {value:g}."
+    ),
+    "maintenance_margin_bps": N_(
+        "maintenance_margin_bps (basis points of the shorts' value equity must keep) must be "
+        "between {low:g} and {high:g}, not {value:g}."
+    ),
+    "liquidation_enabled": N_("liquidation_enabled must be 0 (off) or 1 (on), not {value:g}."),
 }
+MAINTENANCE_ABOVE_INITIAL = N_(
+    "The maintenance margin ({maintenance_bps} bps) cannot be above the initial margin ({initial_bps} bps)."
+)
 
 _READ = (
-    "SELECT max_short_quantity, market_collar_bps, orders_per_second, order_burst"
+    "SELECT max_short_quantity, market_collar_bps, orders_per_second, order_burst,"
+    " initial_margin_bps, maintenance_margin_bps, liquidation_enabled"
     " FROM exchange_settings WHERE id = 1"
 )
 
@@ -81,6 +103,9 @@ async def stored_rules(session: AsyncSession, base: ExchangeRules | None = None)
         market_collar_bps=int(row[1]),
         orders_per_second=float(row[2]),
         order_burst=int(row[3]),
+        initial_margin_bps=int(row[4]),
+        maintenance_margin_bps=int(row[5]),
+        liquidation_enabled=bool(row[6]),
     )
 
 
@@ -97,9 +122,23 @@ def checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
         low, high, _ = TUNABLE[name]
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidInput("{rule} must be a number.", rule=name)
-        if not low <= value <= high:
+        if not low <= value <= high or (name == "liquidation_enabled" and value not in (0, 1)):
             raise InvalidInput(OUT_OF_BOUNDS[name], low=low, high=high, value=value)
+    if _margins_inverted(given):
+        raise InvalidInput(
+            MAINTENANCE_ABOVE_INITIAL,
+            maintenance_bps=str(given["maintenance_margin_bps"]),
+            initial_bps=str(given["initial_margin_bps"]),
+        )
+    if "liquidation_enabled" in given:
+        given["liquidation_enabled"] = bool(given["liquidation_enabled"])
     return given
+
+
+def _margins_inverted(given: dict[str, Any]) -> bool:
+    """Whether both margins are given and the maintenance one is above the initial one."""
+    both = "maintenance_margin_bps" in given and "initial_margin_bps" in given
+    return both and given["maintenance_margin_bps"] > given["initial_margin_bps"]
 
 
 async def change_rules(session: AsyncSession, now: datetime, **changes: Any) -> ExchangeRules:
@@ -116,6 +155,9 @@ async def change_rules(session: AsyncSession, now: datetime, **changes: Any) -> 
                 "market_collar_bps",
                 "orders_per_second",
                 "order_burst",
+                "initial_margin_bps",
+                "maintenance_margin_bps",
+                "liquidation_enabled",
                 "updated_at",
             ),
         ),
@@ -125,6 +167,9 @@ async def change_rules(session: AsyncSession, now: datetime, **changes: Any) -> 
             defaults.market_collar_bps,
             defaults.orders_per_second,
             defaults.order_burst,
+            defaults.initial_margin_bps,
+            defaults.maintenance_margin_bps,
+            defaults.liquidation_enabled,
             sql.stamp(now),
         ),
     )
@@ -133,7 +178,14 @@ async def change_rules(session: AsyncSession, now: datetime, **changes: Any) -> 
         f"UPDATE exchange_settings SET {assignments}, updated_at = ? WHERE id = 1",  # noqa: S608 - names checked
         (*given.values(), sql.stamp(now)),
     )
-    return await stored_rules(session)
+    rules = await stored_rules(session)
+    if rules.maintenance_margin_bps > rules.initial_margin_bps:  # raising undoes the update
+        raise InvalidInput(
+            MAINTENANCE_ABOVE_INITIAL,
+            maintenance_bps=str(rules.maintenance_margin_bps),
+            initial_bps=str(rules.initial_margin_bps),
+        )
+    return rules
 
 
 class LiveRules:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from kyrios.exchange.engine import OrderType, SelfTradePrevention, Side
+from kyrios.exchange.engine.risk import MarginStatus
 from kyrios.exchange.models import AssetStatus, AssetType, ExchangeOrder, OrderStatus, Role
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
@@ -85,6 +86,24 @@ class PositionView(BaseModel):
     realized_pnl_cents: int
     unrealized_pnl_cents: int
     reserved_quantity: int
+    margin_cents: int = 0
+    """Cash held as margin for this short (part of the portfolio's `reserved_cents`)."""
+
+
+class MarginView(BaseModel):
+    """Where the account stands against its margins, at the last prices (cents).
+
+    `status`: "ok" (equity at least the initial requirement), "warning" (below it, at least the
+    maintenance level) or "restricted" (below maintenance: only orders that reduce risk are taken).
+    """
+
+    equity_cents: int
+    short_value_cents: int
+    requirement_cents: int
+    maintenance_cents: int
+    held_cents: int
+    """Cash held as margin for the shorts."""
+    status: MarginStatus
 
 
 class PortfolioView(BaseModel):
@@ -96,6 +115,7 @@ class PortfolioView(BaseModel):
     reserved_cents: int
     positions: list[PositionView]
     equity_cents: int
+    margin: MarginView
 
 
 class AssetView(BaseModel):

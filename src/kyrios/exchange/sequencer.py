@@ -39,6 +39,7 @@ from kyrios.core.bus import EventBus
 from kyrios.core.clock import Clock
 from kyrios.core.db import MAX_ATTEMPTS, Database, is_retryable
 from kyrios.core.errors import Conflict, DomainError, NotFound
+from kyrios.exchange import margin
 from kyrios.exchange.commands import (
     CancelCommand,
     Command,
@@ -50,13 +51,13 @@ from kyrios.exchange.commands import (
     release,
     succeed,
 )
-from kyrios.exchange.engine import CancelRejected, OrderBook, OrderCanceled, OrderType
+from kyrios.exchange.engine import CancelRejected, OrderBook, OrderCanceled, OrderType, Side
 from kyrios.exchange.engine import Order as BookOrder
 from kyrios.exchange.ids import RowIds
 from kyrios.exchange.intake import AssetLimits, Outcome, Rejected, accept_batch
 from kyrios.exchange.journal import Batch, CashMoved
 from kyrios.exchange.live import LiveOrder
-from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder
+from kyrios.exchange.models import LIVE_STATUSES, ExchangeAsset, ExchangeOrder, ExchangePosition
 from kyrios.exchange.refusals import NOT_OPEN, book_cancel_refusal
 from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
@@ -102,6 +103,12 @@ class SymbolSequencer:
             self.symbol, tick_size_cents=limits.tick_size_cents, max_quantity=limits.max_quantity
         )
         self.live: dict[int, LiveOrder] = {}
+        self.shorts: set[int] = set()
+        """The users short in this symbol (only this sequencer changes its positions)."""
+        self.mark: int | None = None
+        """The last price the margins of this symbol's shorts were graded at."""
+        self.liquidating: set[int] = set()
+        """Users whose buy-back is queued and not yet processed."""
         self.queue: asyncio.Queue[Command | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stale = False
@@ -165,6 +172,13 @@ class SymbolSequencer:
                     .order_by(ExchangeOrder.priority)
                 )
             ).all()
+            shorts = set(
+                await session.scalars(
+                    select(ExchangePosition.user_id).where(
+                        ExchangePosition.symbol == self.symbol, ExchangePosition.quantity < 0
+                    )
+                )
+            )
         self.book = OrderBook(
             self.symbol,
             tick_size_cents=self.limits.tick_size_cents,
@@ -172,6 +186,8 @@ class SymbolSequencer:
             last_seq=int(engine_seq),
         )
         self.live = {}
+        self.shorts = shorts
+        self.mark = None
         for row in resting:
             live = LiveOrder.of(row)
             self.live[live.id] = live
@@ -225,17 +241,30 @@ class SymbolSequencer:
             self._stale = False
         submits = [c for c in commands if isinstance(c, SubmitCommand)]
         requests = [(c.user_id, c.request) for c in submits]
+        liquidations = {i: c.liquidating for i, c in enumerate(submits) if c.liquidating is not None}
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Cycle:
             if self.fence is not None:
                 await self.fence(session)  # first: the lease row's lock comes before any other
             outcomes: list[Outcome] = []
-            batch = Batch(self.symbol, self.live, now)
+            rules = self.rules
             if requests:
                 rules = await self.live_rules.refresh(session)
-                outcomes, reserved = await accept_batch(session, self.limits, requests, rules, self.ids, now)
-                batch.reserve(reserved.cash, reserved.units)
+            batch = Batch(self.symbol, self.live, now, rules, set(self.shorts))
+            batch.mark = self.mark
+            if requests:
+                outcomes, reserved = await accept_batch(
+                    session,
+                    self.limits,
+                    requests,
+                    rules,
+                    self.ids,
+                    now,
+                    open_quantity=self._open_quantity,
+                    liquidations=liquidations,
+                )
+                batch.reserve(reserved.cash, reserved.units, reserved.margin, reserved.graded)
             # From here on the book runs ahead of the database until the commit.
             self._stale = True
             accepted: dict[int, LiveOrder] = {}
@@ -264,14 +293,21 @@ class SymbolSequencer:
         try:
             cycle = await self._transact(work)
         except Exception as error:
-            fail_all(commands, error)
-            if self._stale:
-                await self.recover()
-                self._stale = False
+            try:  # rebuild the book before answering, so no caller sees the book of a failed batch
+                if self._stale:
+                    await self.recover()
+                    self._stale = False
+            finally:
+                fail_all(commands, error)
             raise
         self._stale = False
         batch = cycle.batch
         self._forget_finished(batch)
+        self.shorts = batch.shorts
+        if batch.last_price is not None:
+            self.mark = batch.last_price
+        self.liquidating.difference_update(c.user_id for c in submits if c.liquidating is not None)
+        self._liquidate(batch)
         symbol = self.symbol
         for submit, outcome in zip(submits, cycle.outcomes, strict=True):
             if isinstance(outcome, LiveOrder):
@@ -317,6 +353,27 @@ class SymbolSequencer:
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
         raise AssertionError("unreachable")
 
+    def _open_quantity(self, user_id: int, side: Side) -> int:
+        """The open quantity of the user's live orders on one side (rare: restricted users only)."""
+        return sum(o.remaining for o in self.live.values() if o.user_id == user_id and o.side is side)
+
+    def _liquidate(self, batch: Batch) -> None:
+        """Queue a market buy-back for each account the batch found below maintenance and short here.
+
+        Only after a batch that traded: a buy-back that found nothing to buy (or could pay for
+        nothing) trades nothing, so it is not sent again until the market moves.
+        """
+        if not self.rules.liquidation_enabled or batch.last_price is None:
+            return
+        for user_id, state in batch.margin_states.items():
+            if not margin.is_restricted(state) or user_id not in self.shorts or user_id in self.liquidating:
+                continue
+            command = SubmitCommand(user_id, margin.liquidation_request(self.symbol, 1), liquidating=state)
+            command.future.add_done_callback(_outcome_seen)
+            self.liquidating.add(user_id)
+            self.queue.put_nowait(command)
+            log.info("%s: liquidating the short of user %s: %s", self.symbol, user_id, state)
+
     def _place(self, order: LiveOrder, batch: Batch) -> None:
         book = self.book
         if order.order_type is OrderType.LIMIT:
@@ -350,3 +407,9 @@ class SymbolSequencer:
         for order in batch.dirty.values():
             if order.status not in LIVE_STATUSES:
                 self.live.pop(order.id, None)
+
+
+def _outcome_seen(future: asyncio.Future[OrderView]) -> None:
+    """Retrieve a buy-back's outcome (nobody waits for it), logging a refusal."""
+    if not future.cancelled() and future.exception() is not None:
+        log.info("a liquidation was not placed: %s", future.exception())

@@ -100,7 +100,7 @@ async def trade(exchange: Exchange, users: list[int], rng: random.Random, worker
             request = random_request(rng)
             try:
                 view = await exchange.submit_order(user_id, request)
-            except InsufficientFunds:
+            except (InsufficientFunds, Conflict):  # no cash or margin, or below maintenance margin
                 continue
             out.write(f"ACK {view.id}\n")
             out.flush()

@@ -20,6 +20,7 @@ from kyrios.core.i18n import N_
 from kyrios.core.ports import Upload
 from kyrios.exchange import chart
 from kyrios.exchange.engine import OrderType, RejectCode, Side
+from kyrios.exchange.engine.risk import MarginStatus
 from kyrios.exchange.models import AssetStatus, OrderStatus
 from kyrios.exchange.net_worth import LEADERBOARD_PERIODS, Period
 from kyrios.exchange.refusals import order_refusal
@@ -157,6 +158,18 @@ async def cancel(
     return Reply.embed(embed)
 
 
+MARGIN_STATUS = {
+    MarginStatus.OK: N_("OK: equity {equity}, initial margin {requirement}"),
+    MarginStatus.WARNING: N_(
+        "Warning: equity {equity} is below the initial margin {requirement} (maintenance {maintenance})"
+    ),
+    MarginStatus.RESTRICTED: N_(
+        "Restricted: equity {equity} is below the maintenance margin {maintenance}; only orders that"
+        " reduce risk are accepted"
+    ),
+}
+
+
 @commands.slash("stock portfolio", "Your cash, positions and profit and loss", unit_of_work=False)
 async def portfolio(ctx: Context) -> Reply:
     """Cash, reserved cash, positions at the last price, P&L, net worth."""
@@ -166,6 +179,18 @@ async def portfolio(ctx: Context) -> Reply:
     embed.add_field(ctx.t("Free cash"), money(ctx, view.cash_cents), inline=True)
     embed.add_field(ctx.t("Reserved for orders"), money(ctx, view.reserved_cents), inline=True)
     embed.add_field(ctx.t("Net worth"), money(ctx, view.equity_cents), inline=True)
+    if view.margin.short_value_cents:
+        state = view.margin
+        embed.add_field(
+            ctx.t("Margin"),
+            ctx.t(
+                MARGIN_STATUS[state.status],
+                equity=money(ctx, state.equity_cents),
+                requirement=money(ctx, state.requirement_cents),
+                maintenance=money(ctx, state.maintenance_cents),
+            ),
+            inline=False,
+        )
     lines = [
         ctx.t(
             "**{symbol}** {quantity} @ {average:cents} · last {last:cents} · value {value:cents}"

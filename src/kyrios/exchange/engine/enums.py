@@ -75,3 +75,7 @@ class RejectCode(StrEnum):
     INSUFFICIENT_CASH = "insufficient_cash"
     SHORT_SELLING_NOT_ALLOWED = "short_selling_not_allowed"
     SHORT_LIMIT_EXCEEDED = "short_limit_exceeded"
+    INSUFFICIENT_MARGIN = "insufficient_margin"
+    """A sell that may open or increase a short lacks the free cash of its initial margin."""
+    BELOW_MAINTENANCE_MARGIN = "below_maintenance_margin"
+    """The account is below its maintenance margin and the order does not reduce its risk."""

@@ -8,11 +8,34 @@ points (1 bps = 0.01 %).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import NamedTuple
 
 from kyrios.exchange.engine.enums import RejectCode, Side
 
 BPS = 10_000
+
+
+class MarginStatus(StrEnum):
+    """Where an account stands against its margins: at or above initial, between, below maintenance."""
+
+    OK = "ok"
+    WARNING = "warning"
+    RESTRICTED = "restricted"
+
+
+class MarginState(NamedTuple):
+    """An account's margin figures at the last prices (cents)."""
+
+    equity_cents: int
+    """Free + reserved cash + the positions at the last prices (shorts count negative)."""
+    short_value_cents: int
+    """What buying back every short would cost at the last prices."""
+    requirement_cents: int
+    """The initial margin of the shorts at the last prices (`initial_margin_bps` of their value)."""
+    maintenance_cents: int
+    """The equity below which the account may only reduce risk (`maintenance_margin_bps`)."""
+    status: MarginStatus
 
 
 class RiskProblem(NamedTuple):
@@ -57,6 +80,79 @@ def market_buy_cash_cents(last_price_cents: int, quantity: int, collar_bps: int,
 def short_margin_cents(short_quantity: int, price_cents: int, margin_bps: int) -> int:
     """Cash to hold against a short position of `short_quantity` units at `price_cents` (rounded up)."""
     return _ceil_div(max(short_quantity, 0) * price_cents * margin_bps, BPS)
+
+
+def short_units(position: int, open_sell_quantity: int, quantity: int) -> int:
+    """How many units of a sell of `quantity` may open or increase a short.
+
+    The sell first uses what is left of a long after the sells already resting (they may all fill
+    first); the rest goes below zero.
+    """
+    covered = min(quantity, max(position - open_sell_quantity, 0))
+    return quantity - covered
+
+
+def margin_problem(required_cents: int, available_cents: int, units: int) -> RiskProblem | None:
+    """Refuse a short sell whose initial margin is more than the free cash."""
+    if required_cents <= available_cents:
+        return None
+    return RiskProblem(
+        RejectCode.INSUFFICIENT_MARGIN,
+        {"short": units, "needed_cents": required_cents, "available_cents": available_cents},
+    )
+
+
+def margin_state(
+    equity_cents: int, short_value_cents: int, initial_margin_bps: int, maintenance_margin_bps: int
+) -> MarginState:
+    """Grade an account: RESTRICTED below maintenance, WARNING below the initial margin, else OK.
+
+    An account without shorts (`short_value_cents` 0) needs no margin and is always OK.
+    """
+    requirement = _ceil_div(short_value_cents * initial_margin_bps, BPS)
+    maintenance = _ceil_div(short_value_cents * maintenance_margin_bps, BPS)
+    if short_value_cents > 0 and equity_cents < maintenance:
+        status = MarginStatus.RESTRICTED
+    elif short_value_cents > 0 and equity_cents < requirement:
+        status = MarginStatus.WARNING
+    else:
+        status = MarginStatus.OK
+    return MarginState(equity_cents, short_value_cents, requirement, maintenance, status)
+
+
+def risk_reducing_problem(
+    position: int, open_sell_quantity: int, open_buy_quantity: int, side: Side, quantity: int
+) -> RiskProblem | None:
+    """Below maintenance only risk-reducing orders pass: sells of a long, buys that cover a short.
+
+    Counting the resting orders of the same side, which may all fill first, the order must
+    neither take the position below zero (a sell) nor above it (a buy).
+    """
+    if side is Side.SELL:
+        reduces = position - open_sell_quantity - quantity >= 0
+    else:
+        reduces = position + open_buy_quantity + quantity <= 0
+    if reduces:
+        return None
+    return RiskProblem(RejectCode.BELOW_MAINTENANCE_MARGIN, {})
+
+
+def proportional_share(amount: int, part: int, whole: int) -> int:
+    """The share of `amount` that goes with `part` of `whole` units, rounded down; all of it for the
+    last units, so shares taken one after another add up to `amount` exactly."""
+    if part >= whole:
+        return amount
+    return amount * part // whole
+
+
+def liquidation_quantity(
+    position: int, open_buy_quantity: int, spendable_cents: int, price_cents: int
+) -> int:
+    """Units of a short the exchange buys back: all still uncovered, as far as the cash pays at a price."""
+    uncovered = max(-position - open_buy_quantity, 0)
+    if price_cents <= 0:
+        return 0
+    return min(uncovered, max(spendable_cents, 0) // price_cents)
 
 
 def short_position_problem(
