@@ -418,7 +418,8 @@ async def test_the_move_keeps_every_value_and_the_downgrade_restores_them(empty_
         for row in old_settings
     ]
     assert after["exchange_candles"] == candles_of_executions()
-    assert after["exchange_cash"] == [row | {"net_deposits_cents": 70_000} for row in before["exchange_cash"]]
+    added = {"net_deposits_cents": 70_000, "margin_restricted": False}
+    assert after["exchange_cash"] == [row | added for row in before["exchange_cash"]]
     untouched = set(before) - {"guild_settings", "modlog_guild", "exchange_cash"}
     assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
     assert all(before[name] for name in other_data())  # the comparison above compared something

@@ -21,6 +21,7 @@ from tests.exchange.test_service import buy, refused, sell
 
 ALICE_CASH = 16_000
 HIGH = 12_000
+BELOW = "below_maintenance_margin"  # the REJECTED rows' reason
 
 
 async def alice_with(runtime: Runtime, clock: FrozenClock, rules: ExchangeRules) -> Market:
@@ -84,6 +85,7 @@ async def test_a_short_needs_free_cash_of_its_initial_margin(
             InsufficientFunds,
             "could open a short of 2, which needs 300.00 of free cash as initial margin, "
             "but you have 160.00 free",
+            "insufficient_margin",
         )
         order = await market.exchange.submit_order(market.alice, sell(1, PRICE))
         await market.exchange.flush()
@@ -152,8 +154,9 @@ async def test_below_maintenance_only_risk_reducing_orders_pass(
         }
         assert portfolio.positions[0].margin_cents == 15_000
         below = "below its maintenance margin: only orders that reduce risk are accepted"
-        await refused(market, runtime.db, market.alice, sell(1, HIGH), Conflict, below)
-        await refused(market, runtime.db, market.alice, buy(2, HIGH), Conflict, below)  # it would go long
+        await refused(market, runtime.db, market.alice, sell(1, HIGH), Conflict, below, BELOW)
+        # a buy of 2 would take the short of 1 long: not risk-reducing
+        await refused(market, runtime.db, market.alice, buy(2, HIGH), Conflict, below, BELOW)
         # a market buy that covers may pay from the short's margin (free cash alone is 110.00)
         covered = await market.exchange.submit_order(market.alice, buy(1, None))
         await market.exchange.flush()

@@ -159,6 +159,9 @@ async def test_rules_are_read_and_changed_and_bad_changes_refused(admin: httpx.A
         "market_collar_bps": defaults.market_collar_bps,
         "orders_per_second": defaults.orders_per_second,
         "order_burst": defaults.order_burst,
+        "initial_margin_bps": defaults.initial_margin_bps,
+        "maintenance_margin_bps": defaults.maintenance_margin_bps,
+        "liquidation_enabled": defaults.liquidation_enabled,
     }
     changed = await admin.patch("/api/v1/admin/rules", json={"market_collar_bps": 250, "order_burst": 7})
     assert changed.status_code == 200 and changed.json() == read | {
