@@ -190,3 +190,45 @@ async def test_trading_on_the_symbol_page(
     await page.locator("#login-form").wait_for()
     refused = "Failed to load resource: the server responded with a status of 409 (Conflict)"
     assert errors == [refused, refused]  # only the browser's notes of the two refusals asked for
+
+
+async def test_the_symbol_page_shows_the_margin_of_a_short(
+    server: str, browser: Browser, runtime: Runtime
+) -> None:
+    page = await browser.new_page(viewport=DESKTOP)
+    page.set_default_timeout(5_000)
+    errors = watch_console(page)
+    async with httpx.AsyncClient(base_url=server) as shorty, httpx.AsyncClient(base_url=server) as others:
+        login = await shorty.post("/api/v1/auth/dev-login", json={"name": "shorty"})
+        shorty.cookies.clear()
+        shorty.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        await runtime.exchange.deposit(int((await shorty.get("/api/v1/me")).json()["account_id"]), 40_000)
+        await page.goto(server + "/markets/ACME")
+        await page.fill("#login-name", "shorty")
+        await page.click("#login-form button[type=submit]")
+        await page.locator("#whoami", has_text="shorty").wait_for()
+
+        async def trade(seller: httpx.AsyncClient, quantity: int, price_cents: int) -> None:
+            order = {"symbol": "ACME", "type": "limit", "quantity": quantity, "price_cents": price_cents}
+            assert (await seller.post("/api/v1/orders", json=order | {"side": "sell"})).status_code == 201
+            assert (await others.post("/api/v1/orders", json=order | {"side": "buy"})).status_code == 201
+            assert isinstance(runtime.exchange, InProcessClient)
+            await runtime.exchange.exchange.flush()
+
+        await _sign_in(runtime, others, "taker")
+        # Short 2 at 101.00 with 400.00: 150 % of 202.00 is held; equity 400.00 ≥ 303.00.
+        await trade(shorty, 2, 10_100)
+        badge = page.locator("#portfolio-margin .badge")
+        await page.locator("#portfolio-margin .badge[data-status='ok']").wait_for()
+        assert (await badge.text_content()) == "Margin OK"
+        levels = await page.locator("#portfolio-margin").text_content() or ""
+        assert "initial margin 303.00, maintenance 252.50" in levels, levels
+
+        # The price jumps to 180.00: equity 242.00 < 125 % of 360.00, and the page says so at once.
+        async with httpx.AsyncClient(base_url=server) as maker:
+            await _sign_in(runtime, maker, "maker")
+            await trade(maker, 1, 18_000)
+        await page.locator("#portfolio-margin .badge[data-status='restricted']").wait_for()
+        assert (await badge.text_content()) == "Below maintenance margin"
+        assert "reduce your risk" in (await page.locator("#portfolio-margin").text_content() or "")
+    assert errors == []

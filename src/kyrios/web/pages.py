@@ -63,6 +63,13 @@ PAGE_TEXT: dict[str, str] = {
     "average_price": N_("Average price"),
     "unrealized_pnl": N_("Unrealised P&L"),
     "no_positions": N_("No positions."),
+    "margin_ok": N_("Margin OK"),
+    "margin_warning": N_("Margin warning"),
+    "margin_restricted": N_("Below maintenance margin"),
+    "margin_levels": N_("initial margin {requirement}, maintenance {maintenance}"),
+    "margin_restricted_help": N_(
+        "Only orders that reduce your risk are accepted until your equity is back above maintenance."
+    ),
     "order_placed": N_("Order {id} placed."),
     "order_canceled": N_("Order {id} canceled."),
     "bad_quantity": N_("Enter a whole number of units above zero."),

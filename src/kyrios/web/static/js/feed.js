@@ -215,7 +215,8 @@ export function follow(symbol, handlers, user = () => false) {
     } else if (channel === "ticker") {
       onTicker(frame.data);
     } else if (channel === "user") {
-      safely(type === "fill" ? handlers.fill : handlers.order, frame);
+      const handler = { fill: handlers.fill, margin: handlers.margin }[type] ?? handlers.order;
+      safely(handler, frame);
     } else if (channel === "system" && type === "error" && frame.subject === "user") {
       safely(handlers.signedOut);
     }

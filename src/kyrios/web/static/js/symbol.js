@@ -203,7 +203,7 @@ function drawPortfolio() {
     body.append(row);
   }
   table.append(thead, body);
-  box.replaceChildren(figures, table);
+  box.replaceChildren(...[figures, marginLine(p.margin), table].filter(Boolean));
 }
 
 /** A position (GET /portfolio) revalued at the live last price: P&L moves by quantity x price change. */
@@ -246,6 +246,43 @@ let accountTimer = null;
 function refreshAccountSoon() {
   clearTimeout(accountTimer);
   accountTimer = setTimeout(refreshAccount, 50);
+}
+
+/**
+ * The account's margin against its shorts, or null without one: its status (a coloured badge) and
+ * the levels that decide it. Restricted: only orders that reduce risk are accepted.
+ */
+function marginLine(margin) {
+  if (!margin || (margin.short_value_cents === 0 && margin.status === "ok")) return null;
+  const line = document.createElement("p");
+  line.id = "portfolio-margin";
+  line.className = "small mb-2";
+  const badge = document.createElement("span");
+  const colour = { ok: "text-bg-success", warning: "text-bg-warning", restricted: "text-bg-danger" }[margin.status];
+  badge.className = `badge ${colour} me-2`;
+  badge.dataset.status = margin.status;
+  badge.textContent = t(`margin_${margin.status}`);
+  const levels = document.createElement("span");
+  levels.className = "text-muted";
+  levels.textContent = t("margin_levels", {
+    requirement: money(margin.requirement_cents),
+    maintenance: money(margin.maintenance_cents),
+  });
+  line.append(badge, levels);
+  if (margin.status === "restricted") {
+    const only = document.createElement("div");
+    only.className = "text-danger";
+    only.textContent = t("margin_restricted_help");
+    line.append(only);
+  }
+  return line;
+}
+
+/** A margin frame of the `user` channel (the account crossed a margin level): read the account. */
+function marginChanged(frame) {
+  if (state.portfolio) state.portfolio = { ...state.portfolio, margin: { ...state.portfolio.margin, ...frame } };
+  drawPortfolio();
+  refreshAccountSoon();
 }
 
 /** An order frame of the `user` channel: show its fill at once, then read the account. */
@@ -440,6 +477,7 @@ if (!state.asset) {
       },
       order: orderChanged,
       fill: refreshAccountSoon,
+      margin: marginChanged,
       signedOut: renewSignIn,
       resync: (first) => resync(chart, first),
       state(connection) {
