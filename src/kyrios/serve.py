@@ -82,7 +82,7 @@ async def serve(settings: Settings, *, host: str, port: int, ownership: Ownershi
 async def _serve_until_stopped(
     runtime: Runtime, settings: Settings, lease: ExchangeLease, *, host: str, port: int
 ) -> int:
-    app = create_app(runtime)
+    app = create_app(runtime, inline_replies=True)  # uvicorn lets a reply path run on after its response
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))
     lost: list[str] = []
 

@@ -33,6 +33,7 @@ from kyrios.testing.interactions import InteractionSigner, command_payload, comp
 from kyrios.web.main import KyriosApp, create_app
 from tests.e2e.gateway_helpers import moderated_bot
 from tests.helpers import balance
+from tests.web.browser import live_server
 
 SHORT_BUDGET = 0.3
 ADMIN = 1 << 5
@@ -113,7 +114,7 @@ class GatewayDoor:
         return await self.emu.wait_for_callback(sent["id"])
 
 
-@pytest.fixture(params=["http", "gateway"])
+@pytest.fixture(params=["http", "http-uvicorn", "gateway"])
 async def door(
     request: pytest.FixtureRequest,
     discord_emulator: DiscordEmulator,
@@ -127,6 +128,11 @@ async def door(
             yield GatewayDoor(discord_emulator, bot)
         return
     runtime.settings.discord_api_base = discord_emulator.api_base
+    if request.param == "http-uvicorn":  # a real server: each reply path runs in its request's task
+        app = create_app(runtime, reply_budget=SHORT_BUDGET, inline_replies=True)
+        async with live_server(app) as base, httpx.AsyncClient(base_url=base) as client:
+            yield HttpDoor(discord_emulator, app, client, signer)
+        return
     app = create_app(runtime, reply_budget=SHORT_BUDGET)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://kyrios.test"

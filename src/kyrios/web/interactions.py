@@ -26,7 +26,12 @@ from kyrios.core.ports import DiscordPort, Json, Upload, callback_with_attachmen
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.reply import CallbackType
-from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS, InteractionResponder, respond_to_interaction
+from kyrios.slash.respond import (
+    DEFAULT_BUDGET_SECONDS,
+    Acknowledge,
+    InteractionResponder,
+    respond_to_interaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,16 @@ class PendingReplies:
 
         task.add_done_callback(finished)
 
+    async def run_here(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` in the current task (the request's own), counted as in flight until it ends."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
+        try:
+            await work
+        finally:
+            self.tasks.discard(task)
+
     async def aclose(self, timeout: float = SHUTDOWN_GRACE_SECONDS) -> None:  # noqa: ASYNC109
         """Wait for replies still being delivered (cancelling those past `timeout`)."""
         if not self.tasks:
@@ -116,6 +131,14 @@ class InteractionsEndpoint:
     response within `reply_budget` seconds of the request's arrival, or answers deferred there and
     delivers the reply later through the interaction's webhook (`runtime.discord`, else a
     token-less REST port: interaction webhooks need no bot token).
+
+    `inline`: run the reply path in the request's own task and send the HTTP response from wherever
+    it is acknowledged (a deferral at the deadline sends it from the timer's task). That saves a
+    task, a future and a turn of the event loop per interaction, and needs a server that sends a
+    response as soon as it is complete and lets the app run on (uvicorn does: `kyrios up` and the
+    uvicorn factory use it). Otherwise each reply path runs in a task of its own and the request
+    waits for its answer: Mangum (Lambda) and httpx's ASGI transport return a response only once
+    the app has returned, which would hold a deferral until the late reply was delivered.
     """
 
     def __init__(
@@ -124,10 +147,12 @@ class InteractionsEndpoint:
         verifier: SignatureVerifier,
         *,
         reply_budget: float = DEFAULT_BUDGET_SECONDS,
+        inline: bool = False,
     ) -> None:
         self.runtime = runtime
         self.verifier = verifier
         self.reply_budget = reply_budget
+        self.inline = inline
         self.pending = PendingReplies()
         self._webhooks: RestDiscordPort | None = None
 
@@ -136,16 +161,13 @@ class InteractionsEndpoint:
         if scope["method"] != "POST":
             await _respond(send, 405, {"error": "use POST"}, allow=True)
             return
-        files: Sequence[Upload] = ()
         try:
-            status, (body, files) = await self._handle(scope, receive, received_at)
+            status, answer = await self._handle(scope, receive, send, received_at)
         except Exception:
             log.exception("the interactions endpoint failed")
-            status, body = 500, {"error": "internal error"}
-        if files:
-            await _respond_multipart(send, status, body, files)
-        else:
-            await _respond(send, status, body)
+            status, answer = 500, ({"error": "internal error"}, ())
+        if answer is not None:
+            await _send_answer(send, status, answer)
 
     async def aclose(self) -> None:
         """Wait for late replies still being delivered, then close the webhook client."""
@@ -154,7 +176,10 @@ class InteractionsEndpoint:
             await self._webhooks.aclose()
             self._webhooks = None
 
-    async def _handle(self, scope: Scope, receive: Receive, received_at: float) -> tuple[int, Answer]:
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, received_at: float
+    ) -> tuple[int, Answer | None]:
+        """The status and answer to send, or None for an answer the reply path has sent itself."""
         headers = _headers(scope)
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
@@ -173,25 +198,58 @@ class InteractionsEndpoint:
             return self._reject(400, "body is not valid JSON")
         if not isinstance(payload, dict):
             return self._reject(400, "body must be a JSON object")
+        if self.inline:
+            return 200, await self._answer_inline(payload, received_at, send)
         return 200, await self._answer(payload, received_at)
 
-    def _reject(self, status: int, message: str) -> tuple[int, Answer]:
+    def _reject(self, status: int, message: str) -> tuple[int, Answer | None]:
         self.runtime.metrics.interactions_rejected += 1
         return status, ({"error": message}, ())
 
     async def _answer(self, payload: dict[str, Any], received_at: float) -> Answer:
-        """The HTTP response's body (and files) for one verified interaction."""
-        kind = payload.get("type")
-        if kind == PING:
-            return {"type": int(CallbackType.PONG)}, ()
-        if kind == AUTOCOMPLETE:
-            return {"type": 8, "data": {"choices": []}}, ()
+        """The HTTP response's body (and files) for one verified interaction, its reply path in a task."""
+        immediate = _immediate(payload)
+        if immediate is not None:
+            return immediate
         answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
 
         async def acknowledge(body: Json, files: Sequence[Upload]) -> None:
             if not answered.done():
                 answered.set_result((body, files))
 
+        self.pending.start(self._reply_path(payload, received_at, acknowledge), answered)
+        return await answered
+
+    async def _answer_inline(self, payload: dict[str, Any], received_at: float, send: Send) -> Answer | None:
+        """Run one verified interaction's reply path here; it sends the HTTP response itself (None)."""
+        immediate = _immediate(payload)
+        if immediate is not None:
+            return immediate
+        answered = False
+
+        async def acknowledge(body: Json, files: Sequence[Upload]) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                await _send_answer(send, 200, (body, files))
+
+        try:
+            await self.pending.run_here(self._reply_path(payload, received_at, acknowledge))
+        except Exception:
+            if not answered:
+                raise
+            log.exception("the reply path failed after answering")
+        if not answered:
+            raise RuntimeError("the reply path ended without an answer")
+        return None
+
+    def _reply_path(
+        self,
+        payload: dict[str, Any],
+        received_at: float,
+        acknowledge: Acknowledge,
+    ) -> Coroutine[Any, Any, None]:
+        """`respond_to_interaction` for the payload, its first answer going to `acknowledge`."""
         application_id = _snowflake(payload.get("application_id"))
         token = payload.get("token")
         responder = InteractionResponder(
@@ -200,7 +258,7 @@ class InteractionsEndpoint:
             application_id or self.runtime.settings.discord_application_id,
             token if isinstance(token, str) else None,
         )
-        work = respond_to_interaction(
+        return respond_to_interaction(
             self.runtime.registry,
             payload,
             Source.HTTP,
@@ -208,8 +266,6 @@ class InteractionsEndpoint:
             received_at=received_at,
             budget=self.reply_budget,
         )
-        self.pending.start(work, answered)
-        return await answered
 
     def _port(self) -> DiscordPort:
         """Where late replies go: the runtime's port (the bot's, or REST with a token), else our own."""
@@ -218,6 +274,25 @@ class InteractionsEndpoint:
         if self._webhooks is None:
             self._webhooks = RestDiscordPort(None, api_base=self.runtime.settings.discord_api_base)
         return self._webhooks
+
+
+def _immediate(payload: dict[str, Any]) -> Answer | None:
+    """The answer of an interaction that runs no command (a PING, an autocomplete), else None."""
+    kind = payload.get("type")
+    if kind == PING:
+        return {"type": int(CallbackType.PONG)}, ()
+    if kind == AUTOCOMPLETE:
+        return {"type": 8, "data": {"choices": []}}, ()
+    return None
+
+
+async def _send_answer(send: Send, status: int, answer: Answer) -> None:
+    """The HTTP response: JSON, or Discord's multipart form when the message has files."""
+    body, files = answer
+    if files:
+        await _respond_multipart(send, status, body, files)
+    else:
+        await _respond(send, status, body)
 
 
 def _snowflake(value: Any) -> int | None:

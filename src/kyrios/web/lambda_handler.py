@@ -23,5 +23,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """AWS Lambda entry point; the app is built on the first (cold) invocation."""
     global _adapter
     if _adapter is None:
-        _adapter = Mangum(app_from_environment(), lifespan="off")
+        # Mangum returns a response once the app has returned: each reply path runs in its own task.
+        _adapter = Mangum(app_from_environment(inline_replies=False), lifespan="off")
     return _adapter(event, context)

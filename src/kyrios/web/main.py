@@ -59,18 +59,23 @@ def create_app(
     owns_runtime: bool = False,
     authenticator: Authenticator | None = None,
     reply_budget: float = DEFAULT_BUDGET_SECONDS,
+    inline_replies: bool = False,
 ) -> KyriosApp:
     """Build the web app: interactions endpoint, operations routes, the error table.
 
     `authenticator` finds API callers (`deps.current_user`; default: `web.auth`'s JWTs, sessions and
     API keys, whose routes are mounted either way); `reply_budget` is how long
-    an interaction's command may run before its answer is deferred. The app closes the runtime
+    an interaction's command may run before its answer is deferred; `inline_replies` runs each
+    interaction's reply path in its request's task, for servers that let the app run on after the
+    response (uvicorn; see `interactions.InteractionsEndpoint`). The app closes the runtime
     at shutdown if it `owns_runtime`.
     """
     verifier = interactions.SignatureVerifier(
         runtime.settings.discord_public_key, runtime.settings.interaction_max_age_seconds
     )
-    endpoint = interactions.InteractionsEndpoint(runtime, verifier, reply_budget=reply_budget)
+    endpoint = interactions.InteractionsEndpoint(
+        runtime, verifier, reply_budget=reply_budget, inline=inline_replies
+    )
     auth_kit = AuthKit(runtime)  # refuses production mode without a JWT secret
 
     @asynccontextmanager
@@ -102,8 +107,12 @@ def create_app(
     return app
 
 
-def app_from_environment() -> KyriosApp:
-    """Factory for `uvicorn --factory kyrios.web.main:app_from_environment` (settings from KYRIOS_*)."""
+def app_from_environment(*, inline_replies: bool = True) -> KyriosApp:
+    """Factory for `uvicorn --factory kyrios.web.main:app_from_environment` (settings from KYRIOS_*).
+
+    Interactions run inline (uvicorn sends a response while the app runs on); Lambda's handler
+    turns that off.
+    """
     from kyrios.runtime import build_runtime
 
-    return create_app(build_runtime(), owns_runtime=True)
+    return create_app(build_runtime(), owns_runtime=True, inline_replies=inline_replies)
