@@ -189,11 +189,12 @@ def _history_line(ctx: Context, fight: RumbleBattle, user_id: int | None) -> str
             points=fight.winner_points,
             when=when,
         )
+    signed = f"{fight.loser_points:+d}"
     return ctx.t(
-        "`#{id}` lost to <@{other}> ({points:+d}) · {when}",
+        "`#{id}` lost to <@{other}> ({points}) · {when}",
         id=fight.id,
         other=other,
-        points=fight.loser_points,
+        points=signed,
         when=when,
     )
 
