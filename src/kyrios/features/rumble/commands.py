@@ -142,7 +142,15 @@ async def _answer(ctx: Context, args: tuple[str, ...], *, accept: bool) -> Reply
         f"<@{fight.challenger_id}> {result.challenger_rating[0]} → {result.challenger_rating[1]}\n"
         f"<@{fight.opponent_id}> {result.opponent_rating[0]} → {result.opponent_rating[1]}",
     )
-    return Reply(embeds=[embed], update=True)
+    cheers = [
+        Embed(
+            title=ctx.t("{emoji} Achievement unlocked: {name}", emoji=a.emoji, name=ctx.t(a.name)),
+            description=f"<@{fight.winner_id}> · " + ctx.t(a.description),
+            colour=Colour.GOLD,
+        )
+        for a in result.unlocked
+    ]
+    return Reply(embeds=[embed, *cheers], update=True)
 
 
 @commands.component("rumble-accept")

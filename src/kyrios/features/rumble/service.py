@@ -20,12 +20,16 @@ from kyrios.core.db import insert_ignore
 from kyrios.core.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput, NotFound, OnCooldown
 from kyrios.core.paging import Page, clamp_page
 from kyrios.core.rng import RandomSource
+from kyrios.features.achievements import service as achievements
+from kyrios.features.achievements.catalogue import Achievement
 from kyrios.features.economy import service as economy
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.rumble import battle as engine
 from kyrios.features.rumble.models import BattleStatus, RumbleBattle, RumblePlayer, RumbleSettings
 
 MAX_POINTS = 1_000_000
+MASTER_WINS = 10
+"""Wins that unlock the `rumble_master` achievement."""
 MAX_COOLDOWN_MINUTES = 7 * 24 * 60
 MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 15, 600
 
@@ -158,6 +162,8 @@ class Answer:
     outcome: engine.Outcome | None = None
     challenger_rating: tuple[int, int] = (0, 0)
     opponent_rating: tuple[int, int] = (0, 0)
+    unlocked: tuple[Achievement, ...] = ()
+    """Achievements the winner unlocked with this battle (to announce)."""
 
 
 async def _release(session: AsyncSession, fight: RumbleBattle) -> None:
@@ -289,6 +295,13 @@ async def _fight(session: AsyncSession, fight: RumbleBattle, *, now: datetime, r
             )
             .execution_options(synchronize_session=False)
         )
+    unlocked = await achievements.unlock_all(
+        session,
+        guild_id=fight.guild_id,
+        user_id=winner.user_id,
+        codes=["rumble_master"] if winner.wins + 1 >= MASTER_WINS else [],
+        now=now,
+    )
     await session.refresh(fight)
     after = {winner.user_id: new_winner, loser.user_id: new_loser}
     return Answer(
@@ -296,6 +309,7 @@ async def _fight(session: AsyncSession, fight: RumbleBattle, *, now: datetime, r
         outcome,
         (before[0], after[fight.challenger_id]),
         (before[1], after[fight.opponent_id]),
+        tuple(unlocked),
     )
 
 
