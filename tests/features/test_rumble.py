@@ -48,9 +48,8 @@ async def test_accepted_challenge_fights_and_pays_win_loss_and_stake(runtime: Ru
     result = await press(runtime, accept_id(challenge), user_id=43)
     assert not result.is_error and result.update, result.content
     text = text_of(result)
-    assert "Rumble #1" in text and "Seed" in text and "R1" in text
-
     [battle] = await battles(runtime)
+    assert f"Rumble #{battle.id}" in text and f"Seed {battle.seed}" in text and "R1" in text
     assert battle.status is BattleStatus.FOUGHT and battle.seed is not None and battle.log
     winner, loser = battle.winner_id, battle.loser_id
     assert {winner, loser} == {42, 43}
@@ -167,19 +166,20 @@ async def test_the_stake_is_checked_again_at_accept(runtime: Runtime) -> None:
 
 async def test_replay_recomputes_the_battle_and_spots_a_tampered_log(runtime: Runtime) -> None:
     fought = await fight(runtime)
-    replayed = await invoke(runtime, "rumble replay", user_id=99, battle=1)
+    [battle] = await battles(runtime)
+    replayed = await invoke(runtime, "rumble replay", user_id=99, battle=battle.id)
     assert "same battle and the same winner" in (replayed.content or "")
     assert replayed.embeds[0].description == fought.embeds[0].description  # the same log, line by line
     async with runtime.db.read() as session:
-        log = await session.scalar(select(RumbleBattle.log).where(RumbleBattle.id == 1))
+        log = await session.scalar(select(RumbleBattle.log).where(RumbleBattle.id == battle.id))
     assert log is not None and log.endswith(("w0", "w1"))
     tampered = log[:-1] + ("1" if log.endswith("0") else "0")
     await runtime.db.run(
-        lambda s: s.execute(update(RumbleBattle).where(RumbleBattle.id == 1).values(log=tampered))
+        lambda s: s.execute(update(RumbleBattle).where(RumbleBattle.id == battle.id).values(log=tampered))
     )
-    assert "differs" in (await invoke(runtime, "rumble replay", battle=1)).content  # type: ignore[operator]
-    missing = await invoke(runtime, "rumble replay", battle=2)
-    assert missing.is_error and "no fought rumble battle #2" in (missing.content or "")
+    assert "differs" in (await invoke(runtime, "rumble replay", battle=battle.id)).content  # type: ignore[operator]
+    missing = await invoke(runtime, "rumble replay", battle=battle.id + 1)
+    assert missing.is_error and f"no fought rumble battle #{battle.id + 1}" in (missing.content or "")
 
 
 async def test_history_rank_and_profile_show_the_record(runtime: Runtime, clock: FrozenClock) -> None:

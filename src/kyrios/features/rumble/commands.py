@@ -66,7 +66,7 @@ def log_lines(ctx: Context, fight: RumbleBattle, outcome: Outcome) -> list[str]:
 def battle_embed(ctx: Context, fight: RumbleBattle, outcome: Outcome) -> Embed:
     """The battle log and its result."""
     embed = Embed(
-        title=ctx.t("🥊 Rumble #{id}", id=fight.id),
+        title=ctx.t("🥊 Rumble #{id}", id=str(fight.id)),
         description="\n".join(log_lines(ctx, fight, outcome)),
         colour=Colour.GOLD,
     )
@@ -76,7 +76,9 @@ def battle_embed(ctx: Context, fight: RumbleBattle, outcome: Outcome) -> Embed:
     embed.add_field(ctx.t("Loser"), f"<@{fight.loser_id}> ({fight.loser_points:+d})", inline=True)
     if fight.stake:
         embed.add_field(ctx.t("Stake"), ctx.translator.number(fight.stake), inline=True)
-    embed.footer = ctx.t("Seed {seed} · check it with /rumble replay {id}", seed=fight.seed, id=fight.id)
+    embed.footer = ctx.t(
+        "Seed {seed} · check it with /rumble replay {id}", seed=str(fight.seed), id=str(fight.id)
+    )
     return embed
 
 
@@ -183,7 +185,7 @@ def _history_line(ctx: Context, fight: RumbleBattle, user_id: int | None) -> str
     if user_id is None:
         return ctx.t(
             "`#{id}` <@{winner}> beat <@{loser}> · {when}",
-            id=fight.id,
+            id=str(fight.id),
             winner=fight.winner_id,
             loser=fight.loser_id,
             when=when,
@@ -192,7 +194,7 @@ def _history_line(ctx: Context, fight: RumbleBattle, user_id: int | None) -> str
     if fight.winner_id == user_id:
         return ctx.t(
             "`#{id}` 🏆 beat <@{other}> (+{points}) · {when}",
-            id=fight.id,
+            id=str(fight.id),
             other=other,
             points=fight.winner_points,
             when=when,
@@ -200,7 +202,7 @@ def _history_line(ctx: Context, fight: RumbleBattle, user_id: int | None) -> str
     signed = f"{fight.loser_points:+d}"
     return ctx.t(
         "`#{id}` lost to <@{other}> ({points}) · {when}",
-        id=fight.id,
+        id=str(fight.id),
         other=other,
         points=signed,
         when=when,

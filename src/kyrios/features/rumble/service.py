@@ -73,6 +73,23 @@ async def set_opt_out(session: AsyncSession, guild_id: int, user_id: int, opted_
     )
 
 
+async def _lock_players(
+    session: AsyncSession, guild_id: int, first: int, second: int
+) -> tuple[RumblePlayer, RumblePlayer]:
+    """Both players' rows, created if new and locked in ascending id order (no deadlock between two
+    challenges of the same pair); a locking read, so it sees rows another request just committed."""
+    await _ensure_players(session, guild_id, *sorted((first, second)))
+    rows = await session.scalars(
+        select(RumblePlayer)
+        .where(RumblePlayer.guild_id == guild_id, RumblePlayer.user_id.in_((first, second)))
+        .order_by(RumblePlayer.user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = {row.user_id: row for row in rows}
+    return found[first], found[second]
+
+
 def _cooling_until(record: RumblePlayer, minutes: int) -> datetime | None:
     if record.last_battle_at is None or minutes <= 0:
         return None
@@ -99,10 +116,7 @@ async def challenge(
         raise InvalidInput("The stake must be zero or a positive whole number.")
     if stake > rules.max_stake:
         raise InvalidInput("The stake is at most {maximum} points here.", maximum=rules.max_stake)
-    await _ensure_players(session, guild_id, challenger_id, opponent_id)
-    mine = await player(session, guild_id, challenger_id)
-    theirs = await player(session, guild_id, opponent_id)
-    assert mine is not None and theirs is not None
+    mine, theirs = await _lock_players(session, guild_id, challenger_id, opponent_id)
     if theirs.opted_out:
         raise Forbidden("<@{user}> does not take rumble challenges.", user=opponent_id)
     for record, whose in ((mine, None), (theirs, opponent_id)):
@@ -199,7 +213,7 @@ async def answer(
     """The opponent accepts (the battle is fought) or declines; an expired challenge is closed."""
     fight = await session.get(RumbleBattle, battle_id)
     if fight is None or fight.guild_id != guild_id:
-        raise NotFound("There is no rumble challenge #{id}.", id=battle_id)
+        raise NotFound("There is no rumble challenge #{id}.", id=str(battle_id))
     if user_id != fight.opponent_id:
         raise Forbidden("Only <@{user}> can answer this challenge.", user=fight.opponent_id)
     if fight.status is not BattleStatus.PENDING:
@@ -232,9 +246,7 @@ async def _fight(session: AsyncSession, fight: RumbleBattle, *, now: datetime, r
                     points=have,
                     stake=fight.stake,
                 )
-    mine = await player(session, fight.guild_id, fight.challenger_id)
-    theirs = await player(session, fight.guild_id, fight.opponent_id)
-    assert mine is not None and theirs is not None
+    mine, theirs = await _lock_players(session, fight.guild_id, fight.challenger_id, fight.opponent_id)
     seed = rng.new_seed()
     bonuses = (engine.bonus_for(mine.rating), engine.bonus_for(theirs.rating))
     outcome = engine.fight(seed, bonuses)
@@ -326,7 +338,7 @@ async def replay(session: AsyncSession, guild_id: int, battle_id: int) -> Replay
     """Fight a stored battle again from its seed and bonuses."""
     fight = await session.get(RumbleBattle, battle_id)
     if fight is None or fight.guild_id != guild_id or fight.status is not BattleStatus.FOUGHT:
-        raise NotFound("There is no fought rumble battle #{id} on this server.", id=battle_id)
+        raise NotFound("There is no fought rumble battle #{id} on this server.", id=str(battle_id))
     assert fight.seed is not None
     outcome = engine.fight(fight.seed, (fight.challenger_bonus, fight.opponent_bonus))
     winner = fight.challenger_id if outcome.winner == 0 else fight.opponent_id
