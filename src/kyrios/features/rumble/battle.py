@@ -1,10 +1,11 @@
 """The battle itself, pure and deterministic: the same seed and bonuses always give the same log.
 
-Two fighters of 20 HP take turns for at most `MAX_ROUNDS` rounds, the challenger first. A turn is
-a weighted move (duel-style: attack, critical, fumble, heal); a hit does 2–6 damage plus the
+Two fighters of 30 HP take turns for at most `MAX_ROUNDS` rounds, the challenger first. A turn is
+a weighted move (duel-style: attack, critical, fumble, heal); a hit does 4–10 damage plus the
 attacker's bonus. The bonus comes from the rating and is bounded (`bonus_for`: −1 … +1), so stats
-tilt a battle but never decide it. After the last round the fighter with more HP wins; a tie is a
-coin flip from the same generator.
+tilt a battle but never decide it (+1 against −1 wins about 79 % of 4,000 seeds, even odds
+about 50 %; `tests/features/test_rumble_battle.py`). After the last round the fighter with more
+HP wins; a tie is a coin flip from the same generator.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-HP = 20
+HP = 30
 MAX_ROUNDS = 5
 MAX_BONUS = 1
 RATING_PER_BONUS = 200
@@ -66,7 +67,7 @@ def fight(seed: int, bonuses: tuple[int, int]) -> Outcome:
         for actor in (0, 1):
             target = 1 - actor
             move = rng.choices(MOVES, WEIGHTS)[0]
-            base = rng.randint(2, 6)
+            base = rng.randint(4, 10)
             if move is Move.ATTACK:
                 amount = max(1, base + bonuses[actor])
                 hp[target] = max(0, hp[target] - amount)
