@@ -240,3 +240,13 @@ async def test_replies_in_japanese(runtime: Runtime) -> None:
     assert inv_challenge.buttons[0][0].label == "受ける"
     refused = await ask(runtime, "rumble challenge", user_locale="ja", member="<@42>")
     assert "自分自身には挑戦できません" in (refused.content or "")
+
+
+async def test_rules_show_the_settings_and_the_callers_cooldown(runtime: Runtime, clock: FrozenClock) -> None:
+    before = text_of(await invoke(runtime, "rumble rules"))
+    assert "50 points" in before and "10 points" in before and "30 minutes" in before
+    assert "60 seconds" in before and "You can fight now" in before
+    await fight(runtime)
+    assert "You can fight again" in text_of(await invoke(runtime, "rumble rules"))
+    clock.advance(timedelta(minutes=30))
+    assert "You can fight now" in text_of(await invoke(runtime, "rumble rules"))

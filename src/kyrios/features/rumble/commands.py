@@ -321,6 +321,31 @@ async def optout(ctx: Context, enabled: Annotated[bool, Opt("True: nobody can ch
     return Reply(content=ctx.t("🥊 Members can challenge you to a rumble again."), ephemeral=True)
 
 
+@commands.slash("rumble rules", "This server's rumble rules, and when you can fight again")
+async def rules(ctx: Context) -> Reply:
+    """The guild's rules and the caller's cooldown."""
+    current = await service.settings(ctx.session, ctx.guild_id)
+    embed = Embed(title=ctx.t("Rumble rules"), colour=Colour.INFO)
+    embed.add_field(ctx.t("Winner"), ctx.tn("{n} point", "{n} points", current.points_per_win), inline=True)
+    embed.add_field(ctx.t("Loser"), ctx.tn("{n} point", "{n} points", current.points_per_loss), inline=True)
+    embed.add_field(
+        ctx.t("Cooldown"), ctx.tn("{n} minute", "{n} minutes", current.cooldown_minutes), inline=True
+    )
+    embed.add_field(
+        ctx.t("Answer within"),
+        ctx.tn("{n} second", "{n} seconds", current.challenge_timeout_seconds),
+        inline=True,
+    )
+    embed.add_field(ctx.t("Largest stake"), ctx.translator.number(current.max_stake), inline=True)
+    until = await service.ready_at(ctx.session, ctx.guild_id, ctx.user_id, ctx.now)
+    embed.footer = (
+        ctx.t("You can fight again {when}.", when=ctx.translator.time(until, "R"))
+        if until
+        else ctx.t("You can fight now.")
+    )
+    return Reply.embed(embed, ephemeral=True)
+
+
 @commands.slash(
     "rumble config",
     "Set points per win and loss, cooldown, answer time and largest stake (admins)",

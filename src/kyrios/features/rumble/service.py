@@ -96,6 +96,15 @@ def _cooling_until(record: RumblePlayer, minutes: int) -> datetime | None:
     return record.last_battle_at + timedelta(minutes=minutes)
 
 
+async def ready_at(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> datetime | None:
+    """When the member's cooldown ends (None: they can fight now)."""
+    record = await player(session, guild_id, user_id)
+    if record is None:
+        return None
+    until = _cooling_until(record, (await settings(session, guild_id)).cooldown_minutes)
+    return until if until is not None and until > now else None
+
+
 async def challenge(
     session: AsyncSession,
     *,
