@@ -250,3 +250,19 @@ async def test_rules_show_the_settings_and_the_callers_cooldown(runtime: Runtime
     assert "You can fight again" in text_of(await invoke(runtime, "rumble rules"))
     clock.advance(timedelta(minutes=30))
     assert "You can fight now" in text_of(await invoke(runtime, "rumble rules"))
+
+
+async def test_rank_and_history_pages_turn_with_their_buttons(runtime: Runtime) -> None:
+    await invoke(runtime, "rumble config", admin=True, cooldown=0)
+    for pair in range(11):  # eleven different winners
+        await fight(runtime, 200 + 2 * pair, 201 + 2 * pair)
+    first = await invoke(runtime, "rumble rank", period="all")
+    assert "Page 1/2" in text_of(first)
+    next_id = first.buttons[0][2].custom_id
+    assert next_id == "rumble-rank:2:2"
+    second = await press(runtime, next_id, user_id=7)
+    assert second.update and "Page 2/2" in text_of(second) and "**11.**" in text_of(second)
+    broken = await press(runtime, "rumble-rank:9:1", user_id=7)
+    assert broken.is_error and "broken" in (broken.content or "")
+    recent = await press(runtime, "rumble-history:0:2", user_id=7)
+    assert recent.update and "Page 2/2" in text_of(recent) and "11 battles" in text_of(recent)
