@@ -22,6 +22,7 @@ async def test_challenge_accepted_by_the_opponent_and_refused_to_a_bystander(
     callback = await emu.wait_for_callback(sent["id"])
     assert callback["type"] == 4 and "flags" not in callback["data"], callback
     assert "<@43>" in callback["data"]["content"] and "challenges you" in callback["data"]["content"]
+    assert callback["data"]["allowed_mentions"] == {"parse": [], "users": ["43"]}  # the opponent is pinged
     accept, decline = callback["data"]["components"][0]["components"]
     assert (accept["label"], decline["label"]) == ("Accept", "Decline")
     shown = emu.interaction(sent["id"]).original_message_id

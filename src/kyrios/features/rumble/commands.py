@@ -112,7 +112,7 @@ async def challenge(
             Button(ctx.t("Decline"), f"rumble-decline:{fight.id}", ButtonStyle.DANGER),
         ]
     ]
-    return Reply(content=text, buttons=buttons)
+    return Reply(content=text, buttons=buttons, ping=(member.id,))
 
 
 def _battle_id(args: tuple[str, ...]) -> int:
