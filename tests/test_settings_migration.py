@@ -52,7 +52,10 @@ MOVES = {  # the slice's table: {its column: the guild_settings column it came f
     },
     "wallet_settings": {"required": "wallet_required", "allowed_chains": "wallet_allowed_chains"},
 }
-ADDED = {"wallet_settings": {"role_id": None, "gated_features": ""}}
+ADDED: dict[str, dict[str, object]] = {
+    "wallet_settings": {"role_id": None, "gated_features": ""},
+    "rumble_settings": {"challenge_timeout_seconds": 60, "max_stake": 10_000},
+}
 """Columns a slice added to its settings table after the move, with the value existing rows get."""
 KEPT = ("guild_id", "timezone", "locale", "prefix", "disabled_features", "log_channel_id", "updated_at")
 BIG = 1_234_567_890_123_456_789  # a snowflake beyond 32 bits

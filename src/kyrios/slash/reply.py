@@ -142,6 +142,8 @@ class Reply:
     ephemeral: bool = False
     update: bool = False
     is_error: bool = False
+    ping: tuple[int, ...] = ()
+    """Users the message notifies (Discord's `allowed_mentions.users`); nobody else is pinged."""
 
     @classmethod
     def error(cls, message: str) -> Reply:
@@ -156,6 +158,8 @@ class Reply:
     def to_message(self) -> dict[str, Any]:
         """Discord's message JSON (the `data` of a callback, or a webhook edit body)."""
         data: dict[str, Any] = {"allowed_mentions": {"parse": []}}
+        if self.ping:
+            data["allowed_mentions"]["users"] = [str(user) for user in self.ping[:100]]
         data["content"] = _clip(self.content, MAX_CONTENT) if self.content else ""
         data["embeds"] = [embed.to_dict() for embed in self.embeds[:10]]
         data["components"] = [

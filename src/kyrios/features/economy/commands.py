@@ -27,6 +27,7 @@ REASON_LABELS = {
     Reason.GACHA_PULL: N_("Gacha"),
     Reason.RUMBLE_WIN: N_("Rumble win"),
     Reason.RUMBLE_LOSS: N_("Rumble loss"),
+    Reason.RUMBLE_STAKE: N_("Rumble stake"),
     Reason.EXCHANGE: N_("Exchange"),
 }
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}

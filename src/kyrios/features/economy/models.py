@@ -19,6 +19,7 @@ class Reason(StrEnum):
     GACHA_PULL = "gacha_pull"
     RUMBLE_WIN = "rumble_win"
     RUMBLE_LOSS = "rumble_loss"
+    RUMBLE_STAKE = "rumble_stake"
     EXCHANGE = "exchange"
 
 

@@ -1,4 +1,4 @@
-"""`/profile`: a member's standing across the economy, gacha and achievements (it follows the
+"""`/profile`: a member's standing across the economy, gacha, rumble and achievements (it follows the
 economy's switch: it shows points)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from kyrios.features.achievements import service as achievements
 from kyrios.features.achievements.catalogue import CATALOGUE
 from kyrios.features.economy import service as economy
 from kyrios.features.gacha import service as gacha
+from kyrios.features.rumble import service as rumble
 from kyrios.slash.invocation import Actor
 from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
@@ -36,6 +37,13 @@ async def profile(ctx: Context, user: Whose = None) -> Reply:
     embed.add_field(ctx.t("Points"), standing, inline=True)
     embed.add_field(ctx.t("Gacha pulls"), number(pulls), inline=True)
     embed.add_field(ctx.t("Items"), ctx.t("{n} different", n=owned.total), inline=True)
+    fighter = await rumble.player(ctx.session, guild_id, target.id)
+    wins, losses, rating = (fighter.wins, fighter.losses, fighter.rating) if fighter else (0, 0, 1000)
+    embed.add_field(
+        ctx.t("Rumble"),
+        ctx.t("{wins}W {losses}L · rating {rating}", wins=wins, losses=losses, rating=rating),
+        inline=True,
+    )
     embed.add_field(
         ctx.t("Rarest items"),
         "\n".join(f"`{rarity.value}` {name} ×{number(copies)}" for name, rarity, copies in owned.items)
