@@ -28,6 +28,11 @@ REASON_LABELS = {
     Reason.RUMBLE_WIN: N_("Rumble win"),
     Reason.RUMBLE_LOSS: N_("Rumble loss"),
     Reason.EXCHANGE: N_("Exchange"),
+    Reason.DAILY: N_("Daily reward"),
+    Reason.PAY_SENT: N_("Paid to"),
+    Reason.PAY_RECEIVED: N_("Received from"),
+    Reason.MESSAGE_ACTIVITY: N_("Chat activity"),
+    Reason.VOICE_ACTIVITY: N_("Voice activity"),
 }
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
