@@ -16,6 +16,8 @@ from kyrios.slash.manifest import SliceManifest
 MANIFEST = SliceManifest(
     Feature.ECONOMY,
     command_sets=(commands, earn_commands),
+    cog="kyrios.features.economy.cog",
+    intents=frozenset({"guilds", "guild_messages", "voice_states"}),
     models=(EconomyAccount, EconomyLedger, EconomySettings, EconomyRoleMultiplier, EconomyMember),
     settings=EconomySettings,
     migrations="economy",

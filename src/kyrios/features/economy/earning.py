@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.db import Sql
 from kyrios.core.errors import Conflict, InvalidInput
+from kyrios.core.features import Feature
 from kyrios.features.economy import service as economy
 from kyrios.features.economy.models import EconomyMember, EconomyRoleMultiplier, EconomySettings, Reason
 from kyrios.features.guild_settings import service as guild_settings
@@ -47,6 +48,11 @@ def guild_day(now: datetime, tz: ZoneInfo) -> tuple[date, datetime]:
     """The guild-local date of `now`, and the instant the next guild-local day starts."""
     local = now.astimezone(tz)
     return local.date(), datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
+
+
+async def enabled(session: AsyncSession, guild_id: int) -> bool:
+    """Whether the guild has the economy switched on (activity earns nothing otherwise)."""
+    return await guild_settings.is_feature_enabled(session, guild_id, Feature.ECONOMY)
 
 
 # --- role multipliers -------------------------------------------------------------------------
@@ -323,9 +329,15 @@ async def voice_joined(session: AsyncSession, *, guild_id: int, user_id: int, no
 
 
 async def voice_left(
-    session: AsyncSession, *, guild_id: int, user_id: int, role_ids: tuple[int, ...], now: datetime
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    role_ids: tuple[int, ...],
+    now: datetime,
+    pay: bool = True,
 ) -> int:
-    """Stop the member's voice clock and pay its whole minutes; returns what it earned."""
+    """Stop the member's voice clock and pay its whole minutes (unless not `pay`); returns what it earned."""
     since = await session.scalar(
         select(EconomyMember.voice_since)
         .where(EconomyMember.guild_id == guild_id, EconomyMember.user_id == user_id)
@@ -338,7 +350,7 @@ async def voice_left(
         "UPDATE economy_member SET voice_since = NULL WHERE guild_id = ? AND user_id = ? AND voice_since = ?",
         (guild_id, user_id, sql.stamp(since)),
     )
-    if stopped != 1:
+    if stopped != 1 or not pay:
         return 0
     minutes = min(int((now - since).total_seconds() // 60), MAX_VOICE_MINUTES)
     rules = await settings(session, guild_id)
