@@ -6,6 +6,7 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,8 @@ def clock() -> FrozenClock:
 @asynccontextmanager
 async def economy_bot(emu: DiscordEmulator, runtime: Runtime, **rules: int) -> AsyncIterator[KyriosBot]:
     """The bot running the economy cog, guild 1 with the given earning rules."""
-    assert not (await invoke(runtime, "earn config", admin=True, **rules)).is_error
+    options: dict[str, Any] = rules
+    assert not (await invoke(runtime, "earn config", admin=True, **options)).is_error
     emu.add_guild(SENTINEL_GUILD, "Sentinels")
     emu.add_channel(SENTINEL_GUILD, "pings", channel_id=SENTINEL_CHANNEL)
     assert not (
