@@ -10,7 +10,8 @@ from kyrios.core.clock import FrozenClock
 from kyrios.features.economy.models import EconomyLedger, EconomyMember, Reason
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation
-from tests.helpers import assert_ledger_balanced, balance, count_rows, invoke, text_of
+from tests.conftest import START
+from tests.helpers import assert_ledger_balanced, balance, count_rows, invoke, press, text_of
 
 # START is 21:00 in Tokyo (the default zone): the guild's next day begins 3 hours later.
 TO_NEXT_TOKYO_DAY = timedelta(hours=3, minutes=1)
@@ -180,3 +181,39 @@ def _member_invocation(
         locale=locale,
         role_ids=role_ids,
     )
+
+
+async def test_week_and_month_boards_count_credits_since_the_guild_local_start(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    clock.set(START - timedelta(days=10))  # an earlier week and month
+    await invoke(runtime, "give", admin=True, user="100", amount=1_000)
+    clock.set(START)  # Sunday 21:00 in Tokyo: the week began Monday, the month this very day
+    await invoke(runtime, "give", admin=True, user="101", amount=50)
+    await invoke(runtime, "give", admin=True, user="102", amount=30)
+    await invoke(runtime, "daily", user_id=102)  # +100
+    await invoke(runtime, "pay", user_id=102, user="101", amount=100)  # a transfer, not earnings
+    week = text_of(await invoke(runtime, "points leaderboard", period="week"))
+    assert "earned this week" in week and "<@100>" not in week
+    assert week.index("<@102>") < week.index("<@101>") and "**130**" in week and "**50**" in week
+    everything = text_of(await invoke(runtime, "points leaderboard"))
+    assert everything.index("<@100>") < everything.index("<@101>") < everything.index("<@102>")
+    clock.advance(TO_NEXT_TOKYO_DAY)  # Monday in Tokyo: a new week, the same month
+    assert "Nobody has earned points this week" in text_of(
+        await invoke(runtime, "points leaderboard", period="week")
+    )
+    month = text_of(await invoke(runtime, "points leaderboard", period="month"))
+    assert "<@101>" in month and "<@102>" in month and "<@100>" not in month
+    bad = await invoke(runtime, "points leaderboard", period="year")
+    assert bad.is_error and "week, month, all" in (bad.content or "")
+
+
+async def test_period_boards_page_with_their_own_buttons(runtime: Runtime) -> None:
+    for user_id in range(200, 215):
+        await invoke(runtime, "give", admin=True, user=str(user_id), amount=user_id)
+    first = await invoke(runtime, "points leaderboard", period="month")
+    assert "Page 1/2" in text_of(first)
+    assert [b.custom_id for b in first.buttons[0]][-1] == "points-top-month:0:2"
+    second = await press(runtime, "points-top-month:0:2", user_id=5)
+    assert "Page 2/2" in text_of(second) and "<@200>" in text_of(second)
+    assert "earned this month" in text_of(second)
