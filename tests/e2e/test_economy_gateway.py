@@ -82,7 +82,7 @@ async def test_messages_earn_once_per_cooldown(
     assert await count_rows(runtime, EconomyLedger, user_id=77, reason=Reason.MESSAGE_ACTIVITY) == 2
 
 
-async def test_a_role_multiplier_scales_message_points(
+async def test_a_role_multiplier_scales_message_points_and_daily(
     discord_emulator: DiscordEmulator, runtime: Runtime
 ) -> None:
     emu = discord_emulator
@@ -95,7 +95,10 @@ async def test_a_role_multiplier_scales_message_points(
     async with economy_bot(emu, runtime, message_points=4) as bot:
         await emu.send_message(general.id, 80, "hello")
         await settled(emu, runtime, bot)
-    assert await balance(runtime, 80) == 10
+        assert await balance(runtime, 80) == 10
+        sent = await emu.run_command("daily", user_id=80)  # the gateway door passes the roles too
+        await emu.wait_for_callback(sent["id"])
+    assert await balance(runtime, 80) == 10 + 250
 
 
 async def test_voice_minutes_earn_and_deafened_or_short_stays_do_not(
