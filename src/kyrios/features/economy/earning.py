@@ -316,12 +316,12 @@ async def message_sent(
 
 
 async def voice_joined(session: AsyncSession, *, guild_id: int, user_id: int, now: datetime) -> None:
-    """Start the member's voice clock (kept if it already runs)."""
+    """Start the member's voice clock. A clock already running means a leave was missed (the bot
+    was away): it restarts now, paying nothing for the time nobody saw."""
     sql = await Sql.of(session)
     stamp = sql.stamp(now)
     started = await sql.execute(
-        "UPDATE economy_member SET voice_since = ?"
-        " WHERE guild_id = ? AND user_id = ? AND voice_since IS NULL",
+        "UPDATE economy_member SET voice_since = ? WHERE guild_id = ? AND user_id = ?",
         (stamp, guild_id, user_id),
     )
     if not started:
