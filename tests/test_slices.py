@@ -131,6 +131,7 @@ def test_settings_feature_offers_exactly_the_switchable_slices(runtime: Runtime)
 def test_the_gateway_loads_the_cog_of_every_slice_that_has_one() -> None:
     assert cog_modules() == tuple(manifest.cog for manifest in gateway_slices())
     assert set(cog_modules()) == {
+        "kyrios.features.economy.cog",
         "kyrios.features.modlog.cog",
         "kyrios.features.avatars.cog",
         "kyrios.features.auto_role.cog",
@@ -147,12 +148,15 @@ def test_intents_are_the_union_of_the_running_slices_and_leave_with_their_cog() 
     assert every == intents_of(MANIFESTS)
     for manifest in gateway_slices():
         assert all(getattr(every, flag) for flag in manifest.intents), manifest.feature
-    assert not every.presences and not every.voice_states  # nobody asks for them
+    assert not every.presences  # nobody asks for it
+    assert every.voice_states and intents_of(without(Feature.ECONOMY)).voice_states is False
     # Without the modlog's cog, message content is left to the prefix door, moderation to nobody.
     no_modlog = intents_of(without(Feature.MODLOG))
     assert no_modlog.message_content and not no_modlog.moderation
     no_content = intents_of(without(Feature.MODLOG, Feature.GUILD_SETTINGS))
-    assert not no_content.message_content and not no_content.guild_messages and no_content.members
+    assert not no_content.message_content and no_content.members
+    assert no_content.guild_messages  # the economy counts messages without reading them
+    assert not intents_of(without(Feature.MODLOG, Feature.GUILD_SETTINGS, Feature.ECONOMY)).guild_messages
     no_members = intents_of(without(Feature.MODLOG, Feature.AVATARS, Feature.AUTO_ROLE))
     assert not no_members.members and no_members.message_content
     assert intents_of([]) == intents_for([])  # the base: guilds only
@@ -178,6 +182,7 @@ async def test_a_deployment_without_the_member_slices_asks_for_no_members_intent
         intents = intents_of(gateway_slices(runtime.manifests))
         assert not intents.members and intents.message_content  # the prefix door still reads messages
         assert set(cog_modules(runtime.manifests)) == {
+            "kyrios.features.economy.cog",
             "kyrios.features.stock.cog",
             "kyrios.features.wallet.cog",
             "kyrios.gateway.prefix",

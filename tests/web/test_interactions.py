@@ -15,7 +15,7 @@ from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from kyrios.testing.interactions import InteractionSigner, command_payload, component_payload
 from kyrios.web.main import create_app
-from tests.helpers import count_rows
+from tests.helpers import balance, count_rows, invoke
 
 
 @pytest.fixture
@@ -196,3 +196,14 @@ async def test_metrics_count_commands(client: httpx.AsyncClient, signer: Interac
     text = (await client.get("/metrics")).text
     assert 'kyrios_commands_total{command="gacha pull",outcome="ok"} 1' in text
     assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_the_members_roles_reach_the_command(
+    client: httpx.AsyncClient, signer: InteractionSigner, runtime: Runtime
+) -> None:
+    await invoke(runtime, "earn multiplier", admin=True, role="500", percent=300)
+    payload = command_payload("daily")
+    payload["member"]["roles"] = ["500", "501"]  # Discord sends role ids as strings
+    body = (await post_signed(client, signer, payload)).json()
+    assert "300" in json.dumps(body, ensure_ascii=False)
+    assert await balance(runtime) == 300

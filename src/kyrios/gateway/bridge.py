@@ -36,6 +36,7 @@ def interaction_payload(interaction: discord.Interaction[Any]) -> dict[str, Any]
         payload["member"] = {
             "user": _user_json(interaction.user),
             "permissions": str(interaction.permissions.value),
+            "roles": [str(role.id) for role in getattr(interaction.user, "roles", ())],
         }
     else:
         payload["user"] = _user_json(interaction.user)

@@ -77,6 +77,11 @@ class CogHost(commands.AutoShardedBot):
         task.add_done_callback(self._running.discard)
         return task
 
+    async def settle(self) -> None:
+        """Wait until no listener runs (the effects of every event received so far are written)."""
+        while running := self._running - {asyncio.current_task()}:
+            await asyncio.wait(running)
+
     async def close(self) -> None:
         """Let running listeners finish, unload the cogs (flush queues, stop tasks), disconnect."""
         self._closing = True

@@ -68,6 +68,7 @@ class PrefixCommands(commands.Cog, name="prefix"):
             source=Source.PREFIX,
             guild_locale=str(message.guild.preferred_locale),  # no user locale: the guild's setting decides
             resolved_users={user.id: _actor(user) for user in message.mentions},
+            role_ids=tuple(role.id for role in getattr(message.author, "roles", ())),
         )
         answer = ChannelAnswer(self.bot.port, message)
         try:

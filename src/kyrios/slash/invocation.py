@@ -90,6 +90,8 @@ class Invocation:
     guild_locale: str | None = None
     """The guild's language as Discord knows it (`guild_locale`, `preferred_locale`)."""
     resolved_users: dict[int, Actor] = field(default_factory=dict)
+    role_ids: tuple[int, ...] = ()
+    """The actor's roles in the guild (the member's `roles`); empty outside a guild."""
     custom_id: str | None = None
     interaction_id: int | None = None
     interaction_token: str | None = None

@@ -49,6 +49,7 @@ def invocation_from_payload(payload: dict[str, Any], source: Source) -> Invocati
             locale=_text(payload.get("locale")),
             guild_locale=_text(payload.get("guild_locale")),
             resolved_users=resolved,
+            role_ids=tuple(int(role) for role in member.get("roles") or ()) if member else (),
             interaction_id=int(payload["id"]) if payload.get("id") else None,
             interaction_token=payload.get("token"),
         )

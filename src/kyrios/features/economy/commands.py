@@ -11,8 +11,8 @@ from typing import Annotated
 from kyrios.core.errors import InvalidInput
 from kyrios.core.features import Feature
 from kyrios.core.i18n import N_
-from kyrios.features.economy import service
-from kyrios.features.economy.service import MAX_TRANSFER, Reason
+from kyrios.features.economy import earning, service
+from kyrios.features.economy.service import MAX_TRANSFER, Period, Reason
 from kyrios.slash.invocation import Actor
 from kyrios.slash.options import Opt
 from kyrios.slash.paging import page_turner, pager
@@ -29,6 +29,11 @@ REASON_LABELS = {
     Reason.RUMBLE_LOSS: N_("Rumble loss"),
     Reason.RUMBLE_STAKE: N_("Rumble stake"),
     Reason.EXCHANGE: N_("Exchange"),
+    Reason.DAILY: N_("Daily reward"),
+    Reason.PAY_SENT: N_("Paid to"),
+    Reason.PAY_RECEIVED: N_("Received from"),
+    Reason.MESSAGE_ACTIVITY: N_("Chat activity"),
+    Reason.VOICE_ACTIVITY: N_("Voice activity"),
 }
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
@@ -88,32 +93,54 @@ async def history(
 page_turner(commands, "points-history", _history_reply, private=True)
 
 
-async def _leaderboard_reply(ctx: Context, _owner_id: int, page: int) -> Reply:
-    result = await service.leaderboard(ctx.session, ctx.guild_id, page=page)
+async def _leaderboard_reply(ctx: Context, period: Period, page: int) -> Reply:
+    if period is Period.ALL:
+        result = await service.leaderboard(ctx.session, ctx.guild_id, page=page)
+        title, empty = ctx.t("Points leaderboard"), ctx.t("Nobody has points yet.")
+    else:
+        tz = await earning.zone(ctx.session, ctx.guild_id, ctx.default_timezone)
+        since = service.period_start(period, ctx.now, tz)
+        assert since is not None
+        result = await service.earned_leaderboard(ctx.session, ctx.guild_id, since, page=page)
+        if period is Period.WEEK:
+            title, empty = ctx.t("Points earned this week"), ctx.t("Nobody has earned points this week.")
+        else:
+            title, empty = ctx.t("Points earned this month"), ctx.t("Nobody has earned points this month.")
     number = ctx.translator.number
     lines = [
         f"{MEDALS.get(rank, f'`#{rank}`')} <@{uid}> — **{number(points)}**"
         for rank, uid, points in result.items
     ]
     embed = Embed(
-        title=ctx.t("Points leaderboard"),
-        description="\n".join(lines) or ctx.t("Nobody has points yet."),
+        title=title,
+        description="\n".join(lines) or empty,
         colour=Colour.GOLD,
         footer=ctx.t("Page {page}/{pages}", page=result.page, pages=result.pages),
     )
-    buttons = pager("points-top", 0, result.page, result.pages, translator=ctx.translator)
+    buttons = pager(BOARD_BUTTONS[period], 0, result.page, result.pages, translator=ctx.translator)
     return Reply(embeds=[embed], buttons=buttons)
 
 
-@commands.slash("points leaderboard", "The richest members of this server")
+@commands.slash(
+    "points leaderboard", "The members with the most points, or who earned most this week or month"
+)
 async def leaderboard(
-    ctx: Context, page: Annotated[int, Opt("Page", min_value=1, max_value=100_000)] = 1
+    ctx: Context,
+    period: Annotated[Period, Opt("week, month or all time (the default)")] = Period.ALL,
+    page: Annotated[int, Opt("Page", min_value=1, max_value=100_000)] = 1,
 ) -> Reply:
-    """Points leaderboard."""
-    return await _leaderboard_reply(ctx, 0, page)
+    """Points leaderboard: balances for all time, credits from the ledger for a week or month."""
+    return await _leaderboard_reply(ctx, period, page)
 
 
-page_turner(commands, "points-top", _leaderboard_reply, private=False)
+BOARD_BUTTONS = {Period.ALL: "points-top", Period.WEEK: "points-top-week", Period.MONTH: "points-top-month"}
+"""Each board's page buttons (`points-top` as before: buttons already posted keep turning)."""
+for _period, _prefix in BOARD_BUTTONS.items():
+
+    async def _turn(ctx: Context, _owner_id: int, page: int, period: Period = _period) -> Reply:
+        return await _leaderboard_reply(ctx, period, page)
+
+    page_turner(commands, _prefix, _turn, private=False)
 
 
 Amount = Annotated[int, Opt("Number of points", min_value=1, max_value=MAX_TRANSFER)]

@@ -8,7 +8,9 @@ refusal states the balance that update saw (a locking read, not the transaction'
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -179,6 +181,62 @@ async def leaderboard(
         select(EconomyAccount.user_id, EconomyAccount.points)
         .where(*where)
         .order_by(EconomyAccount.points.desc(), EconomyAccount.user_id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    start = (page - 1) * per_page
+    return Page(
+        [(start + i + 1, int(uid), int(pts)) for i, (uid, pts) in enumerate(rows)], page, pages, total
+    )
+
+
+class Period(StrEnum):
+    """A leaderboard's span: this guild-local week (from Monday), this month, or all time."""
+
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+def period_start(period: Period, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The instant the guild-local week or month of `now` began (None for all time)."""
+    day = now.astimezone(tz).date()
+    if period is Period.WEEK:
+        day -= timedelta(days=day.weekday())
+    elif period is Period.MONTH:
+        day = day.replace(day=1)
+    else:
+        return None
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+NOT_EARNED = (Reason.PAY_RECEIVED,)
+"""Credits that move points between members rather than earn them: left out of period boards."""
+
+
+async def earned_leaderboard(
+    session: AsyncSession, guild_id: int, since: datetime, *, page: int = 1, per_page: int = 10
+) -> Page[tuple[int, int, int]]:
+    """(rank, user_id, points earned since `since`), from the ledger's credits, highest first.
+
+    Reads one guild's rows newer than `since` through `ix_economy_ledger_guild_created`, so a
+    week's board costs that week's rows, not the guild's whole history.
+    """
+    earned = func.sum(EconomyLedger.delta).label("earned")
+    per_member = (
+        select(EconomyLedger.user_id, earned)
+        .where(
+            EconomyLedger.guild_id == guild_id,
+            EconomyLedger.created_at >= since,
+            EconomyLedger.delta > 0,
+            EconomyLedger.reason.not_in(NOT_EARNED),
+        )
+        .group_by(EconomyLedger.user_id)
+    )
+    total = int(await session.scalar(select(func.count()).select_from(per_member.subquery())) or 0)
+    page, pages = clamp_page(page, total, per_page)
+    rows = await session.execute(
+        per_member.order_by(earned.desc(), EconomyLedger.user_id)
         .offset((page - 1) * per_page)
         .limit(per_page)
     )

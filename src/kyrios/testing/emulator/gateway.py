@@ -39,6 +39,7 @@ class Intent:
     GUILDS = 1 << 0
     GUILD_MEMBERS = 1 << 1
     GUILD_MODERATION = 1 << 2
+    GUILD_VOICE_STATES = 1 << 7
     GUILD_PRESENCES = 1 << 8
     GUILD_MESSAGES = 1 << 9
     MESSAGE_CONTENT = 1 << 15
@@ -61,6 +62,7 @@ EVENT_INTENTS = {
     "MESSAGE_UPDATE": Intent.GUILD_MESSAGES,
     "MESSAGE_DELETE": Intent.GUILD_MESSAGES,
     "MESSAGE_DELETE_BULK": Intent.GUILD_MESSAGES,
+    "VOICE_STATE_UPDATE": Intent.GUILD_VOICE_STATES,
 }
 CONTENT_FIELDS = ("content", "embeds", "attachments", "components")
 
