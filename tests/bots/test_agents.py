@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import statistics
+
 import pytest
 
 from kyrios.bots.agents import (
@@ -181,6 +185,25 @@ def test_the_market_maker_cancels_orders_it_does_not_want_and_tops_up_filled_quo
     assert actions[0] == Cancel("mm-old")
     assert len(actions) == 2 and isinstance(actions[1], Replace)
     assert actions[1].client_order_id == bid.client_order_id and actions[1].new.quantity == bid.quantity
+
+
+def test_the_market_makers_error_wanders_slowly_instead_of_jumping_each_wake() -> None:
+    """Its look at a constant oracle: N(0, noise²) overall, yet the same error from wake to wake."""
+    noise = 0.001
+    maker, again = (MarketMaker(name, seed=5, observation_noise=noise, noise_memory=30.0) for name in "mm")
+    errors = []
+    for second in range(20_000):
+        maker.decide(view(time=float(second)))
+        again.decide(view(time=float(second)))
+        assert maker.error == again.error  # seeded
+        errors.append(maker.error)
+    mean = statistics.fmean(errors)
+    assert statistics.pstdev(errors) == pytest.approx(noise, rel=0.2)
+    changes = [b - a for a, b in itertools.pairwise(errors)]
+    # An OU step of 1 s with memory 30 s moves it by about √(2/30) of its spread, not √2 of it.
+    assert statistics.pstdev(changes) == pytest.approx(noise * math.sqrt(1 - math.exp(-2 / 30)), rel=0.1)
+    lag_one = sum((a - mean) * (b - mean) for a, b in itertools.pairwise(errors))
+    assert lag_one / sum((e - mean) ** 2 for e in errors) > 0.9
 
 
 def test_without_any_price_the_market_maker_waits() -> None:
