@@ -248,6 +248,27 @@ def test_noise_traders_place_near_the_touch_and_cancel_expired_orders() -> None:
     assert expired == [Cancel(first[0].client_order_id)]
 
 
+def test_noise_traders_wake_more_often_after_a_big_move_and_less_in_a_lull() -> None:
+    def intervals(trader: NoiseTrader, at: float) -> float:
+        return statistics.fmean(trader.next_wake(at) - at for _ in range(2_000))
+
+    trader = NoiseTrader("noise", seed=3, wake_interval=60.0, max_excitement=4.0)
+    calm = NoiseTrader("noise", seed=3, wake_interval=60.0, max_excitement=0.0)
+    mid = 10_000
+    for step in range(1, 200):  # a market that moves a tick every minute: the usual
+        mid += TICK if step % 2 else -TICK
+        for agent in (trader, calm):
+            agent.decide(view(time=60.0 * step, bid=mid - TICK, ask=mid + TICK))
+    assert intervals(trader, 12_000) == pytest.approx(60.0, rel=0.1)
+    for agent in (trader, calm):  # then a jump of 20 ticks in a minute
+        agent.decide(view(time=12_000.0, bid=mid + 19 * TICK, ask=mid + 21 * TICK))
+    assert trader.excitement == 4.0  # clamped
+    assert intervals(trader, 12_000) == pytest.approx(15.0, rel=0.1)
+    assert calm.excitement == 1.0 and intervals(calm, 12_000) == pytest.approx(60.0, rel=0.1)
+    trader.decide(view(time=12_600.0, bid=mid + 19 * TICK, ask=mid + 21 * TICK))  # ten still minutes
+    assert trader.excitement == 0.25
+
+
 def test_noise_traders_send_market_orders_only_into_a_book_with_the_other_side() -> None:
     trader = NoiseTrader("noise", seed=4, market_probability=1.0)
     assert all(isinstance(a, PlaceMarket) for step in range(20) for a in trader.decide(view(time=step)))
