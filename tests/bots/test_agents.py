@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import statistics
+
 import pytest
 
 from kyrios.bots.agents import (
@@ -183,6 +187,25 @@ def test_the_market_maker_cancels_orders_it_does_not_want_and_tops_up_filled_quo
     assert actions[1].client_order_id == bid.client_order_id and actions[1].new.quantity == bid.quantity
 
 
+def test_the_market_makers_error_wanders_slowly_instead_of_jumping_each_wake() -> None:
+    """Its look at a constant oracle: N(0, noise²) overall, yet the same error from wake to wake."""
+    noise = 0.001
+    maker, again = (MarketMaker(name, seed=5, observation_noise=noise, noise_memory=30.0) for name in "mm")
+    errors = []
+    for second in range(20_000):
+        maker.decide(view(time=float(second)))
+        again.decide(view(time=float(second)))
+        assert maker.error == again.error  # seeded
+        errors.append(maker.error)
+    mean = statistics.fmean(errors)
+    assert statistics.pstdev(errors) == pytest.approx(noise, rel=0.2)
+    changes = [b - a for a, b in itertools.pairwise(errors)]
+    # An OU step of 1 s with memory 30 s moves it by about √(2/30) of its spread, not √2 of it.
+    assert statistics.pstdev(changes) == pytest.approx(noise * math.sqrt(1 - math.exp(-2 / 30)), rel=0.1)
+    lag_one = sum((a - mean) * (b - mean) for a, b in itertools.pairwise(errors))
+    assert lag_one / sum((e - mean) ** 2 for e in errors) > 0.9
+
+
 def test_without_any_price_the_market_maker_waits() -> None:
     assert quiet_maker().decide(view(bid=None, ask=None, fair=None)) == []
 
@@ -223,6 +246,27 @@ def test_noise_traders_place_near_the_touch_and_cancel_expired_orders() -> None:
     assert not [a for a in fresh.decide(view(time=59, open_orders=both_open)) if isinstance(a, Cancel)]
     expired = [a for a in fresh.decide(view(time=60, open_orders=both_open)) if isinstance(a, Cancel)]
     assert expired == [Cancel(first[0].client_order_id)]
+
+
+def test_noise_traders_wake_more_often_after_a_big_move_and_less_in_a_lull() -> None:
+    def intervals(trader: NoiseTrader, at: float) -> float:
+        return statistics.fmean(trader.next_wake(at) - at for _ in range(2_000))
+
+    trader = NoiseTrader("noise", seed=3, wake_interval=60.0, max_excitement=4.0)
+    calm = NoiseTrader("noise", seed=3, wake_interval=60.0, max_excitement=0.0)
+    mid = 10_000
+    for step in range(1, 200):  # a market that moves a tick every minute: the usual
+        mid += TICK if step % 2 else -TICK
+        for agent in (trader, calm):
+            agent.decide(view(time=60.0 * step, bid=mid - TICK, ask=mid + TICK))
+    assert intervals(trader, 12_000) == pytest.approx(60.0, rel=0.1)
+    for agent in (trader, calm):  # then a jump of 20 ticks in a minute
+        agent.decide(view(time=12_000.0, bid=mid + 19 * TICK, ask=mid + 21 * TICK))
+    assert trader.excitement == 4.0  # clamped
+    assert intervals(trader, 12_000) == pytest.approx(15.0, rel=0.1)
+    assert calm.excitement == 1.0 and intervals(calm, 12_000) == pytest.approx(60.0, rel=0.1)
+    trader.decide(view(time=12_600.0, bid=mid + 19 * TICK, ask=mid + 21 * TICK))  # ten still minutes
+    assert trader.excitement == 0.25
 
 
 def test_noise_traders_send_market_orders_only_into_a_book_with_the_other_side() -> None:

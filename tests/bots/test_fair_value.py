@@ -9,6 +9,7 @@ import statistics
 import pytest
 
 from kyrios.bots.fair_value import AssetSpec, FairValueModel, SectorSpec, to_tick
+from kyrios.bots.stylized import stylized_facts
 
 
 def path(model: FairValueModel, symbol: str, steps: int, dt: float = 1.0) -> list[float]:
@@ -83,7 +84,10 @@ def test_sector_news_moves_every_asset_of_the_sector_and_no_other() -> None:
 
 
 def test_news_arrives_at_its_rate_with_heavy_tailed_sizes() -> None:
-    specs = [AssetSpec("ACME", 10_000, news_rate=0.01, news_size=0.02, sector="tech")]
+    # Constant volatility: news then is a plain Poisson process (bursts are tested below).
+    specs = [
+        AssetSpec("ACME", 10_000, news_rate=0.01, news_size=0.02, sector="tech", volatility_dispersion=0)
+    ]
     model = FairValueModel(specs, seed=5, sectors=[SectorSpec("tech", news_rate=0.005, news_size=0.01)])
     news = [item for _ in range(100_000) for item in model.step(1.0)]
     asset = [item for item in news if item.symbol == "ACME"]
@@ -122,3 +126,62 @@ def test_bad_parameters_are_refused() -> None:
         model.apply_news(0.1)
     with pytest.raises(KeyError):
         model.apply_news(0.1, sector="nowhere")
+
+
+def returns_of(model: FairValueModel, symbol: str, steps: int) -> list[float]:
+    values = path(model, symbol, steps + 1)
+    return [b - a for a, b in itertools.pairwise(values)]
+
+
+def test_volatility_is_seeded_and_its_mean_square_is_the_spec_volatility() -> None:
+    spec = AssetSpec("ACME", 10_000, news_rate=0.0, volatility_dispersion=1.0, volatility_reversion=0.05)
+    first, again = FairValueModel([spec], seed=4), FairValueModel([spec], seed=4)
+    sigmas = []
+    for _ in range(50_000):
+        first.step(1.0)
+        again.step(1.0)
+        assert first.volatility("ACME") == again.volatility("ACME")
+        sigmas.append(first.volatility("ACME"))
+    assert len(set(sigmas)) > 1_000  # it moves...
+    # ...and e^(h − s²) keeps E[σ²] at the spec's volatility² (2,500 independent spells: ± ~10 %).
+    assert math.sqrt(statistics.fmean(s * s for s in sigmas)) == pytest.approx(spec.volatility, rel=0.15)
+
+
+def test_without_dispersion_the_volatility_is_constant() -> None:
+    model = FairValueModel([AssetSpec("ACME", 10_000, volatility_dispersion=0.0)], seed=4)
+    for _ in range(100):
+        model.step(1.0)
+        assert model.volatility("ACME") == model.spec("ACME").volatility
+
+
+def test_stochastic_volatility_clusters_absolute_returns_but_not_returns() -> None:
+    """Cont's facts on a long seeded path: |r| autocorrelated for lags 1–10, r itself not."""
+    clustered = AssetSpec("ACME", 10_000, news_rate=0.0, mean_reversion=0.0)
+    constant = AssetSpec("ACME", 10_000, news_rate=0.0, mean_reversion=0.0, volatility_dispersion=0.0)
+    busy = stylized_facts(returns_of(FairValueModel([clustered], seed=9), "ACME", 20_000))
+    calm = stylized_facts(returns_of(FairValueModel([constant], seed=9), "ACME", 20_000))
+    assert busy.mean_acf_abs_1_10 > 0.3
+    assert abs(calm.mean_acf_abs_1_10) < 0.03
+    # Heavy tails widen the ACF's sampling error well past 1/√n (0.007): 0.1 is still "none".
+    assert all(abs(value) < 0.1 for value in busy.acf_returns)
+    assert all(abs(value) < 0.03 for value in calm.acf_returns)
+    assert busy.excess_kurtosis > 1.0 > abs(calm.excess_kurtosis)
+
+
+def test_news_comes_in_bursts_with_the_volatility() -> None:
+    spec = AssetSpec("ACME", 10_000, news_rate=0.02, volatility_dispersion=1.0)
+    model = FairValueModel([spec], seed=6)
+    arrivals: list[float] = []
+    quiet = busy = 0.0
+    for _ in range(100_000):
+        ratio = model.volatility("ACME") / spec.volatility
+        arrivals.append(ratio if model.step(1.0) else -ratio)
+        if ratio > 1:
+            busy += 1
+        else:
+            quiet += 1
+    in_busy = sum(1 for value in arrivals if value > 1)
+    in_quiet = sum(1 for value in arrivals if 0 < value <= 1)
+    # The long-run rate is kept (2,000 ± a few hundred) but most news falls in busy spells.
+    assert 1_500 < in_busy + in_quiet < 2_500
+    assert in_busy / busy > 4 * in_quiet / quiet

@@ -1,11 +1,20 @@
-"""Fair value per asset: Ornstein–Uhlenbeck in log price with news jumps per asset and per sector.
+"""Fair value per asset: Ornstein–Uhlenbeck in log price with stochastic volatility and news jumps.
 
 Between news the log price `x` reverts to its anchor `mu` at rate `mean_reversion` (per second)
-with volatility `volatility` (per √second), stepped with the exact OU transition, so its
-distribution does not depend on how simulated time is cut into steps. News arrives
-as a Poisson process per asset and per sector (a sector's news moves all of its assets); a jump of
-size `j` (in log price, Laplace-distributed, so the tails are heavy) moves `x` by `j` and the
-anchor by `news_permanence × j`: part of the news is permanent, the rest fades.
+with volatility `σ_t` (per √second), stepped with the exact OU transition, so its distribution
+does not depend on how simulated time is cut into steps. News arrives per asset and per sector (a
+sector's news moves all of its assets); a jump of size `j` (in log price, Laplace-distributed, so
+the tails are heavy) moves `x` by `j` and the anchor by `news_permanence × j`: part of the news is
+permanent, the rest fades.
+
+Volatility clusters (Cont 2001's stylized fact; the log-normal stochastic-volatility model of
+Taylor 1986, a continuous-time cousin of GARCH): the log of the asset's activity `h` is itself an
+OU process with mean 0, stationary standard deviation `volatility_dispersion` and reversion rate
+`volatility_reversion`. The diffusion is `σ_t = volatility · e^(h − s²)` (s the dispersion), so
+`volatility` stays the root-mean-square volatility, and the asset's news rate is scaled by
+`(σ_t / volatility)²`, so news too comes in bursts, with the same long-run rate. Calm and busy
+spells then last about `1 / volatility_reversion` seconds. `h` draws from its own stream, so with
+a dispersion of 0 the price path is exactly the constant-volatility one.
 
 Every asset and every sector draws from its own `random.Random`, seeded from the model's seed and
 its name, so adding an asset leaves the other paths unchanged. At the boundary prices are integer
@@ -30,17 +39,26 @@ class AssetSpec:
     sector: str | None = None
     mean_reversion: float = 1 / 3600
     """Rate at which the log price returns to its anchor (1/3600: a half-life of about 40 min)."""
-    volatility: float = 0.0002
-    """Diffusion of the log price per √second (0.0002 ≈ 1.2 % per hour before reversion)."""
+    volatility: float = 0.0005
+    """RMS diffusion of the log price per √second (0.0005 ≈ 3 % per hour before reversion).
+
+    Lively for a game, and it matters for the 1-second stylized facts: at 0.0002 a 5 bp tick
+    dwarfs a second's move, so two in three 1-second mid returns are 0 and the rest mostly
+    half-tick flicker of the spread, which measures the tick, not the volatility."""
     news_rate: float = 1 / 1800
     """Expected asset news per second (1/1800: one every half hour)."""
     news_size: float = 0.02
     """Mean absolute jump of asset news in log price (2 %)."""
+    volatility_dispersion: float = 1.0
+    """Stationary standard deviation of log volatility (0: constant volatility)."""
+    volatility_reversion: float = 1 / 30
+    """Rate at which log volatility returns to its mean (1/30: spells of about half a minute)."""
 
     def __post_init__(self) -> None:
         if self.initial_price_cents <= 0 or self.tick_size_cents <= 0:
             raise ValueError("initial price and tick size must be positive")
-        if min(self.mean_reversion, self.volatility, self.news_rate, self.news_size) < 0:
+        rates = (self.mean_reversion, self.volatility, self.news_rate, self.news_size)
+        if min(*rates, self.volatility_dispersion, self.volatility_reversion) < 0:
             raise ValueError("rates and sizes must not be negative")
 
 
@@ -69,12 +87,29 @@ def to_tick(price_cents: float, tick_size_cents: int) -> int:
 
 
 class _AssetState:
-    __slots__ = ("anchor", "log_price", "rng", "spec")
+    __slots__ = ("anchor", "log_activity", "log_price", "rng", "spec", "volatility_rng")
 
     def __init__(self, spec: AssetSpec, seed: int | str) -> None:
         self.spec = spec
         self.log_price = self.anchor = math.log(spec.initial_price_cents)
         self.rng = random.Random(f"{seed}/asset/{spec.symbol}")
+        self.volatility_rng = random.Random(f"{seed}/volatility/{spec.symbol}")
+        # Start from the stationary distribution, so a run does not begin in a typical spell.
+        self.log_activity = spec.volatility_dispersion * self.volatility_rng.gauss()
+
+    def activity(self) -> float:
+        """σ_t / volatility: e^(h − s²), 1 on average in square."""
+        dispersion = self.spec.volatility_dispersion
+        return math.exp(self.log_activity - dispersion * dispersion)
+
+    def step_activity(self, dt: float) -> None:
+        """The exact OU transition of the log activity over `dt`."""
+        spec = self.spec
+        if spec.volatility_dispersion == 0:
+            return
+        decay = math.exp(-spec.volatility_reversion * dt)
+        shock = spec.volatility_dispersion * math.sqrt(1 - decay * decay) * self.volatility_rng.gauss()
+        self.log_activity = self.log_activity * decay + shock
 
 
 class FairValueModel:
@@ -119,6 +154,11 @@ class FairValueModel:
         """The current fair value in (fractional) cents."""
         return math.exp(self._assets[symbol].log_price)
 
+    def volatility(self, symbol: str) -> float:
+        """The asset's current diffusion volatility σ_t, per √second."""
+        state = self._assets[symbol]
+        return state.spec.volatility * state.activity()
+
     def price_cents(self, symbol: str) -> int:
         """The current fair value in cents, on the asset's tick grid."""
         state = self._assets[symbol]
@@ -136,15 +176,19 @@ class FairValueModel:
                 news.append(self.apply_news(size, sector=name))
         for state in self._assets.values():
             spec = state.spec
+            activity = state.activity()  # σ over the step is the one at its start
             decay = math.exp(-spec.mean_reversion * dt)
             if spec.mean_reversion > 0:
                 spread = spec.volatility * math.sqrt((1 - decay * decay) / (2 * spec.mean_reversion))
             else:
                 spread = spec.volatility * math.sqrt(dt)
             state.log_price = (
-                state.anchor + (state.log_price - state.anchor) * decay + spread * state.rng.gauss()
+                state.anchor
+                + (state.log_price - state.anchor) * decay
+                + activity * spread * state.rng.gauss()
             )
-            size = _maybe_jump(state.rng, spec.news_rate, spec.news_size, dt)
+            state.step_activity(dt)
+            size = _maybe_jump(state.rng, spec.news_rate * activity * activity, spec.news_size, dt)
             if size:
                 news.append(self.apply_news(size, symbol=spec.symbol))
         return news

@@ -1,11 +1,14 @@
 """The market maker: two-sided quotes around its fair-value estimate, refreshed by cancel/replace.
 
 Each wake it (1) updates its estimate from a noisy look at the oracle (an exponential average, so
-it lags news by a few wakes), (2) updates its volatility from the moves of the reference price
-between wakes, (3) sets the half spread to `base_half_spread_ticks` plus `volatility_factor`
-times that volatility in ticks, (4) shifts the quote centre against its inventory by
-`skew_ticks_per_unit` ticks per unit held (long: lower quotes, so it sells more and buys less),
-and (5) reconciles `levels` quotes per side with its open orders: a quote at the right price
+it lags news by a few wakes; the noise is a slowly wandering error, an OU process with memory
+`noise_memory` seconds, not a fresh draw per wake: a maker's model is wrong in the same way for a
+while, and a per-wake draw would jiggle the quotes a tick up and back, a bounce of the mid that
+makes 1-second returns negatively autocorrelated), (2) updates its volatility from the moves of
+the reference price between wakes, (3) sets the half spread to `base_half_spread_ticks` plus
+`volatility_factor` times that volatility in ticks, (4) shifts the quote centre against its
+inventory by `skew_ticks_per_unit` ticks per unit held (long: lower quotes, so it sells more and
+buys less), and (5) reconciles `levels` quotes per side with its open orders: a quote at the right price
 stays (keeping its queue place), a wrong one is replaced, a superfluous one cancelled. Quotes on
 the side that would grow an inventory past `max_inventory` are withdrawn.
 
@@ -45,12 +48,13 @@ class MarketMaker(Agent):
         skew_ticks_per_unit: float = 0.02,
         max_inventory: int = 500,
         observation_noise: float = 0.0005,
+        noise_memory: float = 30.0,
         estimate_weight: float = 0.3,
         volatility_weight: float = 0.05,
     ) -> None:
         super().__init__(name, seed=seed, rate_limit=rate_limit or RateLimit(per_second=20, burst=40))
-        if levels < 1 or quantity < 1 or max_inventory < 1:
-            raise ValueError("levels, quantity and max_inventory must be positive")
+        if levels < 1 or quantity < 1 or max_inventory < 1 or noise_memory <= 0:
+            raise ValueError("levels, quantity, max_inventory and noise_memory must be positive")
         self.wake_interval = wake_interval
         self.levels = levels
         self.quantity = quantity
@@ -60,9 +64,13 @@ class MarketMaker(Agent):
         self.skew_ticks_per_unit = skew_ticks_per_unit
         self.max_inventory = max_inventory
         self.observation_noise = observation_noise
+        self.noise_memory = noise_memory
         self.estimate_weight = estimate_weight
         self.volatility_weight = volatility_weight
         self.estimate: float | None = None
+        self.error = observation_noise * self.rng.gauss()
+        """The relative error of its look at the oracle (stationary: N(0, observation_noise²))."""
+        self._error_time: float | None = None
         self.variance = 0.0
         """Exponential average of the squared move of the reference price between wakes (cents²)."""
         self._last_reference: float | None = None
@@ -110,7 +118,8 @@ class MarketMaker(Agent):
                 self.variance += self.volatility_weight * (move * move - self.variance)
             self._last_reference = reference
         if view.fair_value_cents is not None:
-            seen = view.fair_value_cents * (1 + self.observation_noise * self.rng.gauss())
+            self._step_error(view.time)
+            seen = view.fair_value_cents * (1 + self.error)
         elif reference is not None:
             seen = reference
         else:
@@ -119,6 +128,14 @@ class MarketMaker(Agent):
             self.estimate = seen
         else:
             self.estimate += self.estimate_weight * (seen - self.estimate)
+
+    def _step_error(self, now: float) -> None:
+        """The exact OU transition of the error since the last look."""
+        if self._error_time is not None and now > self._error_time:
+            decay = math.exp(-(now - self._error_time) / self.noise_memory)
+            shock = self.observation_noise * math.sqrt(1 - decay * decay) * self.rng.gauss()
+            self.error = self.error * decay + shock
+        self._error_time = now
 
     def _reconcile(
         self, view: MarketView, wanted: dict[Slot, tuple[int, int]], *, rising: bool, centre: float
