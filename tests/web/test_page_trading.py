@@ -231,4 +231,9 @@ async def test_the_symbol_page_shows_the_margin_of_a_short(
         await page.locator("#portfolio-margin .badge[data-status='restricted']").wait_for()
         assert (await badge.text_content()) == "Below maintenance margin"
         assert "reduce your risk" in (await page.locator("#portfolio-margin").text_content() or "")
+    # The portfolio page says the same.
+    await page.goto(server + "/portfolio")
+    await page.locator("#margin-box .badge[data-status='restricted']").wait_for()
+    shown = await page.locator("#margin-box").text_content() or ""
+    assert "initial margin 540.00, maintenance 450.00" in shown, shown
     assert errors == []

@@ -1,7 +1,7 @@
 // The portfolio page at `/portfolio`: the signed-in player's cash, positions with P&L and a net-worth
 // chart with a period switch, refreshed every few seconds over REST.
 
-import { ApiError, api, cell, languageSwitch, loadWords, money, renderAuth, t, units, whoAmI } from "./common.js";
+import { ApiError, api, cell, languageSwitch, loadWords, marginLine, money, renderAuth, t, units, whoAmI } from "./common.js";
 import { netWorthChart } from "./net_worth_chart.js";
 
 const REFRESH_MS = 5_000;
@@ -34,6 +34,7 @@ function drawSummary() {
   const percent = history.change_percent === null ? "" : ` (${history.change_percent > 0 ? "+" : ""}${history.change_percent.toFixed(2)}%)`;
   change.textContent = `${signed(history.change_cents)}${percent}`;
   change.className = `fs-5 ${direction(history.change_cents)}`;
+  document.getElementById("margin-box").replaceChildren(...[marginLine(portfolio.margin)].filter(Boolean));
 }
 
 function drawPositions() {

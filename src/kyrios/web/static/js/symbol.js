@@ -1,6 +1,6 @@
 // The symbol page `/markets/{symbol}`: chart, order book, trade tape, order entry, open orders, portfolio.
 
-import { ApiError, api, cell, language, languageSwitch, loadWords, money, renderAuth, t, units, whoAmI } from "./common.js";
+import { api, ApiError, cell, language, languageSwitch, loadWords, marginLine, money, renderAuth, t, units, whoAmI } from "./common.js";
 import { priceChart } from "./chart.js";
 import { follow } from "./feed.js";
 
@@ -246,36 +246,6 @@ let accountTimer = null;
 function refreshAccountSoon() {
   clearTimeout(accountTimer);
   accountTimer = setTimeout(refreshAccount, 50);
-}
-
-/**
- * The account's margin against its shorts, or null without one: its status (a coloured badge) and
- * the levels that decide it. Restricted: only orders that reduce risk are accepted.
- */
-function marginLine(margin) {
-  if (!margin || (margin.short_value_cents === 0 && margin.status === "ok")) return null;
-  const line = document.createElement("p");
-  line.id = "portfolio-margin";
-  line.className = "small mb-2";
-  const badge = document.createElement("span");
-  const colour = { ok: "text-bg-success", warning: "text-bg-warning", restricted: "text-bg-danger" }[margin.status];
-  badge.className = `badge ${colour} me-2`;
-  badge.dataset.status = margin.status;
-  badge.textContent = t(`margin_${margin.status}`);
-  const levels = document.createElement("span");
-  levels.className = "text-muted";
-  levels.textContent = t("margin_levels", {
-    requirement: money(margin.requirement_cents),
-    maintenance: money(margin.maintenance_cents),
-  });
-  line.append(badge, levels);
-  if (margin.status === "restricted") {
-    const only = document.createElement("div");
-    only.className = "text-danger";
-    only.textContent = t("margin_restricted_help");
-    line.append(only);
-  }
-  return line;
 }
 
 /** A margin frame of the `user` channel (the account crossed a margin level): read the account. */
