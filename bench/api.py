@@ -62,7 +62,7 @@ from websockets.exceptions import ConnectionClosed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kyrios
-from http_load import LoadResult, run_load
+from http_load import LoadResult, run_load, trivial_baseline
 from interactions import HOST, free_port, process_cpu_seconds, report, wait_ready
 from kyrios.bots.provision import fund_accounts
 from kyrios.core.migrate import upgrade
@@ -320,11 +320,7 @@ async def main() -> None:
         server = start_server(directory, database_url, port, profile)
         try:
             wait_ready(port)
-            trivial_request = f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
-            await run_load(HOST, port, lambda: trivial_request, clients=args.clients, seconds=1)  # warm-up
-            trivial = await run_load(
-                HOST, port, lambda: trivial_request, clients=args.clients, seconds=args.seconds
-            )
+            trivial = await trivial_baseline(HOST, port, clients=args.clients, seconds=args.seconds)
             report("GET /healthz", trivial)
             cpu_before = process_cpu_seconds(server.pid)
             orders = await run_load(HOST, port, order_flow(keys), clients=args.clients, seconds=args.seconds)

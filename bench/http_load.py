@@ -82,3 +82,11 @@ async def run_load(
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
     return LoadResult(len(latencies), elapsed, latencies, statuses, ok_bodies)
+
+
+async def trivial_baseline(host: str, port: int, *, clients: int, seconds: float) -> LoadResult:
+    """`GET /healthz` load after a second's warm-up: the same server's trivial endpoint, the figure a
+    benchmark divides its own throughput by."""
+    request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    await run_load(host, port, lambda: request, clients=clients, seconds=1)
+    return await run_load(host, port, lambda: request, clients=clients, seconds=seconds)

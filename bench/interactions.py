@@ -28,7 +28,7 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from http_load import LoadResult, run_load
+from http_load import LoadResult, run_load, trivial_baseline
 from kyrios.core.migrate import upgrade
 from kyrios.features.economy import service as economy
 from kyrios.runtime import build_runtime
@@ -170,11 +170,7 @@ async def main() -> None:
         server = start_server(database_url, signer.public_key_hex, port, args.factory)
         try:
             wait_ready(port)
-            trivial_request = f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
-            await run_load(HOST, port, lambda: trivial_request, clients=args.clients, seconds=1)  # warm-up
-            trivial = await run_load(
-                HOST, port, lambda: trivial_request, clients=args.clients, seconds=args.seconds
-            )
+            trivial = await trivial_baseline(HOST, port, clients=args.clients, seconds=args.seconds)
             report("GET /healthz", trivial)
             pulls = iter(requests)
             cpu_before = process_cpu_seconds(server.pid)
