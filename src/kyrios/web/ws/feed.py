@@ -256,7 +256,6 @@ class SymbolFeed:
                         channel,
                         "trade",
                         symbol=self.symbol,
-                        id=message["id"],
                         seq=message["seq"],
                         price_cents=message["price_cents"],
                         quantity=message["quantity"],
