@@ -31,7 +31,6 @@ from kyrios.testing.interactions import InteractionSigner, command_payload
 
 HOST = "127.0.0.1"
 HOLD_SECONDS = 2.0
-PROMPT_SECONDS = 0.1  # generous: /healthz answers in about a millisecond when the loop runs
 
 LOCK_HOLDER = """
 import sqlite3, sys, time
@@ -107,17 +106,17 @@ async def test_a_write_lock_held_by_another_process_leaves_the_server_answering(
             )
             assert holder.stdout is not None
             assert await holder.stdout.readline() == b"locked\n"
+            locked_at = time.time()
 
             body, headers = signer.sign(command_payload("gacha pull"))
             pull = asyncio.create_task(client.post("/interactions", content=body, headers=headers))
             answered_at: list[float] = []
             pull.add_done_callback(lambda _: answered_at.append(time.time()))
-            health_seconds = []
+            health_answered_at = []
             while not pull.done():
-                started = time.perf_counter()
                 response = await client.get("/healthz")
-                health_seconds.append(time.perf_counter() - started)
                 assert response.status_code == 200
+                health_answered_at.append(time.time())
                 await asyncio.sleep(0.02)
             released_at = float(await holder.stdout.readline())
             assert await holder.wait() == 0
@@ -125,9 +124,15 @@ async def test_a_write_lock_held_by_another_process_leaves_the_server_answering(
             reply = (await pull).json()
             assert reply["type"] == 4 and "pulled" in json.dumps(reply), reply
             assert answered_at[0] >= released_at  # the pull did wait for the other process's lock
-            slow = [round(seconds, 3) for seconds in health_seconds if seconds >= PROMPT_SECONDS]
-            assert slow == [], f"/healthz stalled while another process held the lock: {slow}"
-            assert len(health_seconds) >= 5  # the server was asked all along the wait
+            # A loop frozen inside SQLite's busy wait answers nothing until the lock goes; this
+            # one answers all through the hold, in its first half and in its second.
+            middle = (locked_at + released_at) / 2
+            first_half = [t for t in health_answered_at if locked_at <= t < middle]
+            second_half = [t for t in health_answered_at if middle <= t < released_at]
+            assert len(first_half) >= 2 and len(second_half) >= 2, (
+                f"/healthz answered {len(first_half)} and {len(second_half)} times in the two halves "
+                f"of the {released_at - locked_at:.2f} s another process held the lock"
+            )
     finally:
         server.terminate()
         await server.wait()
