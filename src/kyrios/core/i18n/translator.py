@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from kyrios.core.i18n.catalogue import is_known, translations
 from kyrios.core.i18n.formatting import DoorStyle, ValueFormat
@@ -27,17 +27,31 @@ class Translator:
     now: datetime | None = None
     zone: tzinfo = UTC
     _values: ValueFormat = field(init=False, repr=False, compare=False)
+    _templates: dict[str, _Template] = field(init=False, repr=False, compare=False)
+    _plural_templates: dict[tuple[str, str, int], _Template] = field(init=False, repr=False, compare=False)
 
     def t(self, message: str | LazyText, /, **params: Any) -> str:
         """The message in this locale with its placeholders filled: `t("Hi {name}.", name=n)`."""
         if isinstance(message, LazyText):
             return message.render(self)
-        return self.fill(translations(self.locale).gettext(message), params)
+        template = self._templates.get(message)
+        if template is None:
+            text = translations(self.locale).gettext(message)
+            return self.fill(_remember(self._templates, message, text, msgid=message), params)
+        return self._fill_template(template, params)
 
     def tn(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         """The plural form for `n` (Japanese has one); `{n}` is filled with `n` unless given."""
-        text = translations(self.locale).ngettext(singular, plural, n)
-        return self.fill(text, {"n": n, **params})
+        catalogue = translations(self.locale)
+        # GNUTranslations compiles the catalogue's Plural-Forms into `plural` (untyped in typeshed).
+        key = (singular, plural, catalogue.plural(n))  # type: ignore[attr-defined]
+        if "n" not in params:
+            params["n"] = n
+        template = self._plural_templates.get(key)
+        if template is None:
+            text = catalogue.ngettext(singular, plural, n)
+            return self.fill(_remember(self._plural_templates, key, text, msgid=singular), params)
+        return self._fill_template(template, params)
 
     def pt(self, context: str, message: str, /) -> str:
         """A short word in a context (`pt("command name", "balance")`); no placeholders."""
@@ -58,9 +72,15 @@ class Translator:
         parts = _plain_fields(text)
         if parts is None:  # positional, nested or converted fields: the full (stricter) formatter
             return _Filler(self._values).vformat(text, (), params)
+        return self._fill_template(parts, params)
+
+    def _fill_template(self, template: _Template, params: Mapping[str, Any]) -> str:
+        """A remembered message: its text when it has no placeholder, else its parts filled."""
+        if isinstance(template, str):
+            return template
         values = self._values
         out: list[str] = []
-        for literal, name, spec in parts:
+        for literal, name, spec in template:
             out.append(literal)
             if name is not None:
                 if name not in params:
@@ -71,6 +91,36 @@ class Translator:
     def __post_init__(self) -> None:
         # Built once per translator (one per command): every placeholder is formatted through it.
         object.__setattr__(self, "_values", ValueFormat(self.locale, self.style, self.now, self.zone))
+        object.__setattr__(self, "_templates", _TEMPLATES.setdefault(self.locale, {}))
+        object.__setattr__(self, "_plural_templates", _PLURAL_TEMPLATES.setdefault(self.locale, {}))
+
+
+_Key = TypeVar("_Key", str, tuple[str, str, int])
+_Template = str | tuple[tuple[str, str | None, str], ...]
+"""A translated message ready to fill: its text when it has no placeholder, else its parts."""
+
+# Per locale, the translated and parsed form of every catalogue message used so far. Filling a
+# reply's dozen messages is the hot path of every command: a dict lookup here replaces the
+# catalogue lookup, the brace scan and the parse cache's key hashing of each call.
+_TEMPLATES: dict[str, dict[str, _Template]] = {}
+_PLURAL_TEMPLATES: dict[str, dict[tuple[str, str, int], _Template]] = {}
+
+
+def _remember(templates: dict[_Key, _Template], key: _Key, text: str, *, msgid: str) -> str:
+    """Keep `text`'s template under `key` when `msgid` is in the catalogue; return `text`.
+
+    Only catalogue messages are kept (they are few and fixed); text a caller passes that is not
+    one (an unconverted message, user input) is filled each time and never grows the table.
+    Texts the fast loop cannot fill (positional or converted fields) are not kept either.
+    """
+    if is_known(msgid):
+        if "{" not in text and "}" not in text:
+            templates[key] = text
+        else:
+            parts = _plain_fields(text)
+            if parts is not None:
+                templates[key] = parts
+    return text
 
 
 ENGLISH = Translator()
