@@ -35,8 +35,10 @@ async def exercise_roles(guild: discord.Guild) -> None:
     )
     await guild.fetch_role(role.id)
     await role.edit(name="Helpers+", mentionable=True, reason="rename")
-    await role.edit(position=2)
+    crafters = await guild.create_role(name="Crafters")  # Helpers moves up to 2
+    await guild.edit_role_positions({role: 1})
     await role.delete(reason="done")
+    await crafters.delete()
 
 
 async def exercise_positions(guild: discord.Guild) -> None:
