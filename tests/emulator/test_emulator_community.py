@@ -266,8 +266,16 @@ async def test_a_user_writes_to_the_bot_by_dm(discord_emulator: DiscordEmulator,
     assert incoming.content == "hello bot"
     frame = discord_emulator.gateway.dispatched("MESSAGE_CREATE")[-1]["d"]
     assert "guild_id" not in frame and "member" not in frame
-    await incoming.channel.send("hello human")
+    answer = await incoming.channel.send("hello human")
     assert [m.content for m in discord_emulator.dm_conversation(42)] == ["hello bot", "hello human"]
+    await incoming.add_reaction("✅")
+    assert discord_emulator.messages[incoming.id].reactions == {"✅": [BOT]}
+    raw = await expect(
+        bot, "raw_reaction_add", discord_emulator.add_reaction(answer.channel.id, answer.id, 42, "👍")
+    )
+    assert raw.guild_id is None and raw.user_id == 42 and raw.message_id == answer.id
+    with pytest.raises(discord.Forbidden):  # nobody moderates a DM
+        await answer.clear_reactions()
     assert [m.content for m in discord_emulator.dm_messages(42)] == ["hello human"]
     user = await bot.fetch_user(42)
     dm = await user.create_dm()

@@ -25,7 +25,7 @@ class CommunityEvents(EventSender):
             data["guild_id"] = str(message.guild_id)
         return data
 
-    def _any_message(self, channel_id: int, message_id: int) -> Message:
+    def any_message(self, channel_id: int, message_id: int) -> Message:
         """A message in a guild channel, a thread or a DM channel (404 Unknown Message otherwise)."""
         message = self.messages.get(message_id)
         if message is None or message.channel_id != channel_id:
@@ -35,7 +35,7 @@ class CommunityEvents(EventSender):
     async def add_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
         """A user (or the bot) reacts with `emoji` (`"👍"` or custom `"name:id"`): MESSAGE_REACTION_ADD
         with the reacting member in a guild; nothing happens when that user already reacted with it."""
-        message = self._any_message(channel_id, message_id)
+        message = self.any_message(channel_id, message_id)
         self.user(user_id)
         users = message.reactions.setdefault(emoji, [])
         if user_id in users:
@@ -56,7 +56,7 @@ class CommunityEvents(EventSender):
 
     async def remove_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
         """A reaction goes: MESSAGE_REACTION_REMOVE (nothing when there was none, as Discord answers 204)."""
-        message = self._any_message(channel_id, message_id)
+        message = self.any_message(channel_id, message_id)
         users = message.reactions.get(emoji, [])
         if user_id not in users:
             return
@@ -74,7 +74,7 @@ class CommunityEvents(EventSender):
 
     async def clear_reactions(self, channel_id: int, message_id: int, emoji: str | None = None) -> None:
         """Every reaction (MESSAGE_REACTION_REMOVE_ALL) or every one with `emoji` (…_REMOVE_EMOJI)."""
-        message = self._any_message(channel_id, message_id)
+        message = self.any_message(channel_id, message_id)
         if emoji is None:
             message.reactions.clear()
             await self.dispatch(

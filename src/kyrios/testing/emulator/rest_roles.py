@@ -34,6 +34,8 @@ class RoleRoutes(RouteBase):
         """The role attributes of a create/edit body, with Discord's limits: 400 50035 for a bad name or
         colour, 403 50013 for a permission the bot does not hold itself."""
         changes = {key: body[key] for key in ROLE_FIELDS if body.get(key) is not None}
+        if isinstance(body.get("colors"), dict):  # what discord.py 2.6+ sends instead of `color`
+            changes["color"] = body["colors"].get("primary_color") or 0
         if "name" in changes and not 1 <= len(str(changes["name"])) <= MAX_ROLE_NAME:
             raise ApiError(400, 50035, "Invalid Form Body (name: Must be between 1 and 100 in length.)")
         if "color" in changes and not 0 <= int(changes["color"]) <= MAX_COLOR:
