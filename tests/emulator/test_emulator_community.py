@@ -207,6 +207,19 @@ async def test_a_user_starts_a_thread_the_bot_sees(discord_emulator: DiscordEmul
     assert thread.owner_id == 42 and thread.me is None
     reply = await expect(bot, "message", discord_emulator.send_message(thread.id, 42, "details"))
     assert isinstance(reply.channel, discord.Thread) and reply.channel.id == thread.id
+    await thread.send("the bot answers")
+    assert discord_emulator.thread(thread.id).message_count == 2
+    await discord_emulator.update_thread(thread.id, archived=True)
+    # a message in an archived thread unarchives it (discord.py forgot it when archived: a "join")
+    reopened = await expect(
+        bot, "thread_join", discord_emulator.send_message(thread.id, 42, "one more thing")
+    )
+    assert reopened.id == thread.id and not reopened.archived
+    assert not discord_emulator.thread(thread.id).archived
+    await discord_emulator.update_thread(thread.id, archived=True, locked=True)
+    with pytest.raises(discord.HTTPException) as refused:
+        await thread.send("too late")
+    assert refused.value.code == 50083
 
 
 async def test_reactions_by_users_and_by_the_bot(discord_emulator: DiscordEmulator, bot: KyriosBot) -> None:

@@ -147,6 +147,38 @@ class CommunityEvents(EventSender):
             await self._members_update(thread, added=(owner_id,))
         return thread
 
+    async def before_thread_message(self, thread: Thread) -> None:
+        """A message is about to be posted in a thread: a locked archived thread refuses it (400 50083),
+        an archived one is unarchived first (THREAD_UPDATE), as Discord does."""
+        if thread.archived and thread.locked:
+            raise ApiError(400, 50083, "Thread is archived")
+        if thread.archived:
+            await self.update_thread(thread.id, archived=False)
+
+    async def send_message(
+        self,
+        channel_id: int,
+        author_id: int,
+        content: str = "",
+        *,
+        embeds: list[Json] | None = None,
+        attachments: list[Json] | None = None,
+        mentions: list[int] | None = None,
+    ) -> Message:
+        """A user posts a message: MESSAGE_CREATE (in a thread: counted, and unarchiving it first)."""
+        thread = self.channel(channel_id)
+        if not isinstance(thread, Thread):
+            return await super().send_message(
+                channel_id, author_id, content, embeds=embeds, attachments=attachments, mentions=mentions
+            )
+        await self.before_thread_message(thread)
+        message = await super().send_message(
+            channel_id, author_id, content, embeds=embeds, attachments=attachments, mentions=mentions
+        )
+        thread.message_count += 1
+        thread.total_message_sent += 1
+        return message
+
     def thread(self, thread_id: int) -> Thread:
         """A thread or 404 Unknown Channel."""
         channel = self.channel(thread_id)

@@ -155,7 +155,19 @@ class ThreadRoutes(ChannelRoutes):
         await self.emu.leave_thread(thread.id, self.snowflake_arg(request, "user_id"))
         return no_content()
 
-    # PATCH and DELETE /channels/{id}, shared with the other channel types -----------------------------
+    # POST /channels/{id}/messages, PATCH and DELETE /channels/{id}: threads first, then other channels -
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/messages; in a thread it needs Send Messages in Threads, unarchives an
+        archived thread (THREAD_UPDATE) unless it is locked (400 50083), and counts the message."""
+        if not self._is_thread(request):
+            return await super().create_message(request)
+        thread = self._thread(request, "send_messages_in_threads")
+        await self.emu.before_thread_message(thread)
+        response = await super().create_message(request)
+        thread.message_count += 1
+        thread.total_message_sent += 1
+        return response
 
     async def edit_channel_or_thread(self, request: web.Request) -> web.Response:
         """PATCH /channels/{id}: a thread (name, archived, locked, auto_archive_duration,
