@@ -142,9 +142,16 @@ async def test_pins_listed_and_announced(discord_emulator: DiscordEmulator, bot:
     channel = general(bot)
     first = await channel.send("rules")
     second = await channel.send("faq")
+    notice = bot.wait_for(
+        "message", check=lambda m: m.type is discord.MessageType.pins_add, timeout=WAIT_SECONDS
+    )
     _, last_pin = await expect(bot, "guild_channel_pins_update", first.pin())
     assert last_pin is not None
-    await discord_emulator.pin_message(10, second.id)  # a member pins the other one
+    system = await notice  # Discord's "pinned a message" notice, by whoever pinned it
+    assert (
+        system.author.id == BOT and system.reference is not None and system.reference.message_id == first.id
+    )
+    await discord_emulator.pin_message(10, second.id, by=MOD)  # a member pins the other one
     await discord_emulator.wait_until(
         lambda: len(discord_emulator.gateway.dispatched("CHANNEL_PINS_UPDATE")) == 2
     )

@@ -87,14 +87,16 @@ class CommunityEvents(EventSender):
 
     # pins -------------------------------------------------------------------------------------------
 
-    async def pin_message(self, channel_id: int, message_id: int, *, pinned: bool = True) -> None:
-        """A user pins (or unpins) a message: CHANNEL_PINS_UPDATE."""
+    async def pin_message(self, channel_id: int, message_id: int, *, by: int, pinned: bool = True) -> None:
+        """A member (`by`) pins or unpins a message: CHANNEL_PINS_UPDATE, and for a pin the
+        "pinned a message" system message."""
         message = self.message(channel_id, message_id)
         message.pinned_at = utcnow() if pinned else None
-        await self.pins_changed(channel_id)
+        await self.pins_changed(channel_id, pinned=message if pinned else None, by=by)
 
-    async def pins_changed(self, channel_id: int) -> None:
-        """CHANNEL_PINS_UPDATE with the time of the channel's latest pin (null when none is left)."""
+    async def pins_changed(self, channel_id: int, *, pinned: Message | None = None, by: int = 0) -> None:
+        """CHANNEL_PINS_UPDATE with the time of the channel's latest pin (null when none is left); after a
+        pin, Discord's system message (type 6, referencing the pinned message) by whoever pinned it."""
         channel = self.channel(channel_id)
         pins = [m.pinned_at for m in self.channel_messages(channel_id) if m.pinned_at is not None]
         data = {
@@ -103,6 +105,19 @@ class CommunityEvents(EventSender):
             "last_pin_timestamp": iso(max(pins)) if pins else None,
         }
         await self.dispatch("CHANNEL_PINS_UPDATE", data, guild_id=channel.guild_id)
+        if pinned is None:
+            return
+        notice = self.add_message(channel_id, by or self.bot_user.id)
+        notice.type = 6
+        notice.reference = {
+            "type": 0,
+            "channel_id": str(channel_id),
+            "message_id": str(pinned.id),
+            "guild_id": str(channel.guild_id),
+        }
+        await self.dispatch(
+            "MESSAGE_CREATE", self.message_json(notice, gateway=True), guild_id=channel.guild_id
+        )
 
     # threads ----------------------------------------------------------------------------------------
 

@@ -251,6 +251,8 @@ class Message:
     pinned_at: datetime | None = None  # set while the message is pinned
     reactions: dict[str, list[int]] = field(default_factory=dict)  # emoji ("👍", "name:id") -> user ids
     thread_id: int | None = None  # the thread started from this message
+    type: int = 0  # 0 a default message; 6 "pinned a message", which carries a `reference`
+    reference: Json | None = None  # `message_reference`
 
 
 @dataclass

@@ -63,7 +63,7 @@ class PinRoutes(RouteBase):
             if len(self._pinned(channel)) >= MAX_PINS:
                 raise ApiError(400, 30003, "Maximum number of pins reached (250)")
             message.pinned_at = utcnow()
-            await self.emu.pins_changed(channel.id)
+            await self.emu.pins_changed(channel.id, pinned=message, by=self.emu.bot_user.id)
         return no_content()
 
     async def unpin(self, request: web.Request) -> web.Response:

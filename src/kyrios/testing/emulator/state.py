@@ -315,7 +315,7 @@ class EmulatorState:
         data: Json = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
-            "type": 0,
+            "type": message.type,
             "author": self.user(message.author_id).to_json(),
             "content": message.content,
             "timestamp": iso(message.timestamp),
@@ -332,6 +332,8 @@ class EmulatorState:
             "pinned": message.pinned_at is not None,
             "flags": message.flags,
         }
+        if message.reference is not None:
+            data["message_reference"] = message.reference
         if message.reactions:
             data["reactions"] = [self._reaction_json(e, users) for e, users in message.reactions.items()]
         if gateway and message.guild_id is not None:
