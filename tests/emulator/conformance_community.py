@@ -96,5 +96,8 @@ async def exercise_threads(
     await guild.active_threads()
     await thread.edit(archived=True, name="talk (done)")
     _ = [archived async for archived in general.archived_threads(limit=10)]
+    await private.edit(archived=True)
+    _ = [archived async for archived in general.archived_threads(private=True)]
+    _ = [archived async for archived in general.archived_threads(private=True, joined=True)]
     await private.delete()
     await thread.delete()

@@ -201,10 +201,13 @@ async def test_threads_from_a_message_and_without(discord_emulator: DiscordEmula
     assert archived.archived and guild.get_thread(thread.id) is None  # discord.py drops archived threads
     assert {t.id for t in await guild.active_threads()} == {private.id}
     assert [t.id async for t in channel.archived_threads()] == [thread.id]
+    await private.edit(archived=True)
+    assert [t.id async for t in channel.archived_threads(private=True)] == [private.id]
+    assert [t.id async for t in channel.archived_threads(private=True, joined=True)] == [private.id]
     with pytest.raises(ApiError):  # nobody joins an archived thread
         await discord_emulator.join_thread(thread.id, RAIDER)
-    gone = await expect(bot, "thread_delete", private.delete())
-    assert gone.id == private.id and private.id not in discord_emulator.guild(1).threads
+    gone = await expect(bot, "raw_thread_delete", private.delete())  # archived: no longer cached
+    assert gone.thread_id == private.id and private.id not in discord_emulator.guild(1).threads
 
 
 async def test_a_user_starts_a_thread_the_bot_sees(discord_emulator: DiscordEmulator, bot: KyriosBot) -> None:

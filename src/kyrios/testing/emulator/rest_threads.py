@@ -26,6 +26,8 @@ class ThreadRoutes(ChannelRoutes):
             ("POST", f"{channel}/messages/{{message_id:\\d+}}/threads", self.start_thread_from_message),
             ("POST", f"{channel}/threads", self.start_thread),
             ("GET", f"{channel}/threads/archived/public", self.archived_threads),
+            ("GET", f"{channel}/threads/archived/private", self.archived_private_threads),
+            ("GET", f"{channel}/users/@me/threads/archived/private", self.joined_archived_threads),
             ("GET", "/guilds/{guild_id:\\d+}/threads/active", self.active_threads),
             ("GET", members, self.list_thread_members),
             ("PUT", f"{members}/@me", self.join_thread),
@@ -91,12 +93,34 @@ class ThreadRoutes(ChannelRoutes):
         return json_response(self._listing(threads, has_more=False))
 
     async def archived_threads(self, request: web.Request) -> web.Response:
-        """GET /channels/{id}/threads/archived/public?before&limit: newest archived first."""
+        """GET /channels/{id}/threads/archived/public?before (ISO time)&limit: newest archived first."""
+        return self._archived(request, ChannelType.PUBLIC_THREAD, "read_message_history")
+
+    async def archived_private_threads(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/threads/archived/private?before&limit: needs Manage Threads."""
+        return self._archived(request, ChannelType.PRIVATE_THREAD, "read_message_history", "manage_threads")
+
+    async def joined_archived_threads(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/users/@me/threads/archived/private?before (a thread id)&limit: the archived
+        private threads the bot is in, highest id first."""
         channel = self._channel(request, "read_message_history")
+        bot = self.emu.bot_user.id
         threads = [
             t
             for t in self.emu.guild(channel.guild_id).threads.values()
-            if t.parent_id == channel.id and t.archived and t.type == ChannelType.PUBLIC_THREAD
+            if t.parent_id == channel.id and t.archived and t.type == ChannelType.PRIVATE_THREAD
+            if bot in t.members and t.id < int(request.query.get("before", 1 << 63))
+        ]
+        threads.sort(key=lambda t: t.id, reverse=True)
+        limit = max(1, min(int(request.query.get("limit", 50)), 100))
+        return json_response(self._listing(threads[:limit], has_more=len(threads) > limit))
+
+    def _archived(self, request: web.Request, kind: ChannelType, *permissions: str) -> web.Response:
+        channel = self._channel(request, *permissions)
+        threads = [
+            t
+            for t in self.emu.guild(channel.guild_id).threads.values()
+            if t.parent_id == channel.id and t.archived and t.type == kind
         ]
         threads.sort(key=lambda t: t.archive_timestamp or t.created_at, reverse=True)
         if "before" in request.query:
