@@ -26,6 +26,7 @@ async def exercise_community(emu: DiscordEmulator, bot: KyriosBot, guild: discor
     await guild.ban(discord.Object(44), reason="raid", delete_message_seconds=3600)
     _ = [ban async for ban in guild.bans(limit=10)]
     await guild.unban(discord.Object(44))
+    _ = [entry async for entry in guild.audit_logs(limit=100)]  # the pin, role and thread entries
 
 
 async def exercise_roles(guild: discord.Guild) -> None:

@@ -148,6 +148,9 @@ async def test_pins_listed_and_announced(discord_emulator: DiscordEmulator, bot:
     _, last_pin = await expect(bot, "guild_channel_pins_update", first.pin())
     assert last_pin is not None
     system = await notice  # Discord's "pinned a message" notice, by whoever pinned it
+    entry = discord_emulator.guild(1).audit_log[-1]
+    assert (entry.action_type, entry.user_id, entry.target_id) == (AuditAction.MESSAGE_PIN, BOT, BOT)
+    assert entry.options == {"channel_id": "10", "message_id": str(first.id)}
     assert (
         system.author.id == BOT and system.reference is not None and system.reference.message_id == first.id
     )
@@ -175,6 +178,8 @@ async def test_threads_from_a_message_and_without(discord_emulator: DiscordEmula
     thread: discord.Thread = await expect(bot, "thread_create", message.create_thread(name="talk"))
     assert thread.id == message.id and thread.parent_id == 10 and thread.owner_id == BOT
     assert guild.get_thread(thread.id) is thread and thread.me is not None
+    entry = discord_emulator.guild(1).audit_log[-1]
+    assert (entry.action_type, entry.target_id) == (AuditAction.THREAD_CREATE, thread.id)
     posted = await thread.send("in the thread")
     assert discord_emulator.message(thread.id, posted.id).guild_id == 1
     with pytest.raises(discord.HTTPException):  # one thread per message

@@ -63,6 +63,11 @@ class AuditAction(IntEnum):
     ROLE_DELETE = 32
     MESSAGE_DELETE = 72
     MESSAGE_BULK_DELETE = 73
+    MESSAGE_PIN = 74
+    MESSAGE_UNPIN = 75
+    THREAD_CREATE = 110
+    THREAD_UPDATE = 111
+    THREAD_DELETE = 112
 
 
 @dataclass

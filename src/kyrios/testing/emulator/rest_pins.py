@@ -6,7 +6,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from kyrios.testing.emulator.models import Channel, Message, iso, utcnow
+from kyrios.testing.emulator.models import AuditAction, Channel, Message, iso, utcnow
 from kyrios.testing.emulator.rest import Handler, RouteBase, json_response, no_content
 from kyrios.testing.emulator.state import ApiError
 
@@ -63,6 +63,7 @@ class PinRoutes(RouteBase):
             if len(self._pinned(channel)) >= MAX_PINS:
                 raise ApiError(400, 30003, "Maximum number of pins reached (250)")
             message.pinned_at = utcnow()
+            await self._log_pin(AuditAction.MESSAGE_PIN, message, request)
             await self.emu.pins_changed(channel.id, pinned=message, by=self.emu.bot_user.id)
         return no_content()
 
@@ -73,5 +74,19 @@ class PinRoutes(RouteBase):
         if message.pinned_at is None:
             raise ApiError(404, 10008, "Unknown Message")
         message.pinned_at = None
+        await self._log_pin(AuditAction.MESSAGE_UNPIN, message, request)
         await self.emu.pins_changed(channel.id)
         return no_content()
+
+    async def _log_pin(self, action: AuditAction, message: Message, request: web.Request) -> None:
+        """MESSAGE_PIN / MESSAGE_UNPIN entry: the author as target, channel and message in `options`."""
+        assert message.guild_id is not None
+        options = {"channel_id": str(message.channel_id), "message_id": str(message.id)}
+        await self.emu.add_audit_entry(
+            message.guild_id,
+            action,
+            self.emu.bot_user.id,
+            message.author_id,
+            reason=self.reason(request),
+            options=options,
+        )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from kyrios.testing.emulator.models import ChannelType, Json
+from kyrios.testing.emulator.models import AuditAction, ChannelType, Json
 from kyrios.testing.emulator.rest import Handler, json_response, no_content
 from kyrios.testing.emulator.rest_channels import ChannelRoutes
 from kyrios.testing.emulator.state import ApiError
@@ -64,6 +64,7 @@ class ThreadRoutes(ChannelRoutes):
         thread = await self.emu.start_thread(
             channel.id, name, self.emu.bot_user.id, message_id=message_id, auto_archive_duration=duration
         )
+        await self._log_thread(AuditAction.THREAD_CREATE, thread, request)
         return json_response(thread.to_json(), 201)
 
     async def start_thread(self, request: web.Request) -> web.Response:
@@ -84,7 +85,13 @@ class ThreadRoutes(ChannelRoutes):
             auto_archive_duration=duration,
             invitable=invitable,
         )
+        await self._log_thread(AuditAction.THREAD_CREATE, thread, request)
         return json_response(thread.to_json(), 201)
+
+    async def _log_thread(self, action: AuditAction, thread: Thread, request: web.Request) -> None:
+        await self.emu.add_audit_entry(
+            thread.guild_id, action, self.emu.bot_user.id, thread.id, reason=self.reason(request)
+        )
 
     async def active_threads(self, request: web.Request) -> web.Response:
         """GET /guilds/{id}/threads/active: unarchived threads and the bot's memberships of them."""
@@ -207,6 +214,7 @@ class ThreadRoutes(ChannelRoutes):
             self._thread_fields({**body, "auto_archive_duration": None})
         if body.get("auto_archive_duration") is not None:
             self._thread_fields({"name": thread.name, **body})
+        await self._log_thread(AuditAction.THREAD_UPDATE, thread, request)
         await self.emu.update_thread(
             thread.id,
             name=body.get("name"),
@@ -223,4 +231,5 @@ class ThreadRoutes(ChannelRoutes):
         if not self._is_thread(request):
             return await self.delete_channel(request)
         thread = self._thread(request, "manage_threads")
+        await self._log_thread(AuditAction.THREAD_DELETE, thread, request)
         return json_response(await self.emu.delete_thread(thread.id))
