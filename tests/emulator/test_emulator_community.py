@@ -353,3 +353,15 @@ async def test_community_events_match_discord_py_types(
             assert shape_errors(frame["d"], shape) == [], (event, frame["d"])
             assert gateway_errors(event, frame["d"], bot_user_id=BOT) == [], event
     assert "guild_id" not in discord_emulator.gateway.dispatched("MESSAGE_CREATE")[-1]["d"]
+
+
+async def test_active_threads_arrive_with_guild_create(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    active = await discord_emulator.start_thread(10, "ongoing", 42)
+    done = await discord_emulator.start_thread(10, "finished", 42)
+    await discord_emulator.update_thread(done.id, archived=True)
+    async with running_bot(discord_emulator, runtime, intents=INTENTS) as fresh:
+        guild = guild_of(fresh)
+        assert [t.id for t in guild.threads] == [active.id]
+        assert guild.threads[0].parent_id == 10 and guild.threads[0].owner_id == 42
