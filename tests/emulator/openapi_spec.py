@@ -106,6 +106,18 @@ SPEC_QUIRKS: tuple[SpecQuirk, ...] = (
         _PERMISSIONS_REASON,
         side="request",
     ),
+    SpecQuirk(
+        "/components/schemas/CreateRoleRequest/properties/permissions",
+        _PERMISSIONS_TEXT,
+        _PERMISSIONS_REASON,
+        side="request",
+    ),
+    SpecQuirk(
+        "/components/schemas/UpdateRoleRequestPartial/properties/permissions",
+        _PERMISSIONS_TEXT,
+        _PERMISSIONS_REASON,
+        side="request",
+    ),
     SpecQuirk(f"{_BAN}/put/requestBody", {"required": False}, _EMPTY_BODY_REASON, side="request"),
     SpecQuirk(f"{_BAN}/delete/requestBody", {"required": False}, _EMPTY_BODY_REASON, side="request"),
 )

@@ -23,6 +23,7 @@ from kyrios.runtime import Runtime
 from kyrios.testing.emulator import DiscordEmulator, RecordedRequest, running_bot
 from kyrios.testing.emulator.command_rules import LOCALES
 from kyrios.testing.emulator.server import Routes
+from tests.emulator.conformance_community import exercise_community
 from tests.emulator.openapi_spec import SPEC_QUIRKS, DiscordSpec, resolve
 from tests.emulator.test_emulator_registration import pointed_at
 
@@ -55,6 +56,7 @@ async def exercise_every_route(emu: DiscordEmulator, bot: KyriosBot, runtime: Ru
     await exercise_application(emu, bot, runtime)
     await exercise_guild(bot, guild)
     await exercise_messages(general)
+    await exercise_community(emu, bot, guild)
     await exercise_interaction_webhooks(emu, bot)
     await exercise_errors(emu, bot)
 

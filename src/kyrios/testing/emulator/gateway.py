@@ -42,6 +42,9 @@ class Intent:
     GUILD_VOICE_STATES = 1 << 7
     GUILD_PRESENCES = 1 << 8
     GUILD_MESSAGES = 1 << 9
+    GUILD_MESSAGE_REACTIONS = 1 << 10
+    DIRECT_MESSAGES = 1 << 12
+    DIRECT_MESSAGE_REACTIONS = 1 << 13
     MESSAGE_CONTENT = 1 << 15
 
 
@@ -63,6 +66,31 @@ EVENT_INTENTS = {
     "MESSAGE_DELETE": Intent.GUILD_MESSAGES,
     "MESSAGE_DELETE_BULK": Intent.GUILD_MESSAGES,
     "VOICE_STATE_UPDATE": Intent.GUILD_VOICE_STATES,
+    "THREAD_CREATE": Intent.GUILDS,
+    "THREAD_UPDATE": Intent.GUILDS,
+    "THREAD_DELETE": Intent.GUILDS,
+    "THREAD_MEMBERS_UPDATE": Intent.GUILDS,
+    "THREAD_MEMBER_UPDATE": Intent.GUILDS,
+    "CHANNEL_PINS_UPDATE": Intent.GUILDS,
+    "MESSAGE_REACTION_ADD": Intent.GUILD_MESSAGE_REACTIONS,
+    "MESSAGE_REACTION_REMOVE": Intent.GUILD_MESSAGE_REACTIONS,
+    "MESSAGE_REACTION_REMOVE_ALL": Intent.GUILD_MESSAGE_REACTIONS,
+    "MESSAGE_REACTION_REMOVE_EMOJI": Intent.GUILD_MESSAGE_REACTIONS,
+}
+# The same events in a DM (no `guild_id`) need the direct-message intents instead.
+DM_EVENT_INTENTS = {
+    **dict.fromkeys(
+        ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "CHANNEL_PINS_UPDATE"), Intent.DIRECT_MESSAGES
+    ),
+    **dict.fromkeys(
+        (
+            "MESSAGE_REACTION_ADD",
+            "MESSAGE_REACTION_REMOVE",
+            "MESSAGE_REACTION_REMOVE_ALL",
+            "MESSAGE_REACTION_REMOVE_EMOJI",
+        ),
+        Intent.DIRECT_MESSAGE_REACTIONS,
+    ),
 }
 CONTENT_FIELDS = ("content", "embeds", "attachments", "components")
 
@@ -88,13 +116,15 @@ class GatewaySession:
 
 def shape_for(session: GatewaySession, event: str, data: Json, bot_user_id: int) -> Json | None:
     """The payload this session may see: None without the intent; no content without MESSAGE_CONTENT."""
-    needed = EVENT_INTENTS.get(event)
+    in_dm = event in DM_EVENT_INTENTS and "guild_id" not in data
+    needed = DM_EVENT_INTENTS[event] if in_dm else EVENT_INTENTS.get(event)
     if needed is not None and not session.intents & needed:
         return None
     if event == "GUILD_CREATE" and not session.intents & Intent.GUILD_PRESENCES:
         bot_id = str(bot_user_id)  # Discord then lists only the bot itself (and voice members)
         return {**data, "members": [m for m in data.get("members", []) if m["user"]["id"] == bot_id]}
-    if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not session.intents & Intent.MESSAGE_CONTENT:
+    content_hidden = not in_dm and not session.intents & Intent.MESSAGE_CONTENT  # DMs keep their content
+    if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and content_hidden:
         author = (data.get("author") or {}).get("id")
         mentioned = any(u.get("id") == str(bot_user_id) for u in data.get("mentions", []))
         if author != str(bot_user_id) and not mentioned:

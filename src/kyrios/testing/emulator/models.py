@@ -7,7 +7,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kyrios.testing.emulator.threads import Thread
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 _increment = itertools.count(1)
@@ -37,6 +40,8 @@ class ChannelType(IntEnum):
     TEXT = 0
     VOICE = 2
     CATEGORY = 4
+    PUBLIC_THREAD = 11
+    PRIVATE_THREAD = 12
 
 
 class AuditAction(IntEnum):
@@ -58,6 +63,11 @@ class AuditAction(IntEnum):
     ROLE_DELETE = 32
     MESSAGE_DELETE = 72
     MESSAGE_BULK_DELETE = 73
+    MESSAGE_PIN = 74
+    MESSAGE_UNPIN = 75
+    THREAD_CREATE = 110
+    THREAD_UPDATE = 111
+    THREAD_DELETE = 112
 
 
 @dataclass
@@ -243,6 +253,11 @@ class Message:
     webhook_id: int | None = None
     application_id: int | None = None
     mentions: list[int] = field(default_factory=list)
+    pinned_at: datetime | None = None  # set while the message is pinned
+    reactions: dict[str, list[int]] = field(default_factory=dict)  # emoji ("👍", "name:id") -> user ids
+    thread_id: int | None = None  # the thread started from this message
+    type: int = 0  # 0 a default message; 6 "pinned a message", which carries a `reference`
+    reference: Json | None = None  # `message_reference`
 
 
 @dataclass
@@ -288,6 +303,7 @@ class Guild:
     bans: dict[int, str | None] = field(default_factory=dict)
     audit_log: list[AuditEntry] = field(default_factory=list)
     commands: list[Json] = field(default_factory=list)
+    threads: dict[int, Thread] = field(default_factory=dict)
     icon: str | None = None
     created_at: datetime = field(default_factory=utcnow)
 

@@ -54,7 +54,10 @@ class PermissionState(EmulatorState):
             return ALL_PERMISSIONS
         if channel_id is None:
             return value
-        overwrites = self.channel(channel_id).overwrites
+        channel = self.channel(channel_id)
+        if channel_id in guild.threads and channel.parent_id is not None:
+            channel = self.channel(channel.parent_id)  # a thread has its parent's permissions
+        overwrites = channel.overwrites
         for ow in overwrites:
             if ow.type == 0 and ow.id == guild_id:
                 value = (value & ~ow.deny) | ow.allow

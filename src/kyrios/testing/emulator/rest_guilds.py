@@ -129,37 +129,6 @@ class GuildRoutes(RouteBase):
         )
         return no_content()
 
-    async def get_ban(self, request: web.Request) -> web.Response:
-        """GET /guilds/{id}/bans/{user_id}."""
-        guild_id, user_id = self.snowflake_arg(request, "guild_id"), self.snowflake_arg(request, "user_id")
-        self.emu.require(guild_id, "ban_members")
-        bans = self.emu.guild(guild_id).bans
-        if user_id not in bans:
-            raise ApiError(404, 10026, "Unknown Ban")
-        return json_response({"reason": bans[user_id], "user": self.emu.user(user_id).to_json()})
-
-    async def ban(self, request: web.Request) -> web.Response:
-        """PUT /guilds/{id}/bans/{user_id}: a ban by the bot."""
-        guild_id, user_id = self.snowflake_arg(request, "guild_id"), self.snowflake_arg(request, "user_id")
-        self.emu.user(user_id)
-        self.emu.require(guild_id, "ban_members")
-        if user_id in self.emu.guild(guild_id).members:
-            self.emu.require_above_member(guild_id, user_id)
-        await self.emu.ban_member(
-            guild_id, user_id, moderator_id=self.emu.bot_user.id, reason=self.reason(request)
-        )
-        return no_content()
-
-    async def unban(self, request: web.Request) -> web.Response:
-        """DELETE /guilds/{id}/bans/{user_id}."""
-        guild_id, user_id = self.snowflake_arg(request, "guild_id"), self.snowflake_arg(request, "user_id")
-        self.emu.require(guild_id, "ban_members")
-        if user_id not in self.emu.guild(guild_id).bans:
-            raise ApiError(404, 10026, "Unknown Ban")
-        reason = self.reason(request)
-        await self.emu.unban_member(guild_id, user_id, moderator_id=self.emu.bot_user.id, reason=reason)
-        return no_content()
-
     async def get_roles(self, request: web.Request) -> web.Response:
         """GET /guilds/{id}/roles."""
         guild = self.emu.guild(self.snowflake_arg(request, "guild_id"))

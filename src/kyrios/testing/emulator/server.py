@@ -14,6 +14,7 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from kyrios.testing.emulator.events_community import CommunityEvents
 from kyrios.testing.emulator.gateway import Gateway
 from kyrios.testing.emulator.interactions import InteractionRoutes, InteractionSender
 from kyrios.testing.emulator.models import Guild, Json, snowflake
@@ -24,8 +25,12 @@ from kyrios.testing.emulator.rest import (
     build_middleware,
     rate_limit_fault_parts,
 )
-from kyrios.testing.emulator.rest_channels import ChannelRoutes
+from kyrios.testing.emulator.rest_bans import BanRoutes
 from kyrios.testing.emulator.rest_guilds import GuildRoutes
+from kyrios.testing.emulator.rest_pins import PinRoutes
+from kyrios.testing.emulator.rest_reactions import ReactionRoutes
+from kyrios.testing.emulator.rest_roles import RoleRoutes
+from kyrios.testing.emulator.rest_threads import ThreadRoutes
 from kyrios.testing.emulator.traffic import WAIT_SECONDS, Fault, PathPattern, RecordedRequest, Traffic, Waiter
 
 STANDARD_GUILD_ID = 1
@@ -33,7 +38,9 @@ STANDARD_CHANNEL_ID = 10
 STANDARD_USER_ID = 42
 
 
-class Routes(AppRoutes, GuildRoutes, ChannelRoutes, InteractionRoutes):
+class Routes(
+    AppRoutes, GuildRoutes, ThreadRoutes, InteractionRoutes, RoleRoutes, PinRoutes, ReactionRoutes, BanRoutes
+):
     """Every REST route, bound to one emulator."""
 
     def __init__(self, emu: DiscordEmulator) -> None:
@@ -62,16 +69,13 @@ class Routes(AppRoutes, GuildRoutes, ChannelRoutes, InteractionRoutes):
             ("GET", f"{guild}/members/{{user_id:\\d+}}", self.get_member),
             ("PATCH", f"{guild}/members/{{user_id:\\d+}}", self.edit_member),
             ("DELETE", f"{guild}/members/{{user_id:\\d+}}", self.kick_member),
-            ("GET", f"{guild}/bans/{{user_id:\\d+}}", self.get_ban),
-            ("PUT", f"{guild}/bans/{{user_id:\\d+}}", self.ban),
-            ("DELETE", f"{guild}/bans/{{user_id:\\d+}}", self.unban),
             ("PUT", f"{guild}/members/{{user_id:\\d+}}/roles/{{role_id:\\d+}}", self.add_member_role),
             ("DELETE", f"{guild}/members/{{user_id:\\d+}}/roles/{{role_id:\\d+}}", self.remove_member_role),
             ("GET", f"{guild}/roles", self.get_roles),
             ("GET", f"{guild}/audit-logs", self.get_audit_log),
             ("GET", channel, self.get_channel),
-            ("PATCH", channel, self.edit_channel),
-            ("DELETE", channel, self.delete_channel),
+            ("PATCH", channel, self.edit_channel_or_thread),
+            ("DELETE", channel, self.delete_channel_or_thread),
             ("PUT", f"{channel}/permissions/{{overwrite_id:\\d+}}", self.put_overwrite),
             ("DELETE", f"{channel}/permissions/{{overwrite_id:\\d+}}", self.delete_overwrite),
             ("GET", f"{channel}/messages", self.list_messages),
@@ -85,10 +89,21 @@ class Routes(AppRoutes, GuildRoutes, ChannelRoutes, InteractionRoutes):
             ("GET", f"{hook}/messages/{{message_id}}", self.get_webhook_message),
             ("PATCH", f"{hook}/messages/{{message_id}}", self.edit_webhook_message),
             ("DELETE", f"{hook}/messages/{{message_id}}", self.delete_webhook_message),
+            *self.community_routes(),
+        ]
+
+    def community_routes(self) -> list[tuple[str, str, Handler]]:
+        """Roles and channel positions, pins, reactions, threads, bans (each group in its own module)."""
+        return [
+            *self.role_routes(),
+            *self.pin_routes(),
+            *self.reaction_routes(),
+            *self.thread_routes(),
+            *self.ban_routes(),
         ]
 
 
-class DiscordEmulator(InteractionSender):
+class DiscordEmulator(InteractionSender, CommunityEvents):
     """Discord on 127.0.0.1:<random port>: `async with DiscordEmulator() as emu:`; see tests/README.md."""
 
     def __init__(self) -> None:

@@ -249,6 +249,8 @@ class EmulatorState:
         for guild in self.guilds.values():
             if channel_id in guild.channels:
                 return guild.channels[channel_id]
+            if channel_id in guild.threads:
+                return guild.threads[channel_id]
         raise ApiError(404, 10003, "Unknown Channel")
 
     def member(self, guild_id: int, user_id: int) -> Member:
@@ -293,7 +295,8 @@ class EmulatorState:
     def dm_messages(self, user_id: int) -> list[Message]:
         """What the bot sent a user by DM, oldest first."""
         channels = [c for c, u in self.dm_channels.items() if u == user_id]
-        return [m for c in channels for m in self.channel_messages(c)]
+        bot = self.bot_user.id
+        return [m for c in channels for m in self.channel_messages(c) if m.author_id == bot]
 
     def channel_messages(self, channel_id: int) -> list[Message]:
         """A channel's messages, oldest first."""
@@ -312,7 +315,7 @@ class EmulatorState:
         data: Json = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
-            "type": 0,
+            "type": message.type,
             "author": self.user(message.author_id).to_json(),
             "content": message.content,
             "timestamp": iso(message.timestamp),
@@ -326,9 +329,13 @@ class EmulatorState:
             "attachments": message.attachments,
             "embeds": message.embeds,
             "components": message.components,
-            "pinned": False,
+            "pinned": message.pinned_at is not None,
             "flags": message.flags,
         }
+        if message.reference is not None:
+            data["message_reference"] = message.reference
+        if message.reactions:
+            data["reactions"] = [self._reaction_json(e, users) for e, users in message.reactions.items()]
         if gateway and message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
             guild_member = self.guilds[message.guild_id].members.get(message.author_id)
@@ -339,6 +346,17 @@ class EmulatorState:
         if message.application_id is not None:
             data["application_id"] = str(message.application_id)
         return data
+
+    def _reaction_json(self, emoji: str, users: list[int]) -> Json:
+        """`MessageReactionResponse` as the bot sees it (`me`: the bot reacted)."""
+        return {
+            "emoji": emoji_json(emoji),
+            "count": len(users),
+            "count_details": {"burst": 0, "normal": len(users)},
+            "burst_colors": [],
+            "me_burst": False,
+            "me": self.bot_user.id in users,
+        }
 
     def _mention_json(self, message: Message, user_id: int, gateway: bool) -> Json:
         data = self.users[user_id].to_json()
@@ -358,7 +376,7 @@ class EmulatorState:
             member_count=len(guild.members),
             members=[self.member_json(guild.id, uid) for uid in guild.members],
             channels=[c.to_json() for c in guild.channels.values()],
-            threads=[],
+            threads=[t.to_json() for t in guild.threads.values() if not t.archived],
             presences=[],
             voice_states=[],
             stage_instances=[],
@@ -394,3 +412,9 @@ class EmulatorState:
             "team": None,
             "eligible_oauth2_scopes": [],
         }
+
+
+def emoji_json(emoji: str) -> Json:
+    """A reaction's partial emoji from its URL form: `👍` (unicode) or `name:id` (custom)."""
+    name, _, emoji_id = emoji.partition(":")
+    return {"id": emoji_id or None, "name": name}
