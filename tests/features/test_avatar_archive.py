@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
+import random
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,6 +14,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from kyrios.core.clock import FrozenClock
@@ -233,6 +236,13 @@ async def test_the_route_serves_the_exact_bytes_with_cache_headers(
     assert "immutable" in served.headers["cache-control"] and served.headers["etag"] == f'"{sha}"'
     again = await http.get(f"/avatars/{sha}.png", headers={"If-None-Match": f'"{sha}"'})
     assert again.status_code == 304 and again.content == b""
+    noise = io.BytesIO()  # over MySQL's 64 KiB BLOB: the column must be a LONGBLOB there
+    Image.frombytes("RGB", (200, 200), random.Random(7).randbytes(200 * 200 * 3)).save(noise, "PNG")
+    big = noise.getvalue()
+    assert len(big) > 64 * 1024
+    await record(runtime, clock, big, user_id=78)
+    served = await http.get(f"/avatars/{hashlib.sha256(big).hexdigest()}.png")
+    assert served.content == big and served.headers["content-type"] == "image/png"
     for missing in (f"/avatars/{'0' * 64}.png", "/avatars/not-a-hash.png", f"/avatars/{sha[:-1]}.gif"):
         assert (await http.get(missing)).status_code == 404, missing
 
