@@ -61,9 +61,11 @@ async def keep(
         "stored_at": now,
         "last_seen_at": now,
     }
-    await session.execute(insert_ignore(session, AvatarBlob, values))
-    await session.execute(update(AvatarBlob).where(AvatarBlob.sha256 == sha256).values(last_seen_at=now))
-    await enforce_size_limit(session, limits.max_total_bytes, spare=sha256)
+    inserted = await session.execute(insert_ignore(session, AvatarBlob, values))
+    if inserted.rowcount == 1:  # type: ignore[attr-defined]
+        await enforce_size_limit(session, limits.max_total_bytes, spare=sha256)  # only new bytes add up
+    else:
+        await session.execute(update(AvatarBlob).where(AvatarBlob.sha256 == sha256).values(last_seen_at=now))
     return sha256
 
 
