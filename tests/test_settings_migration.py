@@ -230,6 +230,20 @@ def other_data() -> dict[str, list[dict[str, Any]]]:
         ],
         "modlog_note": [{"id": 1, "entry_id": 1, "author_id": 5, "text": "appealed", "created_at": T1}],
         "modlog_guild": [{"guild_id": 101, "store_messages": True, "updated_at": T1}],
+        "avatar_history": [  # 0015 adds the archive's references: none for rows recorded before it
+            {
+                "id": 1,
+                "user_id": 77,
+                "guild_id": None,
+                "kind": "avatar_change",
+                "old_url": None,
+                "new_url": "https://cdn.discordapp.com/avatars/77/a.png",
+                "dominant_color": "#1e90ff",
+                "image_format": "png",
+                "image_size": 1234,
+                "changed_at": T0,
+            },
+        ],
         "exchange_user": [
             {
                 "id": 1,
@@ -423,7 +437,10 @@ async def test_the_move_keeps_every_value_and_the_downgrade_restores_them(empty_
     assert after["exchange_candles"] == candles_of_executions()
     added = {"net_deposits_cents": 70_000, "margin_restricted": False}
     assert after["exchange_cash"] == [row | added for row in before["exchange_cash"]]
-    untouched = set(before) - {"guild_settings", "modlog_guild", "exchange_cash"}
+    no_image = {"old_sha256": None, "new_sha256": None}
+    assert after["avatar_history"] == [row | no_image for row in before["avatar_history"]]
+    assert after["avatar_blob"] == []
+    untouched = set(before) - {"guild_settings", "modlog_guild", "exchange_cash", "avatar_history"}
     assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
     assert all(before[name] for name in other_data())  # the comparison above compared something
 

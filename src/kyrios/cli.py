@@ -297,14 +297,19 @@ def console_command(
 
 @app.command()
 def cleanup() -> None:
-    """Delete moderation-log entries and stored messages older than each guild's retention."""
+    """Delete moderation-log entries, stored messages and avatar history older than each guild's
+    retention, and the archived avatar images nothing names any more."""
     from rich.progress import Progress
 
+    from kyrios.features.avatars.archive import ArchiveLimits
+    from kyrios.features.avatars.retention import ArchivePurged, purge_archive
     from kyrios.features.modlog.retention import purge_all
     from kyrios.runtime import build_runtime
 
-    async def _main() -> tuple[int, int, int]:
+    async def _main() -> tuple[int, int, int, ArchivePurged]:
         runtime = build_runtime()
+        settings = runtime.settings
+        limits = ArchiveLimits(settings.avatar_image_max_bytes, settings.avatar_archive_max_bytes)
         try:
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("purging old log entries", total=None)
@@ -313,14 +318,18 @@ def cleanup() -> None:
                     progress.update(task, total=total, completed=done)
 
                 results = await purge_all(runtime.db, now=runtime.clock.now(), progress=advance)
+            avatars = await purge_archive(runtime.db, now=runtime.clock.now(), limits=limits)
         finally:
             await runtime.aclose()
-        return len(results), sum(r.entries for r in results), sum(r.messages for r in results)
+        entries = sum(r.entries for r in results)
+        return len(results), entries, sum(r.messages for r in results), avatars
 
-    guilds, entries, messages = asyncio.run(_main())
+    guilds, entries, messages, avatars = asyncio.run(_main())
     console.print(
         f"[green]removed {entries} log entries and {messages} stored messages in {guilds} guilds[/green]"
     )
+    images = avatars.unreferenced + avatars.over_limit
+    console.print(f"[green]removed {avatars.history} avatar changes and {images} archived images[/green]")
 
 
 @app.command("commands")

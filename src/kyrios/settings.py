@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     """Slices this deployment does not run, comma-separated (`modlog,avatars`): no commands, no cog,
     no gateway intents for them. Guilds switch features for themselves with `/settings feature`."""
 
+    avatar_image_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    """The largest avatar or banner image the archive reads from the CDN and keeps."""
+    avatar_archive_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    """The archive of avatar and banner images as a whole: past it, the least recently seen go."""
+
     @field_validator("discord_public_key")
     @classmethod
     def _public_key_is_hex(cls, value: str | None) -> str | None:

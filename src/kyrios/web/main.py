@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from kyrios import __version__
+from kyrios.features.avatars import routes as avatar_routes
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops, pages, wallet
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(net_worth.router)
     app.include_router(trading_api.build_router(runtime))
     app.include_router(wallet.build_router(runtime))
+    app.include_router(avatar_routes.build_router(runtime.db))
     app.include_router(admin_api.router)
     install_websocket(app, runtime, auth_kit)
     pages.install_pages(app)

@@ -2,7 +2,7 @@
 
 from kyrios.core.features import Feature
 from kyrios.features.avatars.commands import commands
-from kyrios.features.avatars.models import AvatarHistory, AvatarStats
+from kyrios.features.avatars.models import AvatarBlob, AvatarHistory, AvatarStats
 from kyrios.slash.manifest import SliceManifest
 
 MANIFEST = SliceManifest(
@@ -10,6 +10,6 @@ MANIFEST = SliceManifest(
     command_sets=(commands,),
     cog="kyrios.features.avatars.cog",
     intents=frozenset({"guilds", "members"}),
-    models=(AvatarHistory, AvatarStats),
+    models=(AvatarHistory, AvatarStats, AvatarBlob),
     migrations="avatars",
 )

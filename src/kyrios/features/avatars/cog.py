@@ -3,7 +3,9 @@
 Other users' global avatar changes arrive as GUILD_MEMBER_UPDATE, which discord.py turns into
 `on_user_update` (members intent); per-server avatars come with `on_member_update`. Banners are
 not in gateway payloads: on each user update the user is fetched (`GET /users/{id}`) and the
-banner compared with the last one recorded. Images are read through the bot's own HTTP session.
+banner compared with the last one recorded. Images are read from the CDN with a timeout and a
+size cap (`fetch`); their bytes go to the archive with the change, so the history outlives the
+CDN URL. An image that cannot be read is recorded without colour, format or bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.features.avatars import service
+from kyrios.features.avatars.archive import ArchiveLimits
 from kyrios.features.avatars.colour import ImageFacts, UnreadableImage, image_facts
+from kyrios.features.avatars.fetch import FetchFailed, cdn_client, fetch_image
 from kyrios.features.avatars.models import AvatarKind
 from kyrios.features.avatars.service import AvatarChange
 
@@ -33,23 +37,30 @@ class AvatarCog(commands.Cog, name="avatars"):
     def __init__(self, bot: KyriosBot) -> None:
         self.bot = bot
         self.runtime = bot.runtime
+        settings = bot.runtime.settings
+        self.limits = ArchiveLimits(settings.avatar_image_max_bytes, settings.avatar_archive_max_bytes)
+        self.http = cdn_client()
 
-    async def facts(self, asset: discord.Asset | None) -> ImageFacts | None:
-        """Dominant colour, format and size of an asset, or None if it cannot be read."""
+    async def cog_unload(self) -> None:
+        """Close the CDN client."""
+        await self.http.aclose()
+
+    async def image(self, asset: discord.Asset | None) -> tuple[ImageFacts | None, bytes | None]:
+        """Dominant colour, format and size of an asset, and its bytes; (None, None) if unreadable."""
         if asset is None:
-            return None
+            return None, None
         try:
-            data = await asset.read()
-            return await asyncio.to_thread(image_facts, data)
-        except (discord.HTTPException, UnreadableImage) as exc:
+            data = await fetch_image(self.http, asset.url, max_bytes=self.limits.max_image_bytes)
+            return await asyncio.to_thread(image_facts, data), data
+        except (FetchFailed, UnreadableImage) as exc:
             log.info("could not read %s: %s", asset.url, exc)
-            return None
+            return None, None
 
     async def save(self, change: AvatarChange) -> None:
-        """One change and its stats, in one transaction."""
+        """One change, its stats and its image, in one transaction."""
 
         async def work(session: AsyncSession) -> None:
-            await service.record_change(session, change)
+            await service.record_change(session, change, limits=self.limits)
 
         await self.runtime.db.run(work)
 
@@ -64,6 +75,7 @@ class AvatarCog(commands.Cog, name="avatars"):
             return
         now = self.runtime.clock.now()
         if before.avatar != after.avatar:
+            facts, data = await self.image(after.avatar)
             await self.save(
                 AvatarChange(
                     after.id,
@@ -71,7 +83,8 @@ class AvatarCog(commands.Cog, name="avatars"):
                     before.avatar.url if before.avatar else None,
                     after.avatar.url if after.avatar else None,
                     now,
-                    image=await self.facts(after.avatar),
+                    image=facts,
+                    data=data,
                 )
             )
         await self.check_banner(after.id)
@@ -87,17 +100,19 @@ class AvatarCog(commands.Cog, name="avatars"):
         async with self.runtime.db.read() as session:
             if await service.known_banner(session, user_id) == new_url:
                 return  # the common case: no banner change, no image to fetch
+        facts, data = await self.image(fetched.banner)
         change = AvatarChange(
             user_id,
             AvatarKind.BANNER_CHANGE,
             None,  # filled in from the stats row, under its lock
             new_url,
             self.runtime.clock.now(),
-            image=await self.facts(fetched.banner),
+            image=facts,
+            data=data,
         )
 
         async def work(session: AsyncSession) -> None:
-            await service.record_banner_if_changed(session, change)
+            await service.record_banner_if_changed(session, change, limits=self.limits)
 
         await self.runtime.db.run(work)
 
@@ -108,6 +123,7 @@ class AvatarCog(commands.Cog, name="avatars"):
             return
         if not await self._tracked([after.guild.id]):
             return
+        facts, data = await self.image(after.guild_avatar)
         change = AvatarChange(
             after.id,
             AvatarKind.SERVER_AVATAR_CHANGE,
@@ -115,7 +131,8 @@ class AvatarCog(commands.Cog, name="avatars"):
             after.guild_avatar.url if after.guild_avatar else None,
             self.runtime.clock.now(),
             guild_id=after.guild.id,
-            image=await self.facts(after.guild_avatar),
+            image=facts,
+            data=data,
         )
         await self.save(change)
 

@@ -1,13 +1,18 @@
-"""`/avatar history` and `/avatar stats`, in the reader's language (times as the door shows them)."""
+"""`/avatar history` and `/avatar stats`, in the reader's language (times as the door shows them).
+
+The history links each image to its archived copy on our web app (`/avatars/<sha256>.<ext>`) when
+the archive holds it, and to the CDN URL otherwise (which Discord may no longer serve).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
 from kyrios.core.features import Feature
 from kyrios.core.i18n import N_
-from kyrios.features.avatars import service
+from kyrios.features.avatars import archive, service
 from kyrios.features.avatars.models import AvatarHistory, AvatarKind
 from kyrios.slash.invocation import Actor
 from kyrios.slash.options import Opt
@@ -32,10 +37,20 @@ def _link(ctx: Context, url: str | None, *, old: bool) -> str:
     return ctx.t("*no {label}*", label=label)
 
 
-def history_line(ctx: Context, row: AvatarHistory) -> str:
-    """One change: when, what, old → new, colour, format and size."""
+def image_url(ctx: Context, url: str | None, sha256: str | None, archived: Mapping[str, str]) -> str | None:
+    """Our archived copy of an image if we have it (`archived`: sha256 → content type), else `url`."""
+    if sha256 and sha256 in archived:
+        return archive.archive_url(ctx.site_url, sha256, archived[sha256])
+    return url
+
+
+def history_line(ctx: Context, row: AvatarHistory, archived: Mapping[str, str] | None = None) -> str:
+    """One change: when, what, old → new (archived copies where kept), colour, format and size."""
+    kept = archived or {}
+    old = image_url(ctx, row.old_url, row.old_sha256, kept)
+    new = image_url(ctx, row.new_url, row.new_sha256, kept)
     parts = [ctx.translator.time(row.changed_at, "f"), ctx.t(LABELS[row.kind])]
-    parts.append(f"{_link(ctx, row.old_url, old=True)} → {_link(ctx, row.new_url, old=False)}")
+    parts.append(f"{_link(ctx, old, old=True)} → {_link(ctx, new, old=False)}")
     if row.dominant_color:
         parts.append(f"`{row.dominant_color}`")
     if row.image_format:
@@ -46,9 +61,12 @@ def history_line(ctx: Context, row: AvatarHistory) -> str:
 
 async def _history_reply(ctx: Context, user_id: int, page: int) -> Reply:
     result = await service.history(ctx.session, user_id, ctx.guild_id, page=page)
+    archived = await archive.existing(
+        ctx.session, [sha for r in result.items for sha in (r.old_sha256, r.new_sha256)]
+    )
     latest = result.items[0] if result.items and result.page == 1 else None
     colour = int(latest.dominant_color[1:], 16) if latest and latest.dominant_color else Colour.INFO
-    lines = "\n".join(history_line(ctx, r) for r in result.items) or ctx.t("No changes seen yet.")
+    lines = "\n".join(history_line(ctx, r, archived) for r in result.items) or ctx.t("No changes seen yet.")
     embed = Embed(
         title=ctx.t("Avatar history"),
         description=f"<@{user_id}>\n{lines}",
@@ -60,7 +78,7 @@ async def _history_reply(ctx: Context, user_id: int, page: int) -> Reply:
             page=result.page,
             pages=result.pages,
         ),
-        thumbnail_url=latest.new_url if latest else None,
+        thumbnail_url=image_url(ctx, latest.new_url, latest.new_sha256, archived) if latest else None,
     )
     buttons = pager("avatar-history", user_id, result.page, result.pages, translator=ctx.translator)
     return Reply(embeds=[embed], buttons=buttons)

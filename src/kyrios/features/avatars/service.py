@@ -2,10 +2,13 @@
 
 Invariants: every recorded change is one `avatar_history` row and, in the same transaction, the
 user's `avatar_user_stats` row is updated to match it (counts per kind equal the history rows of
-that kind; first/last change times are the history's min/max; the average interval is
-(last - first) / (changes - 1) in days; the most used format is the history's most frequent);
-the stats row is locked before the history row is written, so concurrent changes of one user
-apply one after the other. Per-server avatars are only recorded in guilds with the feature on.
+that kind as recorded, before retention purged any; first/last change times are the history's
+min/max; the average interval is (last - first) / (changes - 1) in days; the most used format is
+the history's most frequent); the stats row is locked before the history row is written, so
+concurrent changes of one user apply one after the other. The image's bytes, when the change
+carries them, go to the archive in the same transaction, and the row names the archived old
+image too (the one the previous change of the same kind stored). Per-server avatars are only
+recorded in guilds with the feature on.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.db import insert_ignore
 from kyrios.core.features import Feature
 from kyrios.core.paging import Page, clamp_page
+from kyrios.features.avatars import archive
+from kyrios.features.avatars.archive import ArchiveLimits
 from kyrios.features.avatars.colour import ImageFacts
 from kyrios.features.avatars.models import AvatarHistory, AvatarKind, AvatarStats
 from kyrios.features.guild_settings import service as guild_settings
@@ -37,6 +42,8 @@ class AvatarChange:
     at: datetime
     guild_id: int | None = None
     image: ImageFacts | None = None
+    data: bytes | None = None
+    """The new image's bytes as the CDN served them (None: not fetched, failed or too large)."""
 
 
 async def is_tracked_in(session: AsyncSession, guild_ids: list[int]) -> bool:
@@ -79,10 +86,34 @@ async def _most_used_format(session: AsyncSession, user_id: int) -> str | None:
     return max(counted)[1] if counted else None
 
 
-async def record_change(session: AsyncSession, change: AvatarChange) -> AvatarHistory:
-    """Store one change and update the user's stats in the same transaction."""
+async def _archived_old(session: AsyncSession, change: AvatarChange) -> str | None:
+    """The archived image of the change that set `change.old_url`, if one did."""
+    if change.old_url is None:
+        return None
+    found = await session.scalar(
+        select(AvatarHistory.new_sha256)
+        .where(
+            AvatarHistory.user_id == change.user_id,
+            AvatarHistory.kind == change.kind,
+            AvatarHistory.new_url == change.old_url,
+        )
+        .order_by(AvatarHistory.changed_at.desc(), AvatarHistory.id.desc())
+        .limit(1)
+    )
+    return str(found) if found else None
+
+
+async def record_change(
+    session: AsyncSession, change: AvatarChange, *, limits: ArchiveLimits | None = None
+) -> AvatarHistory:
+    """Store one change (archiving its image's bytes) and update the user's stats, in one transaction."""
     stats = await _lock_stats(session, change.user_id, change.at)
     image = change.image
+    new_sha256 = None
+    if image is not None and change.data is not None:
+        new_sha256 = await archive.keep(
+            session, change.data, image.image_format, now=change.at, limits=limits or ArchiveLimits()
+        )
     row = AvatarHistory(
         user_id=change.user_id,
         guild_id=change.guild_id,
@@ -93,6 +124,8 @@ async def record_change(session: AsyncSession, change: AvatarChange) -> AvatarHi
         image_format=image.image_format if image else None,
         image_size=image.size if image else None,
         changed_at=change.at,
+        old_sha256=await _archived_old(session, change),
+        new_sha256=new_sha256,
     )
     session.add(row)
     await session.flush()
@@ -132,7 +165,9 @@ async def known_banner(session: AsyncSession, user_id: int) -> str | None:
     return stats.banner_url if stats else None
 
 
-async def record_banner_if_changed(session: AsyncSession, change: AvatarChange) -> AvatarHistory | None:
+async def record_banner_if_changed(
+    session: AsyncSession, change: AvatarChange, *, limits: ArchiveLimits | None = None
+) -> AvatarHistory | None:
     """Record a fetched banner unless it is the one already recorded (checked under the stats lock,
     so two updates racing to report the same banner record it once). A user we never saw without
     a banner has nothing to record."""
@@ -147,8 +182,9 @@ async def record_banner_if_changed(session: AsyncSession, change: AvatarChange) 
         change.at,
         change.guild_id,
         change.image,
+        change.data,
     )
-    return await record_change(session, old)
+    return await record_change(session, old, limits=limits)
 
 
 async def stats_of(session: AsyncSession, user_id: int) -> AvatarStats | None:
