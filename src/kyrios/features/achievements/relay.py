@@ -98,7 +98,11 @@ class OutboxRelay:
                 while not self.wake.queue.empty():  # one drain answers every wake-up so far
                     self.wake.queue.get_nowait()
         finally:
-            self.wake.close()
+            self.close()
+
+    def close(self) -> None:
+        """Stop listening for wake-ups (`run` does it when cancelled)."""
+        self.wake.close()
 
     async def drain(self) -> int:
         """Deliver every pending row this process serves; how many were delivered."""
