@@ -22,6 +22,7 @@ from kyrios.features.achievements.models import AchievementRole, AchievementUnlo
 OUTBOX_WAKE = "achievements:outbox"
 """Bus channel a command may publish on after an unlock committed, so the relay posts at once."""
 
+_HAVE = "SELECT code FROM achievement_unlock WHERE guild_id = ? AND user_id = ? AND code IN ({in})"
 _UNLOCK_COLUMNS = ("guild_id", "user_id", "code", "unlocked_at")
 _OUTBOX = (
     "INSERT INTO achievement_outbox (guild_id, user_id, code, channel_id, role_id, created_at, attempts)"
@@ -59,11 +60,7 @@ async def observe(
     if not codes:
         return []
     sql = await Sql.of(session)
-    marks = ", ".join("?" for _ in codes)
-    have = await sql.all(
-        f"SELECT code FROM achievement_unlock WHERE guild_id = ? AND user_id = ? AND code IN ({marks})",  # noqa: S608
-        (guild_id, user_id, *codes),
-    )
+    have = await sql.all(_HAVE.replace("{in}", ", ".join("?" for _ in codes)), (guild_id, user_id, *codes))
     missing = [code for code in codes if code not in {row[0] for row in have}]
     if not missing:
         return []
