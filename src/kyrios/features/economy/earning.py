@@ -305,9 +305,17 @@ async def pay(
 
 
 async def message_sent(
-    session: AsyncSession, *, guild_id: int, user_id: int, role_ids: tuple[int, ...], now: datetime
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    role_ids: tuple[int, ...],
+    now: datetime,
+    channel_id: int | None = None,
 ) -> int:
-    """Points for a message, at most once per cooldown per member; returns what it earned (0 if none)."""
+    """Points for a message, at most once per cooldown per member; returns what it earned (0 if none).
+
+    A points milestone it reaches is announced in the message's `channel_id`."""
     rules = await settings(session, guild_id)
     if rules.message_points <= 0:
         return 0
@@ -327,7 +335,7 @@ async def message_sent(
     if not earned:
         return 0
     return await _grant(
-        session, guild_id, user_id, rules.message_points, role_ids, Reason.MESSAGE_ACTIVITY, now
+        session, guild_id, user_id, rules.message_points, role_ids, Reason.MESSAGE_ACTIVITY, now, channel_id
     )
 
 
@@ -384,10 +392,17 @@ async def _grant(
     role_ids: tuple[int, ...],
     reason: Reason,
     now: datetime,
+    channel_id: int | None = None,
 ) -> int:
     amount = min(scaled(base, await multiplier(session, guild_id, role_ids)), economy.MAX_TRANSFER)
     if amount > 0:
         await economy.credit(
-            session, guild_id=guild_id, user_id=user_id, amount=amount, reason=reason, now=now
+            session,
+            guild_id=guild_id,
+            user_id=user_id,
+            amount=amount,
+            reason=reason,
+            now=now,
+            channel_id=channel_id,
         )
     return amount
