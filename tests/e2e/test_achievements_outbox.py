@@ -157,3 +157,18 @@ async def test_a_channel_discord_refuses_is_given_up_after_a_few_attempts(
         running.close()
     [row] = await outbox(runtime)
     assert row.sent_at is not None and row.message_id is None and row.attempts == MAX_ATTEMPTS
+
+
+async def test_a_role_discord_refuses_does_not_hold_back_the_announcement(
+    discord_emulator: DiscordEmulator, runtime: Runtime, rest: RestDiscordPort
+) -> None:
+    gone = 424_242  # a role the guild does not have (deleted after it was chosen)
+    await invoke(runtime, "achievement role", admin=True, achievement="points_1k", role=str(gone))
+    await invoke(runtime, "give", admin=True, user="42", amount=1000)
+    running = relay(runtime, rest)
+    try:
+        assert await running.drain() == 1
+    finally:
+        running.close()
+    assert announcements(discord_emulator) == ["💰 Achievement unlocked: Saver"]
+    assert gone not in discord_emulator.member(1, 42).roles

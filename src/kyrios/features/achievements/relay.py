@@ -8,7 +8,8 @@ Discord hands back the message it already made (Discord keeps nonces for a few m
 down longer than that between the two steps may repeat one announcement, never lose one).
 
 A message Discord refuses (channel gone, no permission) is tried `MAX_ATTEMPTS` times, then
-given up and marked, so one broken channel cannot hold the queue. Rate limits are waited out.
+given up and marked, so one broken channel cannot hold the queue; a role Discord refuses is logged
+and left, as the wallet's are. Rate limits are waited out.
 """
 
 from __future__ import annotations
@@ -144,15 +145,20 @@ class OutboxRelay:
             if row.channel_id is not None:
                 sent = await port.send_message(row.channel_id, await self._body(row))
                 message_id = sent.id
-            if row.role_id is not None:
-                await port.add_role(row.guild_id, row.user_id, row.role_id, reason=ROLE_REASON)
         except DiscordRateLimited:
             raise
         except DiscordError as exc:
-            log.info("achievement %s of %s not delivered: %s", row.code, row.user_id, exc)
+            log.info("achievement %s of %s not announced: %s", row.code, row.user_id, exc)
             if row.attempts + 1 < MAX_ATTEMPTS:
                 await self.db.run(lambda s: self._count_attempt(s, row.id))
                 return 0
+        if row.role_id is not None:
+            try:
+                await port.add_role(row.guild_id, row.user_id, row.role_id, reason=ROLE_REASON)
+            except DiscordRateLimited:
+                raise
+            except DiscordError as exc:  # gone, or above the bot's role: as the wallet's roles, left
+                log.info("achievement role %s on %s not added: %s", row.role_id, row.user_id, exc)
         marked = await self.db.run(lambda s: self._mark(s, row.id, message_id))
         self.delivered += marked
         return marked
