@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kyrios.core.models import Base
+from kyrios.features.achievements.models import AchievementOutbox
 from kyrios.features.economy import service as economy
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Permission, Source
@@ -63,6 +64,17 @@ async def count_rows(rt: Runtime, model: type[Base], **where: object) -> int:
     async with rt.db.read() as session:
         rows = await session.scalars(select(model).filter_by(**where))
         return len(list(rows))
+
+
+async def announced(rt: Runtime, user_id: int = 42, guild_id: int = 1) -> list[str]:
+    """The member's achievement codes queued for announcement (the outbox), oldest first."""
+    async with rt.db.read() as session:
+        rows = await session.scalars(
+            select(AchievementOutbox.code)
+            .where(AchievementOutbox.guild_id == guild_id, AchievementOutbox.user_id == user_id)
+            .order_by(AchievementOutbox.id)
+        )
+        return list(rows)
 
 
 async def assert_ledger_balanced(rt: Runtime) -> None:

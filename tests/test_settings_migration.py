@@ -435,6 +435,16 @@ async def test_the_move_keeps_every_value_and_the_downgrade_restores_them(empty_
         for row in old_settings
     ]
     assert after["exchange_candles"] == candles_of_executions()
+    assert after["gacha_owned_item"] == [  # backfilled from the pulls: one pull of item 1
+        {
+            "guild_id": pull["guild_id"],
+            "user_id": pull["user_id"],
+            "item_id": pull["item_id"],
+            "copies": 1,
+            "first_obtained_at": pull["created_at"],
+        }
+        for pull in before["gacha_pull"]
+    ]
     added = {"net_deposits_cents": 70_000, "margin_restricted": False}
     assert after["exchange_cash"] == [row | added for row in before["exchange_cash"]]
     no_image = {"old_sha256": None, "new_sha256": None}

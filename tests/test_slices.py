@@ -132,6 +132,7 @@ def test_the_gateway_loads_the_cog_of_every_slice_that_has_one() -> None:
     assert cog_modules() == tuple(manifest.cog for manifest in gateway_slices())
     assert set(cog_modules()) == {
         "kyrios.features.economy.cog",
+        "kyrios.features.achievements.cog",
         "kyrios.features.modlog.cog",
         "kyrios.features.avatars.cog",
         "kyrios.features.auto_role.cog",
@@ -183,6 +184,7 @@ async def test_a_deployment_without_the_member_slices_asks_for_no_members_intent
         assert not intents.members and intents.message_content  # the prefix door still reads messages
         assert set(cog_modules(runtime.manifests)) == {
             "kyrios.features.economy.cog",
+            "kyrios.features.achievements.cog",
             "kyrios.features.stock.cog",
             "kyrios.features.wallet.cog",
             "kyrios.gateway.prefix",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kyrios.core.clock import FrozenClock
+from kyrios.features.achievements.models import AchievementOutbox
 from kyrios.features.economy.models import EconomyLedger, EconomyMember, Reason
 from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.intents import intents_for
@@ -19,7 +20,7 @@ from kyrios.testing.emulator import DiscordEmulator, running_bot
 from kyrios.testing.emulator.models import ChannelType
 from tests.conftest import START
 from tests.e2e.gateway_helpers import eventually
-from tests.helpers import balance, count_rows, invoke
+from tests.helpers import announced, balance, count_rows, invoke
 
 SENTINEL_GUILD = 2
 SENTINEL_CHANNEL = 2_000
@@ -145,3 +146,16 @@ async def test_a_guild_with_the_economy_off_pays_no_activity(
         await emu.send_message(general.id, 77, "again")
         await settled(emu, runtime, bot)
     assert await balance(runtime, 77) == 5
+
+
+async def test_a_message_that_reaches_a_points_milestone_queues_it_for_that_channel(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    general = emu.add_channel(1, "general")
+    await invoke(runtime, "give", admin=True, user="77", amount=995)
+    async with economy_bot(emu, runtime, message_points=5, message_cooldown=60) as bot:
+        await emu.send_message(general.id, 77, "the thousandth point")
+        await settled(emu, runtime, bot)
+    assert await announced(runtime, 77) == ["points_1k"]
+    assert await count_rows(runtime, AchievementOutbox, user_id=77, channel_id=general.id) == 1

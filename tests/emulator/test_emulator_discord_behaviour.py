@@ -9,6 +9,7 @@ import discord
 import httpx
 import pytest
 
+from kyrios.core.discord_rest import RestDiscordPort
 from kyrios.gateway.bot import KyriosBot
 from kyrios.runtime import Runtime
 from kyrios.testing.emulator import WAIT_SECONDS, DiscordEmulator, running_bot
@@ -175,3 +176,19 @@ async def test_errors_carry_discords_code_and_rate_limit_headers(discord_emulato
     for response in (unauthorised, limited, forbidden):
         for name in ("Limit", "Remaining", "Reset", "Reset-After", "Bucket"):
             assert response.headers[f"X-RateLimit-{name}"], (response.status_code, name)
+
+
+async def test_a_repeated_nonce_with_enforce_nonce_answers_the_first_message(
+    discord_emulator: DiscordEmulator,
+) -> None:
+    port = RestDiscordPort(discord_emulator.token, api_base=discord_emulator.api_base)
+    try:
+        body = {"content": "once", "nonce": "ach-1", "enforce_nonce": True}
+        first, again = await port.send_message(10, body), await port.send_message(10, body)
+        loose = {"content": "twice", "nonce": "ach-2"}  # without enforce_nonce Discord posts each
+        await port.send_message(10, loose)
+        await port.send_message(10, loose)
+    finally:
+        await port.aclose()
+    assert again.id == first.id
+    assert [m.content for m in discord_emulator.channel_messages(10)] == ["once", "twice", "twice"]

@@ -11,7 +11,7 @@ from kyrios.features.gacha.models import GachaDailyClaim, GachaPull
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from kyrios.testing.database import wipe
-from tests.helpers import assert_ledger_balanced, balance, count_rows, invoke, press, text_of
+from tests.helpers import announced, assert_ledger_balanced, balance, count_rows, invoke, press, text_of
 
 
 async def test_first_pull_on_a_new_guild_is_free_and_works(runtime: Runtime) -> None:
@@ -20,7 +20,7 @@ async def test_first_pull_on_a_new_guild_is_free_and_works(runtime: Runtime) -> 
     assert "free" in text_of(reply)
     assert await count_rows(runtime, GachaPull, guild_id=1, user_id=42) == 1
     assert await balance(runtime) == 0
-    assert "First Pull" in text_of(reply)
+    assert await announced(runtime) == ["gacha_first_pull"]
 
 
 async def test_second_pull_without_points_is_refused_and_changes_nothing(runtime: Runtime) -> None:
@@ -95,12 +95,12 @@ async def test_pity_guarantees_the_top_rarity(runtime: Runtime) -> None:
 
 async def test_top_rarity_achievement_is_announced_exactly_once(runtime: Runtime) -> None:
     await invoke(runtime, "gacha config", admin=True, pity=1)  # every pull is SSR
-    first = await invoke(runtime, "gacha pull")
-    assert "Achievement unlocked: Gacha Legend" in text_of(first)
+    assert not (await invoke(runtime, "gacha pull")).is_error
+    assert await announced(runtime) == ["gacha_first_pull", "gacha_legends"]
     await invoke(runtime, "give", admin=True, user="42", amount=1000)
     second = await invoke(runtime, "gacha pull", count=2)
     assert not second.is_error
-    assert "Gacha Legend" not in text_of(second)
+    assert await announced(runtime) == ["gacha_first_pull", "gacha_legends", "points_1k"]  # /give's
     listing = await invoke(runtime, "achievements")
     assert "Gacha Legend" in text_of(listing) and "✅" in text_of(listing)
 

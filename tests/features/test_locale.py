@@ -119,7 +119,7 @@ async def test_profile_and_achievements_in_japanese(runtime: Runtime) -> None:
     await invoke(runtime, "gacha pull")
     profile = text_of(await ask(runtime, "profile", user_locale="ja"))
     assert "ken さんのプロフィール" in profile and "ポイント: 2,500（1 位）" in profile
-    assert "ガチャ回数: 1" in profile and "アイテム: 1 種類" in profile and "実績（1/5）" in profile
+    assert "ガチャ回数: 1" in profile and "アイテム: 1 種類" in profile and "実績（2/15）" in profile
     listing = text_of(await ask(runtime, "achievements", user_locale="ja"))
     assert "ken さんの実績" in listing and "✅ 2026/03/01" in listing  # the day in Tokyo, by Babel
     assert f"✅ <t:{int(START.timestamp())}:d>" in text_of(

@@ -45,13 +45,13 @@ class EconomyCog(commands.Cog, name="economy"):
         if message.guild is None or message.author.bot or message.webhook_id is not None:
             return
         guild_id, user_id, roles = message.guild.id, message.author.id, _roles(message.author)
-        now = self.runtime.clock.now()
+        channel_id, now = message.channel.id, self.runtime.clock.now()
 
         async def work(session: AsyncSession) -> int:
             if not await earning.enabled(session, guild_id):
                 return 0
             return await earning.message_sent(
-                session, guild_id=guild_id, user_id=user_id, role_ids=roles, now=now
+                session, guild_id=guild_id, user_id=user_id, role_ids=roles, now=now, channel_id=channel_id
             )
 
         await self.runtime.db.run(work)

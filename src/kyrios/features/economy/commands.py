@@ -163,6 +163,7 @@ async def give(
         detail=reason or "",
         actor_id=ctx.user_id,
         now=ctx.now,
+        channel_id=ctx.inv.channel_id,
     )
     return Reply(
         content=ctx.tn(

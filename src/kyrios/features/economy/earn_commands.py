@@ -30,6 +30,7 @@ async def daily(ctx: Context) -> Reply:
         role_ids=ctx.inv.role_ids,
         now=ctx.now,
         default_timezone=ctx.default_timezone,
+        channel_id=ctx.inv.channel_id,
     )
     lines = [
         ctx.tn("🎁 You got **{n}** point.", "🎁 You got **{n}** points.", reward.amount),
@@ -63,6 +64,7 @@ async def pay(
         amount=amount,
         now=ctx.now,
         default_timezone=ctx.default_timezone,
+        channel_id=ctx.inv.channel_id,
     )
     text = ctx.tn(
         "✅ Sent **{n}** point to {user}. Your balance: **{balance}**.",

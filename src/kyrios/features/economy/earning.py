@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.db import Sql
 from kyrios.core.errors import Conflict, InvalidInput
 from kyrios.core.features import Feature
+from kyrios.features.achievements import service as achievements
+from kyrios.features.achievements.catalogue import Stat
 from kyrios.features.economy import service as economy
 from kyrios.features.economy.models import EconomyMember, EconomyRoleMultiplier, EconomySettings, Reason
 from kyrios.features.guild_settings import service as guild_settings
@@ -156,8 +158,11 @@ async def claim_daily(
     role_ids: tuple[int, ...],
     now: datetime,
     default_timezone: str,
+    channel_id: int | None = None,
 ) -> DailyReward:
-    """Take today's reward (once per guild-local day); the streak continues from yesterday's."""
+    """Take today's reward (once per guild-local day); the streak continues from yesterday's.
+
+    Streak and points achievements it earns are announced in `channel_id`."""
     rules = await settings(session, guild_id)
     if rules.daily_amount <= 0:
         raise InvalidInput("This server has no daily reward.")
@@ -186,7 +191,16 @@ async def claim_daily(
             reason=Reason.DAILY,
             detail=f"🔥{streak}",
             now=now,
+            channel_id=channel_id,
         )
+    await achievements.observe(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        stats={Stat.DAILY_STREAK: streak},
+        now=now,
+        channel_id=channel_id,
+    )
     return DailyReward(amount, streak, percent, after, next_at)
 
 
@@ -245,6 +259,7 @@ async def pay(
     amount: int,
     now: datetime,
     default_timezone: str,
+    channel_id: int | None = None,
 ) -> Payment:
     """Move points between members: the payer's debit, the payee's credit and both ledger rows, in
     the command's one transaction."""
@@ -281,6 +296,7 @@ async def pay(
                 detail=f"<@{payer_id}>",
                 actor_id=payer_id,
                 now=now,
+                channel_id=channel_id,
             )
     return Payment(amount, payer_balance, sent, rules.pay_daily_limit)
 
@@ -289,9 +305,17 @@ async def pay(
 
 
 async def message_sent(
-    session: AsyncSession, *, guild_id: int, user_id: int, role_ids: tuple[int, ...], now: datetime
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    role_ids: tuple[int, ...],
+    now: datetime,
+    channel_id: int | None = None,
 ) -> int:
-    """Points for a message, at most once per cooldown per member; returns what it earned (0 if none)."""
+    """Points for a message, at most once per cooldown per member; returns what it earned (0 if none).
+
+    A points milestone it reaches is announced in the message's `channel_id`."""
     rules = await settings(session, guild_id)
     if rules.message_points <= 0:
         return 0
@@ -311,7 +335,7 @@ async def message_sent(
     if not earned:
         return 0
     return await _grant(
-        session, guild_id, user_id, rules.message_points, role_ids, Reason.MESSAGE_ACTIVITY, now
+        session, guild_id, user_id, rules.message_points, role_ids, Reason.MESSAGE_ACTIVITY, now, channel_id
     )
 
 
@@ -368,10 +392,17 @@ async def _grant(
     role_ids: tuple[int, ...],
     reason: Reason,
     now: datetime,
+    channel_id: int | None = None,
 ) -> int:
     amount = min(scaled(base, await multiplier(session, guild_id, role_ids)), economy.MAX_TRANSFER)
     if amount > 0:
         await economy.credit(
-            session, guild_id=guild_id, user_id=user_id, amount=amount, reason=reason, now=now
+            session,
+            guild_id=guild_id,
+            user_id=user_id,
+            amount=amount,
+            reason=reason,
+            now=now,
+            channel_id=channel_id,
         )
     return amount

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.core.db import Sql
 from kyrios.core.errors import InsufficientFunds, InvalidInput
 from kyrios.core.paging import Page, clamp_page
+from kyrios.features.achievements import service as achievements
+from kyrios.features.achievements.catalogue import Stat
 from kyrios.features.economy.models import EconomyAccount, EconomyLedger
 from kyrios.features.economy.models import Reason as Reason  # other slices name it through the service
 
@@ -87,8 +89,12 @@ async def credit(
     now: datetime,
     detail: str = "",
     actor_id: int | None = None,
+    channel_id: int | None = None,
 ) -> int:
-    """Add points and write the ledger row; returns the new balance."""
+    """Add points and write the ledger row; returns the new balance.
+
+    A points milestone the new balance reaches is unlocked here, announced in `channel_id`.
+    """
     check_amount(amount)
     sql = await Sql.of(session)
     params = (amount, guild_id, user_id, MAX_BALANCE - amount)
@@ -103,7 +109,7 @@ async def credit(
             raise InvalidInput(
                 "That would take the balance over the maximum of {maximum} points.", maximum=MAX_BALANCE
             )
-    return await _record(
+    after = await _record(
         sql,
         guild_id=guild_id,
         user_id=user_id,
@@ -113,6 +119,15 @@ async def credit(
         actor_id=actor_id,
         now=now,
     )
+    await achievements.observe(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        stats={Stat.POINTS_BALANCE: after},
+        now=now,
+        channel_id=channel_id,
+    )
+    return after
 
 
 async def debit(

@@ -10,6 +10,7 @@ from typing import Annotated
 from babel.numbers import format_percent
 
 from kyrios.core.features import Feature
+from kyrios.features.achievements import service as achievements
 from kyrios.features.gacha import service
 from kyrios.features.gacha.models import Rarity
 from kyrios.features.gacha.service import MAX_PULLS_PER_COMMAND, PullResult
@@ -25,16 +26,10 @@ RARITY_COLOUR = {Rarity.N: 0x95A5A6, Rarity.R: 0x3498DB, Rarity.SR: 0x9B59B6, Ra
 Page = Annotated[int, Opt("Page", min_value=1, max_value=100_000)]
 
 
-def achievement_embeds(ctx: Context, result: PullResult) -> list[Embed]:
-    """One announcement per achievement unlocked by this command."""
-    return [
-        Embed(
-            title=ctx.t("{emoji} Achievement unlocked: {name}", emoji=a.emoji, name=ctx.t(a.name)),
-            description=ctx.t(a.description),
-            colour=Colour.GOLD,
-        )
-        for a in result.unlocked
-    ]
+def wake_announcer(ctx: Context, result: PullResult) -> None:
+    """Unlocks are announced by the achievement relay from its outbox; tell it after the commit."""
+    if result.unlocked:
+        ctx.publish_after_commit(achievements.OUTBOX_WAKE, {"guild_id": ctx.guild_id})
 
 
 def percent(ctx: Context, value: float) -> str:
@@ -76,7 +71,8 @@ def pull_reply(ctx: Context, result: PullResult) -> Reply:
     if result.next_free_at:
         embed.footer = ctx.t("Daily free pull resets at midnight server time")
         embed.add_field(ctx.t("Next free pull"), ctx.translator.time(result.next_free_at, "R"), inline=True)
-    return Reply(embeds=[embed, *achievement_embeds(ctx, result)])
+    wake_announcer(ctx, result)
+    return Reply(embeds=[embed])
 
 
 @commands.slash("gacha pull", "Pull from the gacha (today's free pull first, then points)")
@@ -94,6 +90,7 @@ async def pull(
         rng=ctx.rng,
         default_timezone=ctx.default_timezone,
         guild_locale=ctx.inv.guild_locale,
+        channel_id=ctx.inv.channel_id,
     )
     return pull_reply(ctx, result)
 
@@ -111,6 +108,7 @@ async def daily(ctx: Context) -> Reply:
         daily_only=True,
         default_timezone=ctx.default_timezone,
         guild_locale=ctx.inv.guild_locale,
+        channel_id=ctx.inv.channel_id,
     )
     return pull_reply(ctx, result)
 

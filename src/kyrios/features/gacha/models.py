@@ -1,4 +1,5 @@
-"""Gacha tables: the guild's rules, items per guild, daily claims, pulls, per-member pity counters."""
+"""Gacha tables: the guild's rules, items per guild, daily claims, pulls, per-member pity counters
+and owned items."""
 
 from __future__ import annotations
 
@@ -107,3 +108,16 @@ class GachaStats(Base):
     # known to be unlocked (set in the same transaction as the unlock, or when it was seen).
     last_free_day: Mapped[date | None] = mapped_column(Date, default=None)
     unlocked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class GachaOwnedItem(Base):
+    """How many copies of an item a member owns, kept by each pull in its transaction: counting a
+    member's different items reads these rows, never the pull history."""
+
+    __tablename__ = "gacha_owned_item"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(ForeignKey("gacha_item.id"), primary_key=True, autoincrement=False)
+    copies: Mapped[int] = mapped_column(Integer)
+    first_obtained_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -23,20 +23,35 @@ from kyrios.core.i18n import Translator, negotiate, plain_text
 from kyrios.core.paging import Page, clamp_page
 from kyrios.core.rng import RandomSource
 from kyrios.features.achievements import service as achievements
-from kyrios.features.achievements.catalogue import Achievement
+from kyrios.features.achievements.catalogue import Achievement, Stat
 from kyrios.features.economy import service as economy
+from kyrios.features.gacha import owned
 from kyrios.features.gacha.defaults import DEFAULT_ITEMS
-from kyrios.features.gacha.models import GachaItem, GachaPull, GachaSettings, GachaStats, Rarity
+from kyrios.features.gacha.models import (
+    GachaItem,
+    GachaOwnedItem,
+    GachaPull,
+    GachaSettings,
+    GachaStats,
+    Rarity,
+)
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.guild_settings.models import DEFAULT_TIMEZONE, GuildSettings
 
 MAX_PULLS_PER_COMMAND = 10
 MAX_WEIGHT = 1_000_000
 MAX_ITEMS_PER_GUILD = 200
-COLLECTOR_DISTINCT_ITEMS = 10
-HIGH_ROLLER_PULLS = 100
 CACHE_NAMESPACE = "gacha_table"
-GACHA_ACHIEVEMENTS = ("gacha_first_pull", "gacha_legends", "gacha_high_roller", "gacha_collector")
+GACHA_ACHIEVEMENTS = (
+    "gacha_first_pull",
+    "gacha_legends",
+    "gacha_high_roller",
+    "gacha_collector",
+    "gacha_collector_25",
+    "gacha_collector_50",
+)
+"""The achievements a pull's stats feed; a code's position is its bit in `gacha_stats.unlocked`
+(append only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +266,12 @@ async def pull(
     daily_only: bool = False,
     default_timezone: str = DEFAULT_TIMEZONE,
     guild_locale: str | None = None,
+    channel_id: int | None = None,
 ) -> PullResult:
     """Pull `count` times: today's free pull first if unclaimed, the rest paid with points.
 
     `guild_locale` (Discord's) names a new guild's default items and the ledger's detail when
-    the guild set no language.
+    the guild set no language; an achievement the pull unlocks is announced in `channel_id`.
     """
     if not 1 <= count <= MAX_PULLS_PER_COMMAND:
         raise InvalidInput("You can pull 1 to {maximum} times at once.", maximum=MAX_PULLS_PER_COMMAND)
@@ -334,11 +350,21 @@ async def pull(
             )
         )
     await sql.many(_INSERT_PULL, rows)
-    earned = await _newly_earned(session, guild_id, user_id, stats, table)
-    unlocked = await achievements.unlock_all(
-        session, guild_id=guild_id, user_id=user_id, codes=earned, now=now
+    distinct = await owned.add(sql, guild_id, user_id, [p.item_id for p in pulls], now)
+    progress = {Stat.GACHA_PULLS: stats.total_pulls, Stat.GACHA_TOP_PULLS: stats.top_pulls}
+    if distinct is not None:  # only a new item can earn a collector tier
+        progress[Stat.GACHA_DISTINCT_ITEMS] = distinct
+    known = {code for code in GACHA_ACHIEVEMENTS if stats.unlocked & _ACHIEVEMENT_BITS[code]}
+    unlocked = await achievements.observe(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        stats=progress,
+        now=now,
+        channel_id=channel_id,
+        known=known,
     )
-    for code in earned:  # new or found already unlocked: either way no need to look again
+    for code in achievements.earned(progress, known):  # new or already unlocked: no need to look again
         stats.unlocked |= _ACHIEVEMENT_BITS[code]
     await sql.execute(
         _SAVE_STATS,
@@ -363,30 +389,6 @@ async def pull(
 
 
 _ACHIEVEMENT_BITS = {code: 1 << index for index, code in enumerate(GACHA_ACHIEVEMENTS)}
-
-
-async def _newly_earned(
-    session: AsyncSession, guild_id: int, user_id: int, stats: MemberStats, table: DrawTable
-) -> list[str]:
-    """Gacha achievements the member's counters earn and that are not known to be unlocked yet."""
-    open_codes = [code for code in GACHA_ACHIEVEMENTS if not stats.unlocked & _ACHIEVEMENT_BITS[code]]
-    earned = [code for code in open_codes if code != "gacha_collector" and _earned(code, stats)]
-    if (
-        "gacha_collector" in open_codes
-        and min(stats.total_pulls, table.ever) >= COLLECTOR_DISTINCT_ITEMS
-        and await distinct_items(session, guild_id, user_id) >= COLLECTOR_DISTINCT_ITEMS
-    ):
-        earned.append("gacha_collector")
-    return earned
-
-
-def _earned(code: str, stats: MemberStats) -> bool:
-    """Whether the member's counters earn a gacha achievement (the collector rule needs a query)."""
-    if code == "gacha_legends":
-        return stats.top_pulls > 0
-    if code == "gacha_high_roller":
-        return stats.total_pulls >= HIGH_ROLLER_PULLS
-    return code == "gacha_first_pull" and stats.total_pulls > 0
 
 
 async def rates(
@@ -418,13 +420,8 @@ async def total_pulls(session: AsyncSession, guild_id: int, user_id: int) -> int
 
 
 async def distinct_items(session: AsyncSession, guild_id: int, user_id: int) -> int:
-    """How many different items the member owns."""
-    sql = await Sql.of(session)
-    count = await sql.scalar(
-        "SELECT COUNT(DISTINCT item_id) FROM gacha_pull WHERE guild_id = ? AND user_id = ?",
-        (guild_id, user_id),
-    )
-    return int(count or 0)
+    """How many different items the member owns (their owned-item rows, not their pulls)."""
+    return await owned.distinct(await Sql.of(session), guild_id, user_id)
 
 
 async def history(
@@ -449,9 +446,9 @@ async def collection(
 ) -> Page[tuple[str, Rarity, int]]:
     """(item, rarity, copies) owned by the member, rarest first."""
     rows = await session.execute(
-        select(GachaPull.item_name, GachaPull.rarity, func.count())
-        .where(GachaPull.guild_id == guild_id, GachaPull.user_id == user_id)
-        .group_by(GachaPull.item_name, GachaPull.rarity)
+        select(GachaItem.name, GachaItem.rarity, GachaOwnedItem.copies)
+        .join(GachaItem, GachaItem.id == GachaOwnedItem.item_id)
+        .where(GachaOwnedItem.guild_id == guild_id, GachaOwnedItem.user_id == user_id)
     )
     owned = sorted(((n, r, int(c)) for n, r, c in rows), key=lambda t: (-t[1].rank, t[0]))
     page, pages = clamp_page(page, len(owned), per_page)

@@ -10,6 +10,7 @@ from typing import Annotated
 from kyrios.core.errors import InvalidInput
 from kyrios.core.features import Feature
 from kyrios.core.i18n import N_
+from kyrios.features.achievements import service as achievements
 from kyrios.features.rumble import service
 from kyrios.features.rumble.battle import Move, Outcome
 from kyrios.features.rumble.models import BattleStatus, RumbleBattle
@@ -131,6 +132,7 @@ async def _answer(ctx: Context, args: tuple[str, ...], *, accept: bool) -> Reply
         accept=accept,
         now=ctx.now,
         rng=ctx.rng,
+        channel_id=ctx.inv.channel_id,
     )
     fight = result.battle
     if fight.status is BattleStatus.EXPIRED:
@@ -144,15 +146,9 @@ async def _answer(ctx: Context, args: tuple[str, ...], *, accept: bool) -> Reply
         f"<@{fight.challenger_id}> {result.challenger_rating[0]} → {result.challenger_rating[1]}\n"
         f"<@{fight.opponent_id}> {result.opponent_rating[0]} → {result.opponent_rating[1]}",
     )
-    cheers = [
-        Embed(
-            title=ctx.t("{emoji} Achievement unlocked: {name}", emoji=a.emoji, name=ctx.t(a.name)),
-            description=f"<@{fight.winner_id}> · " + ctx.t(a.description),
-            colour=Colour.GOLD,
-        )
-        for a in result.unlocked
-    ]
-    return Reply(embeds=[embed, *cheers], update=True)
+    if result.unlocked:  # announced once by the achievement relay, from its outbox
+        ctx.publish_after_commit(achievements.OUTBOX_WAKE, {"guild_id": ctx.guild_id})
+    return Reply(embeds=[embed], update=True)
 
 
 @commands.component("rumble-accept")

@@ -21,15 +21,13 @@ from kyrios.core.errors import Conflict, Forbidden, InsufficientFunds, InvalidIn
 from kyrios.core.paging import Page, clamp_page
 from kyrios.core.rng import RandomSource
 from kyrios.features.achievements import service as achievements
-from kyrios.features.achievements.catalogue import Achievement
+from kyrios.features.achievements.catalogue import Achievement, Stat
 from kyrios.features.economy import service as economy
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.rumble import battle as engine
 from kyrios.features.rumble.models import BattleStatus, RumbleBattle, RumblePlayer, RumbleSettings
 
 MAX_POINTS = 1_000_000
-MASTER_WINS = 10
-"""Wins that unlock the `rumble_master` achievement."""
 MAX_COOLDOWN_MINUTES = 7 * 24 * 60
 MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 15, 600
 
@@ -218,8 +216,12 @@ async def answer(
     accept: bool,
     now: datetime,
     rng: RandomSource,
+    channel_id: int | None = None,
 ) -> Answer:
-    """The opponent accepts (the battle is fought) or declines; an expired challenge is closed."""
+    """The opponent accepts (the battle is fought) or declines; an expired challenge is closed.
+
+    An achievement the winner unlocks is announced in `channel_id` (where the button was pressed).
+    """
     fight = await session.get(RumbleBattle, battle_id)
     if fight is None or fight.guild_id != guild_id:
         raise NotFound("There is no rumble challenge #{id}.", id=str(battle_id))
@@ -238,10 +240,12 @@ async def answer(
         await _release(session, fight)
         await session.refresh(fight)
         return Answer(fight)
-    return await _fight(session, fight, now=now, rng=rng)
+    return await _fight(session, fight, now=now, rng=rng, channel_id=channel_id)
 
 
-async def _fight(session: AsyncSession, fight: RumbleBattle, *, now: datetime, rng: RandomSource) -> Answer:
+async def _fight(
+    session: AsyncSession, fight: RumbleBattle, *, now: datetime, rng: RandomSource, channel_id: int | None
+) -> Answer:
     if not await _claim(session, fight, BattleStatus.FOUGHT, now):
         raise Conflict("This challenge was already answered.")
     rules = await settings(session, fight.guild_id)
@@ -273,16 +277,27 @@ async def _fight(session: AsyncSession, fight: RumbleBattle, *, now: datetime, r
     for uid, amount, reason in moves:
         if amount == 0:
             continue
-        change = economy.credit if amount > 0 else economy.debit
-        await change(
-            session,
-            guild_id=fight.guild_id,
-            user_id=uid,
-            amount=abs(amount),
-            reason=reason,
-            now=now,
-            detail=detail,
-        )
+        if amount > 0:
+            await economy.credit(
+                session,
+                guild_id=fight.guild_id,
+                user_id=uid,
+                amount=amount,
+                reason=reason,
+                now=now,
+                detail=detail,
+                channel_id=channel_id,
+            )
+        else:
+            await economy.debit(
+                session,
+                guild_id=fight.guild_id,
+                user_id=uid,
+                amount=-amount,
+                reason=reason,
+                now=now,
+                detail=detail,
+            )
     await session.execute(
         update(RumbleBattle)
         .where(RumbleBattle.id == fight.id)
@@ -316,12 +331,13 @@ async def _fight(session: AsyncSession, fight: RumbleBattle, *, now: datetime, r
             )
             .execution_options(synchronize_session=False)
         )
-    unlocked = await achievements.unlock_all(
+    unlocked = await achievements.observe(
         session,
         guild_id=fight.guild_id,
         user_id=winner.user_id,
-        codes=["rumble_master"] if winner.wins + 1 >= MASTER_WINS else [],
+        stats={Stat.RUMBLE_WINS: winner.wins + 1},
         now=now,
+        channel_id=channel_id,
     )
     await session.refresh(fight)
     after = {winner.user_id: new_winner, loser.user_id: new_loser}

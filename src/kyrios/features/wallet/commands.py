@@ -96,7 +96,12 @@ async def verify(
 ) -> Reply:
     """Verify the signature; the wallet becomes the caller's, on every server."""
     done = await service.verify(
-        ctx.session, signature=signature, nonce=challenge, user_id=ctx.user_id, now=ctx.now
+        ctx.session,
+        signature=signature,
+        nonce=challenge,
+        user_id=ctx.user_id,
+        now=ctx.now,
+        channel_id=ctx.inv.channel_id,
     )
     publish(ctx, done.role)
     text = ctx.t(

@@ -23,6 +23,8 @@ from kyrios.core.bus import Message
 from kyrios.core.db import insert_ignore
 from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound, OnCooldown
 from kyrios.core.features import SWITCHABLE, Feature
+from kyrios.features.achievements import service as achievements
+from kyrios.features.achievements.catalogue import Stat
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.wallet.chains import Address, Chain, parse_address, signature_bytes, signed_by
 from kyrios.features.wallet.message import sign_in_message
@@ -266,11 +268,13 @@ async def verify(
     now: datetime,
     nonce: str | None = None,
     user_id: int | None = None,
+    channel_id: int | None = None,
 ) -> Verified:
     """Check `signature` against a challenge (by nonce, else `user_id`'s latest) and link its wallet.
 
     `user_id` (a command's caller) must be the challenge's owner. Nothing changes on a refusal: a
-    wrong signature does not use the challenge up, so a forger cannot burn the member's.
+    wrong signature does not use the challenge up, so a forger cannot burn the member's. The
+    `wallet_verified` achievement it unlocks in the challenge's guild is announced in `channel_id`.
     """
     if nonce is not None:
         found = await challenge(session, nonce)
@@ -317,6 +321,14 @@ async def verify(
     )
     if owner != found.user_id:
         raise Conflict("This wallet is already linked to another Discord account.")
+    await achievements.observe(
+        session,
+        guild_id=found.guild_id,
+        user_id=found.user_id,
+        stats={Stat.WALLETS_VERIFIED: 1},
+        now=now,
+        channel_id=channel_id,
+    )
     role = await grant_role(session, found.guild_id, found.user_id)
     return Verified(found.user_id, found.chain, address.text, role)
 

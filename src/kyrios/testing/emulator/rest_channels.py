@@ -151,6 +151,12 @@ class ChannelRoutes(RouteBase):
             needed = ["send_messages"] + (["embed_links"] if body.get("embeds") else [])
             channel = self._channel(request, *needed, *(["attach_files"] if files else []))
             guild_id = channel.guild_id
+        nonce = (self.emu.bot_user.id, str(body["nonce"])) if body.get("nonce") is not None else None
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the same author and nonce within a few minutes answers the first message again.
+            earlier = self.emu.messages.get(self.emu.message_nonces.get(nonce, 0))
+            if earlier is not None:
+                return json_response(self.emu.message_json(earlier))
         message = Message(snowflake(), channel_id, guild_id, self.emu.bot_user.id)
         apply_message_body(message, body)
         message.attachments = [
@@ -161,6 +167,8 @@ class ChannelRoutes(RouteBase):
         self.emu.messages[message.id] = message
         if guild_id is not None:
             self.emu.channel(channel_id).last_message_id = message.id
+        if nonce is not None and body.get("enforce_nonce"):
+            self.emu.message_nonces[nonce] = message.id
         await self.emu.dispatch(
             "MESSAGE_CREATE", self.emu.message_json(message, gateway=True), guild_id=guild_id
         )

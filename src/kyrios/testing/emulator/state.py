@@ -69,6 +69,9 @@ class EmulatorState:
         self.users: dict[int, User] = {self.bot_user.id: self.bot_user}
         self.guilds: dict[int, Guild] = {}
         self.messages: dict[int, Message] = {}
+        self.message_nonces: dict[tuple[int, str], int] = {}
+        """(author, nonce) → message of a create with `enforce_nonce` (Discord keeps them minutes;
+        the emulator for its whole life)."""
         self.interactions: dict[str, InteractionRecord] = {}
         self.global_commands: list[Json] = []
         self.cdn: dict[str, tuple[bytes, str]] = {}
