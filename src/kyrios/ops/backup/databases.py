@@ -102,7 +102,7 @@ async def create_database(url: URL) -> None:
     """Create the (server) database `url` names, connecting through its server's default one."""
     if url.get_backend_name() == "sqlite":
         return
-    admin = url.set(database="postgres" if url.get_backend_name() == "postgresql" else None)
+    admin = url.set(database="postgres" if url.get_backend_name() == "postgresql" else "information_schema")
     engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
@@ -116,7 +116,7 @@ async def drop_database(url: URL) -> None:
     """Drop the (server) database `url` names; a SQLite file is left to its temporary directory."""
     if url.get_backend_name() == "sqlite":
         return
-    admin = url.set(database="postgres" if url.get_backend_name() == "postgresql" else None)
+    admin = url.set(database="postgres" if url.get_backend_name() == "postgresql" else "information_schema")
     engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
