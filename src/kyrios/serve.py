@@ -26,6 +26,7 @@ from kyrios.core.errors import DomainError
 from kyrios.core.migrate import upgrade
 from kyrios.exchange.owner import DEFAULT_LEASE_SECONDS, DEFAULT_RENEW_SECONDS, ExchangeLease, LeaseHeld
 from kyrios.features.modlog.retention import run_retention_job
+from kyrios.ops.backup.schedule import run_backup_job
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from kyrios.web.main import create_app
@@ -101,6 +102,10 @@ async def _serve_until_stopped(
         log.warning("KYRIOS_DISCORD_PUBLIC_KEY is unset: POST /interactions answers 503 until it is set")
     stop_jobs = asyncio.Event()
     retention = asyncio.create_task(run_retention_job(runtime.db, runtime.clock, stop=stop_jobs))
+    jobs = [retention]
+    if settings.backup_schedule:
+        log.info("daily backup at %s UTC into %s", settings.backup_time, settings.backup_dir)
+        jobs.append(asyncio.create_task(run_backup_job(settings, runtime.clock, stop=stop_jobs)))
     bots = await _start_bots(runtime, settings, host=host, port=port)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turned into an exception, it lets the
     # exchange close and give its lease up (a standby then takes over at once, not after expiry).
@@ -116,7 +121,7 @@ async def _serve_until_stopped(
     finally:
         signal.signal(signal.SIGTERM, previous)
         stop_jobs.set()
-        await asyncio.gather(retention, _stop_bots(bots), return_exceptions=True)
+        await asyncio.gather(*jobs, _stop_bots(bots), return_exceptions=True)
     if lost:
         log.error("stopped: the exchange lease was lost (%s)", lost[0])
         return 1

@@ -28,8 +28,6 @@ from kyrios.ops.backup.archive import CHUNK, BackupError
 Progress = Callable[[int, int | None], None]
 """(bytes done, bytes in all or None when unknown)."""
 
-SQLITE_PAGES_PER_STEP = 1024
-
 
 def kind_of(url: str | URL) -> str:
     """`sqlite`, `postgresql` or `mysql`."""
@@ -108,18 +106,19 @@ def _dump_sqlite(path: Path, progress: Progress | None) -> Iterator[bytes]:
         source = sqlite3.connect(path)
         target = sqlite3.connect(image)
         try:
-            page_size = source.execute("PRAGMA page_size").fetchone()[0]
-
-            def pages(status: int, remaining: int, total: int) -> None:
-                if progress is not None:
-                    progress((total - remaining) * page_size, total * page_size)
-
-            source.backup(target, pages=SQLITE_PAGES_PER_STEP, progress=pages)
+            # One step: a single read transaction, a consistent snapshot while the app keeps writing
+            # (WAL). Copying in small steps would start over whenever another connection writes.
+            source.backup(target, pages=-1)
         finally:
             target.close()
             source.close()
+        total = image.stat().st_size
+        done = 0
         with image.open("rb") as data:
             while block := data.read(CHUNK):
+                done += len(block)
+                if progress is not None:
+                    progress(done, total)
                 yield block
 
 
