@@ -26,6 +26,7 @@ from kyrios.core.errors import DomainError
 from kyrios.core.migrate import upgrade
 from kyrios.exchange.owner import DEFAULT_LEASE_SECONDS, DEFAULT_RENEW_SECONDS, ExchangeLease, LeaseHeld
 from kyrios.features.modlog.retention import run_retention_job
+from kyrios.ops.backup import metrics as backup_metrics
 from kyrios.ops.backup.schedule import run_backup_job
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
@@ -103,6 +104,7 @@ async def _serve_until_stopped(
     stop_jobs = asyncio.Event()
     retention = asyncio.create_task(run_retention_job(runtime.db, runtime.clock, stop=stop_jobs))
     jobs = [retention]
+    backup_metrics.follow(settings.backup_dir)  # also what a timer-run `kyrios backup` records
     if settings.backup_schedule:
         log.info("daily backup at %s UTC into %s", settings.backup_time, settings.backup_dir)
         jobs.append(asyncio.create_task(run_backup_job(settings, runtime.clock, stop=stop_jobs)))

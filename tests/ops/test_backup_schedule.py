@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from prometheus_client import REGISTRY
+
 from kyrios.core.clock import FrozenClock
+from kyrios.ops.backup import metrics
 from kyrios.ops.backup.retention import backup_name
 from kyrios.ops.backup.schedule import next_run, run_backup_job
 from kyrios.runtime import Runtime
@@ -47,3 +54,23 @@ async def test_the_job_backs_up_and_verifies_at_the_set_time_then_waits_a_day(
     assert json.loads(status.read_text())["verify_ok"] == 1
     backups = sorted(p.name for p in configured.backup_dir.glob("*.backup"))
     assert backups == [backup_name(clock.now())]  # once, not again at the same frozen moment
+
+
+def test_the_gauges_report_a_backup_made_by_another_process(tmp_path: Path) -> None:
+    directory = tmp_path / "backups"
+    metrics.follow(directory)  # as `kyrios up` does at start
+    assert math.isnan(REGISTRY.get_sample_value("kyrios_backup_last_success_timestamp_seconds") or 0.0)
+    env = {
+        **os.environ,
+        "KYRIOS_DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}",
+        "KYRIOS_BACKUP_DIR": str(directory),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    for step in (["migrate"], ["backup"], ["backup", "verify"]):
+        subprocess.run(
+            [sys.executable, "-m", "kyrios.cli", *step], env=env, cwd=tmp_path, check=True, timeout=120
+        )
+    (made,) = directory.glob("*.backup")
+    assert REGISTRY.get_sample_value("kyrios_backup_size_bytes") == made.stat().st_size
+    assert REGISTRY.get_sample_value("kyrios_backup_verify_ok") == 1.0
+    assert (REGISTRY.get_sample_value("kyrios_backup_last_success_timestamp_seconds") or 0) > 1.7e9

@@ -95,7 +95,7 @@ def new_scratch_url(url: URL, scratch_dir: Path) -> URL:
     """A URL for a scratch database next to `url`: a file in `scratch_dir`, or a new database name."""
     if url.get_backend_name() == "sqlite":
         return url.set(database=str(scratch_dir / "scratch.db"))
-    return url.set(database=f"{url.database}_scratch_{secrets.token_hex(4)}")
+    return url.set(database=f"{str(url.database)[:40]}_scratch_{secrets.token_hex(4)}")  # ≤ 64 characters
 
 
 async def create_database(url: URL) -> None:

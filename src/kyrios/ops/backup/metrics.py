@@ -1,13 +1,16 @@
-"""The backups' Prometheus metrics (on prometheus-client's default registry, which `/metrics` serves).
+"""The backups' Prometheus metrics, on prometheus-client's default registry (which `/metrics` serves).
 
-`kyrios backup` may run in its own process (a timer) rather than in `kyrios up`: every outcome is
-also written to `status.json` in the backup directory, and `load_status` puts the last known values
-back into the gauges (`kyrios up` calls it at start and after each scheduled run).
+A backup may run in another process than the one scraped (`kyrios backup` from a timer, beside
+`kyrios up`), so the outcomes live in `status.json` in the backup directory and the gauges read
+that file when scraped: whichever process ran the backup, the scraped one reports it. A value never
+recorded reads NaN (no series value an alert rule could mistake for a failure or a success).
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client import Gauge
@@ -24,12 +27,37 @@ VERIFY_OK = Gauge(
     "1 when the last `kyrios backup verify` restored the newest backup and its invariants held, else 0.",
 )
 
-GAUGES = {
+_followed: list[Path] = []
+"""The backup directory whose status the gauges report (the last one followed or written to)."""
+
+
+def _status() -> dict[str, float]:
+    if not _followed:
+        return {}
+    try:
+        return {
+            key: float(value) for key, value in json.loads((_followed[0] / STATUS_FILE).read_text()).items()
+        }
+    except (OSError, ValueError):
+        return {}
+
+
+def _reader(key: str) -> Callable[[], float]:
+    return lambda: _status().get(key, math.nan)
+
+
+for _key, _gauge in {
     "last_success_timestamp_seconds": LAST_SUCCESS,
     "duration_seconds": DURATION,
     "size_bytes": SIZE,
     "verify_ok": VERIFY_OK,
-}
+}.items():
+    _gauge.set_function(_reader(_key))
+
+
+def follow(directory: Path) -> None:
+    """Report the outcomes recorded in `directory` (`kyrios up` follows its KYRIOS_BACKUP_DIR)."""
+    _followed[:] = [directory]
 
 
 def _save(directory: Path, **values: float) -> None:
@@ -40,27 +68,14 @@ def _save(directory: Path, **values: float) -> None:
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(status, sort_keys=True))
     partial.replace(path)
+    follow(directory)
 
 
 def record_backup(directory: Path, *, finished_at: float, seconds: float, size: int) -> None:
     """A backup succeeded."""
-    LAST_SUCCESS.set(finished_at)
-    DURATION.set(seconds)
-    SIZE.set(size)
     _save(directory, last_success_timestamp_seconds=finished_at, duration_seconds=seconds, size_bytes=size)
 
 
 def record_verify(directory: Path, *, ok: bool) -> None:
     """A restore check finished (or failed to)."""
-    VERIFY_OK.set(1 if ok else 0)
     _save(directory, verify_ok=1 if ok else 0)
-
-
-def load_status(directory: Path) -> None:
-    """Set the gauges from the last outcomes written to `directory` (any process's)."""
-    path = directory / STATUS_FILE
-    if not path.exists():
-        return
-    for key, value in json.loads(path.read_text()).items():
-        if key in GAUGES:
-            GAUGES[key].set(float(value))

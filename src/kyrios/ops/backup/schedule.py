@@ -9,7 +9,6 @@ import logging
 from datetime import datetime, timedelta
 
 from kyrios.core.clock import Clock
-from kyrios.ops.backup import metrics
 from kyrios.ops.backup.flows import create_backup, verify_newest
 from kyrios.settings import Settings
 
@@ -26,7 +25,6 @@ def next_run(after: datetime, at: str) -> datetime:
 async def run_backup_job(settings: Settings, clock: Clock, *, stop: asyncio.Event) -> None:
     """Back up and verify once a day until `stop` is set; a failure is logged (and shows in the
     metrics: no new success time, `kyrios_backup_verify_ok` 0) and the next day tries again."""
-    metrics.load_status(settings.backup_dir)
     done: datetime | None = None
     while not stop.is_set():
         now = clock.now()
