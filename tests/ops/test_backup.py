@@ -61,6 +61,8 @@ async def test_a_populated_database_comes_back_table_for_table(
 
     await restore(backup_settings, made.path, into=scratch)
     assert await snapshot(scratch) == before
+    await restore(backup_settings, made.path, into=scratch, force=True)  # --force: over data, all replaced
+    assert await snapshot(scratch) == before
 
     verified = await verify_newest(backup_settings)
     assert verified.ok and verified.path == made.path, verified.problems
@@ -112,17 +114,6 @@ async def test_a_damaged_or_wrong_key_backup_is_refused_and_changes_nothing(
     with pytest.raises(BackupError, match=r"already holds data .*pass --force"):
         await restore(backup_settings, made.path)
     assert await snapshot(live) == before
-
-
-async def test_force_replaces_a_database_that_holds_data(
-    runtime: Runtime, clock: FrozenClock, backup_settings: Settings, scratch: URL
-) -> None:
-    await populate(runtime, clock)
-    made = await create_backup(backup_settings, now=clock.now())
-    before = await snapshot(databases.parse(backup_settings.database_url))
-    await restore(backup_settings, made.path, into=scratch)
-    await restore(backup_settings, made.path, into=scratch, force=True)  # over itself, data and all
-    assert await snapshot(scratch) == before
 
 
 def test_retention_keeps_the_newest_of_each_recent_day_and_week() -> None:
