@@ -148,3 +148,22 @@ async def test_retention_prunes_the_backup_directory_when_a_backup_is_made(
     expected = [backup_name(now - timedelta(days=d)) for d in (5, 2, 1)] + [made.path.name]
     assert left == sorted(expected)
     assert len(made.removed) == 29 - 3
+
+
+async def test_a_database_that_is_not_there_is_a_clear_error(
+    backup_settings: Settings, tmp_path: Path
+) -> None:
+    url = databases.parse(backup_settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        missing = url.set(database=str(tmp_path / "nowhere.db"))
+        expected = "there is no SQLite database at"
+    else:
+        missing = url.set(database="kyrios_no_such_database")
+        expected = "cannot reach the database"
+    elsewhere = backup_settings.model_copy(
+        update={"database_url": missing.render_as_string(hide_password=False)}
+    )
+    with pytest.raises(BackupError, match=expected):
+        await create_backup(elsewhere, now=datetime(2026, 3, 1, tzinfo=UTC))
+    assert not (tmp_path / "nowhere.db").exists()
+    assert not list(backup_settings.backup_dir.glob("*.backup"))

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kyrios.core.db import normalise_url
+from kyrios.ops.backup.archive import BackupError
 
 ALEMBIC_TABLE = "alembic_version"
 
@@ -20,8 +22,22 @@ def _quote(connection: Connection, name: str) -> str:
     return str(connection.dialect.identifier_preparer.quote(name))
 
 
+def _unreachable(url: URL, error: Exception) -> BackupError:
+    shown = url.render_as_string(hide_password=True)
+    return BackupError(f"cannot reach the database {shown}: {str(error).splitlines()[0]}")
+
+
 async def schema_heads(url: URL) -> list[str]:
     """The Alembic revisions the database is at (empty for an unmigrated one)."""
+    if url.get_backend_name() == "sqlite" and not await asyncio.to_thread(Path(url.database or "").is_file):
+        raise BackupError(f"there is no SQLite database at {url.database}")
+    try:
+        return await _heads(url)
+    except (DBAPIError, OSError) as error:
+        raise _unreachable(url, error) from error
+
+
+async def _heads(url: URL) -> list[str]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
@@ -41,6 +57,13 @@ async def tables_with_rows(url: URL) -> list[str]:
     """The tables holding at least one row (Alembic's bookkeeping aside)."""
     if url.get_backend_name() == "sqlite" and not await asyncio.to_thread(Path(url.database or "").exists):
         return []
+    try:
+        return await _filled(url)
+    except (DBAPIError, OSError) as error:
+        raise _unreachable(url, error) from error
+
+
+async def _filled(url: URL) -> list[str]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
