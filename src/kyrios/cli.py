@@ -12,6 +12,8 @@ from rich.console import Console
 
 from kyrios import __version__
 from kyrios.exchange.cli import app as exchange_app
+from kyrios.ops.backup.cli import app as backup_app
+from kyrios.ops.backup.cli import restore_command
 from kyrios.settings import Settings
 from kyrios.web.auth.cli import app as api_key_app
 
@@ -24,6 +26,8 @@ app = typer.Typer(help="Kyrios: Discord community bot and stock-market game.", n
 console = Console()
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(api_key_app, name="api-key")
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore_command)
 
 KEY_LABEL = "kyrios bots"
 GuildOpt = Annotated[int, typer.Option("--guild", help="Guild id to act in")]

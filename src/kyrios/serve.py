@@ -28,6 +28,8 @@ from kyrios.exchange.owner import DEFAULT_LEASE_SECONDS, DEFAULT_RENEW_SECONDS, 
 from kyrios.features.avatars.archive import ArchiveLimits
 from kyrios.features.avatars.retention import run_archive_job
 from kyrios.features.modlog.retention import run_retention_job
+from kyrios.ops.backup import metrics as backup_metrics
+from kyrios.ops.backup.schedule import run_backup_job
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from kyrios.web.main import create_app
@@ -105,6 +107,11 @@ async def _serve_until_stopped(
     retention = asyncio.create_task(run_retention_job(runtime.db, runtime.clock, stop=stop_jobs))
     limits = ArchiveLimits(settings.avatar_image_max_bytes, settings.avatar_archive_max_bytes)
     avatar_archive = asyncio.create_task(run_archive_job(runtime.db, runtime.clock, limits, stop=stop_jobs))
+    jobs = [retention, avatar_archive]
+    backup_metrics.follow(settings.backup_dir)  # also what a timer-run `kyrios backup` records
+    if settings.backup_schedule:
+        log.info("daily backup at %s UTC into %s", settings.backup_time, settings.backup_dir)
+        jobs.append(asyncio.create_task(run_backup_job(settings, runtime.clock, stop=stop_jobs)))
     bots = await _start_bots(runtime, settings, host=host, port=port)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turned into an exception, it lets the
     # exchange close and give its lease up (a standby then takes over at once, not after expiry).
@@ -120,7 +127,7 @@ async def _serve_until_stopped(
     finally:
         signal.signal(signal.SIGTERM, previous)
         stop_jobs.set()
-        await asyncio.gather(retention, avatar_archive, _stop_bots(bots), return_exceptions=True)
+        await asyncio.gather(*jobs, _stop_bots(bots), return_exceptions=True)
     if lost:
         log.error("stopped: the exchange lease was lost (%s)", lost[0])
         return 1

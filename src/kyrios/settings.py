@@ -61,6 +61,23 @@ class Settings(BaseSettings):
     """The largest avatar or banner image the archive reads from the CDN and keeps."""
     avatar_archive_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
     """The archive of avatar and banner images as a whole: past it, the least recently seen go."""
+    backup_dir: Path = Field(default_factory=lambda: Path.cwd() / "backups")
+    """Where `kyrios backup` writes its archives (and keeps `backup_keep_daily` / `_weekly` of them)."""
+    backup_key: SecretStr | None = None
+    """A passphrase: when set, backups are encrypted with AES-256-GCM under a key derived from it
+    (scrypt); restoring one needs the same passphrase."""
+    backup_copy_to: str | None = None
+    """A second location every backup is copied to: a directory, or `s3://bucket/prefix` (credentials
+    and region from the usual AWS variables; `backup_s3_endpoint_url` for S3-compatible stores)."""
+    backup_s3_endpoint_url: str | None = None
+    backup_keep_daily: int = Field(default=7, ge=1)
+    """How many days keep their newest backup."""
+    backup_keep_weekly: int = Field(default=13, ge=0)
+    """How many ISO weeks keep their newest backup (13: about 90 days)."""
+    backup_schedule: bool = False
+    """`kyrios up` backs up (then verifies the backup) every day at `backup_time`; off by default."""
+    backup_time: str = "03:00"
+    """When the daily backup runs, `HH:MM` in UTC."""
 
     @field_validator("discord_public_key")
     @classmethod
@@ -83,6 +100,14 @@ class Settings(BaseSettings):
         if len(value.get_secret_value().encode()) < 32:
             raise ValueError("KYRIOS_JWT_SECRET must have at least 32 bytes (e.g. `openssl rand -hex 32`)")
         return value
+
+    @field_validator("backup_time")
+    @classmethod
+    def _backup_time_is_hh_mm(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("KYRIOS_BACKUP_TIME must be HH:MM (UTC), e.g. 03:00")
+        return f"{int(hour):02d}:{int(minute):02d}"
 
     @field_validator("disabled_features")
     @classmethod
