@@ -176,6 +176,7 @@ async def _serve_with_bot(runtime: Runtime, settings: Settings, server: uvicorn.
     notice = privileged_notice(intents, settings.discord_application_id, runtime.manifests)
     if notice:
         log.warning(notice)
+    runtime.gateway_expected = True  # not ready until the bot is connected
     bot = KyriosBot(runtime, intents=intents)
     bot_task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
     try:

@@ -50,6 +50,7 @@ class KyriosBot(CogHost):
         self.port = GatewayDiscordPort(self.http)
         self.admin_notices = AdminNotifier(runtime.db, runtime.clock, self.port, self._contact)
         self._replaced_port: DiscordPort | None = None
+        self._sessions = 0  # gateway sessions opened or resumed (metrics: all but the first are reconnects)
 
     async def _contact(self, guild_id: int) -> GuildContact | None:
         return cached_contact(self, guild_id)
@@ -57,6 +58,7 @@ class KyriosBot(CogHost):
     async def setup_hook(self) -> None:
         """After login: take over `runtime.discord` and add the slices' cogs."""
         self._replaced_port, self.runtime.discord = self.runtime.discord, self.port
+        self.runtime.gateway = self
         await self.load_cogs(cog_modules(self.runtime.manifests))
 
     async def close(self) -> None:
@@ -66,6 +68,25 @@ class KyriosBot(CogHost):
         finally:
             if self.runtime.discord is self.port:
                 self.runtime.discord = self._replaced_port
+            if self.runtime.gateway is self:
+                self.runtime.gateway = None
+
+    async def on_connect(self) -> None:
+        """Count a new gateway session (each one after the first is a reconnect)."""
+        self._session_opened()
+
+    async def on_resumed(self) -> None:
+        """Count a resumed session (a reconnect)."""
+        self._session_opened()
+
+    async def on_disconnect(self) -> None:
+        """Count a lost connection."""
+        self.runtime.metrics.gateway.disconnects.inc()
+
+    def _session_opened(self) -> None:
+        self._sessions += 1
+        if self._sessions > 1:
+            self.runtime.metrics.gateway.reconnects.inc()
 
     async def on_ready(self) -> None:
         """Log the connection."""

@@ -242,9 +242,10 @@ class CommandGuard(Protocol):
 
 
 class CommandObserver(Protocol):
-    """Receives one call per dispatched command (metrics)."""
+    """Receives one call per dispatched command (metrics): its name, door, latency and outcome
+    (`ok`, `refused`: a clear error for the user, `error`: a failure of Kyrios)."""
 
-    def __call__(self, command: str, seconds: float, outcome: str) -> None: ...
+    def __call__(self, command: str, door: str, seconds: float, outcome: str) -> None: ...
 
 
 class Registry:
@@ -307,10 +308,10 @@ class Registry:
         try:
             reply = await self._dispatch(inv, used)
             if reply.is_error:
-                outcome = "rejected"
+                outcome = "refused"
             return reply
         except DomainError as exc:
-            outcome = "rejected"
+            outcome = "refused"
             return Reply.error(exc.render(used[-1] if used else await self._safe_translator(inv)))
         except Exception:
             outcome = "error"
@@ -320,7 +321,7 @@ class Registry:
         finally:
             elapsed = time.perf_counter() - started
             for observer in self.observers:
-                observer(name, elapsed, outcome)
+                observer(name, inv.source.value, elapsed, outcome)
 
     async def error_reply(self, inv: Invocation, exc: DomainError) -> Reply:
         """A refusal a door met before dispatching (e.g. while parsing), in the reader's language."""
