@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -189,6 +190,8 @@ async def wait_until(condition: Callable[[], bool]) -> None:
 async def test_gateway_connection_latency_and_reconnects(
     client: httpx.AsyncClient, runtime: Runtime, discord_emulator: DiscordEmulator, gateway_bot: KyriosBot
 ) -> None:
+    runtime.gateway_expected = True
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
     await wait_until(lambda: not math.isnan(gateway_bot.latency))  # the first heartbeat's ACK
     async with discord_emulator.gateway.disconnected():
         pass
@@ -199,6 +202,37 @@ async def test_gateway_connection_latency_and_reconnects(
     assert value(text, "kyrios_gateway_connected") == 1
     assert (value(text, "kyrios_gateway_latency_seconds") or -1) >= 0
     assert (value(text, "kyrios_gateway_disconnects_total") or 0) >= 1
+
+
+async def test_readiness_names_a_gateway_that_is_not_connected(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    runtime.gateway_expected = True  # as `kyrios up` with a token, before the bot connected
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "failed": {"gateway": "the gateway bot is not connected"},
+    }
+    assert value(await scrape(client), "kyrios_gateway_connected") == 0
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_readiness_checks_redis_when_the_bus_uses_it(settings: Settings, redis_url: str) -> None:
+    for url, ready in ((redis_url, True), ("redis://127.0.0.1:1/0", False)):
+        runtime = build_runtime(settings.model_copy(update={"redis_url": url}))
+        try:
+            if ready:
+                await runtime.start()
+            transport = httpx.ASGITransport(app=create_app(runtime))
+            async with httpx.AsyncClient(transport=transport, base_url="http://kyrios.test") as http:
+                answer = (await http.get("/readyz")).json()
+        finally:
+            await runtime.aclose()
+        if ready:
+            assert answer == {"status": "ready"}
+        else:
+            assert list(answer["failed"]) == ["redis"], answer
 
 
 async def list_acme(runtime: Runtime, clock: FrozenClock) -> tuple[int, int]:
@@ -257,6 +291,7 @@ async def test_exchange_orders_trades_depth_and_the_lease(
     assert value(text, "kyrios_exchange_book_orders", symbol="ACME") == 3
     assert value(text, "kyrios_exchange_retries_total") == 0
     assert value(text, "kyrios_exchange_lease_held") == 1
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
 
     async with runtime.db.transaction() as session:  # another process takes the exchange over
         await (await Sql.of(session)).execute("UPDATE exchange_owner SET holder = ?", ("someone-else",))
@@ -264,3 +299,21 @@ async def test_exchange_orders_trades_depth_and_the_lease(
     text = await scrape(client)
     assert value(text, "kyrios_exchange_lease_held") == 0
     assert value(text, "kyrios_exchange_owner") == 1
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == {"exchange_lease": "lost: another process took the exchange over"}
+
+
+async def test_readiness_names_an_unreachable_database(settings: Settings, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-directory" / "kyrios.db"
+    runtime = build_runtime(settings.model_copy(update={"database_url": f"sqlite:///{missing}"}))
+    try:
+        transport = httpx.ASGITransport(app=create_app(runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://kyrios.test") as http:
+            response = await http.get("/readyz")
+            assert (await http.get("/healthz")).status_code == 200
+    finally:
+        await runtime.aclose()
+    assert response.status_code == 503
+    failed = response.json()["failed"]
+    assert list(failed) == ["database"] and failed["database"].startswith("OperationalError"), failed

@@ -1,7 +1,14 @@
-"""Health, readiness and Prometheus metrics."""
+"""Health, readiness and Prometheus metrics.
+
+`/healthz` answers while the process serves requests. `/readyz` answers 200 only when every part
+this process depends on works: the database, Redis when the bus uses it, the gateway bot when this
+process runs one, and the exchange lease when this process runs the exchange; otherwise 503 with
+each failed check and why (`{"status": "unavailable", "failed": {"database": "..."}}`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -12,10 +19,41 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from sqlalchemy import text
 
+from kyrios.core.bus_redis import RedisBus
 from kyrios.runtime import Runtime
 
+CHECK_TIMEOUT = 2.0
+"""Seconds a readiness check may take before it counts as failed."""
 DEPTH_LEVELS = 1000
 """Price levels per side the book-depth gauges look at."""
+
+
+async def readiness(runtime: Runtime) -> dict[str, str]:
+    """The failed checks of `runtime`, each with what went wrong (empty when ready)."""
+    failed: dict[str, str] = {}
+
+    async def database() -> None:
+        async with runtime.db.read() as session:
+            await session.execute(text("SELECT 1"))
+
+    checks: dict[str, Any] = {"database": database}
+    if isinstance(runtime.bus, RedisBus):
+        checks["redis"] = runtime.bus.ping
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check(), CHECK_TIMEOUT)
+        except TimeoutError:
+            failed[name] = f"no answer within {CHECK_TIMEOUT:g} s"
+        except Exception as exc:  # what failed is the answer, not an error of this endpoint
+            failed[name] = f"{exc.__class__.__name__}: {str(exc)[:200]}".rstrip(": ")
+    if runtime.gateway_expected:
+        gateway = runtime.gateway
+        if gateway is None or not gateway.is_ready():
+            failed["gateway"] = "the gateway bot is not connected"
+    lease = runtime.lease
+    if lease is not None and (lease.lost or not lease.held):
+        failed["exchange_lease"] = f"lost: {lease.lost_reason}" if lease.lost else "not held"
+    return failed
 
 
 def runtime_collector(runtime: Runtime) -> Iterator[Any]:
@@ -92,12 +130,10 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        """The database answers."""
-        try:
-            async with runtime.db.read() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception as exc:
-            return JSONResponse({"status": "unavailable", "reason": exc.__class__.__name__}, status_code=503)
+        """Ready to take traffic: 503 with every failed check and why otherwise."""
+        failed = await readiness(runtime)
+        if failed:
+            return JSONResponse({"status": "unavailable", "failed": failed}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     @router.get("/metrics")
