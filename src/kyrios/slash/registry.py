@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from structlog.contextvars import bound_contextvars
 
 from kyrios.core.bus import EventBus, Message
 from kyrios.core.clock import Clock
@@ -305,23 +306,25 @@ class Registry:
         name = f"component:{inv.custom_id.split(':', 1)[0]}" if inv.custom_id else inv.command
         outcome = "ok"
         used: list[Translator] = []  # the handler's translator, once known
-        try:
-            reply = await self._dispatch(inv, used)
-            if reply.is_error:
+        # The command's log lines say which interaction and command they belong to (ops.logs).
+        with bound_contextvars(interaction_id=inv.interaction_id, command=name, door=inv.source.value):
+            try:
+                reply = await self._dispatch(inv, used)
+                if reply.is_error:
+                    outcome = "refused"
+                return reply
+            except DomainError as exc:
                 outcome = "refused"
-            return reply
-        except DomainError as exc:
-            outcome = "refused"
-            return Reply.error(exc.render(used[-1] if used else await self._safe_translator(inv)))
-        except Exception:
-            outcome = "error"
-            log.exception("command %s failed", name)
-            translator = used[-1] if used else await self._safe_translator(inv)
-            return Reply.error(translator.t(UNEXPECTED_ERROR))
-        finally:
-            elapsed = time.perf_counter() - started
-            for observer in self.observers:
-                observer(name, inv.source.value, elapsed, outcome)
+                return Reply.error(exc.render(used[-1] if used else await self._safe_translator(inv)))
+            except Exception:
+                outcome = "error"
+                log.exception("command %s failed", name)
+                translator = used[-1] if used else await self._safe_translator(inv)
+                return Reply.error(translator.t(UNEXPECTED_ERROR))
+            finally:
+                elapsed = time.perf_counter() - started
+                for observer in self.observers:
+                    observer(name, inv.source.value, elapsed, outcome)
 
     async def error_reply(self, inv: Invocation, exc: DomainError) -> Reply:
         """A refusal a door met before dispatching (e.g. while parsing), in the reader's language."""
