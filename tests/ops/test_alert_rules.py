@@ -63,3 +63,7 @@ def test_the_seeds_alarms_all_have_a_rule() -> None:
         "kyrios_ws_dropped_total",  # WebSocket drops
     ):
         assert metric in text, metric
+
+
+def test_the_deployment_s_prometheus_config_is_valid() -> None:
+    assert "SUCCESS" in promtool("check", "config", str(PROMETHEUS / "prometheus.yml"))
