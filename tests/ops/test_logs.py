@@ -84,7 +84,7 @@ async def test_a_served_command_failure_is_one_json_line_with_its_ids(
     tmp_path: Path, signer: InteractionSigner, dialect: str
 ) -> None:
     if dialect != "sqlite":
-        pytest.skip("the server this test starts is its own SQLite one: one leg is enough")
+        pytest.skip("SQLite leg only: the test starts its own SQLite-backed server")
     path = tmp_path / "kyrios.db"
     await migrated(path)
     port = free_port()

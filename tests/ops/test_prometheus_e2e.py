@@ -87,7 +87,7 @@ async def test_prometheus_sees_the_error_rate_alert_fire(
     tmp_path: Path, signer: InteractionSigner, dialect: str
 ) -> None:
     if dialect != "sqlite":
-        pytest.skip("one server leg is enough: the test brings its own SQLite server and Prometheus")
+        pytest.skip("SQLite leg only: the test starts its own SQLite-backed server and Prometheus")
     if shutil.which("prometheus") is None:
         pytest.skip("needs Debian's prometheus package")
     path = tmp_path / "kyrios.db"

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from structlog.contextvars import bound_contextvars
 
 from kyrios.core.bus import EventBus, Message
 from kyrios.core.clock import Clock
@@ -26,6 +25,7 @@ from kyrios.core.errors import Conflict, DomainError, FeatureDisabled, Forbidden
 from kyrios.core.features import Feature, require_feature
 from kyrios.core.i18n import N_, DoorStyle, Translator, negotiate, supported_locale
 from kyrios.core.rng import RandomSource
+from kyrios.ops.logs import bound
 from kyrios.slash.command_json import discord_commands
 from kyrios.slash.invocation import Invocation
 from kyrios.slash.options import OptionSpec, options_from_signature
@@ -307,7 +307,7 @@ class Registry:
         outcome = "ok"
         used: list[Translator] = []  # the handler's translator, once known
         # The command's log lines say which interaction and command they belong to (ops.logs).
-        with bound_contextvars(interaction_id=inv.interaction_id, command=name, door=inv.source.value):
+        with bound(interaction_id=inv.interaction_id, command=name, door=inv.source.value):
             try:
                 reply = await self._dispatch(inv, used)
                 if reply.is_error:
