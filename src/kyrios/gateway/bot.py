@@ -50,7 +50,7 @@ class KyriosBot(CogHost):
         self.port = GatewayDiscordPort(self.http)
         self.admin_notices = AdminNotifier(runtime.db, runtime.clock, self.port, self._contact)
         self._replaced_port: DiscordPort | None = None
-        self._sessions = 0  # gateway sessions opened or resumed (metrics: all but the first are reconnects)
+        self._connected_shards: set[int] = set()  # metrics: a shard's later sessions are reconnects
 
     async def _contact(self, guild_id: int) -> GuildContact | None:
         return cached_contact(self, guild_id)
@@ -71,22 +71,22 @@ class KyriosBot(CogHost):
             if self.runtime.gateway is self:
                 self.runtime.gateway = None
 
-    async def on_connect(self) -> None:
-        """Count a new gateway session (each one after the first is a reconnect)."""
-        self._session_opened()
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """Count a new gateway session (a shard's second or later one is a reconnect)."""
+        self._session_opened(shard_id)
 
-    async def on_resumed(self) -> None:
+    async def on_shard_resumed(self, shard_id: int) -> None:
         """Count a resumed session (a reconnect)."""
-        self._session_opened()
+        self._session_opened(shard_id)
 
-    async def on_disconnect(self) -> None:
+    async def on_shard_disconnect(self, shard_id: int) -> None:
         """Count a lost connection."""
         self.runtime.metrics.gateway.disconnects.inc()
 
-    def _session_opened(self) -> None:
-        self._sessions += 1
-        if self._sessions > 1:
+    def _session_opened(self, shard_id: int) -> None:
+        if shard_id in self._connected_shards:
             self.runtime.metrics.gateway.reconnects.inc()
+        self._connected_shards.add(shard_id)
 
     async def on_ready(self) -> None:
         """Log the connection."""
