@@ -204,6 +204,30 @@ async def test_gateway_connection_latency_and_reconnects(
     assert (value(text, "kyrios_gateway_disconnects_total") or 0) >= 1
 
 
+async def test_the_gateway_bot_s_discord_requests_are_counted_per_route(
+    runtime: Runtime, discord_emulator: DiscordEmulator, gateway_bot: KyriosBot
+) -> None:
+    emu = discord_emulator
+    emu.arm_rate_limit("POST", channel_messages_path(GENERAL), count=1, retry_after=0.05)
+    await gateway_bot.port.send_message(GENERAL, {"content": "after one 429"})
+    sent = await emu.run_command("gacha rates")
+    assert (await emu.wait_for_callback(sent["id"]))["type"] == 4
+    text = runtime.metrics.render().decode()
+    messages = "POST /channels/{id}/messages"
+    assert value(text, "kyrios_discord_requests_total", route=messages, status="2xx") == 1
+    assert value(text, "kyrios_discord_requests_total", route=messages, status="4xx") == 1
+    assert value(text, "kyrios_discord_rate_limited_total", route=messages) == 1
+    assert value(text, "kyrios_discord_ratelimit_limit", route=messages) == 50
+    callback = "POST /interactions/{id}/{token}/callback"  # the interaction's token stays out
+
+    def answered() -> bool:  # counted once discord.py has read the response, after the emulator saw it
+        return value(runtime.metrics.render().decode(), "kyrios_discord_requests_total", route=callback) == 1
+
+    await wait_until(answered)
+    text = runtime.metrics.render().decode()
+    assert str(sent["token"]) not in text
+
+
 async def test_readiness_names_a_gateway_that_is_not_connected(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:

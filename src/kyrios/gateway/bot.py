@@ -15,6 +15,7 @@ from kyrios.gateway.admin_notice import cached_contact
 from kyrios.gateway.bridge import interaction_payload
 from kyrios.gateway.listeners import CogHost
 from kyrios.gateway.port import GatewayDiscordPort
+from kyrios.gateway.trace import discord_trace
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS, InteractionResponder, respond_to_interaction
@@ -44,6 +45,7 @@ class KyriosBot(CogHost):
         reply_budget: float = DEFAULT_BUDGET_SECONDS,
         **options: Any,
     ) -> None:
+        options.setdefault("http_trace", discord_trace(runtime.metrics.discord))  # Discord API metrics
         super().__init__(intents=intents or default_intents(), **options)
         self.runtime = runtime
         self.reply_budget = reply_budget
