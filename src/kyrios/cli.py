@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +13,7 @@ from kyrios import __version__
 from kyrios.exchange.cli import app as exchange_app
 from kyrios.ops.backup.cli import app as backup_app
 from kyrios.ops.backup.cli import restore_command
+from kyrios.ops.logs import configure_from
 from kyrios.settings import Settings
 from kyrios.web.auth.cli import app as api_key_app
 
@@ -77,7 +77,7 @@ def up(
     from kyrios.serve import Ownership, serve
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_from(settings)
     ownership = Ownership(standby=standby, lease_seconds=lease_seconds, renew_seconds=renew_seconds)
     code = asyncio.run(
         serve(settings, host=host or settings.host, port=port or settings.port, ownership=ownership)

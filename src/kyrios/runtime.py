@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kyrios.core.bus import EventBus, InMemoryBus
 from kyrios.core.bus_redis import RedisBus
@@ -25,6 +26,19 @@ from kyrios.settings import Settings
 from kyrios.slash.manifest import SliceManifest
 from kyrios.slash.registry import Registry
 from kyrios.slices import MANIFESTS, command_sets, running
+
+
+class GatewayState(Protocol):
+    """What readiness and metrics read of a running gateway bot (a `discord.Client`)."""
+
+    @property
+    def latency(self) -> float:
+        """Seconds between the last heartbeat and its acknowledgement (NaN before the first)."""
+        ...
+
+    def is_ready(self) -> bool:
+        """Connected and the READY payload received."""
+        ...
 
 
 @dataclass
@@ -47,6 +61,12 @@ class Runtime:
     _running: Exchange | None = field(default=None, repr=False)
     recorder: NetWorthRecorder | None = field(default=None, repr=False)
     """Records the players' net-worth history while the exchange runs here."""
+    lease: ExchangeLease | None = field(default=None, repr=False)
+    """The exchange lease this process runs the exchange under (set by `run_exchange`)."""
+    gateway: GatewayState | None = field(default=None, repr=False)
+    """The gateway bot while it runs here (set by the bot)."""
+    gateway_expected: bool = False
+    """True when this process is meant to run a gateway bot (readiness waits for it)."""
 
     def __post_init__(self) -> None:
         self.registry.bus = self.bus  # commands publish on the runtime's bus after they commit
@@ -55,12 +75,28 @@ class Runtime:
         if self.discord is None and self.settings.discord_token:
             token, api_base = self.settings.discord_token.get_secret_value(), self.settings.discord_api_base
             self.discord = RestDiscordPort(token, api_base=api_base)
+        self._instrument()
+
+    def _instrument(self) -> None:
+        """Point the parts that count events at this runtime's metrics."""
+        if self.metrics.observe_command not in self.registry.observers:
+            self.registry.observers.append(self.metrics.observe_command)
+        if self.db.metrics is None:  # one database shared by two runtimes is timed by the first
+            self.db.instrument(self.metrics.db)
+        if isinstance(self.discord, RestDiscordPort) and self.discord.metrics is None:
+            self.discord.metrics = self.metrics.discord
+
+    @property
+    def running_exchange(self) -> Exchange | None:
+        """The exchange while this process runs it (metrics read its books)."""
+        return self._running
 
     async def run_exchange(self, lease: ExchangeLease) -> int:
         """Run the exchange here under `lease` (already held): recover every book, then serve it
         in-process; returns the resting orders restored. `aclose()` stops it and releases the lease."""
-        exchange = Exchange(self.db, self.bus, self.clock, lease=lease)
+        exchange = Exchange(self.db, self.bus, self.clock, lease=lease, metrics=self.metrics.exchange)
         self._running = exchange
+        self.lease = lease
         restored = await exchange.start()
         self.exchange = InProcessClient(exchange)
         self.recorder = NetWorthRecorder(self.db, self.clock, fence=lease.fence)
@@ -82,6 +118,7 @@ class Runtime:
             if self._running.lease is not None:
                 await self._running.lease.release()
             self._running = None
+            self.lease = None
             self.exchange = DetachedClient(self.db, self.clock)
         if isinstance(self.bus, RedisBus):
             await self.bus.aclose()
@@ -110,7 +147,6 @@ def build_runtime(
         clock,
         rng,
         feature_gate=guild_settings.is_feature_enabled,
-        observers=[metrics.observe_command],
         default_timezone=settings.default_timezone,
         guild_preferences=guild_settings.language_and_zone,
         guards=[manifest.guard for manifest in slices if manifest.guard is not None],

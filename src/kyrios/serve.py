@@ -87,7 +87,10 @@ async def _serve_until_stopped(
     runtime: Runtime, settings: Settings, lease: ExchangeLease, *, host: str, port: int
 ) -> int:
     app = create_app(runtime, inline_replies=True)  # uvicorn lets a reply path run on after its response
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower()))
+    config = uvicorn.Config(  # log_config=None: uvicorn's lines go through Kyrios's handler (ops.logs)
+        app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None
+    )
+    server = uvicorn.Server(config)
     lost: list[str] = []
 
     def stop_on_loss(reason: str) -> None:
@@ -187,6 +190,7 @@ async def _serve_with_bot(runtime: Runtime, settings: Settings, server: uvicorn.
     notice = privileged_notice(intents, settings.discord_application_id, runtime.manifests)
     if notice:
         log.warning(notice)
+    runtime.gateway_expected = True  # not ready until the bot is connected
     bot = KyriosBot(runtime, intents=intents)
     bot_task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
     try:

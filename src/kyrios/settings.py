@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     port: int = 8000
     interaction_max_age_seconds: int = 300
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    """`json`: one JSON object per line (for a log pipeline); `console`: readable lines; `auto`: JSON
+    in production mode, readable otherwise."""
     mode: Literal["local", "production"] = "local"
     """`local` (the embedded default) allows the dev login and makes up a JWT secret when none is set;
     `production` refuses both."""

@@ -13,11 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 
 from kyrios.core.clock import FrozenClock
 from kyrios.ops.backup import metrics
 from kyrios.ops.backup.retention import backup_name
 from kyrios.ops.backup.schedule import next_run, run_backup_job
+from kyrios.ops.metrics import Metrics
 from kyrios.runtime import Runtime
 from kyrios.settings import Settings
 
@@ -77,3 +79,10 @@ def test_the_gauges_report_a_backup_made_by_another_process(tmp_path: Path) -> N
     assert REGISTRY.get_sample_value("kyrios_backup_size_bytes") == made.stat().st_size
     assert math.isnan(REGISTRY.get_sample_value("kyrios_backup_verify_ok") or 0.0)  # never verified
     assert (REGISTRY.get_sample_value("kyrios_backup_last_success_timestamp_seconds") or 0) > 1.7e9
+    # A runtime's own registry, the one a served /metrics renders, has the same samples.
+    served = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(Metrics().render().decode())
+        for sample in family.samples
+    }
+    assert served["kyrios_backup_size_bytes"] == made.stat().st_size

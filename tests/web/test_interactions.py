@@ -194,7 +194,7 @@ async def test_without_a_public_key_the_endpoint_is_unavailable(
 async def test_metrics_count_commands(client: httpx.AsyncClient, signer: InteractionSigner) -> None:
     await post_signed(client, signer, command_payload("gacha pull"))
     text = (await client.get("/metrics")).text
-    assert 'kyrios_commands_total{command="gacha pull",outcome="ok"} 1' in text
+    assert 'kyrios_commands_total{command="gacha pull",door="http",outcome="ok"} 1.0' in text
     assert (await client.get("/readyz")).json() == {"status": "ready"}
 
 

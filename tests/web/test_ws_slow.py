@@ -14,6 +14,7 @@ from kyrios.runtime import Runtime
 from kyrios.web.main import create_app
 from kyrios.web.ws.endpoint import SLOW_CONSUMER
 from tests.exchange.conftest import SYMBOL, Market
+from tests.ops.exposition import value
 from tests.web.test_ws_market import random_orders
 from tests.web.ws_helpers import BookFollower, ClientConnection, connect, receive, request, served, until
 
@@ -96,3 +97,6 @@ async def test_a_slow_consumer_is_dropped_and_the_others_get_everything(
 
         closed = await closing
         assert closed.rcvd is not None and closed.rcvd.code == SLOW_CONSUMER
+        text = runtime.metrics.render().decode()  # what /metrics serves
+        assert value(text, "kyrios_ws_dropped_total") == 1
+        assert value(text, "kyrios_ws_clients") == 1

@@ -45,6 +45,12 @@ class RedisBus:
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._send())]
         await self._listening.wait()
 
+    async def ping(self) -> None:
+        """Raise unless Redis answers (readiness); `ConnectionError` when the bus is not started."""
+        if self._redis is None:
+            raise ConnectionError("the Redis bus is not started")
+        await self._redis.ping()
+
     def publish(self, channel: str, message: Message) -> None:
         """Queue one message for every subscriber of `channel` in every process."""
         if self._outbox is None:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +22,9 @@ import httpx
 from kyrios import __version__
 from kyrios.core.discord_api import ApiCall, DiscordApi, port_error
 from kyrios.core.ports import DiscordError, DiscordRateLimited, Json
+
+if TYPE_CHECKING:
+    from kyrios.ops.metrics import DiscordMetrics
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,8 @@ class RestDiscordPort(DiscordApi):
         self._max_connections = max_connections
         self._turns = asyncio.Semaphore(max_connections)
         self._client: httpx.AsyncClient | None = None
+        self.metrics: DiscordMetrics | None = None
+        """Counts requests, 429s and the budget left per route when set."""
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -176,6 +181,14 @@ class RestDiscordPort(DiscordApi):
                     await asyncio.sleep(wait)
                 response = await self._send(call)
                 self.limits.learn(route, call.major, bucket, response)
+                if self.metrics is not None:
+                    headers = response.headers
+                    self.metrics.answered(
+                        route,
+                        response.status_code,
+                        headers.get("X-RateLimit-Remaining"),
+                        headers.get("X-RateLimit-Limit"),
+                    )
                 if response.is_success:
                     return response.json() if response.content else None
                 data = _answer(response)
@@ -194,9 +207,13 @@ class RestDiscordPort(DiscordApi):
 
     async def _wait_out(self, call: ApiCall, response: httpx.Response, data: Json) -> None:
         retry_after = float(data.get("retry_after") or response.headers.get("Retry-After") or 1)
+        is_global = bool(data.get("global") or response.headers.get("X-RateLimit-Global"))
+        if self.metrics is not None:
+            scope = "global" if is_global else response.headers.get("X-RateLimit-Scope", "user")
+            self.metrics.limited(f"{call.method} {call.route}", scope)
         if retry_after > self.max_retry_after:
             raise DiscordRateLimited(retry_after, str(data.get("message") or "You are being rate limited."))
-        if data.get("global") or response.headers.get("X-RateLimit-Global"):
+        if is_global:
             self.limits.pause_everything(retry_after)
         log.warning("%s %s: rate limited, retrying in %.2fs", call.method, call.route, retry_after)
         await asyncio.sleep(retry_after)

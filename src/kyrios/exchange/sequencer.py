@@ -27,9 +27,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -62,6 +63,9 @@ from kyrios.exchange.refusals import NOT_OPEN, book_cancel_refusal
 from kyrios.exchange.rules import ExchangeRules, LiveRules
 from kyrios.exchange.schemas import OrderRequest, OrderView
 
+if TYPE_CHECKING:
+    from kyrios.ops.metrics import ExchangeMetrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -74,6 +78,8 @@ class Cycle:
     outcomes: list[Outcome]
     answers: list[tuple[CancelCommand, LiveOrder | DomainError]] = field(default_factory=list)
     flushes: list[asyncio.Future[None]] = field(default_factory=list)
+    timings: tuple[float, float] | None = None
+    """Seconds spent matching and persisting (when metrics are kept)."""
 
 
 class SymbolSequencer:
@@ -89,8 +95,10 @@ class SymbolSequencer:
         ids: RowIds,
         *,
         fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        metrics: ExchangeMetrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.fence = fence
         """Run first in every batch transaction: refuses it unless this process owns the exchange."""
         self.ids = ids
@@ -277,6 +285,7 @@ class SymbolSequencer:
                     batch.new.append(outcome.order)
                     batch.dirty[outcome.order.id] = outcome.order
             cycle = Cycle(batch, outcomes)
+            matching = time.perf_counter()
             for command in commands:
                 if isinstance(command, SubmitCommand):
                     live = accepted.get(id(command))
@@ -286,8 +295,11 @@ class SymbolSequencer:
                     cycle.answers.append((command, self._cancel(command, batch)))
                 else:
                     cycle.flushes.append(command.future)
+            persisting = time.perf_counter()
             if batch.seq is not None or batch.new:
                 await batch.persist(session, self.book.seq, self.ids)
+            if self.metrics is not None:
+                cycle.timings = (persisting - matching, time.perf_counter() - persisting)
             return cycle
 
         try:
@@ -320,6 +332,8 @@ class SymbolSequencer:
                 fail(submit.future, outcome)
         for cancel, canceled in cycle.answers:
             answer(cancel, canceled, symbol)
+        if self.metrics is not None:
+            self._count(cycle)
         if batch.seq is not None:
             self.bus.publish_many(batch.messages())
         release(cycle.flushes)
@@ -352,6 +366,25 @@ class SymbolSequencer:
                 self._stale = False
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
         raise AssertionError("unreachable")
+
+    def _count(self, cycle: Cycle) -> None:
+        """Record a committed batch in the metrics: its orders' outcomes, trades and timings."""
+        metrics = self.metrics
+        assert metrics is not None
+        for outcome in cycle.outcomes:
+            if isinstance(outcome, LiveOrder):
+                metrics.accepted.inc()
+            elif isinstance(outcome, Rejected):
+                metrics.rejected(outcome.order.reject_reason or "unknown")
+            elif isinstance(outcome, OrderView):
+                metrics.duplicate.inc()
+            else:
+                metrics.rejected(type(outcome).__name__)  # no row: no account, nothing to buy back
+        if cycle.batch.trades:
+            metrics.traded(self.symbol, len(cycle.batch.trades))
+        if cycle.timings is not None:
+            metrics.match_seconds.observe(cycle.timings[0])
+            metrics.persist_seconds.observe(cycle.timings[1])
 
     def _open_quantity(self, user_id: int, side: Side) -> int:
         """The open quantity of the user's live orders on one side (rare: restricted users only)."""

@@ -14,6 +14,7 @@ Accounts (deposit, withdraw, portfolio) live in `accounts`; listings in `assets`
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -30,6 +31,9 @@ from kyrios.exchange.refusals import Uncancelable, cancel_refusal
 from kyrios.exchange.rules import ExchangeRules, LiveRules, OrderRateLimiter
 from kyrios.exchange.schemas import OrderRequest, OrderView
 from kyrios.exchange.sequencer import SymbolSequencer
+
+if TYPE_CHECKING:
+    from kyrios.ops.metrics import ExchangeMetrics
 
 _FINISHED = {
     OrderStatus.FILLED: Uncancelable.FILLED,
@@ -54,8 +58,10 @@ class Exchange:
         rules: ExchangeRules | None = None,
         *,
         lease: ExchangeLease | None = None,
+        metrics: ExchangeMetrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.lease = lease
         self.bus = bus
         self.clock = clock
@@ -113,7 +119,14 @@ class Exchange:
             limits = AssetLimits.of(asset)
             fence = self.lease.fence if self.lease is not None else None
             sequencer = SymbolSequencer(
-                self.db, self.bus, self.clock, self.live_rules, limits, self._ids, fence=fence
+                self.db,
+                self.bus,
+                self.clock,
+                self.live_rules,
+                limits,
+                self._ids,
+                fence=fence,
+                metrics=self.metrics,
             )
             restored = await sequencer.recover()
             sequencer.start()

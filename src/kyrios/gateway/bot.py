@@ -15,6 +15,7 @@ from kyrios.gateway.admin_notice import cached_contact
 from kyrios.gateway.bridge import interaction_payload
 from kyrios.gateway.listeners import CogHost
 from kyrios.gateway.port import GatewayDiscordPort
+from kyrios.gateway.trace import discord_trace
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Source
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS, InteractionResponder, respond_to_interaction
@@ -44,12 +45,14 @@ class KyriosBot(CogHost):
         reply_budget: float = DEFAULT_BUDGET_SECONDS,
         **options: Any,
     ) -> None:
+        options.setdefault("http_trace", discord_trace(runtime.metrics.discord))  # Discord API metrics
         super().__init__(intents=intents or default_intents(), **options)
         self.runtime = runtime
         self.reply_budget = reply_budget
         self.port = GatewayDiscordPort(self.http)
         self.admin_notices = AdminNotifier(runtime.db, runtime.clock, self.port, self._contact)
         self._replaced_port: DiscordPort | None = None
+        self._connected_shards: set[int] = set()  # metrics: a shard's later sessions are reconnects
 
     async def _contact(self, guild_id: int) -> GuildContact | None:
         return cached_contact(self, guild_id)
@@ -57,6 +60,7 @@ class KyriosBot(CogHost):
     async def setup_hook(self) -> None:
         """After login: take over `runtime.discord` and add the slices' cogs."""
         self._replaced_port, self.runtime.discord = self.runtime.discord, self.port
+        self.runtime.gateway = self
         await self.load_cogs(cog_modules(self.runtime.manifests))
 
     async def close(self) -> None:
@@ -66,6 +70,25 @@ class KyriosBot(CogHost):
         finally:
             if self.runtime.discord is self.port:
                 self.runtime.discord = self._replaced_port
+            if self.runtime.gateway is self:
+                self.runtime.gateway = None
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """Count a new gateway session (a shard's second or later one is a reconnect)."""
+        self._session_opened(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        """Count a resumed session (a reconnect)."""
+        self._session_opened(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        """Count a lost connection."""
+        self.runtime.metrics.gateway.disconnects.inc()
+
+    def _session_opened(self, shard_id: int) -> None:
+        if shard_id in self._connected_shards:
+            self.runtime.metrics.gateway.reconnects.inc()
+        self._connected_shards.add(shard_id)
 
     async def on_ready(self) -> None:
         """Log the connection."""

@@ -25,6 +25,7 @@ from kyrios.core.errors import Conflict, DomainError, FeatureDisabled, Forbidden
 from kyrios.core.features import Feature, require_feature
 from kyrios.core.i18n import N_, DoorStyle, Translator, negotiate, supported_locale
 from kyrios.core.rng import RandomSource
+from kyrios.ops.logs import bound
 from kyrios.slash.command_json import discord_commands
 from kyrios.slash.invocation import Invocation
 from kyrios.slash.options import OptionSpec, options_from_signature
@@ -242,9 +243,10 @@ class CommandGuard(Protocol):
 
 
 class CommandObserver(Protocol):
-    """Receives one call per dispatched command (metrics)."""
+    """Receives one call per dispatched command (metrics): its name, door, latency and outcome
+    (`ok`, `refused`: a clear error for the user, `error`: a failure of Kyrios)."""
 
-    def __call__(self, command: str, seconds: float, outcome: str) -> None: ...
+    def __call__(self, command: str, door: str, seconds: float, outcome: str) -> None: ...
 
 
 class Registry:
@@ -304,23 +306,25 @@ class Registry:
         name = f"component:{inv.custom_id.split(':', 1)[0]}" if inv.custom_id else inv.command
         outcome = "ok"
         used: list[Translator] = []  # the handler's translator, once known
-        try:
-            reply = await self._dispatch(inv, used)
-            if reply.is_error:
-                outcome = "rejected"
-            return reply
-        except DomainError as exc:
-            outcome = "rejected"
-            return Reply.error(exc.render(used[-1] if used else await self._safe_translator(inv)))
-        except Exception:
-            outcome = "error"
-            log.exception("command %s failed", name)
-            translator = used[-1] if used else await self._safe_translator(inv)
-            return Reply.error(translator.t(UNEXPECTED_ERROR))
-        finally:
-            elapsed = time.perf_counter() - started
-            for observer in self.observers:
-                observer(name, elapsed, outcome)
+        # The command's log lines say which interaction and command they belong to (ops.logs).
+        with bound(interaction_id=inv.interaction_id, command=name, door=inv.source.value):
+            try:
+                reply = await self._dispatch(inv, used)
+                if reply.is_error:
+                    outcome = "refused"
+                return reply
+            except DomainError as exc:
+                outcome = "refused"
+                return Reply.error(exc.render(used[-1] if used else await self._safe_translator(inv)))
+            except Exception:
+                outcome = "error"
+                log.exception("command %s failed", name)
+                translator = used[-1] if used else await self._safe_translator(inv)
+                return Reply.error(translator.t(UNEXPECTED_ERROR))
+            finally:
+                elapsed = time.perf_counter() - started
+                for observer in self.observers:
+                    observer(name, inv.source.value, elapsed, outcome)
 
     async def error_reply(self, inv: Invocation, exc: DomainError) -> Reply:
         """A refusal a door met before dispatching (e.g. while parsing), in the reader's language."""

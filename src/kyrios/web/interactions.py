@@ -203,7 +203,7 @@ class InteractionsEndpoint:
         return 200, await self._answer(payload, received_at)
 
     def _reject(self, status: int, message: str) -> tuple[int, Answer | None]:
-        self.runtime.metrics.interactions_rejected += 1
+        self.runtime.metrics.commands.interactions_rejected.inc()
         return status, ({"error": message}, ())
 
     async def _answer(self, payload: dict[str, Any], received_at: float) -> Answer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from kyrios import __version__
 from kyrios.features.avatars import routes as avatar_routes
+from kyrios.ops import logs
 from kyrios.runtime import Runtime
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops, pages, wallet
@@ -37,12 +39,26 @@ class KyriosApp(FastAPI):
     interactions: interactions.InteractionsEndpoint | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Route `/interactions` straight to its endpoint, everything else through FastAPI."""
-        endpoint = self.interactions
-        if endpoint is not None and scope["type"] == "http" and _route_path(scope) == "/interactions":
-            await endpoint(scope, receive, send)
+        """Route `/interactions` straight to its endpoint, everything else through FastAPI; each
+        HTTP request's log lines carry its `request_id` (the caller's `X-Request-ID`, else a new one)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        with logs.bound(request_id=_request_id(scope)):
+            endpoint = self.interactions
+            if endpoint is not None and _route_path(scope) == "/interactions":
+                await endpoint(scope, receive, send)
+                return
+            await super().__call__(scope, receive, send)
+
+
+def _request_id(scope: Any) -> str:
+    for name, value in scope["headers"]:
+        if name == logs.REQUEST_ID_HEADER:
+            given = str(value.decode("latin-1"))
+            if 0 < len(given) <= 64 and given.isprintable():
+                return given
+    return secrets.token_hex(8)
 
 
 def _route_path(scope: Any) -> str:
@@ -117,4 +133,6 @@ def app_from_environment(*, inline_replies: bool = True) -> KyriosApp:
     """
     from kyrios.runtime import build_runtime
 
-    return create_app(build_runtime(), owns_runtime=True, inline_replies=inline_replies)
+    runtime = build_runtime()
+    logs.configure_from(runtime.settings)
+    return create_app(runtime, owns_runtime=True, inline_replies=inline_replies)

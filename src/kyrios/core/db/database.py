@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Table, event
 from sqlalchemy.engine import URL, Connection, make_url
@@ -27,6 +28,9 @@ from kyrios.core.db.checkpoint import WalCheckpointer
 from kyrios.core.db.group_commit import GroupCommitter
 from kyrios.core.db.sql import Sql
 from kyrios.core.db.sqlite_inline import InlineConnection, inline_connector
+
+if TYPE_CHECKING:
+    from kyrios.ops.metrics import DatabaseMetrics
 
 T = TypeVar("T")
 
@@ -55,16 +59,21 @@ def normalise_url(url: str) -> URL:
 
 def is_retryable(exc: BaseException) -> bool:
     """True for deadlocks and serialization failures that a retry resolves."""
+    return retry_reason(exc) is not None
+
+
+def retry_reason(exc: BaseException) -> str | None:
+    """Why a retry resolves `exc` (`deadlock`, `lock_timeout`, `serialization`, `busy`), or None."""
     if not isinstance(exc, DBAPIError):
-        return False
+        return None
     orig = exc.orig
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int) and args[0] in RETRYABLE_MYSQL_CODES:
-        return True
+        return "deadlock" if args[0] == 1213 else "lock_timeout"
     sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
     if sqlstate in RETRYABLE_PG_STATES:
-        return True
-    return "database is locked" in str(orig)
+        return "deadlock" if sqlstate == "40P01" else "serialization"
+    return "busy" if "database is locked" in str(orig) else None
 
 
 class Database:
@@ -108,6 +117,38 @@ class Database:
                 self._batch_transaction, self._run_alone, on_abort=self.cache.clear
             )
         self._batch_session: AsyncSession | None = None
+        self.metrics: DatabaseMetrics | None = None
+
+    def instrument(self, metrics: DatabaseMetrics) -> None:
+        """Time statements, write-lock waits, retries and group-commit batches into `metrics`."""
+        self.metrics = metrics
+        if self.group_commit is not None:
+            self.group_commit.on_batch = metrics.batch_size.observe
+        observe = metrics.statement_seconds.observe
+        sync_engine = self.engine.sync_engine
+
+        @event.listens_for(sync_engine, "before_cursor_execute")
+        def _started(conn: Connection, *_: Any) -> None:
+            conn.info["kyrios_started"] = time.perf_counter()
+
+        @event.listens_for(sync_engine, "after_cursor_execute")
+        def _finished(conn: Connection, *_: Any) -> None:
+            started = conn.info.pop("kyrios_started", None)
+            if started is not None:
+                observe(time.perf_counter() - started)
+
+    @asynccontextmanager
+    async def _writer(self) -> AsyncIterator[None]:
+        """Hold this process's SQLite writer lock (timing the wait when instrumented)."""
+        assert self._write_lock is not None
+        if self.metrics is None:
+            async with self._write_lock:
+                yield
+            return
+        started = time.perf_counter()
+        async with self._write_lock:
+            self.metrics.lock_wait_seconds.observe(time.perf_counter() - started)
+            yield
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,7 +182,7 @@ class Database:
             async with self.sessionmaker() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self.sessionmaker() as session, session.begin():
+        async with self._writer(), self.sessionmaker() as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -152,7 +193,7 @@ class Database:
             self._batch_session = self.sessionmaker()
         session = self._batch_session
         try:
-            async with self._write_lock, session.begin():
+            async with self._writer(), session.begin():
                 yield session
         finally:
             Sql.forget(session)  # its connection went back to the pool with the commit
@@ -181,8 +222,11 @@ class Database:
                 async with self.transaction() as session:
                     return await work(session)
             except DBAPIError as exc:
-                if attempt == MAX_ATTEMPTS or not is_retryable(exc):
+                reason = retry_reason(exc)
+                if attempt == MAX_ATTEMPTS or reason is None:
                     raise
+                if self.metrics is not None:
+                    self.metrics.retried(reason)
                 # Jittered back-off so the transactions that collided do not collide again.
                 await asyncio.sleep(random.uniform(0, 0.01 * attempt))
         raise AssertionError("unreachable")

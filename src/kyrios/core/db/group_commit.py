@@ -62,6 +62,8 @@ class GroupCommitter:
         self._drainer: asyncio.Task[None] | None = None
         self.batches = 0
         self.commands = 0
+        self.on_batch: Callable[[int], None] | None = None
+        """Told each committed batch's size (metrics)."""
 
     async def submit(self, work: Work) -> Any:
         """Run `work` in the next batch; its result once the batch has committed."""
@@ -106,6 +108,8 @@ class GroupCommitter:
             return
         self.batches += 1
         self.commands += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
         for job in batch:
             if job.future.done():
                 continue

@@ -1,4 +1,5 @@
-"""The backups' Prometheus metrics, on prometheus-client's default registry (which `/metrics` serves).
+"""The backups' Prometheus metrics: on prometheus-client's default registry, and on every runtime's
+(`Metrics` attaches `families`, so a served `/metrics` has them too).
 
 A backup may run in another process than the one scraped (`kyrios backup` from a timer, beside
 `kyrios up`), so the outcomes live in `status.json` in the backup directory and the gauges read
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from prometheus_client import Gauge
+from prometheus_client.metrics_core import Metric
 
 STATUS_FILE = "status.json"
 
@@ -79,3 +81,9 @@ def record_backup(directory: Path, *, finished_at: float, seconds: float, size: 
 def record_verify(directory: Path, *, ok: bool) -> None:
     """A restore check finished (or failed to)."""
     _save(directory, verify_ok=1 if ok else 0)
+
+
+def families() -> Iterator[Metric]:
+    """The four gauges' current samples, for a runtime's own registry."""
+    for gauge in (LAST_SUCCESS, DURATION, SIZE, VERIFY_OK):
+        yield from gauge.collect()

@@ -13,6 +13,7 @@ The module has no `from __future__ import annotations`: FastAPI must see the dep
 built inside `build_router` as objects, not as names it would look up in the module.
 """
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -27,6 +28,7 @@ from kyrios.exchange.models import OrderStatus
 from kyrios.exchange.net_worth import HISTORY_PERIODS, Period
 from kyrios.exchange.refusals import Uncancelable, cancel_refusal, reject_reason_text
 from kyrios.exchange.schemas import OrderRequest, OrderView, PortfolioView
+from kyrios.ops import logs
 from kyrios.runtime import Runtime
 from kyrios.web.api import net_worth as net_worth_api
 from kyrios.web.api.caps import OpenOrderCap
@@ -35,6 +37,8 @@ from kyrios.web.api.ratelimit import limiter_for
 from kyrios.web.auth.routes import require_scope
 from kyrios.web.deps import ApiUser, LocaleDep
 from kyrios.web.errors import error_responses
+
+log = logging.getLogger(__name__)
 
 MAX_OPEN_ORDERS_PER_SYMBOL = 50
 NO_ACCOUNT = N_("This sign-in has no exchange account.")
@@ -107,17 +111,20 @@ def build_router(runtime: Runtime) -> APIRouter:
         async def count_live() -> int:
             return await exchange.live_order_count(account, request.symbol)
 
+        ids = {"account_id": account, "symbol": request.symbol, "client_order_id": request.client_order_id}
         try:
-            retry = request.client_order_id is not None and await exchange.has_client_order(
-                account, request.client_order_id
-            )
-            if retry:
-                order = await exchange.submit_order(account, request)  # a retry: the original comes back
-            else:
-                async with cap.placing(account, request.symbol, count_live):
-                    order = await exchange.submit_order(account, request)
+            with logs.bound(**ids):  # this order's log lines say whose and which it is
+                retry = request.client_order_id is not None and await exchange.has_client_order(
+                    account, request.client_order_id
+                )
+                if retry:
+                    order = await exchange.submit_order(account, request)  # a retry: the original comes back
+                else:
+                    async with cap.placing(account, request.symbol, count_live):
+                        order = await exchange.submit_order(account, request)
         except NotFound:
             raise InvalidInput(NO_SYMBOL, symbol=request.symbol) from None
+        log.debug("order %s is %s", order.id, order.status, extra={**ids, "order_id": order.id})
         if order.duplicate:
             response.status_code = 200
         return readable(order, locale)
@@ -159,9 +166,10 @@ def build_router(runtime: Runtime) -> APIRouter:
     @router.delete("/orders/{order_id}")
     async def cancel_order(order_id: OrderId, account: Trader) -> OrderView:
         """Cancel one of the caller's open orders (404 for another user's, 409 once finished)."""
-        if await runtime.exchange.own_order(account, order_id) is None:
-            raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
-        return await runtime.exchange.cancel_order(account, order_id=order_id)
+        with logs.bound(account_id=account, order_id=order_id):
+            if await runtime.exchange.own_order(account, order_id) is None:
+                raise cancel_refusal(Uncancelable.UNKNOWN, order_id=order_id)
+            return await runtime.exchange.cancel_order(account, order_id=order_id)
 
     @router.delete(
         "/orders",

@@ -29,7 +29,10 @@ A client whose queue of unsent frames fills up is closed with code 4008.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi import APIRouter, FastAPI, WebSocket
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from kyrios.runtime import Runtime
 from kyrios.web.auth.kit import AuthKit
@@ -48,7 +51,17 @@ def install(app: FastAPI, runtime: Runtime, auth: AuthKit) -> Hub:
 
     app.include_router(router)
     app.state.ws_hub = hub
+    runtime.metrics.attach("ws", lambda: _clients(hub))
     return hub
+
+
+def _clients(hub: Hub) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    yield GaugeMetricFamily("kyrios_ws_clients", "Open WebSocket connections.", value=len(hub.clients))
+    yield CounterMetricFamily(
+        "kyrios_ws_dropped",
+        "WebSocket clients closed as slow consumers (their queue filled up).",
+        value=hub.dropped,
+    )
 
 
 __all__ = ["Hub", "HubLimits", "install"]
