@@ -31,6 +31,7 @@ STATEMENT = re.compile(
 # What a computed part of an f-string template holds at run time, by the expression's source.
 EXAMPLES = {
     "assignments": "max_short_quantity = ?, market_collar_bps = ?, orders_per_second = ?, order_burst = ?",
+    "_quote(sync, name)": "economy_account",  # the backup's emptiness check, once per table
 }
 
 

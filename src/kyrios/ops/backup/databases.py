@@ -81,6 +81,14 @@ async def _filled(url: URL) -> list[str]:
         await engine.dispose()
 
 
+# What PostgreSQL keeps beside tables (keyed by dialect: the template test runs each on its own).
+_SEQUENCES = {"postgresql": "SELECT sequence_name FROM information_schema.sequences"}
+_ENUM_TYPES = {
+    "postgresql": "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    " WHERE n.nspname = current_schema() AND t.typtype = 'e'"
+}
+
+
 async def drop_all(url: URL) -> None:
     """Remove every table, and on PostgreSQL every sequence and type left in the schema too."""
     if url.get_backend_name() == "sqlite":
@@ -99,11 +107,9 @@ async def drop_all(url: URL) -> None:
             return
         for name in names:
             sync.execute(text(f"DROP TABLE IF EXISTS {_quote(sync, name)} CASCADE"))
-        for (name,) in sync.execute(text("SELECT sequence_name FROM information_schema.sequences")):
+        for (name,) in sync.execute(text(_SEQUENCES["postgresql"])):
             sync.execute(text(f"DROP SEQUENCE IF EXISTS {_quote(sync, name)} CASCADE"))
-        types = "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-        types += "WHERE n.nspname = current_schema() AND t.typtype = 'e'"
-        for (name,) in sync.execute(text(types)):
+        for (name,) in sync.execute(text(_ENUM_TYPES["postgresql"])):
             sync.execute(text(f"DROP TYPE IF EXISTS {_quote(sync, name)} CASCADE"))
 
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
