@@ -37,6 +37,7 @@ class ChannelType(IntEnum):
     TEXT = 0
     VOICE = 2
     CATEGORY = 4
+    STAGE_VOICE = 13
 
 
 class AuditAction(IntEnum):
@@ -152,7 +153,7 @@ class Overwrite:
 
 @dataclass
 class Channel:
-    """A guild channel: text, voice or category."""
+    """A guild channel: text, voice, stage or category."""
 
     id: int
     guild_id: int
@@ -186,7 +187,7 @@ class Channel:
             if self.topic is not None:
                 data["topic"] = self.topic
             data["default_auto_archive_duration"] = 1440
-        if self.type == ChannelType.VOICE:
+        if self.type in (ChannelType.VOICE, ChannelType.STAGE_VOICE):
             data.update(bitrate=64000, user_limit=0, rtc_region=None)
         return data
 

@@ -1,0 +1,129 @@
+"""discord.py's real `VoiceClient` against the emulator's voice server: connect over `wss://`, pick the
+transport mode, play a generated tone through FFmpeg; the server decrypts and decodes what it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import shutil
+import struct
+import subprocess
+import wave
+from array import array
+from pathlib import Path
+
+import discord
+import pytest
+
+from kyrios.runtime import Runtime
+from kyrios.testing.emulator import WAIT_SECONDS, ChannelType, DiscordEmulator, running_bot
+from kyrios.testing.emulator.voice_server import (
+    FRAME_SECONDS,
+    MODE,
+    VoiceConnection,
+    pcm_seconds,
+    rms,
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+
+VOICE_INTENTS = discord.Intents(guilds=True, voice_states=True)
+TONE_HZ = 440
+TONE_SECONDS = 1.2  # a whole number of 20 ms frames: discord.py drops a short last frame
+AMPLITUDE = 12_000
+MUSIC_CHANNEL_ID = 50
+
+
+def write_tone(path: Path, seconds: float = TONE_SECONDS) -> bytes:
+    """A 48 kHz stereo 16-bit sine WAV; returns its PCM."""
+    count = round(seconds * 48_000)
+    samples = array("h")
+    for n in range(count):
+        value = round(AMPLITUDE * math.sin(2 * math.pi * TONE_HZ * n / 48_000))
+        samples.extend((value, value))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes(samples.tobytes())
+    return samples.tobytes()
+
+
+class TidyFFmpegPCMAudio(discord.FFmpegPCMAudio):
+    """discord.py 2.7.1 kills FFmpeg without closing its stdout pipe (a ResourceWarning, an error here)."""
+
+    def cleanup(self) -> None:
+        process = getattr(self, "_process", None)  # MISSING after the first cleanup (and in __del__)
+        super().cleanup()
+        if isinstance(process, subprocess.Popen) and process.stdout is not None:
+            process.stdout.close()
+
+
+def dominant_hz(pcm: bytes) -> float:
+    """The frequency of a pure tone, from the zero crossings of its left channel."""
+    left = struct.unpack(f"<{len(pcm) // 2}h", pcm)[::2]
+    crossings = sum(1 for a, b in itertools.pairwise(left) if (a < 0) != (b < 0))
+    return crossings / 2 / (len(left) / 48_000)
+
+
+def quiet_after_the_fade(connection: VoiceConnection) -> bytes:
+    """The PCM of silence frames that follow a silence frame (the first one still decodes the tone's
+    tail out of the decoder's overlap)."""
+    frames, pcm = connection.frames, connection.decoded()
+    quiet = [i for i in range(1, len(frames)) if frames[i].is_silence and frames[i - 1].is_silence]
+    return b"".join(pcm[i] for i in quiet)
+
+
+def silences(connection: VoiceConnection) -> int:
+    return sum(f.is_silence for f in connection.frames)
+
+
+async def test_the_bot_plays_a_tone_and_the_voice_server_hears_it_with_a_pause(
+    discord_emulator: DiscordEmulator, runtime: Runtime, tmp_path: Path
+) -> None:
+    emu = discord_emulator
+    emu.add_channel(1, "music", channel_id=MUSIC_CHANNEL_ID, type=ChannelType.VOICE)
+    source_pcm = write_tone(tmp_path / "tone.wav")
+    loop = asyncio.get_running_loop()
+    finished = asyncio.Event()
+    async with running_bot(emu, runtime, intents=VOICE_INTENTS) as bot:
+        channel = bot.get_channel(MUSIC_CHANNEL_ID)
+        assert isinstance(channel, discord.VoiceChannel)
+        client: discord.VoiceClient = await channel.connect(timeout=WAIT_SECONDS)
+        connection = await emu.wait_for_voice_connection(1)
+        assert (connection.mode, connection.user_id) == (MODE, emu.bot_user.id)
+        assert emu.voice_of(1, emu.bot_user.id) is not None
+
+        source = TidyFFmpegPCMAudio(str(tmp_path / "tone.wav"))
+        client.play(source, after=lambda error: loop.call_soon_threadsafe(finished.set))
+        await emu.wait_until(lambda: len(connection.audio_frames) >= 15, what="the first 300 ms")
+        client.pause()
+        await emu.wait_until(lambda: silences(connection) >= 5, what="the pause's silence frames")
+        heard_before_resume = len(connection.frames)
+        await asyncio.sleep(0.3)  # a paused player sends nothing at all
+        assert len(connection.frames) == heard_before_resume
+        client.resume()
+        await asyncio.wait_for(finished.wait(), timeout=WAIT_SECONDS)
+        await emu.wait_until(lambda: silences(connection) >= 10, what="the end's silence frames")
+
+        first, second = connection.bursts()  # the pause splits the tone in two
+        assert len(first) > 0 and len(second) > 0
+        played = pcm_seconds(first) + pcm_seconds(second)
+        assert abs(played - pcm_seconds(source_pcm)) <= 2 * FRAME_SECONDS  # resume went on where it stopped
+        for burst in (first, second):
+            assert rms(burst) == pytest.approx(rms(source_pcm), rel=0.1)
+            assert dominant_hz(burst) == pytest.approx(TONE_HZ, rel=0.05)
+        assert rms(quiet_after_the_fade(connection)) == 0
+        assert [f.sequence for f in connection.frames] == list(
+            range(connection.frames[0].sequence, connection.frames[0].sequence + len(connection.frames))
+        )
+        assert connection.rejected == 0
+        await emu.wait_until(lambda: len(connection.speaking) >= 5, what="SPEAKING updates")
+        assert connection.speaking[:5] == [0, 1, 0, 1, 0]  # described, playing, paused, resumed, ended
+
+        await client.disconnect()
+        await emu.wait_until(lambda: connection.closed_with is not None, what="the voice socket closing")
+        assert connection.closed_with == 1000
+        assert emu.voice_of(1, emu.bot_user.id) is None
+        assert not client.is_connected()
