@@ -127,3 +127,40 @@ async def test_the_bot_plays_a_tone_and_the_voice_server_hears_it_with_a_pause(
         assert connection.closed_with == 1000
         assert emu.voice_of(1, emu.bot_user.id) is None
         assert not client.is_connected()
+
+
+async def test_playback_survives_a_voice_server_crash_and_a_dropped_voice_session(
+    discord_emulator: DiscordEmulator, runtime: Runtime, tmp_path: Path
+) -> None:
+    emu = discord_emulator
+    emu.add_channel(1, "music", channel_id=MUSIC_CHANNEL_ID, type=ChannelType.VOICE)
+    # long enough to outlast discord.py's reconnect backoff (up to about a second)
+    source_pcm = write_tone(tmp_path / "tone.wav", seconds=3.0)
+    loop = asyncio.get_running_loop()
+    finished = asyncio.Event()
+    async with running_bot(emu, runtime, intents=VOICE_INTENTS) as bot:
+        channel = bot.get_channel(MUSIC_CHANNEL_ID)
+        assert isinstance(channel, discord.VoiceChannel)
+        client: discord.VoiceClient = await channel.connect(timeout=WAIT_SECONDS)
+        first = await emu.wait_for_voice_connection(1)
+        source = TidyFFmpegPCMAudio(str(tmp_path / "tone.wav"))
+        client.play(source, after=lambda error: loop.call_soon_threadsafe(finished.set))
+        await emu.wait_until(lambda: len(first.audio_frames) >= 10, what="audio before the crash")
+
+        await emu.voice_server.close_connection(1, code=4015)  # "voice server crashed": the client resumes
+        await emu.wait_until(lambda: first.resumes == 1 and first.closed_with is None, what="a RESUME")
+        resumed_at = len(first.audio_frames)
+        await emu.wait_until(lambda: len(first.audio_frames) >= resumed_at + 10, what="audio after resuming")
+
+        await emu.voice_server.close_connection(1, code=4006)  # session gone: a whole new connection
+        second = await emu.wait_for_voice_connection(1, nth=2)
+        assert second.ssrc != first.ssrc and second.key != first.key
+        await emu.wait_until(lambda: len(second.audio_frames) >= 10, what="audio on the new connection")
+        await asyncio.wait_for(finished.wait(), timeout=WAIT_SECONDS)
+        await emu.wait_until(lambda: silences(second) >= 5, what="the end's silence frames")
+        await client.disconnect()
+
+    heard = len(first.audio_frames) + len(second.audio_frames)
+    assert abs(heard * FRAME_SECONDS - pcm_seconds(source_pcm)) <= 2 * FRAME_SECONDS
+    assert first.rejected == second.rejected == 0
+    assert rms(second.pcm(with_silence=False)) == pytest.approx(rms(source_pcm), rel=0.1)
