@@ -1,7 +1,7 @@
 """Discord's voice server for tests: the voice gateway (WebSocket over TLS), IP discovery and RTP over UDP.
 
-Far enough for discord.py's real `VoiceClient` to connect, pick `aead_xchacha20_poly1305_rtpsize` and
-send audio (see /work/shared/reference/voice.md for the protocol as discord.py 2.7.1 speaks it). Every
+Far enough for discord.py's real `VoiceClient` (2.7.1) to connect, pick `aead_xchacha20_poly1305_rtpsize`,
+send audio, resume after close 4015 and reconnect after any other close. Every
 RTP packet is decrypted with the key handed out in SESSION_DESCRIPTION and kept per connection; a test
 decodes the Opus frames to PCM on demand (`VoiceConnection.pcm`, `bursts`) and measures them (`rms`).
 """
@@ -40,7 +40,7 @@ SAMPLE_RATE = 48_000
 DISCOVERY_LENGTH = 74
 RTP_PAYLOAD_TYPE = 120
 # The client's UDP reader may still sit in a 30 s `select` on a socket a reconnect closes; one ignored
-# datagram shortly after each discovery reply moves it on (voice.md §6, "the reconnect stall").
+# datagram shortly after each discovery reply moves it on (otherwise a reconnect can take 30 s).
 NUDGE_DELAY = 0.2
 
 
