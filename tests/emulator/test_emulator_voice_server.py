@@ -13,15 +13,17 @@ import wave
 from array import array
 from pathlib import Path
 
+import aiohttp
 import discord
 import pytest
 
 from kyrios.runtime import Runtime
-from kyrios.testing.emulator import WAIT_SECONDS, ChannelType, DiscordEmulator, running_bot
+from kyrios.testing.emulator import STANDARD_USER_ID, WAIT_SECONDS, ChannelType, DiscordEmulator, running_bot
 from kyrios.testing.emulator.voice_server import (
     FRAME_SECONDS,
     MODE,
     VoiceConnection,
+    VoiceOp,
     pcm_seconds,
     rms,
 )
@@ -164,3 +166,33 @@ async def test_playback_survives_a_voice_server_crash_and_a_dropped_voice_sessio
     assert abs(heard * FRAME_SECONDS - pcm_seconds(source_pcm)) <= 2 * FRAME_SECONDS
     assert first.rejected == second.rejected == 0
     assert rms(second.pcm(with_silence=False)) == pytest.approx(rms(source_pcm), rel=0.1)
+
+
+async def test_the_voice_gateway_refuses_a_wrong_token_and_an_unknown_mode(
+    discord_emulator: DiscordEmulator,
+) -> None:
+    emu = discord_emulator
+    server = emu.voice_server
+    url = f"wss://{server.endpoint}/?v=8"
+    token = server.grant(1, STANDARD_USER_ID, "session-1")
+    identify = {"server_id": "1", "user_id": str(STANDARD_USER_ID), "session_id": "session-1"}
+    connector = aiohttp.TCPConnector(ssl=server.client_context)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        async with http.ws_connect(url) as ws:
+            await ws.send_json({"op": VoiceOp.IDENTIFY, "d": {**identify, "token": "forged"}})
+            assert (await ws.receive_json())["op"] == VoiceOp.HELLO
+            assert (await ws.receive()).type == aiohttp.WSMsgType.CLOSE
+            assert ws.close_code == 4004
+        async with http.ws_connect(url) as ws:
+            await ws.send_json({"op": VoiceOp.IDENTIFY, "d": {**identify, "token": token}})
+            await ws.receive_json()  # HELLO
+            ready = (await ws.receive_json())["d"]
+            assert ready["modes"] == [MODE] and ready["port"] == server.udp_port
+            select = {
+                "protocol": "udp",
+                "data": {"address": "127.0.0.1", "port": 1, "mode": "xsalsa20_poly1305"},
+            }
+            await ws.send_json({"op": VoiceOp.SELECT_PROTOCOL, "d": select})
+            assert (await ws.receive()).type == aiohttp.WSMsgType.CLOSE
+            assert ws.close_code == 4016
+    assert [c.ready for c in server.connections] == [False]

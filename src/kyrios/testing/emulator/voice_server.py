@@ -14,7 +14,6 @@ import itertools
 import json
 import math
 import secrets
-import ssl
 import struct
 import time
 from array import array
@@ -381,7 +380,3 @@ async def _send(ws: web.WebSocketResponse, op: int, data: object) -> None:
     if not ws.closed:
         await ws.send_str(json.dumps({"op": op, "d": data}))
 
-
-def client_ssl_context() -> ssl.SSLContext:
-    """An SSL context that trusts the emulator's voice server (and verifies everything else as usual)."""
-    return self_signed_context()[1]
