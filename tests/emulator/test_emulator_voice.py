@@ -120,14 +120,36 @@ async def test_the_bot_joins_over_op_4_is_moved_and_is_disconnected_by_someone_e
 
         guild = lounge.guild
         await guild.me.move_to(studio)  # an admin drags the bot elsewhere
-        await emu.wait_until(lambda: client.channel.id == STUDIO, what="the bot to follow the move")
-        assert client.is_connected()
+        await emu.wait_for_voice_connection(1, nth=2)  # moved: a new voice session
+        await reconnected(client, STUDIO)
+        udp = client._connection.socket
+        await client.move_to(lounge)  # and the bot moves itself back (op 4, another channel)
+        await emu.wait_for_voice_connection(1, nth=3)
+        await reconnected(client, LOUNGE)
+        assert client._connection.socket is not udp
+        udp.close()  # discord.py 2.7.1 replaces its UDP socket on its own move without closing the old one
+        moved = emu.voice_of(1, emu.bot_user.id)
+        assert moved is not None and moved.channel_id == LOUNGE
+        assert len(emu.gateway.dispatched("VOICE_SERVER_UPDATE")) == 3  # each move: a new voice server
+        await lounge.guild.change_voice_state(channel=lounge, self_mute=True)  # only the state changes
+        await emu.wait_until(lambda: bool((v := emu.voice_of(1, emu.bot_user.id)) and v.self_mute))
+        assert len(emu.gateway.dispatched("VOICE_SERVER_UPDATE")) == 3 and client.is_connected()
 
         await emu.voice_state(1, emu.bot_user.id, None)  # and then disconnects it
         await emu.wait_until(lambda: not client.is_connected(), what="the voice client to stop")
-        await emu.wait_until(lambda: connection.closed_with is not None, what="the voice socket closing")
+        latest = emu.voice_server.connection(1)
+        await emu.wait_until(lambda: latest.closed_with is not None, what="the voice socket closing")
         assert bot.voice_clients == []
     assert_shapes(emu)
+
+
+async def reconnected(client: discord.VoiceClient, channel_id: int) -> None:
+    """Wait until discord.py's voice client is connected again, in that channel (its own state)."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            if client.is_connected() and client.channel.id == channel_id:
+                return
+            await asyncio.sleep(0.01)
 
 
 def assert_shapes(emu: DiscordEmulator) -> None:

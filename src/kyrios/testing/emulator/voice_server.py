@@ -379,4 +379,3 @@ def _nudge(transport: asyncio.DatagramTransport, address: tuple[str, int]) -> No
 async def _send(ws: web.WebSocketResponse, op: int, data: object) -> None:
     if not ws.closed:
         await ws.send_str(json.dumps({"op": op, "d": data}))
-

@@ -132,6 +132,14 @@ class VoiceEvents(EventSender):
             if channel_id is not None
             else None
         )
+        if (
+            new is not None
+            and current is not None
+            and current.channel_id != channel_id
+            and user_id == self.bot_user.id
+        ):
+            await self._move_bot(guild_id, new)
+            return
         await self._set_voice(guild_id, user_id, new)
         if new is None and user_id == self.bot_user.id:  # the bot was disconnected by someone else
             await self._drop_bot_voice(guild_id)
@@ -181,12 +189,31 @@ class VoiceEvents(EventSender):
             self_deaf=bool(data.get("self_deaf")),
             suppress=channel.type == ChannelType.STAGE_VOICE,
         )
+        if current is not None and current.channel_id != channel_id:
+            await self._move_bot(guild_id, state)
+            return
         if current is None or current == state:
-            # a join, or a repeated join (discord.py's voice resume): a voice server first, then the state
-            token = self.voice_server.grant(guild_id, bot_id, session.id)
-            server = {"token": token, "guild_id": str(guild_id), "endpoint": self.voice_server.endpoint}
-            await self.gateway.send_to(session, "VOICE_SERVER_UPDATE", server)
+            # a join, or a repeated one (discord.py's voice resume): a voice server first, then the state;
+            # a change of self mute/deaf alone gets only the state
+            await self._offer_voice_server(guild_id, session.id)
         await self._set_voice(guild_id, bot_id, state)
+
+    async def _offer_voice_server(self, guild_id: int, session_id: str) -> None:
+        """VOICE_SERVER_UPDATE with a fresh token to the bot's gateway session (if it is still there)."""
+        session = self.gateway.sessions.get(session_id)
+        if session is None:
+            return
+        token = self.voice_server.grant(guild_id, self.bot_user.id, session_id)
+        server = {"token": token, "guild_id": str(guild_id), "endpoint": self.voice_server.endpoint}
+        await self.gateway.send_to(session, "VOICE_SERVER_UPDATE", server)
+
+    async def _move_bot(self, guild_id: int, state: VoiceState) -> None:
+        """The bot changes channel (by itself or moved): the new state, a new voice server, and the old
+        voice session ends with 4014; discord.py then IDENTIFIES on a new WebSocket. The state must come
+        first: discord.py forgets the new channel when it arrives after the voice server."""
+        await self._set_voice(guild_id, self.bot_user.id, state)
+        await self._offer_voice_server(guild_id, state.session_id)
+        await self._drop_bot_voice(guild_id)
 
     # moderation (PATCH /guilds/{id}/members/{id}) ------------------------------------------------------
 
@@ -239,7 +266,10 @@ class VoiceEvents(EventSender):
                 await self._drop_bot_voice(guild_id)
         elif current is not None:
             moved = VoiceState(**{**vars(current), "channel_id": channel_id})
-            await self._set_voice(guild_id, user_id, moved)
+            if user_id == self.bot_user.id:
+                await self._move_bot(guild_id, moved)
+            else:
+                await self._set_voice(guild_id, user_id, moved)
 
     async def _drop_bot_voice(self, guild_id: int) -> None:
         with contextlib.suppress(KeyError):  # it never connected
