@@ -186,3 +186,19 @@ async def test_the_bot_without_connect_permission_gets_no_answer(
 
 def guild_entry(emu: DiscordEmulator, action: AuditAction) -> AuditEntry:
     return next(e for e in reversed(emu.guild(1).audit_log) if e.action_type == action)
+
+
+async def test_a_restarted_bot_still_listed_in_voice_can_connect_again(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    add_voice_channels(emu)
+    await emu.voice_state(1, emu.bot_user.id, LOUNGE)  # left over from a bot that crashed
+    async with running_bot(emu, runtime, intents=VOICE_INTENTS) as bot:
+        lounge = bot.get_channel(LOUNGE)
+        assert isinstance(lounge, discord.VoiceChannel)
+        assert [m.id for m in lounge.members] == [emu.bot_user.id]
+        client: discord.VoiceClient = await lounge.connect(timeout=WAIT_SECONDS)
+        connection = await emu.wait_for_voice_connection(1)
+        assert connection.session_id == emu.voice_of(1, emu.bot_user.id).session_id  # type: ignore[union-attr]
+        await client.disconnect()

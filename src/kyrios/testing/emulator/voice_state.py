@@ -192,9 +192,10 @@ class VoiceEvents(EventSender):
         if current is not None and current.channel_id != channel_id:
             await self._move_bot(guild_id, state)
             return
-        if current is None or current == state:
-            # a join, or a repeated one (discord.py's voice resume): a voice server first, then the state;
-            # a change of self mute/deaf alone gets only the state
+        if current is None or current == state or current.session_id != session.id:
+            # a join, a repeated one (discord.py's voice resume) or one from a new gateway session (a
+            # restarted bot still listed in voice): a voice server first, then the state; a change of
+            # self mute/deaf alone gets only the state
             await self._offer_voice_server(guild_id, session.id)
         await self._set_voice(guild_id, bot_id, state)
 
