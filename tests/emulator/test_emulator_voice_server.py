@@ -87,6 +87,15 @@ def quiet_after_the_fade(connection: VoiceConnection) -> bytes:
     return b"".join(pcm[i] for i in quiet)
 
 
+async def connected(client: discord.VoiceClient) -> None:
+    """Wait until discord.py's voice client counts itself connected (its own state, not the server's)."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            if client.is_connected():
+                return
+            await asyncio.sleep(0.01)
+
+
 def silences(connection: VoiceConnection) -> int:
     return sum(f.is_silence for f in connection.frames)
 
@@ -146,8 +155,7 @@ async def test_playback_survives_a_voice_server_crash_and_a_dropped_voice_sessio
 ) -> None:
     emu = discord_emulator
     emu.add_channel(1, "music", channel_id=MUSIC_CHANNEL_ID, type=ChannelType.VOICE)
-    # long enough to outlast discord.py's reconnect backoff (up to about a second)
-    source_pcm = write_tone(tmp_path / "tone.wav", seconds=3.0)
+    source_pcm = write_tone(tmp_path / "tone.wav", seconds=2.0)
     loop = asyncio.get_running_loop()
     finished = asyncio.Event()
     async with running_bot(emu, runtime, intents=VOICE_INTENTS) as bot:
@@ -164,9 +172,13 @@ async def test_playback_survives_a_voice_server_crash_and_a_dropped_voice_sessio
         resumed_at = len(first.audio_frames)
         await emu.wait_until(lambda: len(first.audio_frames) >= resumed_at + 10, what="audio after resuming")
 
+        client.pause()  # so that some of the tone is left for the new connection, however slow the host
+        await emu.wait_until(lambda: silences(first) >= 5, what="the pause's silence frames")
         await emu.voice_server.close_connection(1, code=4006)  # session gone: a whole new connection
         second = await emu.wait_for_voice_connection(1, nth=2)
         assert second.ssrc != first.ssrc and second.key != first.key
+        await connected(client)
+        client.resume()
         await emu.wait_until(lambda: len(second.audio_frames) >= 10, what="audio on the new connection")
         await asyncio.wait_for(finished.wait(), timeout=WAIT_SECONDS)
         await emu.wait_until(lambda: silences(second) >= 5, what="the end's silence frames")
