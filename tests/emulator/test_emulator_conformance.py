@@ -20,7 +20,7 @@ from discord.http import Route
 from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.registration import register_commands
 from kyrios.runtime import Runtime
-from kyrios.testing.emulator import DiscordEmulator, RecordedRequest, running_bot
+from kyrios.testing.emulator import ChannelType, DiscordEmulator, RecordedRequest, running_bot
 from kyrios.testing.emulator.command_rules import LOCALES
 from kyrios.testing.emulator.server import Routes
 from tests.emulator.conformance_community import exercise_community
@@ -58,6 +58,7 @@ async def exercise_every_route(emu: DiscordEmulator, bot: KyriosBot, runtime: Ru
     await exercise_messages(general)
     await exercise_community(emu, bot, guild)
     await exercise_interaction_webhooks(emu, bot)
+    await exercise_voice(emu, bot, guild)
     await exercise_errors(emu, bot)
 
 
@@ -131,6 +132,35 @@ async def exercise_interaction_webhooks(emu: DiscordEmulator, bot: KyriosBot) ->
     await bot.http.request(Route("PATCH", by_id, **message), json={"content": "less"})
     await bot.http.request(Route("DELETE", by_id, **message))
     await bot.http.request(Route("DELETE", original, **ids))
+
+
+async def exercise_voice(emu: DiscordEmulator, bot: KyriosBot, guild: discord.Guild) -> None:
+    """Voice states read, a member moved, muted and deafened, (un)suppressed on a stage; their errors."""
+    lounge_id = await emu.create_channel(1, "lounge", type=ChannelType.VOICE)
+    stage_id = await emu.create_channel(1, "stage", type=ChannelType.STAGE_VOICE)
+    await emu.wait_until(
+        lambda: guild.get_channel(lounge_id) is not None and guild.get_channel(stage_id) is not None
+    )
+    lounge, stage = guild.get_channel(lounge_id), guild.get_channel(stage_id)
+    assert isinstance(lounge, discord.VoiceChannel) and isinstance(stage, discord.StageChannel)
+    await emu.voice_state(1, 43, lounge.id)
+    await emu.voice_state(1, emu.bot_user.id, stage.id)
+    mod = await guild.fetch_member(43)
+    await mod.fetch_voice()
+    await guild.me.fetch_voice()
+    await mod.edit(voice_channel=stage, mute=True, deafen=True)
+    await bot.http.edit_voice_state(1, 43, {"channel_id": str(stage.id), "suppress": True})
+    await bot.http.edit_my_voice_state(1, {"channel_id": str(stage.id), "suppress": False})
+    await bot.http.edit_my_voice_state(1, {"request_to_speak_timestamp": discord.utils.utcnow().isoformat()})
+    await mod.edit(voice_channel=None)
+    with pytest.raises(discord.NotFound):  # 404 Unknown Voice State
+        await mod.fetch_voice()
+    with pytest.raises(discord.HTTPException):  # 400: not connected to voice
+        await mod.edit(voice_channel=lounge)
+    await emu.voice_state(1, emu.bot_user.id, lounge.id)
+    with pytest.raises(discord.HTTPException):  # 400: not a stage channel
+        await bot.http.edit_my_voice_state(1, {"suppress": True})
+    await emu.voice_state(1, emu.bot_user.id, None)
 
 
 async def exercise_errors(emu: DiscordEmulator, bot: KyriosBot) -> None:

@@ -132,29 +132,6 @@ class EventSender(PermissionState):
         )
         return member
 
-    async def voice_state(
-        self, guild_id: int, user_id: int, channel_id: int | None, *, self_deaf: bool = False
-    ) -> None:
-        """A member joins, moves in or leaves (`channel_id=None`) voice, or (un)deafens: VOICE_STATE_UPDATE.
-
-        The emulator keeps no voice states of its own: the event says everything the bot learns.
-        """
-        data = {
-            "guild_id": str(guild_id),
-            "channel_id": str(channel_id) if channel_id is not None else None,
-            "user_id": str(user_id),
-            "member": self.member_json(guild_id, user_id),
-            "session_id": f"voice-{user_id}",
-            "deaf": False,
-            "mute": False,
-            "self_deaf": self_deaf,
-            "self_mute": False,
-            "self_video": False,
-            "suppress": False,
-            "request_to_speak_timestamp": None,
-        }
-        await self.dispatch("VOICE_STATE_UPDATE", data, guild_id=guild_id)
-
     async def member_leave(self, guild_id: int, user_id: int) -> None:
         """GUILD_MEMBER_REMOVE (a leave; see `kick_member` for a kick)."""
         self.guild(guild_id).members.pop(user_id, None)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
@@ -25,6 +25,7 @@ class Op:
     DISPATCH = 0
     HEARTBEAT = 1
     IDENTIFY = 2
+    VOICE_STATE_UPDATE = 4
     RESUME = 6
     RECONNECT = 7
     REQUEST_GUILD_MEMBERS = 8
@@ -121,8 +122,9 @@ def shape_for(session: GatewaySession, event: str, data: Json, bot_user_id: int)
     if needed is not None and not session.intents & needed:
         return None
     if event == "GUILD_CREATE" and not session.intents & Intent.GUILD_PRESENCES:
-        bot_id = str(bot_user_id)  # Discord then lists only the bot itself (and voice members)
-        return {**data, "members": [m for m in data.get("members", []) if m["user"]["id"] == bot_id]}
+        # Discord then lists only the bot itself and the members in voice
+        keep = {str(bot_user_id)} | {v["user_id"] for v in data.get("voice_states", [])}
+        return {**data, "members": [m for m in data.get("members", []) if m["user"]["id"] in keep]}
     content_hidden = not in_dm and not session.intents & Intent.MESSAGE_CONTENT  # DMs keep their content
     if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and content_hidden:
         author = (data.get("author") or {}).get("id")
@@ -145,6 +147,8 @@ class Gateway:
         self.sockets: set[web.WebSocketResponse] = set()
         self.guild_create_delay = 0.0
         """Seconds before each GUILD_CREATE after READY: a slow Discord (or host) for tests."""
+        self.on_voice_state: Callable[[GatewaySession, Json], Awaitable[None]] | None = None
+        """Answers the bot's op 4 (voice state update); set by the emulator (`VoiceEvents`)."""
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """One client connection, from HELLO until either side closes."""
@@ -181,6 +185,8 @@ class Gateway:
             return await self._resume(ws, data or {})
         elif op == Op.REQUEST_GUILD_MEMBERS and session is not None:
             await self._send_member_chunk(session, data or {})
+        elif op == Op.VOICE_STATE_UPDATE and session is not None and self.on_voice_state is not None:
+            await self.on_voice_state(session, data or {})
         return session
 
     async def _identify(self, ws: web.WebSocketResponse, data: Json) -> GatewaySession:
@@ -256,6 +262,12 @@ class Gateway:
             if session.socket is not None and not session.socket.closed:
                 await session.socket.send_str(json.dumps(payload))
         await self.waiter.notify()
+
+    async def send_to(self, session: GatewaySession, event: str, data: Json) -> None:
+        """Send a DISPATCH to one session (if its intents allow the event)."""
+        shaped = shape_for(session, event, data, self.state.bot_user.id)
+        if shaped is not None:
+            await self._send(session, event, shaped)
 
     async def dispatch(self, event: str, data: Json, *, guild_id: int | None = None) -> int:
         """Send a DISPATCH to every session of the guild's shard that has the intent; returns how many."""

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import discord
 
 from kyrios.gateway.bot import KyriosBot
@@ -33,8 +34,10 @@ async def running_bot(
 
     `reidentify_delay` replaces discord.py's 5 s pause before a non-initial IDENTIFY (after
     INVALID_SESSION), which exists for Discord's identify rate limit and only slows tests down.
+    The bot's HTTP connector trusts the emulator's self-signed voice server (`wss://` only).
     """
     options.setdefault("guild_ready_timeout", GUILD_READY_TIMEOUT)
+    options.setdefault("connector", aiohttp.TCPConnector(ssl=emu.voice_server.client_context))
     with emu.patched_discord():
         bot = KyriosBot(runtime, intents=intents, chunk_guilds_at_startup=chunk_guilds_at_startup, **options)
         if reidentify_delay is not None:

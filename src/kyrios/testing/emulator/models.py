@@ -42,6 +42,7 @@ class ChannelType(IntEnum):
     CATEGORY = 4
     PUBLIC_THREAD = 11
     PRIVATE_THREAD = 12
+    STAGE_VOICE = 13
 
 
 class AuditAction(IntEnum):
@@ -162,7 +163,7 @@ class Overwrite:
 
 @dataclass
 class Channel:
-    """A guild channel: text, voice or category."""
+    """A guild channel: text, voice, stage or category."""
 
     id: int
     guild_id: int
@@ -196,7 +197,7 @@ class Channel:
             if self.topic is not None:
                 data["topic"] = self.topic
             data["default_auto_archive_duration"] = 1440
-        if self.type == ChannelType.VOICE:
+        if self.type in (ChannelType.VOICE, ChannelType.STAGE_VOICE):
             data.update(bitrate=64000, user_limit=0, rtc_region=None)
         return data
 

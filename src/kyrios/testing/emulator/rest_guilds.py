@@ -84,7 +84,8 @@ class GuildRoutes(RouteBase):
 
     async def edit_member(self, request: web.Request) -> web.Response:
         """PATCH /guilds/{id}/members/{user_id}: nick (`""` or null clears it), roles,
-        communication_disabled_until; with Discord's permission and role-hierarchy checks."""
+        communication_disabled_until, and in voice channel_id (move; null disconnects), mute, deaf;
+        with Discord's permission and role-hierarchy checks."""
         guild_id = self.snowflake_arg(request, "guild_id")
         user_id = self.snowflake_arg(request, "user_id")
         body = self.body(request)
@@ -104,6 +105,19 @@ class GuildRoutes(RouteBase):
             self.emu.require_above_member(guild_id, user_id)
             if self.emu.permissions_for(guild_id, user_id) & ADMINISTRATOR:
                 raise ApiError(403, 50013, "Missing Permissions")  # administrators cannot be timed out
+        self.emu.check_voice_edit(guild_id, user_id, body)
+        if {"channel_id", "mute", "deaf"} & body.keys():
+            await self.emu.edit_voice(
+                guild_id,
+                user_id,
+                channel_id=(int(body["channel_id"]) if body["channel_id"] else None)
+                if "channel_id" in body
+                else UNSET,
+                mute=body.get("mute"),
+                deaf=body.get("deaf"),
+                moderator_id=self.emu.bot_user.id,
+                reason=self.reason(request),
+            )
         raw_until = body.get("communication_disabled_until")
         await self.emu.update_member(
             guild_id,

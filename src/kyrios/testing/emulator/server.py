@@ -31,7 +31,10 @@ from kyrios.testing.emulator.rest_pins import PinRoutes
 from kyrios.testing.emulator.rest_reactions import ReactionRoutes
 from kyrios.testing.emulator.rest_roles import RoleRoutes
 from kyrios.testing.emulator.rest_threads import ThreadRoutes
+from kyrios.testing.emulator.rest_voice import VoiceRoutes
 from kyrios.testing.emulator.traffic import WAIT_SECONDS, Fault, PathPattern, RecordedRequest, Traffic, Waiter
+from kyrios.testing.emulator.voice_server import VoiceConnection, VoiceServer
+from kyrios.testing.emulator.voice_state import VoiceEvents
 
 STANDARD_GUILD_ID = 1
 STANDARD_CHANNEL_ID = 10
@@ -39,7 +42,15 @@ STANDARD_USER_ID = 42
 
 
 class Routes(
-    AppRoutes, GuildRoutes, ThreadRoutes, InteractionRoutes, RoleRoutes, PinRoutes, ReactionRoutes, BanRoutes
+    AppRoutes,
+    GuildRoutes,
+    ThreadRoutes,
+    InteractionRoutes,
+    RoleRoutes,
+    PinRoutes,
+    ReactionRoutes,
+    BanRoutes,
+    VoiceRoutes,
 ):
     """Every REST route, bound to one emulator."""
 
@@ -72,6 +83,10 @@ class Routes(
             ("PUT", f"{guild}/members/{{user_id:\\d+}}/roles/{{role_id:\\d+}}", self.add_member_role),
             ("DELETE", f"{guild}/members/{{user_id:\\d+}}/roles/{{role_id:\\d+}}", self.remove_member_role),
             ("GET", f"{guild}/roles", self.get_roles),
+            ("GET", f"{guild}/voice-states/@me", self.get_my_voice_state),
+            ("PATCH", f"{guild}/voice-states/@me", self.edit_my_voice_state),
+            ("GET", f"{guild}/voice-states/{{user_id:\\d+}}", self.get_voice_state),
+            ("PATCH", f"{guild}/voice-states/{{user_id:\\d+}}", self.edit_voice_state),
             ("GET", f"{guild}/audit-logs", self.get_audit_log),
             ("GET", channel, self.get_channel),
             ("PATCH", channel, self.edit_channel_or_thread),
@@ -103,7 +118,7 @@ class Routes(
         ]
 
 
-class DiscordEmulator(InteractionSender, CommunityEvents):
+class DiscordEmulator(InteractionSender, CommunityEvents, VoiceEvents):
     """Discord on 127.0.0.1:<random port>: `async with DiscordEmulator() as emu:`; see tests/README.md."""
 
     def __init__(self) -> None:
@@ -111,6 +126,8 @@ class DiscordEmulator(InteractionSender, CommunityEvents):
         self.waiter = Waiter()
         self.traffic = Traffic(self.waiter)
         self.gateway = Gateway(self, self.waiter)
+        self.gateway.on_voice_state = self.on_voice_state_request
+        self.voice_server = VoiceServer(self.waiter)
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -144,11 +161,13 @@ class DiscordEmulator(InteractionSender, CommunityEvents):
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         self.gateway.url = self.gateway_url
+        await self.voice_server.start()
         return self
 
     async def stop(self) -> None:
         """Close gateway sockets and the server."""
         await self.gateway.close()
+        await self.voice_server.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -280,6 +299,21 @@ class DiscordEmulator(InteractionSender, CommunityEvents):
             return frames[nth - 1] if len(frames) >= nth else None
 
         return await self.waiter.until(probe, timeout=timeout, what=f"dispatch {event} #{nth}")
+
+    async def wait_for_voice_connection(
+        self,
+        guild_id: int,
+        *,
+        nth: int = 1,
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
+    ) -> VoiceConnection:
+        """The guild's `nth` voice connection, once its session is described (the client can send audio)."""
+
+        def probe() -> VoiceConnection | None:
+            ready = [c for c in self.voice_server.connections_of(guild_id) if c.ready]
+            return ready[nth - 1] if len(ready) >= nth else None
+
+        return await self.waiter.until(probe, timeout=timeout, what=f"voice connection #{nth} to {guild_id}")
 
 
 def channel_messages_path(channel_id: int) -> str:
