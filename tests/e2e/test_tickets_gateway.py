@@ -1,0 +1,171 @@
+"""A ticket's life through the gateway door and the Discord emulator: a panel button opens it in a
+private channel, staff claim it, the conversation is recorded, closing DMs the opener the transcript
+and archives the channel, and reopening brings it back. Then Discord's channel limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from kyrios.features.tickets import service
+from kyrios.features.tickets.keeper import BOT, MEMBER, VIEW
+from kyrios.features.tickets.models import Ticket, TicketStatus
+from kyrios.gateway.bot import KyriosBot
+from kyrios.gateway.intents import intents_for
+from kyrios.runtime import Runtime
+from kyrios.testing.emulator import DiscordEmulator, running_bot
+from kyrios.testing.emulator.models import ChannelType
+from tests.e2e.gateway_helpers import eventually
+from tests.helpers import count_rows
+
+ADMIN = 1 << 3
+STAFF = 50
+
+
+@pytest.fixture
+async def ticket_bot(discord_emulator: DiscordEmulator, runtime: Runtime) -> AsyncIterator[KyriosBot]:
+    """The bot with the tickets slice's intents (guild messages and their content, for transcripts)."""
+    async with running_bot(discord_emulator, runtime, intents=intents_for(["tickets"])) as bot:
+        yield bot
+
+
+async def setup_guild(emu: DiscordEmulator, runtime: Runtime) -> tuple[int, int, int]:
+    """Ticket and archive categories, a staff role held by member 50; the rules point at them."""
+    category = emu.add_category(1, "Tickets")
+    archive = emu.add_category(1, "Archive")
+    role = await emu.create_role(1, "Support")  # announced, so the bot knows it
+    emu.add_member(1, STAFF, "helper", roles=[role.id])
+
+    async def work(session: Any) -> None:
+        await service.configure(
+            session,
+            1,
+            now=runtime.clock.now(),
+            category_id=category.id,
+            archive_category_id=archive.id,
+            staff_role_ids=str(role.id),
+        )
+
+    await runtime.db.run(work)
+    return category.id, archive.id, role.id
+
+
+async def the_ticket(runtime: Runtime) -> Ticket | None:
+    async with runtime.db.read() as session:
+        return await session.scalar(select(Ticket).order_by(Ticket.id.desc()).limit(1))
+
+
+async def status_is(runtime: Runtime, status: TicketStatus) -> bool:
+    ticket = await the_ticket(runtime)
+    return ticket is not None and ticket.status is status
+
+
+async def press(emu: DiscordEmulator, custom_id: str, message_id: int, user_id: int) -> dict[str, Any]:
+    sent = await emu.press_button(custom_id, message_id=message_id, user_id=user_id)
+    answer: dict[str, Any] = await emu.wait_for_callback(sent["id"])
+    return answer
+
+
+async def test_a_ticket_from_the_panel_to_the_archive_and_back(
+    ticket_bot: KyriosBot, discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    category, archive, role = await setup_guild(emu, runtime)
+    sent = await emu.run_command("ticket panel", permissions=ADMIN)
+    posted = await emu.wait_for_callback(sent["id"])
+    buttons = posted["data"]["components"][0]["components"]
+    assert buttons[0]["custom_id"] == "ticket-open:technical" and len(buttons) == 4
+    panel = emu.interaction(sent["id"]).original_message_id
+    assert panel is not None
+
+    opened = await press(emu, "ticket-open:technical", panel, 42)
+    assert opened["data"]["flags"] == 64 and "Ticket #" in opened["data"]["content"]
+    create = await emu.wait_for_request("POST", "/guilds/1/channels")
+    channel = emu.channel(int(create.response_body["id"]))
+    assert channel.parent_id == category and channel.name.startswith("ticket-")
+    rules = {o.id: (o.type, o.allow, o.deny) for o in channel.overwrites}
+    assert rules[1] == (0, 0, VIEW)  # @everyone sees nothing
+    assert rules[role] == (0, MEMBER, 0) and rules[42] == (1, MEMBER, 0)
+    assert rules[emu.bot_user.id] == (1, BOT, 0) and len(rules) == 4
+    await eventually(lambda: bool(emu.channel_messages(channel.id)))
+    [intro] = emu.channel_messages(channel.id)
+    assert "<@42>" in intro.content and intro.embeds[0]["title"].startswith("🎫 Ticket #")
+    claim, close = intro.components[0]["components"]
+    ticket = await the_ticket(runtime)
+    assert ticket is not None and ticket.channel_id == channel.id and ticket.status is TicketStatus.OPEN
+
+    shot = emu.add_attachment(channel.id, "screen.png", b"png-bytes", "image/png")
+    await emu.send_message(channel.id, 42, "It crashes <b>at start</b>", attachments=[shot])
+    await emu.send_message(channel.id, STAFF, "Which version?")
+    refused = await press(emu, claim["custom_id"], intro.id, 42)
+    assert refused["data"]["flags"] == 64 and "staff" in refused["data"]["content"]
+    claimed = await press(emu, claim["custom_id"], intro.id, STAFF)
+    assert "<@50> now handles" in claimed["data"]["content"]
+    assert await status_is(runtime, TicketStatus.IN_PROGRESS)
+    await eventually(lambda: the_first_answer_is_stamped(runtime))
+
+    ask = await press(emu, close["custom_id"], intro.id, STAFF)
+    assert ask["data"]["flags"] == 64
+    confirm = ask["data"]["components"][0]["components"][0]["custom_id"]
+    closing = await emu.press_button(confirm, user_id=STAFF)
+    done = await emu.wait_for_callback(closing["id"])
+    assert done["type"] == 7 and "closed" in done["data"]["content"]
+    await eventually(lambda: bool(emu.dm_messages(42)))
+    [dm] = emu.dm_messages(42)
+    assert "transcript" in dm.content and dm.attachments[0]["filename"] == f"ticket-{ticket.id}.html"
+    async with httpx.AsyncClient() as cdn:
+        page = (await cdn.get(dm.attachments[0]["url"])).text
+    assert "It crashes &lt;b&gt;at start&lt;/b&gt;" in page and "Which version?" in page
+    assert shot["url"] in page and "screen.png" in page and "Ticket claimed" in page
+    await eventually(lambda: status_is(runtime, TicketStatus.ARCHIVED))
+    assert channel.parent_id == archive
+    assert {o.id: o.deny for o in channel.overwrites}[42] == VIEW  # the opener no longer sees it
+
+    again = await emu.run_command("ticket reopen", {"ticket": ticket.id}, user_id=STAFF)
+    assert "open again" in (await emu.wait_for_callback(again["id"]))["data"]["content"]
+    await eventually(lambda: channel.parent_id == category)
+    assert {o.id: o.allow for o in channel.overwrites}[42] == MEMBER
+    await eventually(lambda: any("open again" in m.content for m in emu.channel_messages(channel.id)))
+    assert await status_is(runtime, TicketStatus.OPEN)
+
+
+async def the_first_answer_is_stamped(runtime: Runtime) -> bool:
+    ticket = await the_ticket(runtime)
+    return ticket is not None and ticket.first_response_at is not None
+
+
+async def test_a_full_category_overflows_and_a_full_guild_refuses(
+    ticket_bot: KyriosBot, discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    category, _, _ = await setup_guild(emu, runtime)
+    for n in range(50):
+        emu.add_channel(1, f"old-{n}", parent_id=category)
+    sent = await emu.run_command("ticket open", {"category": "general", "title": "Help"})
+    await emu.wait_for_callback(sent["id"])
+    made = await emu.wait_for_request("POST", "/guilds/1/channels")
+    overflow = emu.channel(int(made.response_body["id"]))
+    assert overflow.type == ChannelType.CATEGORY and overflow.name == "Tickets 2"
+    await eventually(lambda: the_channel_is_under(runtime, emu, overflow.id))
+
+    guild = emu.guild(1)
+    while len(guild.channels) < 500:
+        emu.add_channel(1, f"filler-{len(guild.channels)}")
+    sent = await emu.run_command("ticket open", {"category": "other", "title": "More"}, user_id=43)
+    await emu.wait_for_callback(sent["id"])
+    await eventually(lambda: bool(emu.dm_messages(43)))
+    assert "500 channels" in emu.dm_messages(43)[0].content
+    assert await count_rows(runtime, Ticket) == 1 and len(guild.channels) == 500
+
+
+async def the_channel_is_under(runtime: Runtime, emu: DiscordEmulator, parent: int) -> bool:
+    ticket = await the_ticket(runtime)
+    return (
+        ticket is not None
+        and ticket.channel_id is not None
+        and emu.channel(ticket.channel_id).parent_id == parent
+    )
