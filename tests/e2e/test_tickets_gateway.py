@@ -82,7 +82,14 @@ async def test_a_ticket_from_the_panel_to_the_archive_and_back(
     panel = emu.interaction(sent["id"]).original_message_id
     assert panel is not None
 
-    opened = await press(emu, "ticket-open:technical", panel, 42)
+    asked = await press(emu, "ticket-open:technical", panel, 42)
+    assert asked["type"] == 9 and asked["data"]["custom_id"] == "ticket-form:technical", asked
+    fields = [row["components"][0]["custom_id"] for row in asked["data"]["components"]]
+    assert fields == ["title", "description"]
+    sent = await emu.submit_modal(
+        "ticket-form:technical", {"title": "App crashes", "description": "Since 2.0"}, user_id=42
+    )
+    opened = await emu.wait_for_callback(sent["id"])
     assert opened["data"]["flags"] == 64 and "Ticket #" in opened["data"]["content"]
     create = await emu.wait_for_request("POST", "/guilds/1/channels")
     channel = emu.channel(int(create.response_body["id"]))
@@ -93,7 +100,8 @@ async def test_a_ticket_from_the_panel_to_the_archive_and_back(
     assert rules[emu.bot_user.id] == (1, BOT, 0) and len(rules) == 4
     await eventually(lambda: bool(emu.channel_messages(channel.id)))
     [intro] = emu.channel_messages(channel.id)
-    assert "<@42>" in intro.content and intro.embeds[0]["title"].startswith("🎫 Ticket #")
+    assert "<@42>" in intro.content and intro.embeds[0]["title"].endswith(": App crashes")
+    assert intro.embeds[0]["description"] == "Since 2.0"
     claim, close = intro.components[0]["components"]
     ticket = await the_ticket(runtime)
     assert ticket is not None and ticket.channel_id == channel.id and ticket.status is TicketStatus.OPEN

@@ -18,10 +18,10 @@ from kyrios.features.tickets import service
 from kyrios.features.tickets.events import CHANNEL_WORK, ChannelWork, Work
 from kyrios.features.tickets.models import Ticket, TicketCategory, TicketPriority, TicketStatus
 from kyrios.features.tickets.service import Scope
-from kyrios.slash.invocation import ADMIN_PERMISSIONS, Actor, RoleRef
+from kyrios.slash.invocation import ADMIN_PERMISSIONS, Actor, RoleRef, Source
 from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
-from kyrios.slash.reply import Button, ButtonStyle, Colour, Embed, Reply
+from kyrios.slash.reply import Button, ButtonStyle, Colour, Embed, Modal, Reply, TextInput, TextStyle
 
 commands = CommandSet(Feature.TICKETS)
 
@@ -149,26 +149,70 @@ async def _open(ctx: Context, category: TicketCategory, title: str, description:
     )
 
 
+def form(ctx: Context, category: TicketCategory) -> Reply:
+    """The modal asking for the ticket's title and description (Discord doors)."""
+    return Reply(
+        modal=Modal(
+            f"ticket-form:{category.value}",
+            ctx.t("New {category} ticket", category=category_name(ctx, category)),
+            [
+                TextInput("title", ctx.t("Title"), max_length=service.MAX_TITLE),
+                TextInput(
+                    "description",
+                    ctx.t("What happened?"),
+                    TextStyle.PARAGRAPH,
+                    required=False,
+                    max_length=service.MAX_DESCRIPTION,
+                ),
+            ],
+        )
+    )
+
+
+def shows_modals(ctx: Context) -> bool:
+    """Whether the caller's door can show a modal (Discord's, not the console or a prefix message)."""
+    return ctx.inv.source in (Source.GATEWAY, Source.HTTP)
+
+
+def category_of(args: tuple[str, ...]) -> TicketCategory:
+    """The category a panel button or form carries."""
+    try:
+        return TicketCategory(args[0])
+    except (IndexError, ValueError):
+        raise InvalidInput("This button is broken; run the command again.") from None
+
+
 @commands.slash("ticket open", "Open a support ticket: a private channel with the staff")
 async def open_(
     ctx: Context,
     category: Annotated[TicketCategory, Opt("What it is about")],
-    title: Annotated[str, Opt("A short title", max_length=service.MAX_TITLE)],
+    title: Annotated[
+        str | None, Opt("A short title (none: a form asks)", max_length=service.MAX_TITLE)
+    ] = None,
     description: Annotated[str, Opt("What happened", max_length=service.MAX_DESCRIPTION)] = "",
 ) -> Reply:
-    """Open a ticket; its channel follows once the gateway made it."""
+    """Open a ticket; without a title, Discord shows a form for it first."""
+    if title is None:
+        if shows_modals(ctx):
+            return form(ctx, category)
+        raise InvalidInput("Give the ticket a title.")
     return await _open(ctx, category, title, description)
 
 
 @commands.component("ticket-open")
 async def panel_open(ctx: Context, *args: str) -> Reply:
-    """A panel button: open a ticket of the button's category."""
-    try:
-        category = TicketCategory(args[0])
-    except (IndexError, ValueError):
-        raise InvalidInput("This button is broken; run the command again.") from None
-    title = ctx.t("{category} request", category=category_name(ctx, category))
-    return await _open(ctx, category, title, "")
+    """A panel button: the form for a ticket of its category (where there are no forms: open one)."""
+    category = category_of(args)
+    if shows_modals(ctx):
+        return form(ctx, category)
+    return await _open(ctx, category, ctx.t("{category} request", category=category_name(ctx, category)), "")
+
+
+@commands.component("ticket-form")
+async def form_sent(ctx: Context, *args: str) -> Reply:
+    """The form's submission: open the ticket with its title and description."""
+    title, description = ctx.inv.options.get("title"), ctx.inv.options.get("description")
+    return await _open(ctx, category_of(args), str(title or ""), str(description or ""))
 
 
 @commands.slash("ticket panel", "Post a ticket panel: a button per category (admins)", admin=True)
