@@ -5,6 +5,7 @@ and archives the channel, and reopening brings it back. Then Discord's channel l
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -177,3 +178,58 @@ async def the_channel_is_under(runtime: Runtime, emu: DiscordEmulator, parent: i
         and ticket.channel_id is not None
         and emu.channel(ticket.channel_id).parent_id == parent
     )
+
+
+async def test_the_sweeper_pings_staff_warns_the_opener_and_auto_closes(
+    ticket_bot: KyriosBot, discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    _, archive, role = await setup_guild(emu, runtime)
+
+    async def auto_close(session: Any) -> None:
+        await service.configure(session, 1, now=runtime.clock.now(), auto_close_hours=1)
+
+    await runtime.db.run(auto_close)
+    sent = await emu.run_command("ticket open", {"category": "technical", "title": "Stuck"})
+    await emu.wait_for_callback(sent["id"])
+    await eventually(lambda: has_channel(runtime))
+    ticket = await the_ticket(runtime)
+    assert ticket is not None and ticket.channel_id is not None
+    channel_id = ticket.channel_id
+    await eventually(lambda: bool(emu.channel_messages(channel_id)))  # the intro
+    now = runtime.clock.now()
+
+    async def overdue(session: Any) -> None:  # the deadline passed; staff answered the opener 50 min ago
+        row = await session.get(Ticket, ticket.id)
+        row.response_due_at = now - timedelta(minutes=1)
+        row.last_opener_at = now - timedelta(hours=3)
+        row.last_staff_at = now - timedelta(minutes=50)
+
+    await runtime.db.run(overdue)
+    sweeper = ticket_bot.get_cog("tickets").sweeper  # type: ignore[union-attr]
+    await sweeper.sweep()
+    posted = [m for m in emu.channel_messages(channel_id) if m.author_id == emu.bot_user.id][1:]
+    reminder, warning = posted
+    assert f"<@&{role}>" in reminder.content and "response deadline" in reminder.content
+    ping = emu.traffic.matching("POST", f"/channels/{channel_id}/messages")[1].json
+    assert ping["allowed_mentions"]["roles"] == [str(role)]
+    assert "<@42>" in warning.content and "closes" in warning.content
+
+    async def idle(session: Any) -> None:  # the warning went out 20 minutes ago, staff spoke 2 h ago
+        row = await session.get(Ticket, ticket.id)
+        row.warned_at = now - timedelta(minutes=20)
+        row.last_staff_at = now - timedelta(hours=2)
+
+    await runtime.db.run(idle)
+    await sweeper.sweep()
+    await eventually(lambda: status_is(runtime, TicketStatus.ARCHIVED))
+    assert emu.channel(channel_id).parent_id == archive
+    [dm] = emu.dm_messages(42)
+    assert dm.attachments[0]["filename"] == f"ticket-{ticket.id}.html"
+    await sweeper.sweep()  # nothing more is due: no second reminder or warning
+    assert len([m for m in emu.channel_messages(channel_id) if m.author_id == emu.bot_user.id]) == 3
+
+
+async def has_channel(runtime: Runtime) -> bool:
+    ticket = await the_ticket(runtime)
+    return ticket is not None and ticket.channel_id is not None

@@ -269,3 +269,60 @@ async def test_config_needs_an_admin_and_checks_bounds(runtime: Runtime) -> None
     )
     bad = await invoke(runtime, "ticket config", admin=True, auto_close_hours=100_000)
     assert bad.is_error
+
+
+async def sweep(rt: Runtime, clock: FrozenClock) -> service.Due:
+    async def work(session: Any) -> service.Due:
+        return await service.sweep(session, clock.now())
+
+    return await rt.db.run(work)
+
+
+async def say(rt: Runtime, channel: int, author: int, clock: FrozenClock) -> None:
+    seen = service.Seen(channel, 1, author, "", "hi", (), False, clock.now())
+
+    async def work(session: Any) -> None:
+        await service.record(session, seen)
+
+    await rt.db.run(work)
+
+
+async def test_the_sweep_reminds_once_warns_then_auto_closes(runtime: Runtime, clock: FrozenClock) -> None:
+    await ready(runtime, clock)
+    await configure(runtime, clock, auto_close_hours=8)
+    start = clock.now()
+    await invoke(runtime, "ticket open", category="technical", title="Quiet")
+    await invoke(runtime, "ticket open", category="general", title="Chatty")
+    quiet, chatty = await tickets(runtime)
+    await staff(runtime, "ticket priority", level="high", ticket=quiet.id)
+
+    async def place(session: Any) -> None:
+        await service.set_channel(session, chatty.id, 880)
+
+    await runtime.db.run(place)
+    clock.set(start + timedelta(hours=1))
+    await say(runtime, 880, STAFF_ROLE, clock)  # staff answer: chatty now waits on its opener
+    clock.set(start + timedelta(hours=3, minutes=59))
+    assert await sweep(runtime, clock) == service.Due([], [], [])
+    clock.set(start + timedelta(hours=4))
+    due = await sweep(runtime, clock)
+    assert [t.id for t in due.reminders] == [quiet.id] and not due.warnings and not due.closed
+    clock.set(start + timedelta(hours=7))  # three quarters of 8 h after staff's message
+    due = await sweep(runtime, clock)
+    assert not due.reminders and [t.id for t in due.warnings] == [chatty.id]
+    clock.set(start + timedelta(hours=8, minutes=30))
+    assert await sweep(runtime, clock) == service.Due([], [], [])  # warned: the close waits for 9 h
+    await say(runtime, 880, 42, clock)  # the opener answers: warning withdrawn, nothing waits on them
+    clock.set(start + timedelta(hours=10))
+    assert await sweep(runtime, clock) == service.Due([], [], [])
+    await say(runtime, 880, STAFF_ROLE, clock)
+    clock.set(start + timedelta(hours=17))  # late (due at 16 h): the close still waits 2 h after it
+    assert [t.id for t in (await sweep(runtime, clock)).warnings] == [chatty.id]
+    clock.set(start + timedelta(hours=18, minutes=59))
+    assert await sweep(runtime, clock) == service.Due([], [], [])
+    clock.set(start + timedelta(hours=19))
+    closed = (await sweep(runtime, clock)).closed
+    assert [t.id for t in closed] == [chatty.id]
+    _, chatty = await tickets(runtime)
+    assert chatty.status is TicketStatus.CLOSED and chatty.close_reason.startswith("Auto-closed")
+    assert await sweep(runtime, clock) == service.Due([], [], [])

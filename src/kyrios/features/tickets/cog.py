@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kyrios.features.tickets import service
 from kyrios.features.tickets.keeper import ChannelKeeper
 from kyrios.features.tickets.models import Ticket
+from kyrios.features.tickets.sweeper import Sweeper
 
 if TYPE_CHECKING:
     from kyrios.gateway.bot import KyriosBot
@@ -49,13 +50,16 @@ class Tickets(commands.Cog, name="tickets"):
             serves=lambda g: bot.get_guild(g) is not None,
             now=bot.runtime.clock.now,
         )
+        self.sweeper = Sweeper(bot.runtime.db, bot.runtime.bus, bot.port, now=bot.runtime.clock.now)
 
     async def cog_load(self) -> None:
-        """Start making ticket channels."""
+        """Start making ticket channels and sweeping for reminders and auto-closes."""
         self.keeper.start()
+        self.sweeper.start()
 
     async def cog_unload(self) -> None:
         """Stop (when the bot closes)."""
+        await self.sweeper.close()
         await self.keeper.close()
 
     @commands.Cog.listener()

@@ -90,7 +90,9 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_opener_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    """The opener's last message (or the opening): auto-close counts from here."""
+    """The opener's last message (or the opening)."""
+    last_staff_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    """Staff's last message: auto-close counts from here while the opener has not answered it."""
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     close_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -236,6 +236,7 @@ async def reopen(session: AsyncSession, ticket: Ticket, by: int, now: datetime) 
     ticket.claimed_by = None
     ticket.closed_at, ticket.closed_by, ticket.close_reason = None, None, ""
     ticket.last_opener_at, ticket.warned_at, ticket.close_requested_at = now, None, None
+    ticket.last_staff_at = None
     await _line(session, ticket, by, "Ticket reopened", now)
     return ticket
 
@@ -306,8 +307,10 @@ async def record(session: AsyncSession, seen: Seen) -> Ticket | None:
     if ticket.status in LIVE and not seen.is_bot:
         if seen.author_id == ticket.opener_id:
             ticket.last_opener_at, ticket.warned_at = seen.at, None
-        elif ticket.first_response_at is None:
-            ticket.first_response_at = seen.at
+        else:
+            ticket.last_staff_at = seen.at
+            if ticket.first_response_at is None:
+                ticket.first_response_at = seen.at
     return ticket
 
 
@@ -401,3 +404,59 @@ async def blacklisted(session: AsyncSession, guild_id: int) -> list[TicketBlackl
         select(TicketBlacklist).where(TicketBlacklist.guild_id == guild_id).order_by(TicketBlacklist.added_at)
     )
     return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What the sweeper must announce: overdue first answers, auto-close warnings and closings."""
+
+    reminders: list[Ticket]
+    warnings: list[Ticket]
+    closed: list[Ticket]
+
+
+def auto_close_times(ticket: Ticket, hours: int) -> tuple[datetime, datetime] | None:
+    """(warn at, close at) for a ticket waiting on its opener; None while staff owe the answer.
+
+    The warning comes at three quarters of the delay after staff's last message; the close at the
+    full delay, and never sooner than a quarter of the delay after the warning went out."""
+    if ticket.last_staff_at is None or ticket.last_staff_at <= ticket.last_opener_at:
+        return None
+    delay = timedelta(hours=hours)
+    warn_at = ticket.last_staff_at + delay * 3 / 4
+    close_at = ticket.last_staff_at + delay
+    if ticket.warned_at is not None:
+        close_at = max(close_at, ticket.warned_at + delay / 4)
+    return warn_at, close_at
+
+
+async def sweep(session: AsyncSession, now: datetime) -> Due:
+    """Stamp what is due now (each at most once): the staff reminder of a ticket past its response
+    deadline without a staff answer, the opener's auto-close warning, and the auto-close itself."""
+    live = list(
+        await session.scalars(
+            select(Ticket).where(Ticket.status.in_(LIVE)).order_by(Ticket.id).with_for_update()
+        )
+    )
+    due = Due([], [], [])
+    hours_of: dict[int, int | None] = {}
+    for ticket in live:
+        if ticket.first_response_at is None and ticket.reminded_at is None and ticket.response_due_at <= now:
+            ticket.reminded_at = now
+            due.reminders.append(ticket)
+        if ticket.guild_id not in hours_of:
+            hours_of[ticket.guild_id] = (await settings(session, ticket.guild_id)).auto_close_hours
+        hours = hours_of[ticket.guild_id]
+        times = auto_close_times(ticket, hours) if hours else None
+        if times is None:
+            continue
+        warn_at, close_at = times
+        if ticket.warned_at is None and now >= warn_at:
+            ticket.warned_at = now
+            await _line(session, ticket, 0, "Auto-close warning", now)
+            due.warnings.append(ticket)
+        elif ticket.warned_at is not None and now >= close_at:
+            await close(session, ticket, 0, "Auto-closed: no answer from the opener", now)
+            due.closed.append(ticket)
+    await session.flush()
+    return due

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("first_response_at", WHEN(), nullable=True),
         sa.Column("reminded_at", WHEN(), nullable=True),
         sa.Column("last_opener_at", WHEN(), nullable=False),
+        sa.Column("last_staff_at", WHEN(), nullable=True),
         sa.Column("warned_at", WHEN(), nullable=True),
         sa.Column("close_requested_at", WHEN(), nullable=True),
         sa.Column("closed_at", WHEN(), nullable=True),
