@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -326,3 +327,12 @@ async def test_the_sweep_reminds_once_warns_then_auto_closes(runtime: Runtime, c
     _, chatty = await tickets(runtime)
     assert chatty.status is TicketStatus.CLOSED and chatty.close_reason.startswith("Auto-closed")
     assert await sweep(runtime, clock) == service.Due([], [], [])
+
+
+async def test_simultaneous_opens_pass_the_limit_once(runtime: Runtime, clock: FrozenClock) -> None:
+    await ready(runtime, clock)
+    replies = await asyncio.gather(
+        *(invoke(runtime, "ticket open", category="technical", title=f"Try {n}") for n in range(6))
+    )
+    assert sum(not r.is_error for r in replies) == 1, [r.content for r in replies]
+    assert await count_rows(runtime, Ticket) == 1

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -100,20 +100,29 @@ async def open_ticket(
         raise InvalidInput("A ticket's description is at most {max} characters.", max=MAX_DESCRIPTION)
     if await session.get(TicketBlacklist, (guild_id, user_id)) is not None:
         raise Forbidden("You may not open tickets on this server.")
-    live = await session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.guild_id == guild_id,
-            Ticket.opener_id == user_id,
-            Ticket.category == category,
-            Ticket.status.in_(LIVE),
-        )
+    # Opens in one guild queue on its settings row, and the count is a locking read (the latest
+    # committed rows, not a REPEATABLE READ snapshot), so simultaneous opens cannot pass the limit.
+    await session.execute(
+        select(TicketsSettings.guild_id).where(TicketsSettings.guild_id == guild_id).with_for_update()
     )
-    if (live or 0) >= rules.max_open_per_category:
+    live = len(
+        (
+            await session.scalars(
+                select(Ticket.id)
+                .where(
+                    Ticket.guild_id == guild_id,
+                    Ticket.opener_id == user_id,
+                    Ticket.category == category,
+                    Ticket.status.in_(LIVE),
+                )
+                .with_for_update()
+            )
+        ).all()
+    )
+    if live >= rules.max_open_per_category:
         raise Conflict(
             "You already have {n} open {category} ticket(s), the most this server allows; close one first.",
-            n=live or 0,
+            n=live,
             category=category.value,
         )
     priority = TicketPriority.MEDIUM
