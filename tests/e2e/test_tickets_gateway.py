@@ -233,3 +233,35 @@ async def test_the_sweeper_pings_staff_warns_the_opener_and_auto_closes(
 async def has_channel(runtime: Runtime) -> bool:
     ticket = await the_ticket(runtime)
     return ticket is not None and ticket.channel_id is not None
+
+
+async def test_staff_add_remove_and_rename_change_the_channel(
+    ticket_bot: KyriosBot, discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    await setup_guild(emu, runtime)
+    emu.add_member(1, 43, "witness")
+    sent = await emu.run_command("ticket open", {"category": "moderation", "title": "Report"})
+    await emu.wait_for_callback(sent["id"])
+    await eventually(lambda: has_channel(runtime))
+    ticket = await the_ticket(runtime)
+    assert ticket is not None and ticket.channel_id is not None
+    channel = emu.channel(ticket.channel_id)
+
+    async def staff(path: str, options: dict[str, Any]) -> str:
+        sent = await emu.run_command(
+            path, options, user_id=STAFF, channel_id=channel.id, option_types={"member": 6}
+        )
+        content: str = (await emu.wait_for_callback(sent["id"]))["data"]["content"]
+        return content
+
+    assert "can now see" in await staff("ticket add", {"member": "43"})
+    await emu.wait_for_request("PUT", f"/channels/{channel.id}/permissions/43")
+    assert {o.id: o.allow for o in channel.overwrites}[43] == MEMBER
+    assert "called case-7" in await staff("ticket rename", {"name": "Case 7"})
+    await eventually(lambda: channel.name == "case-7")
+    assert "no longer sees" in await staff("ticket remove", {"member": "43"})
+    await emu.wait_for_request("DELETE", f"/channels/{channel.id}/permissions/43")
+    assert 43 not in {o.id for o in channel.overwrites}
+    refused = await staff("ticket remove", {"member": "42"})
+    assert "opener stays" in refused and 42 in {o.id for o in channel.overwrites}
