@@ -16,8 +16,9 @@ from kyrios.core.errors import Forbidden, InvalidInput, NotFound
 from kyrios.core.features import Feature
 from kyrios.features.tickets import service
 from kyrios.features.tickets.events import CHANNEL_WORK, ChannelWork, Work
-from kyrios.features.tickets.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from kyrios.features.tickets.models import Ticket, TicketCategory, TicketPriority
 from kyrios.features.tickets.service import Scope
+from kyrios.features.tickets.words import category_name, priority_name, status_name
 from kyrios.slash.invocation import ADMIN_PERMISSIONS, Actor, RoleRef, Source
 from kyrios.slash.options import Opt
 from kyrios.slash.registry import CommandSet, Context
@@ -86,39 +87,6 @@ def ticket_id(args: tuple[str, ...]) -> int:
         raise InvalidInput("This button is broken; run the command again.") from None
 
 
-def category_name(ctx: Context, category: TicketCategory) -> str:
-    """A category in the reader's language."""
-    names = {
-        TicketCategory.TECHNICAL: ctx.t("Technical"),
-        TicketCategory.MODERATION: ctx.t("Moderation"),
-        TicketCategory.GENERAL: ctx.t("General"),
-        TicketCategory.OTHER: ctx.t("Other"),
-    }
-    return names[category]
-
-
-def priority_name(ctx: Context, priority: int) -> str:
-    """A priority in the reader's language."""
-    names = {
-        TicketPriority.LOW: ctx.t("Low"),
-        TicketPriority.MEDIUM: ctx.t("Medium"),
-        TicketPriority.HIGH: ctx.t("High"),
-        TicketPriority.URGENT: ctx.t("Urgent"),
-    }
-    return names[TicketPriority(priority)]
-
-
-def status_name(ctx: Context, status: TicketStatus) -> str:
-    """A status in the reader's language."""
-    names = {
-        TicketStatus.OPEN: ctx.t("Open"),
-        TicketStatus.IN_PROGRESS: ctx.t("In progress"),
-        TicketStatus.CLOSED: ctx.t("Closed"),
-        TicketStatus.ARCHIVED: ctx.t("Archived"),
-    }
-    return names[status]
-
-
 def span(ctx: Context, value: timedelta | None) -> str:
     """A duration as hours and minutes."""
     if value is None:
@@ -143,7 +111,7 @@ async def _open(ctx: Context, category: TicketCategory, title: str, description:
             "🎫 Ticket #{id} ({category}) is open: I am making its private channel"
             " and will mention you there.",
             id=ticket.id,
-            category=category_name(ctx, category),
+            category=category_name(ctx.translator, category),
         ),
         ephemeral=True,
     )
@@ -154,7 +122,7 @@ def form(ctx: Context, category: TicketCategory) -> Reply:
     return Reply(
         modal=Modal(
             f"ticket-form:{category.value}",
-            ctx.t("New {category} ticket", category=category_name(ctx, category)),
+            ctx.t("New {category} ticket", category=category_name(ctx.translator, category)),
             [
                 TextInput("title", ctx.t("Title"), max_length=service.MAX_TITLE),
                 TextInput(
@@ -205,7 +173,9 @@ async def panel_open(ctx: Context, *args: str) -> Reply:
     category = category_of(args)
     if shows_modals(ctx):
         return form(ctx, category)
-    return await _open(ctx, category, ctx.t("{category} request", category=category_name(ctx, category)), "")
+    return await _open(
+        ctx, category, ctx.t("{category} request", category=category_name(ctx.translator, category)), ""
+    )
 
 
 @commands.component("ticket-form")
@@ -228,7 +198,7 @@ async def panel(
     )
     styles = (ButtonStyle.PRIMARY, ButtonStyle.DANGER, ButtonStyle.SUCCESS, ButtonStyle.SECONDARY)
     buttons = [
-        Button(category_name(ctx, c), f"ticket-open:{c.value}", style)
+        Button(category_name(ctx.translator, c), f"ticket-open:{c.value}", style)
         for c, style in zip(TicketCategory, styles, strict=True)
     ]
     return Reply(embeds=[embed], buttons=[buttons])
@@ -279,7 +249,7 @@ async def _priority(ctx: Context, ticket: Ticket, priority: Priority) -> Reply:
         content=ctx.t(
             "Ticket #{id} is now {priority}: staff answer by {due}.",
             id=ticket.id,
-            priority=priority_name(ctx, priority.level),
+            priority=priority_name(ctx.translator, priority.level),
             due=ctx.translator.time(ticket.response_due_at, "R"),
         )
     )
@@ -438,9 +408,9 @@ async def list_(ctx: Context, scope: Annotated[Scope, Opt("Which tickets")] = Sc
             "#{id} {title} · {category} · {priority} · {status}{channel}",
             id=t.id,
             title=t.title,
-            category=category_name(ctx, t.category),
-            priority=priority_name(ctx, t.priority),
-            status=status_name(ctx, t.status),
+            category=category_name(ctx.translator, t.category),
+            priority=priority_name(ctx.translator, t.priority),
+            status=status_name(ctx.translator, t.status),
             channel=f" · <#{t.channel_id}>" if t.channel_id else "",
         )
         for t in tickets
@@ -457,12 +427,12 @@ async def stats(ctx: Context) -> Reply:
     embed = Embed(title=ctx.t("📊 Ticket statistics"), colour=Colour.INFO)
     embed.add_field(
         ctx.t("By status"),
-        "\n".join(f"{status_name(ctx, s)}: {n}" for s, n in figures.by_status.items()),
+        "\n".join(f"{status_name(ctx.translator, s)}: {n}" for s, n in figures.by_status.items()),
         inline=True,
     )
     embed.add_field(
         ctx.t("By priority"),
-        "\n".join(f"{priority_name(ctx, p)}: {n}" for p, n in figures.by_priority.items()),
+        "\n".join(f"{priority_name(ctx.translator, p)}: {n}" for p, n in figures.by_priority.items()),
         inline=True,
     )
     embed.add_field(ctx.t("Median time to the first staff answer"), span(ctx, figures.median_first_response))

@@ -28,6 +28,7 @@ from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.tickets import service, transcript
 from kyrios.features.tickets.events import CHANNEL_WORK, ChannelWork, Work
 from kyrios.features.tickets.models import Ticket, TicketPriority, TicketsSettings, TicketStatus
+from kyrios.features.tickets.words import category_name, priority_name
 from kyrios.slash.reply import Button, ButtonStyle, Colour, Embed, Reply
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ def intro(ticket: Ticket, words: Translator, *, reopened: bool = False) -> Reply
         colour=Colour.INFO,
     )
     embed.add_field(words.t("Opened by"), f"<@{ticket.opener_id}>", inline=True)
-    embed.add_field(words.t("Category"), ticket.category.value, inline=True)
+    embed.add_field(words.t("Category"), category_name(words, ticket.category), inline=True)
     embed.add_field(words.t("Staff answer by"), words.time(ticket.response_due_at, "R"), inline=True)
     text = (
         words.t("<@{user}>, your ticket is open again.", user=str(ticket.opener_id))
@@ -287,7 +288,7 @@ def intro(ticket: Ticket, words: Translator, *, reopened: bool = False) -> Reply
         ],
         [
             Button(
-                words.t("Priority: {level}", level=p.name.lower()),
+                words.t("Priority: {level}", level=priority_name(words, p)),
                 f"ticket-priority:{p.name.lower()}:{ticket.id}",
             )
             for p in TicketPriority

@@ -22,7 +22,8 @@ from kyrios.core.ports import DiscordError, DiscordPort, Json
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.tickets import service
 from kyrios.features.tickets.events import CHANNEL_WORK, ChannelWork, Work
-from kyrios.features.tickets.models import Ticket, TicketPriority
+from kyrios.features.tickets.models import Ticket
+from kyrios.features.tickets.words import priority_name
 from kyrios.slash.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class Sweeper:
             "⏰ {roles} Ticket #{id} ({priority}) is past its response deadline without a staff answer.",
             roles=roles,
             id=notice.ticket_id,
-            priority=TicketPriority(notice.priority).name.lower(),
+            priority=priority_name(words, notice.priority),
         )
         body = Reply(content=text.strip()).to_message()
         body["allowed_mentions"]["roles"] = [str(r) for r in notice.staff]
