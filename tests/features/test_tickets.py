@@ -298,6 +298,7 @@ async def test_the_sweep_reminds_once_warns_then_auto_closes(runtime: Runtime, c
     await staff(runtime, "ticket priority", level="high", ticket=quiet.id)
 
     async def place(session: Any) -> None:
+        await service.set_channel(session, quiet.id, 879)
         await service.set_channel(session, chatty.id, 880)
 
     await runtime.db.run(place)
@@ -336,3 +337,21 @@ async def test_simultaneous_opens_pass_the_limit_once(runtime: Runtime, clock: F
     )
     assert sum(not r.is_error for r in replies) == 1, [r.content for r in replies]
     assert await count_rows(runtime, Ticket) == 1
+
+
+async def test_the_sweep_finds_a_ticket_whose_channel_never_came(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    await ready(runtime, clock)
+    await invoke(runtime, "ticket open", category="other", title="Lost")
+    clock.advance(timedelta(minutes=1, seconds=59))
+    assert (await sweep(runtime, clock)).orphans == []
+    clock.advance(timedelta(seconds=1))
+    [ticket] = await tickets(runtime)
+    assert [t.id for t in (await sweep(runtime, clock)).orphans] == [ticket.id]
+
+    async def place(session: Any) -> None:
+        await service.set_channel(session, ticket.id, 881)
+
+    await runtime.db.run(place)
+    assert (await sweep(runtime, clock)).orphans == []

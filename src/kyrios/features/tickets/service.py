@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -39,6 +39,8 @@ MAX_REASON = 400
 MAX_PER_CATEGORY = 10
 MAX_AUTO_CLOSE_HOURS = 24 * 30
 LIST_LIMIT = 25
+ORPHAN_AFTER = timedelta(minutes=2)
+"""How long a live ticket may wait for its channel before the sweeper asks for it again."""
 
 
 async def settings(session: AsyncSession, guild_id: int) -> TicketsSettings:
@@ -417,11 +419,13 @@ async def blacklisted(session: AsyncSession, guild_id: int) -> list[TicketBlackl
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """What the sweeper must announce: overdue first answers, auto-close warnings and closings."""
+    """What the sweeper must announce: overdue first answers, auto-close warnings and closings, and
+    live tickets still without a channel (their channel work was lost: the bot was down)."""
 
     reminders: list[Ticket]
     warnings: list[Ticket]
     closed: list[Ticket]
+    orphans: list[Ticket] = field(default_factory=list)
 
 
 def auto_close_times(ticket: Ticket, hours: int) -> tuple[datetime, datetime] | None:
@@ -450,6 +454,8 @@ async def sweep(session: AsyncSession, now: datetime) -> Due:
     due = Due([], [], [])
     hours_of: dict[int, int | None] = {}
     for ticket in live:
+        if ticket.channel_id is None and max(ticket.created_at, ticket.last_opener_at) <= now - ORPHAN_AFTER:
+            due.orphans.append(ticket)
         if ticket.first_response_at is None and ticket.reminded_at is None and ticket.response_due_at <= now:
             ticket.reminded_at = now
             due.reminders.append(ticket)

@@ -1,4 +1,5 @@
-"""The bot's periodic ticket chores: remind staff of overdue tickets, warn and auto-close idle ones.
+"""The bot's periodic ticket chores: remind staff of overdue tickets, warn and auto-close idle ones,
+ask again for the channel of a ticket whose channel work was lost.
 
 `service.sweep` stamps what is due in one transaction (so each reminder, warning and closing happens
 once); the messages go out after the commit, and an auto-closed ticket's channel is archived by the
@@ -82,15 +83,20 @@ class Sweeper:
         """Stamp what is due now, then announce it."""
         now = self.now()
 
-        async def work(session: AsyncSession) -> tuple[list[Notice], list[Notice], list[Notice]]:
+        async def work(session: AsyncSession) -> tuple[list[Notice], ...]:
             due = await service.sweep(session, now)
             return (
                 [await _notice(session, t) for t in due.reminders],
                 [await _notice(session, t, warning=True) for t in due.warnings],
                 [await _notice(session, t) for t in due.closed],
+                [await _notice(session, t) for t in due.orphans],
             )
 
-        reminders, warnings, closed = await self.db.run(work)
+        reminders, warnings, closed, orphans = await self.db.run(work)
+        for notice in orphans:
+            self.bus.publish(
+                CHANNEL_WORK, ChannelWork(Work.OPEN, notice.guild_id, notice.ticket_id).to_message()
+            )
         for notice in reminders:
             await self._remind(notice)
         for notice in warnings:
