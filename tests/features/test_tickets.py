@@ -15,6 +15,7 @@ from kyrios.features.tickets.models import Ticket, TicketMessage, TicketPriority
 from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Source
 from kyrios.slash.reply import Reply
+from tests.features.test_locale import ask
 from tests.helpers import count_rows, invoke, press, text_of
 
 STAFF_ROLE = 7000
@@ -355,3 +356,20 @@ async def test_the_sweep_finds_a_ticket_whose_channel_never_came(
 
     await runtime.db.run(place)
     assert (await sweep(runtime, clock)).orphans == []
+
+
+async def test_japanese_readers_get_japanese_replies_refusals_and_forms(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    refused = await ask(runtime, "ticket open", user_locale="ja", category="general", title="質問")
+    assert refused.is_error and "チケットカテゴリ" in (refused.content or "")
+    await ready(runtime, clock)
+    opened = await ask(runtime, "ticket open", user_locale="ja", category="general", title="質問")
+    assert "チケット #1（一般）を作成しました" in (opened.content or "")
+    form = await ask(runtime, "ticket open", user_locale="ja", source=Source.HTTP, category="technical")
+    assert form.modal is not None and form.modal.title == "新しいチケット（技術的な問題）"
+    assert [i.label for i in form.modal.inputs] == ["タイトル", "何が起きましたか？"]
+    console = await ask(runtime, "ticket open", category="technical")
+    assert console.is_error and "title" in (console.content or "")
+    panel = await ask(runtime, "ticket panel", user_locale="ja", admin=True)
+    assert [b.label for b in panel.buttons[0]] == ["技術的な問題", "モデレーション", "一般", "その他"]
