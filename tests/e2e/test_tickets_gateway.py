@@ -265,3 +265,24 @@ async def test_staff_add_remove_and_rename_change_the_channel(
     assert 43 not in {o.id for o in channel.overwrites}
     refused = await staff("ticket remove", {"member": "42"})
     assert "opener stays" in refused and 42 in {o.id for o in channel.overwrites}
+
+
+async def test_a_transcript_the_opener_cannot_receive_stays_in_the_archived_channel(
+    ticket_bot: KyriosBot, discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    await setup_guild(emu, runtime)
+    emu.dms_closed.add(42)
+    sent = await emu.run_command("ticket open", {"category": "other", "title": "Private"})
+    await emu.wait_for_callback(sent["id"])
+    await eventually(lambda: has_channel(runtime))
+    ticket = await the_ticket(runtime)
+    assert ticket is not None and ticket.channel_id is not None
+    ask = await emu.run_command("ticket close", {"reason": "done"}, channel_id=ticket.channel_id)
+    confirm = (await emu.wait_for_callback(ask["id"]))["data"]["components"][0]["components"][0]
+    closing = await emu.press_button(confirm["custom_id"])
+    await emu.wait_for_callback(closing["id"])
+    await eventually(lambda: status_is(runtime, TicketStatus.ARCHIVED))
+    kept = emu.channel_messages(ticket.channel_id)[-1]
+    assert "DMs are closed" in kept.content and kept.attachments[0]["filename"] == f"ticket-{ticket.id}.html"
+    assert emu.dm_messages(42) == []

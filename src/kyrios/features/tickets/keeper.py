@@ -226,12 +226,21 @@ class ChannelKeeper(Follower):
             return
         async with self.db.read() as session:
             rows = await service.transcript(session, ticket.id)
-        page = transcript.render(ticket, rows, words).encode()
-        await self._dm(
+        page = Upload(
+            f"ticket-{ticket.id}.html", transcript.render(ticket, rows, words).encode(), "text/html"
+        )
+        sent = await self._dm(
             ticket.opener_id,
             words.t("Your ticket #{id} is closed. Its transcript is attached.", id=ticket.id),
-            Upload(f"ticket-{ticket.id}.html", page, "text/html"),
+            page,
         )
+        if not sent and ticket.channel_id is not None and not rules.delete_on_close:
+            text = words.t(
+                "I could not send <@{user}> the transcript by DM (their DMs are closed);"
+                " it is attached here.",
+                user=str(ticket.opener_id),
+            )
+            await self.port.send_message(ticket.channel_id, Reply(content=text).to_message(), files=[page])
         kept: int | None = None
         if ticket.channel_id is not None:
             if rules.delete_on_close:
@@ -259,11 +268,14 @@ class ChannelKeeper(Follower):
         now = self.now()
         await self.db.run(lambda s: service.archived(s, ticket.id, kept, now))
 
-    async def _dm(self, user_id: int, text: str, *files: Upload) -> None:
+    async def _dm(self, user_id: int, text: str, *files: Upload) -> bool:
+        """DM a member; False when Discord refused (DMs closed, no shared server)."""
         try:
             await self.port.send_dm(user_id, Reply(content=text).to_message(), files=files)
         except DiscordError as exc:
             log.info("could not DM %s about a ticket: %s", user_id, exc)
+            return False
+        return True
 
 
 def intro(ticket: Ticket, words: Translator, *, reopened: bool = False) -> Reply:
