@@ -68,6 +68,9 @@ class Tickets(commands.Cog, name="tickets"):
         if message.guild is None or getattr(message.channel, "category_id", None) is None:
             return
         line = seen(message, self.runtime.clock.now())
+        async with self.runtime.db.read() as session:  # most messages are in no ticket: no write for them
+            if await service.in_channel(session, line.channel_id) is None:
+                return
 
         async def work(session: AsyncSession) -> Ticket | None:
             return await service.record(session, line)
