@@ -365,7 +365,8 @@ async def test_japanese_readers_get_japanese_replies_refusals_and_forms(
     assert refused.is_error and "チケットカテゴリ" in (refused.content or "")
     await ready(runtime, clock)
     opened = await ask(runtime, "ticket open", user_locale="ja", category="general", title="質問")
-    assert "チケット #1（一般）を作成しました" in (opened.content or "")
+    [ticket] = await tickets(runtime)
+    assert f"チケット #{ticket.id}（一般）を作成しました" in (opened.content or "")
     form = await ask(runtime, "ticket open", user_locale="ja", source=Source.HTTP, category="technical")
     assert form.modal is not None and form.modal.title == "新しいチケット（技術的な問題）"
     assert [i.label for i in form.modal.inputs] == ["タイトル", "何が起きましたか？"]
