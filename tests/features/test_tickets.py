@@ -310,7 +310,13 @@ async def test_the_sweep_reminds_once_warns_then_auto_closes(runtime: Runtime, c
     clock.set(start + timedelta(hours=4))
     due = await sweep(runtime, clock)
     assert [t.id for t in due.reminders] == [quiet.id] and not due.warnings and not due.closed
-    clock.set(start + timedelta(hours=7))  # three quarters of 8 h after staff's message
+    clock.set(start + timedelta(hours=5, minutes=59))
+    assert await sweep(runtime, clock) == service.Due([], [], [])
+    clock.set(start + timedelta(hours=6))  # nobody answered: staff are pinged again every 2 h
+    assert [t.id for t in (await sweep(runtime, clock)).reminders] == [quiet.id]
+    await say(runtime, 879, STAFF_ROLE, clock)  # now someone did: no more reminders
+    await say(runtime, 879, 42, clock)  # and the opener answered back: nothing waits on them
+    clock.set(start + timedelta(hours=7))  # three quarters of 8 h after staff's message in chatty
     due = await sweep(runtime, clock)
     assert not due.reminders and [t.id for t in due.warnings] == [chatty.id]
     clock.set(start + timedelta(hours=8, minutes=30))

@@ -39,6 +39,8 @@ MAX_REASON = 400
 MAX_PER_CATEGORY = 10
 MAX_AUTO_CLOSE_HOURS = 24 * 30
 LIST_LIMIT = 25
+REMIND_EVERY = timedelta(hours=2)
+"""How often staff are pinged again about a ticket past its deadline that nobody has answered."""
 ORPHAN_AFTER = timedelta(minutes=2)
 """How long a live ticket may wait for its channel before the sweeper asks for it again."""
 
@@ -445,7 +447,8 @@ def auto_close_times(ticket: Ticket, hours: int) -> tuple[datetime, datetime] | 
 
 async def sweep(session: AsyncSession, now: datetime) -> Due:
     """Stamp what is due now (each at most once): the staff reminder of a ticket past its response
-    deadline without a staff answer, the opener's auto-close warning, and the auto-close itself."""
+    deadline without a staff answer (again every `REMIND_EVERY` until one comes), the opener's
+    auto-close warning, and the auto-close itself."""
     live = list(
         await session.scalars(
             select(Ticket).where(Ticket.status.in_(LIVE)).order_by(Ticket.id).with_for_update()
@@ -456,7 +459,12 @@ async def sweep(session: AsyncSession, now: datetime) -> Due:
     for ticket in live:
         if ticket.channel_id is None and max(ticket.created_at, ticket.last_opener_at) <= now - ORPHAN_AFTER:
             due.orphans.append(ticket)
-        if ticket.first_response_at is None and ticket.reminded_at is None and ticket.response_due_at <= now:
+        reminded = ticket.reminded_at
+        if (
+            ticket.first_response_at is None
+            and ticket.response_due_at <= now
+            and (reminded is None or reminded <= now - REMIND_EVERY)
+        ):
             ticket.reminded_at = now
             due.reminders.append(ticket)
         if ticket.guild_id not in hours_of:

@@ -42,6 +42,7 @@ class Notice:
     priority: int
     staff: tuple[int, ...]
     close_at: datetime | None
+    claimed_by: int | None = None
 
 
 class Sweeper:
@@ -117,15 +118,18 @@ class Sweeper:
     async def _remind(self, notice: Notice) -> None:
         async with self.db.read() as session:
             words = await guild_settings.guild_translator(session, notice.guild_id)
-        roles = " ".join(f"<@&{r}>" for r in notice.staff)
+        # whoever is expected to answer: the handler of a claimed ticket, else the staff roles
+        roles = f"<@{notice.claimed_by}>" if notice.claimed_by else " ".join(f"<@&{r}>" for r in notice.staff)
         text = words.t(
             "⏰ {roles} Ticket #{id} ({priority}) is past its response deadline without a staff answer.",
             roles=roles,
             id=notice.ticket_id,
             priority=priority_name(words, notice.priority),
         )
-        body = Reply(content=text.strip()).to_message()
-        body["allowed_mentions"]["roles"] = [str(r) for r in notice.staff]
+        ping = (notice.claimed_by,) if notice.claimed_by else ()
+        body = Reply(content=text.strip(), ping=ping).to_message()
+        if not notice.claimed_by:
+            body["allowed_mentions"]["roles"] = [str(r) for r in notice.staff]
         await self._post(notice.channel_id, body)
 
     async def _warn(self, notice: Notice) -> None:
@@ -154,4 +158,5 @@ async def _notice(session: AsyncSession, ticket: Ticket, *, warning: bool = Fals
         ticket.priority,
         tuple(service.staff_roles(rules)),
         when,
+        ticket.claimed_by,
     )
