@@ -286,3 +286,34 @@ async def test_a_transcript_the_opener_cannot_receive_stays_in_the_archived_chan
     kept = emu.channel_messages(ticket.channel_id)[-1]
     assert "DMs are closed" in kept.content and kept.attachments[0]["filename"] == f"ticket-{ticket.id}.html"
     assert emu.dm_messages(42) == []
+
+
+async def test_a_deleted_ticket_reopened_in_a_full_guild_is_closed_again_not_lost(
+    ticket_bot: KyriosBot, discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    await setup_guild(emu, runtime)
+
+    async def deleting(session: Any) -> None:
+        await service.configure(session, 1, now=runtime.clock.now(), delete_on_close=True)
+
+    await runtime.db.run(deleting)
+    sent = await emu.run_command("ticket open", {"category": "general", "title": "Gone soon"})
+    await emu.wait_for_callback(sent["id"])
+    await eventually(lambda: has_channel(runtime))
+    ticket = await the_ticket(runtime)
+    assert ticket is not None and ticket.channel_id is not None
+    ask = await emu.run_command("ticket close", {}, channel_id=ticket.channel_id)
+    confirm = (await emu.wait_for_callback(ask["id"]))["data"]["components"][0]["components"][0]
+    await emu.wait_for_callback((await emu.press_button(confirm["custom_id"]))["id"])
+    await emu.wait_for_request("DELETE", f"/channels/{ticket.channel_id}")
+    await eventually(lambda: status_is(runtime, TicketStatus.ARCHIVED))
+    guild = emu.guild(1)
+    while len(guild.channels) < 500:
+        emu.add_channel(1, f"filler-{len(guild.channels)}")
+    again = await emu.run_command("ticket reopen", {"ticket": ticket.id})
+    assert "open again" in (await emu.wait_for_callback(again["id"]))["data"]["content"]
+    await eventually(lambda: status_is(runtime, TicketStatus.CLOSED))
+    assert "500 channels" in emu.dm_messages(42)[-1].content
+    closed = await the_ticket(runtime)
+    assert closed is not None and closed.id == ticket.id and closed.close_reason.startswith("Reopen refused")

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kyrios.core.bus import EventBus, Follower, Message
 from kyrios.core.db import Database
 from kyrios.core.i18n import Translator
@@ -153,11 +155,16 @@ class ChannelKeeper(Follower):
     def _why(self, ticket: Ticket) -> str:
         return REASON.format(id=ticket.id)
 
-    async def _parent(self, ticket: Ticket, rules: TicketsSettings, words: Translator) -> int | None:
-        """The category for the ticket's channel (made if it overflows); None: refused, opener told."""
+    async def _parent(
+        self, ticket: Ticket, rules: TicketsSettings, words: Translator, *, reopened: bool
+    ) -> int | None:
+        """The category for the ticket's channel (made if it overflows); None: refused, opener told.
+
+        A refused new ticket is discarded; a refused reopening closes the ticket again (its
+        transcript stays)."""
         channels = await self.port.guild_channels(ticket.guild_id)
         picked = None if rules.category_id is None else pick_category(channels, rules.category_id)
-        needed = 1 + isinstance(picked, str)
+        needed = (ticket.channel_id is None) + isinstance(picked, str)
         if picked is None or len(channels) + needed > GUILD_LIMIT:
             refusal = (
                 words.t(
@@ -172,7 +179,11 @@ class ChannelKeeper(Follower):
                     id=ticket.id,
                 )
             )
-            await self.db.run(lambda s: service.discard(s, ticket.id))
+            if reopened:
+                now = self.now()
+                await self.db.run(lambda s: _close_again(s, ticket.id, now))
+            else:
+                await self.db.run(lambda s: service.discard(s, ticket.id))
             await self._dm(ticket.opener_id, refusal)
             return None
         if isinstance(picked, str):
@@ -197,7 +208,7 @@ class ChannelKeeper(Follower):
         overwrites = ticket_overwrites(
             ticket.guild_id, ticket.opener_id, service.staff_roles(rules), self.bot_id()
         )
-        parent = await self._parent(ticket, rules, words)
+        parent = await self._parent(ticket, rules, words, reopened=reopened)
         if parent is None:
             return
         channel_id = ticket.channel_id
@@ -276,6 +287,12 @@ class ChannelKeeper(Follower):
             log.info("could not DM %s about a ticket: %s", user_id, exc)
             return False
         return True
+
+
+async def _close_again(session: AsyncSession, ticket_id: int, now: datetime) -> None:
+    ticket = await session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is not None and ticket.status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
+        await service.close(session, ticket, 0, "Reopen refused: no room for its channel", now)
 
 
 def intro(ticket: Ticket, words: Translator, *, reopened: bool = False) -> Reply:
