@@ -116,6 +116,7 @@ async def test_a_ticket_from_the_panel_to_the_archive_and_back(
     assert "<@50> now handles" in claimed["data"]["content"]
     assert await status_is(runtime, TicketStatus.IN_PROGRESS)
     await eventually(lambda: the_first_answer_is_stamped(runtime))
+    await eventually(lambda: recorded(runtime, ticket.id, "It crashes <b>at start</b>"))
 
     ask = await press(emu, close["custom_id"], intro.id, STAFF)
     assert ask["data"]["flags"] == 64
@@ -140,6 +141,12 @@ async def test_a_ticket_from_the_panel_to_the_archive_and_back(
     assert {o.id: o.allow for o in channel.overwrites}[42] == MEMBER
     await eventually(lambda: any("open again" in m.content for m in emu.channel_messages(channel.id)))
     assert await status_is(runtime, TicketStatus.OPEN)
+
+
+async def recorded(runtime: Runtime, ticket_id: int, content: str) -> bool:
+    """Whether the gateway's message has reached the ticket's transcript (listeners run concurrently)."""
+    async with runtime.db.read() as session:
+        return any(row.content == content for row in await service.transcript(session, ticket_id))
 
 
 async def the_first_answer_is_stamped(runtime: Runtime) -> bool:
