@@ -55,6 +55,12 @@ MOVES = {  # the slice's table: {its column: the guild_settings column it came f
 ADDED: dict[str, dict[str, object]] = {
     "wallet_settings": {"role_id": None, "gated_features": ""},
     "rumble_settings": {"challenge_timeout_seconds": 60, "max_stake": 10_000},
+    "tickets_settings": {
+        "staff_role_ids": "",
+        "max_open_per_category": 1,
+        "delete_on_close": False,
+        "auto_close_hours": None,
+    },
 }
 """Columns a slice added to its settings table after the move, with the value existing rows get."""
 KEPT = ("guild_id", "timezone", "locale", "prefix", "disabled_features", "log_channel_id", "updated_at")

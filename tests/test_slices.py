@@ -138,6 +138,7 @@ def test_the_gateway_loads_the_cog_of_every_slice_that_has_one() -> None:
         "kyrios.features.auto_role.cog",
         "kyrios.features.wallet.cog",
         "kyrios.features.stock.cog",
+        "kyrios.features.tickets.cog",
         "kyrios.gateway.prefix",
     }
     for name in cog_modules():
@@ -154,10 +155,12 @@ def test_intents_are_the_union_of_the_running_slices_and_leave_with_their_cog() 
     # Without the modlog's cog, message content is left to the prefix door, moderation to nobody.
     no_modlog = intents_of(without(Feature.MODLOG))
     assert no_modlog.message_content and not no_modlog.moderation
-    no_content = intents_of(without(Feature.MODLOG, Feature.GUILD_SETTINGS))
+    no_content = intents_of(without(Feature.MODLOG, Feature.GUILD_SETTINGS, Feature.TICKETS))
     assert not no_content.message_content and no_content.members
     assert no_content.guild_messages  # the economy counts messages without reading them
-    assert not intents_of(without(Feature.MODLOG, Feature.GUILD_SETTINGS, Feature.ECONOMY)).guild_messages
+    assert not intents_of(
+        without(Feature.MODLOG, Feature.GUILD_SETTINGS, Feature.ECONOMY, Feature.TICKETS)
+    ).guild_messages
     no_members = intents_of(without(Feature.MODLOG, Feature.AVATARS, Feature.AUTO_ROLE))
     assert not no_members.members and no_members.message_content
     assert intents_of([]) == intents_for([])  # the base: guilds only
@@ -187,6 +190,7 @@ async def test_a_deployment_without_the_member_slices_asks_for_no_members_intent
             "kyrios.features.achievements.cog",
             "kyrios.features.stock.cog",
             "kyrios.features.wallet.cog",
+            "kyrios.features.tickets.cog",
             "kyrios.gateway.prefix",
         }
     finally:

@@ -53,6 +53,7 @@ async def test_every_slice_cog_is_loaded_and_discord_py_answers_nothing(
         "auto_role",
         "wallet",
         "stock",
+        "tickets",
         "prefix",
     }
     assert gateway_bot.all_commands == {}  # no text commands, not even discord.py's help
@@ -102,6 +103,14 @@ async def test_the_bot_runs_only_the_cogs_of_the_slices_its_runtime_runs(
     runtime = build_runtime(settings.model_copy(update={"disabled_features": "modlog,avatars"}), clock=clock)
     try:
         async with running_bot(discord_emulator, runtime, intents=intents_for(["auto_role"])) as bot:
-            assert set(bot.cogs) == {"economy", "achievements", "auto_role", "wallet", "stock", "prefix"}
+            assert set(bot.cogs) == {
+                "economy",
+                "achievements",
+                "auto_role",
+                "wallet",
+                "stock",
+                "tickets",
+                "prefix",
+            }
     finally:
         await runtime.aclose()

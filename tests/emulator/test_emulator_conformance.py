@@ -83,6 +83,7 @@ async def exercise_guild(bot: KyriosBot, guild: discord.Guild) -> None:
     category = await guild.create_category("Tickets", reason="set-up")
     ticket = await guild.create_text_channel("ticket-1", category=category, topic="help", slowmode_delay=5)
     await bot.fetch_channel(ticket.id)
+    await ticket.move(beginning=True, category=category, sync_permissions=True, reason="tidy")
     await ticket.edit(name="ticket-one", topic="still help", nsfw=False, slowmode_delay=10)
     member = await guild.fetch_member(42)
     await ticket.set_permissions(member, view_channel=True, send_messages=True)

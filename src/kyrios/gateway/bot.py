@@ -100,6 +100,7 @@ class KyriosBot(CogHost):
         if interaction.type not in (
             discord.InteractionType.application_command,
             discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
         ):
             return
         interaction_id, token = interaction.id, interaction.token

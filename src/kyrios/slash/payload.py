@@ -10,6 +10,7 @@ from kyrios.slash.options import OptionType
 
 APPLICATION_COMMAND = 2
 MESSAGE_COMPONENT = 3
+MODAL_SUBMIT = 5
 
 
 def _actor(user: dict[str, Any]) -> Actor:
@@ -31,8 +32,20 @@ def _flatten(name: str, options: list[dict[str, Any]]) -> tuple[str, dict[str, A
     return " ".join(path), {str(opt["name"]): opt.get("value") for opt in current}
 
 
+def modal_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A modal submission's text inputs by custom id (in action rows, or in labels)."""
+    fields: dict[str, Any] = {}
+    for row in data.get("components") or ():
+        inner = [row["component"]] if row.get("component") else row.get("components") or ()
+        for item in inner:
+            if item.get("custom_id") is not None:
+                fields[str(item["custom_id"])] = item.get("value") or ""
+    return fields
+
+
 def invocation_from_payload(payload: dict[str, Any], source: Source) -> Invocation:
-    """Build an invocation from an APPLICATION_COMMAND or MESSAGE_COMPONENT interaction."""
+    """Build an invocation from an APPLICATION_COMMAND, MESSAGE_COMPONENT or MODAL_SUBMIT interaction
+    (a submission is dispatched like a button, its fields as `options`)."""
     try:
         member = payload.get("member")
         user = member["user"] if member else payload["user"]
@@ -53,8 +66,9 @@ def invocation_from_payload(payload: dict[str, Any], source: Source) -> Invocati
             interaction_id=int(payload["id"]) if payload.get("id") else None,
             interaction_token=payload.get("token"),
         )
-        if payload.get("type") == MESSAGE_COMPONENT:
+        if payload.get("type") in (MESSAGE_COMPONENT, MODAL_SUBMIT):
             inv.custom_id = str(data["custom_id"])
+            inv.options = modal_fields(data) if payload.get("type") == MODAL_SUBMIT else {}
         else:
             inv.command, inv.options = _flatten(str(data["name"]), data.get("options") or [])
     except (KeyError, TypeError, ValueError) as exc:

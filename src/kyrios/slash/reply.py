@@ -46,6 +46,7 @@ class CallbackType(IntEnum):
     DEFERRED_CHANNEL_MESSAGE = 5
     DEFERRED_UPDATE_MESSAGE = 6
     UPDATE_MESSAGE = 7
+    MODAL = 9
 
 
 def _clip(text: str, limit: int) -> str:
@@ -130,6 +131,57 @@ class Button:
         return data
 
 
+class TextStyle(IntEnum):
+    """A text input's size: one line, or several."""
+
+    SHORT = 1
+    PARAGRAPH = 2
+
+
+@dataclass
+class TextInput:
+    """One field of a modal; its value comes back under `custom_id` in the submission's options."""
+
+    custom_id: str
+    label: str
+    style: TextStyle = TextStyle.SHORT
+    required: bool = True
+    max_length: int | None = None
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Discord's text input component JSON."""
+        data: dict[str, Any] = {
+            "type": 4,
+            "custom_id": self.custom_id,
+            "label": _clip(self.label, 45),
+            "style": int(self.style),
+            "required": self.required,
+        }
+        if self.max_length is not None:
+            data["max_length"] = self.max_length
+        if self.value:
+            data["value"] = self.value
+        return data
+
+
+@dataclass
+class Modal:
+    """A form Discord shows over the client; its submission is routed like a button by `custom_id`."""
+
+    custom_id: str
+    title: str
+    inputs: list[TextInput]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `data` of a modal callback (type 9)."""
+        return {
+            "custom_id": self.custom_id,
+            "title": _clip(self.title, 45),
+            "components": [{"type": 1, "components": [i.to_dict()]} for i in self.inputs[:5]],
+        }
+
+
 @dataclass
 class Reply:
     """A command's answer. `update=True` edits the message a button was pressed on; `files` are
@@ -144,6 +196,8 @@ class Reply:
     is_error: bool = False
     ping: tuple[int, ...] = ()
     """Users the message notifies (Discord's `allowed_mentions.users`); nobody else is pinged."""
+    modal: Modal | None = None
+    """A form to show instead of a message (Discord doors only; only as the first answer)."""
 
     @classmethod
     def error(cls, message: str) -> Reply:
@@ -173,5 +227,7 @@ class Reply:
 
     def to_callback(self) -> dict[str, Any]:
         """The interaction callback body for this reply."""
+        if self.modal is not None:
+            return {"type": int(CallbackType.MODAL), "data": self.modal.to_dict()}
         kind = CallbackType.UPDATE_MESSAGE if self.update else CallbackType.CHANNEL_MESSAGE
         return {"type": int(kind), "data": self.to_message()}

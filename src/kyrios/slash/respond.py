@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from kyrios.core.errors import DomainError, InvalidInput
 from kyrios.core.ports import DiscordError, DiscordPort, Json, Upload
 from kyrios.slash.invocation import Actor, Invocation, Source
-from kyrios.slash.payload import APPLICATION_COMMAND, MESSAGE_COMPONENT, invocation_from_payload
+from kyrios.slash.payload import APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, invocation_from_payload
 from kyrios.slash.registry import Registry
 from kyrios.slash.reply import CallbackType, Reply
 
@@ -220,7 +220,7 @@ async def respond_to_interaction(
 ) -> None:
     """`respond` for a Discord interaction's JSON; a payload that cannot be read is refused."""
     try:
-        if payload.get("type") not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
+        if payload.get("type") not in (APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT):
             raise InvalidInput("This kind of interaction is not supported.")
         inv = invocation_from_payload(payload, source)
     except DomainError as exc:
@@ -230,7 +230,11 @@ async def respond_to_interaction(
 
 
 async def deliver_late(inv: Invocation, responder: Responder, reply: Reply) -> None:
-    """Deliver a reply after a deferral, where it would have gone in time (see the module's doc)."""
+    """Deliver a reply after a deferral, where it would have gone in time (see the module's doc).
+    A modal can only be the first answer: one that comes too late is dropped (and logged)."""
+    if reply.modal is not None:
+        log.warning("%s opened its modal after the deadline: it cannot be shown", _name(inv))
+        return
     if inv.is_component:
         if reply.update:
             await _attempt(inv, "edit the message of", responder.edit_original(reply))

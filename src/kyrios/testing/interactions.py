@@ -101,6 +101,34 @@ def component_payload(
     }
 
 
+def modal_payload(
+    custom_id: str,
+    values: dict[str, str],
+    *,
+    guild_id: int = 1,
+    user_id: int = 42,
+    permissions: int = 0,
+    application_id: int = 999,
+    channel_id: int = 10,
+) -> dict[str, Any]:
+    """A MODAL_SUBMIT interaction: the text inputs' values, each in its action row."""
+    rows = [
+        {"type": 1, "components": [{"type": 4, "custom_id": name, "value": value}]}
+        for name, value in values.items()
+    ]
+    return {
+        "id": str(next(_ids)),
+        "application_id": str(application_id),
+        "type": 5,
+        "token": f"token-{next(_ids)}",
+        "version": 1,
+        "guild_id": str(guild_id),
+        "channel_id": str(channel_id),
+        "member": {"user": _user(user_id, "tester"), "permissions": str(permissions), "roles": []},
+        "data": {"custom_id": custom_id, "components": rows},
+    }
+
+
 def _guess_type(value: Any) -> int:
     if isinstance(value, bool):
         return int(OptionType.BOOLEAN)

@@ -18,7 +18,7 @@ from kyrios.testing.emulator.rest import RouteBase, json_response, no_content
 from kyrios.testing.emulator.rest_channels import apply_message_body
 from kyrios.testing.emulator.state import ApiError, InteractionRecord
 from kyrios.testing.emulator.traffic import WAIT_SECONDS, Waiter
-from kyrios.testing.interactions import InteractionSigner, command_payload, component_payload
+from kyrios.testing.interactions import InteractionSigner, command_payload, component_payload, modal_payload
 
 ATTACHMENT_SIZE_LIMIT = 8 * 1024 * 1024
 EPHEMERAL = 1 << 6
@@ -124,6 +124,11 @@ class InteractionSender(EventSender):
             payload["message"] = {"id": str(message_id), "channel_id": str(message.channel_id)}
             payload["channel_id"] = str(message.channel_id)
         return await self.send_interaction(payload)
+
+    async def submit_modal(self, custom_id: str, values: dict[str, str], **kwargs: Any) -> Json:
+        """Submit the modal `custom_id` with its text inputs' values; kwargs go to `modal_payload`."""
+        kwargs.setdefault("application_id", self.application_id)
+        return await self.send_interaction(modal_payload(custom_id, values, **kwargs))
 
     def interaction(self, interaction_id: int | str) -> InteractionRecord:
         """The record of an interaction sent earlier."""

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from kyrios.testing.emulator.models import AuditAction, Channel, Json, Message, Overwrite, snowflake
+from kyrios.testing.emulator.models import (
+    AuditAction,
+    Channel,
+    ChannelType,
+    Guild,
+    Json,
+    Message,
+    Overwrite,
+    snowflake,
+)
 from kyrios.testing.emulator.rest import IN_FLIGHT, RouteBase, json_response, no_content
 from kyrios.testing.emulator.state import ApiError
 
@@ -13,6 +22,7 @@ MAX_EMBEDS = 10
 MAX_CHANNEL_NAME = 100
 MAX_TOPIC = 1024
 MAX_SLOWMODE = 21600  # six hours
+MAX_CATEGORY_CHANNELS = 50
 
 
 class ChannelRoutes(RouteBase):
@@ -47,7 +57,10 @@ class ChannelRoutes(RouteBase):
         if "position" in body and body["position"] is not None:
             channel.position = int(body["position"])
         if "parent_id" in body:
-            channel.parent_id = int(body["parent_id"]) if body["parent_id"] else None
+            parent_id = int(body["parent_id"]) if body["parent_id"] else None
+            if parent_id is not None and parent_id != channel.parent_id:
+                check_parent(self.emu.guild(channel.guild_id), parent_id)
+            channel.parent_id = parent_id
         if "permission_overwrites" in body:
             channel.overwrites = [Overwrite.from_json(o) for o in body["permission_overwrites"] or []]
         await self._log(channel, AuditAction.CHANNEL_UPDATE, request)
@@ -227,6 +240,19 @@ def check_channel_body(body: Json) -> None:
         raise ApiError(400, 50035, "Invalid Form Body (topic: Must be 1024 or fewer in length.)")
     if not 0 <= int(body.get("rate_limit_per_user") or 0) <= MAX_SLOWMODE:
         raise ApiError(400, 50035, "Invalid Form Body (rate_limit_per_user: int value should be <= 21600.)")
+
+
+def check_parent(guild: Guild, parent_id: int | None) -> None:
+    """400 50035 unless `parent_id` is None or a category of the guild with room (Discord's 50 channels)."""
+    if parent_id is None:
+        return
+    parent = guild.channels.get(parent_id)
+    if parent is None or parent.type != ChannelType.CATEGORY:
+        raise ApiError(400, 50035, "Invalid Form Body (parent_id: not a category of this guild)")
+    if sum(c.parent_id == parent_id for c in guild.channels.values()) >= MAX_CATEGORY_CHANNELS:
+        raise ApiError(
+            400, 50035, "Invalid Form Body (parent_id: Maximum number of channels in category reached (50))"
+        )
 
 
 def apply_message_body(message: Message, body: Json) -> None:

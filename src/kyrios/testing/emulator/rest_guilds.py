@@ -8,8 +8,8 @@ from aiohttp import web
 
 from kyrios.testing.emulator.events import UNSET
 from kyrios.testing.emulator.models import AuditAction, Channel, ChannelType, Json, Overwrite, snowflake
-from kyrios.testing.emulator.rest import RouteBase, json_response, no_content
-from kyrios.testing.emulator.rest_channels import check_channel_body
+from kyrios.testing.emulator.rest import IN_FLIGHT, RouteBase, json_response, no_content
+from kyrios.testing.emulator.rest_channels import check_channel_body, check_parent
 from kyrios.testing.emulator.state import ADMINISTRATOR, ApiError
 
 MAX_NICK = 32
@@ -40,10 +40,7 @@ class GuildRoutes(RouteBase):
         name = str(body.get("name") or "")
         check_channel_body({**body, "name": name})
         parent_id = int(body["parent_id"]) if body.get("parent_id") else None
-        if parent_id is not None and guild.channels.get(parent_id, None) is None:
-            raise ApiError(400, 50035, "Invalid Form Body")
-        if parent_id is not None and sum(c.parent_id == parent_id for c in guild.channels.values()) >= 50:
-            raise ApiError(400, 50035, "Invalid Form Body (category is full: 50 channels)")
+        check_parent(guild, parent_id)
         if len(guild.channels) >= 500:
             raise ApiError(400, 30013, "Maximum number of guild channels reached (500)")
         channel = Channel(
@@ -68,6 +65,34 @@ class GuildRoutes(RouteBase):
         )
         await self.emu.dispatch("CHANNEL_CREATE", channel.to_json(), guild_id=guild_id)
         return json_response(channel.to_json(), 201)
+
+    async def move_channels(self, request: web.Request) -> web.Response:
+        """PATCH /guilds/{id}/channels [{id, position, parent_id, lock_permissions}] (`channel.move()`):
+        each listed channel of the guild moved; `lock_permissions` copies the new parent's overwrites."""
+        guild_id = self.snowflake_arg(request, "guild_id")
+        guild = self.emu.guild(guild_id)
+        self.emu.require(guild_id, "manage_channels")
+        body = IN_FLIGHT[id(request)][0].body
+        if not isinstance(body, list) or not all(isinstance(item, dict) and item.get("id") for item in body):
+            raise ApiError(400, 50035, "Invalid Form Body (a list of channels with their ids)")
+        moves = [(guild.channels.get(int(item["id"])), item) for item in body]
+        if any(channel is None for channel, _ in moves):
+            raise ApiError(400, 50035, "Invalid Form Body (id: unknown channel)")
+        for channel, item in moves:
+            assert channel is not None
+            if item.get("parent_id") is not None and int(item["parent_id"]) != channel.parent_id:
+                check_parent(guild, int(item["parent_id"]))
+        for channel, item in moves:
+            assert channel is not None
+            if item.get("position") is not None:
+                channel.position = int(item["position"])
+            if "parent_id" in item:
+                channel.parent_id = int(item["parent_id"]) if item["parent_id"] else None
+            if item.get("lock_permissions") and channel.parent_id is not None:
+                parent = guild.channels[channel.parent_id]
+                channel.overwrites = [Overwrite.from_json(o.to_json()) for o in parent.overwrites]
+            await self.emu.dispatch("CHANNEL_UPDATE", channel.to_json(), guild_id=guild_id)
+        return no_content()
 
     async def get_member(self, request: web.Request) -> web.Response:
         """GET /guilds/{id}/members/{user_id}."""

@@ -76,6 +76,7 @@ class Routes(
             ("GET", guild, self.get_guild),
             ("GET", f"{guild}/channels", self.get_channels),
             ("POST", f"{guild}/channels", self.create_channel),
+            ("PATCH", f"{guild}/channels", self.move_channels),
             ("GET", f"{guild}/members", self.list_members),
             ("GET", f"{guild}/members/{{user_id:\\d+}}", self.get_member),
             ("PATCH", f"{guild}/members/{{user_id:\\d+}}", self.edit_member),
