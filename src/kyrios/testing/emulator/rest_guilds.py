@@ -68,7 +68,8 @@ class GuildRoutes(RouteBase):
 
     async def move_channels(self, request: web.Request) -> web.Response:
         """PATCH /guilds/{id}/channels [{id, position, parent_id, lock_permissions}] (`channel.move()`):
-        each listed channel of the guild moved; `lock_permissions` copies the new parent's overwrites."""
+        each listed channel of the guild moved; `lock_permissions` copies the new parent's overwrites.
+        Every item is checked before anything moves; CHANNEL_UPDATE only for channels that changed."""
         guild_id = self.snowflake_arg(request, "guild_id")
         guild = self.emu.guild(guild_id)
         self.emu.require(guild_id, "manage_channels")
@@ -82,8 +83,10 @@ class GuildRoutes(RouteBase):
             assert channel is not None
             if item.get("parent_id") is not None and int(item["parent_id"]) != channel.parent_id:
                 check_parent(guild, int(item["parent_id"]))
+        changed = []
         for channel, item in moves:
             assert channel is not None
+            before = channel.to_json()
             if item.get("position") is not None:
                 channel.position = int(item["position"])
             if "parent_id" in item:
@@ -91,6 +94,9 @@ class GuildRoutes(RouteBase):
             if item.get("lock_permissions") and channel.parent_id is not None:
                 parent = guild.channels[channel.parent_id]
                 channel.overwrites = [Overwrite.from_json(o.to_json()) for o in parent.overwrites]
+            if channel.to_json() != before:
+                changed.append(channel)
+        for channel in changed:
             await self.emu.dispatch("CHANNEL_UPDATE", channel.to_json(), guild_id=guild_id)
         return no_content()
 

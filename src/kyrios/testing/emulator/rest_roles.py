@@ -15,7 +15,7 @@ ROLE_FIELDS = ("name", "permissions", "color", "hoist", "mentionable")
 
 
 class RoleRoutes(RouteBase):
-    """`/guilds/{guild_id}/roles…` and `PATCH /guilds/{guild_id}/channels` (positions)."""
+    """`/guilds/{guild_id}/roles…` (channel positions: `GuildRoutes.move_channels`)."""
 
     def role_routes(self) -> list[tuple[str, str, Handler]]:
         """The (method, path, handler) rows of this group."""
@@ -27,7 +27,6 @@ class RoleRoutes(RouteBase):
             ("GET", role, self.get_role),
             ("PATCH", role, self.edit_role),
             ("DELETE", role, self.delete_role),
-            ("PATCH", f"{guild}/channels", self.move_channels),
         ]
 
     def _checked_fields(self, guild_id: int, body: Json) -> Json:
@@ -132,33 +131,6 @@ class RoleRoutes(RouteBase):
             role.position = number
         await self._announce_moves(guild_id, before)
         return json_response([r.to_json() for r in sorted(guild.roles.values(), key=lambda r: r.position)])
-
-    async def move_channels(self, request: web.Request) -> web.Response:
-        """PATCH /guilds/{id}/channels [{id, position, parent_id, lock_permissions}]: what `channel.move()`
-        and `edit(position=, category=)` send; CHANNEL_UPDATE for each channel that changed."""
-        guild_id = self.snowflake_arg(request, "guild_id")
-        guild = self.emu.guild(guild_id)
-        self.emu.require(guild_id, "manage_channels")
-        changed = []
-        for item in self.body_list(request):
-            channel = guild.channels.get(int(item["id"]))
-            if channel is None:
-                raise ApiError(400, 50035, "Invalid Form Body (id: Unknown Channel)")
-            before = channel.to_json()
-            if item.get("position") is not None:
-                channel.position = int(item["position"])
-            if "parent_id" in item:
-                parent_id = int(item["parent_id"]) if item["parent_id"] else None
-                if parent_id is not None and parent_id not in guild.channels:
-                    raise ApiError(400, 50035, "Invalid Form Body (parent_id: Unknown Channel)")
-                channel.parent_id = parent_id
-            if item.get("lock_permissions") and channel.parent_id is not None:
-                channel.overwrites = list(guild.channels[channel.parent_id].overwrites)
-            if channel.to_json() != before:
-                changed.append(channel)
-        for channel in changed:
-            await self.emu.dispatch("CHANNEL_UPDATE", channel.to_json(), guild_id=guild_id)
-        return no_content()
 
     @staticmethod
     def body_list(request: web.Request) -> list[Json]:
