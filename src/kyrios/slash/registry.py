@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
@@ -56,6 +56,9 @@ class Context:
     """How this process reaches the exchange (the runtime's client), for the exchange's commands."""
     site_url: str = "http://127.0.0.1:8000"
     """The web app's address as members reach it (links in replies)."""
+    adapters: Mapping[str, object] = field(default_factory=dict)
+    """What a door attached for slices, by slice name (the gateway's music player); a door that
+    attached nothing (the console, an HTTP-only process) has none, and the slice says so."""
 
     @property
     def exchange(self) -> ExchangeClient:
@@ -279,6 +282,8 @@ class Registry:
         self.exchange: Callable[[], ExchangeClient] | None = None
         """The runtime's current exchange client (set by the `Runtime`; it changes when the
         process starts or stops running the exchange)."""
+        self.adapters: dict[str, object] = {}
+        """Door-provided adapters handed to every handler as `Context.adapters` (see there)."""
 
     def include(self, command_set: CommandSet) -> None:
         """Add a slice's declarations; duplicate names and unknown features are programming errors."""
@@ -431,6 +436,7 @@ class Registry:
                 translator=translator,
                 exchange_client=exchange,
                 site_url=self.site_url,
+                adapters=self.adapters,
             )
             attempts.append(context)
             if switch is not None and inv.guild_id is not None:
