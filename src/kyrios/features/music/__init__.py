@@ -6,6 +6,8 @@ from kyrios.slash.manifest import SliceManifest
 
 MANIFEST = SliceManifest(
     Feature.MUSIC,
+    cog="kyrios.features.music.cog",
+    intents=frozenset({"voice_states"}),
     models=(MusicSettings, MusicSession, MusicTrack, MusicSkipVote),
     settings=MusicSettings,
     migrations="music",

@@ -124,7 +124,11 @@ class Resolver:
         import yt_dlp  # imported here: only a process that plays music pays for it
 
         with yt_dlp.YoutubeDL(options) as ydl:
-            found = ydl.extract_info(target, download=False)
+            try:
+                found = ydl.extract_info(target, download=False)
+            except Exception as error:
+                _close_responses(error)
+                raise
         return dict(found or {})
 
     async def _run(self, target: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +181,28 @@ class Resolver:
         if info.stream_url is None:
             raise NotFound("I found no audio at that link.")
         return info
+
+
+def _close_responses(error: BaseException) -> None:
+    """Close the HTTP responses an error chain holds (yt-dlp keeps a 404's socket open in it)."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        item = pending.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        response = getattr(item, "response", None)
+        if response is not None and hasattr(response, "close"):
+            response.close()
+        exc_info = getattr(item, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) > 1:
+            pending.append(exc_info[1])
+        pending += [
+            getattr(item, "cause", None),
+            getattr(item, "__cause__", None),
+            getattr(item, "__context__", None),
+        ]
 
 
 class _Silent:
