@@ -45,7 +45,16 @@ async def test_every_slice_cog_is_loaded_and_discord_py_answers_nothing(
     gateway_bot: KyriosBot, discord_emulator: DiscordEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     emu = discord_emulator
-    assert set(gateway_bot.cogs) == {"economy", "modlog", "avatars", "auto_role", "wallet", "stock", "prefix"}
+    assert set(gateway_bot.cogs) == {
+        "economy",
+        "modlog",
+        "avatars",
+        "auto_role",
+        "wallet",
+        "stock",
+        "music",
+        "prefix",
+    }
     assert gateway_bot.all_commands == {}  # no text commands, not even discord.py's help
     sent = await emu.run_command("gacha pull")
     await emu.wait_for_callback(sent["id"])  # the command tree saw the interaction before our handler
@@ -93,6 +102,6 @@ async def test_the_bot_runs_only_the_cogs_of_the_slices_its_runtime_runs(
     runtime = build_runtime(settings.model_copy(update={"disabled_features": "modlog,avatars"}), clock=clock)
     try:
         async with running_bot(discord_emulator, runtime, intents=intents_for(["auto_role"])) as bot:
-            assert set(bot.cogs) == {"economy", "auto_role", "wallet", "stock", "prefix"}
+            assert set(bot.cogs) == {"economy", "auto_role", "wallet", "stock", "music", "prefix"}
     finally:
         await runtime.aclose()

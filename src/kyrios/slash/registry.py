@@ -153,6 +153,8 @@ class Component:
     handler: Handler
     feature: Feature | None = None
     switch: Feature | None = None
+    unit_of_work: bool = True
+    """As for `Command`: False runs it on a read session (its writes are made elsewhere)."""
 
 
 class CommandSet:
@@ -213,12 +215,14 @@ class CommandSet:
 
         return register
 
-    def component(self, prefix: str, *, always_on: bool = False) -> Callable[[Handler], Handler]:
+    def component(
+        self, prefix: str, *, always_on: bool = False, unit_of_work: bool = True
+    ) -> Callable[[Handler], Handler]:
         """Declare a button handler for custom ids starting with `prefix:`."""
 
         def register(handler: Handler) -> Handler:
             self.components.append(
-                Component(prefix, handler, self.feature, None if always_on else self.switch)
+                Component(prefix, handler, self.feature, None if always_on else self.switch, unit_of_work)
             )
             return handler
 
@@ -404,7 +408,13 @@ class Registry:
         if component is None or len(custom_id) > MAX_CUSTOM_ID:
             raise Conflict("This button is no longer active.")
         args = rest.split(":") if rest else []
-        return await self._run(inv, component.switch, lambda context: component.handler(context, *args), used)
+        return await self._run(
+            inv,
+            component.switch,
+            lambda context: component.handler(context, *args),
+            used,
+            unit_of_work=component.unit_of_work,
+        )
 
     async def _run(
         self,

@@ -20,7 +20,7 @@ from kyrios.features.guild_settings.service import guild_translator
 from kyrios.features.music import service
 from kyrios.features.music.player import AudioOut, SourceFactory, Voice
 from kyrios.features.music.resolver import Resolver
-from kyrios.features.music.stage import ADAPTER, MusicStage
+from kyrios.features.music.stage import ADAPTER, UNAVAILABLE, MusicStage
 from kyrios.slash.reply import Button, ButtonStyle, Reply
 
 if TYPE_CHECKING:
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECONNECT = "-reconnect 1 -reconnect_streamed 1 -reconnect_delay_max 5"
-UNAVAILABLE = "ffmpeg-missing"
-"""What the stage's place holds when FFmpeg is missing (the commands say music is unavailable)."""
 WAITING = N_("⏯️ I was restarted. **{n}** tracks are still queued here; press Resume to go on.")
 FRAME_SECONDS = 0.02
 

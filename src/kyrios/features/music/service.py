@@ -379,8 +379,10 @@ async def set_paused(session: AsyncSession, guild_id: int, paused: bool, now: da
     row = await lock(session, guild_id, now)
     if row.current_track_id is None:
         raise Conflict("Nothing is playing.")
-    if row.paused == paused:
-        raise Conflict("The music is already paused." if paused else "The music is not paused.")
+    if row.paused and paused:
+        raise Conflict("The music is already paused.")
+    if not row.paused and not paused:
+        raise Conflict("The music is not paused.")
     if paused:
         _freeze(row, now)
     elif row.connected:

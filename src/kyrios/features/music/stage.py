@@ -23,6 +23,8 @@ from kyrios.features.music.resolver import Resolver
 log = logging.getLogger(__name__)
 ADAPTER = "music"
 """The key of the stage in `Registry.adapters`."""
+UNAVAILABLE = "ffmpeg-missing"
+"""What the cog puts there instead of a stage when FFmpeg is missing."""
 
 
 class VoiceDoor(Protocol):
