@@ -9,13 +9,15 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from kyrios.core.clock import FrozenClock
 from kyrios.features.music import service
 from kyrios.features.music.cog import ffmpeg_sources
-from kyrios.features.music.models import LoopMode
+from kyrios.features.music.models import LoopMode, MusicSettings
 from kyrios.features.music.resolver import Resolver
 from kyrios.features.music.stage import ADAPTER, UNAVAILABLE, MusicStage
 from kyrios.runtime import Runtime
@@ -216,3 +218,56 @@ async def test_japanese_replies(runtime: Runtime) -> None:
     )
     reply = await runtime.registry.dispatch(inv)
     assert "キュー" in text_of(reply)
+
+
+async def idle_after(runtime: Runtime, seconds: int) -> None:
+    """The guild's idle time, written below what /music settings allows, to keep the test short."""
+    async with runtime.db.transaction() as session:
+        session.add(MusicSettings(guild_id=GUILD, idle_timeout_seconds=seconds))
+
+
+async def test_the_bot_leaves_when_the_queue_ends_or_it_is_left_alone(runtime: Runtime, stage: Stage) -> None:
+    await idle_after(runtime, 0)
+    stage.door.where = {42: VOICE_CHANNEL}
+    await run(runtime, "play", query=f"{stage.base}/one.wav")
+    await eventually(lambda: stage.door.left == 1)  # the queue ended: idle, then gone
+    async with runtime.db.read() as session:
+        row = await service.find(session, GUILD)
+        assert row is not None and not row.connected
+    await run(runtime, "play", query=f"{stage.base}/one.wav")
+    stage.door.where = {}  # everyone left the channel
+    await stage.stage.check_alone(GUILD, VOICE_CHANNEL)
+    await eventually(lambda: stage.door.left == 2)
+
+
+async def test_someone_coming_back_cancels_the_idle_timer(runtime: Runtime, stage: Stage) -> None:
+    await idle_after(runtime, 600)
+    stage.door.where = {42: VOICE_CHANNEL}
+    await run(runtime, "play", query=f"{stage.base}/one.wav")
+    stage.door.where = {}
+    await stage.stage.check_alone(GUILD, VOICE_CHANNEL)
+    assert GUILD in stage.stage.idle
+    stage.door.where = {43: VOICE_CHANNEL}
+    await stage.stage.check_alone(GUILD, VOICE_CHANNEL)
+    assert GUILD not in stage.stage.idle and stage.door.left == 0
+
+
+async def test_a_kicked_bot_keeps_the_queue_and_resume_goes_on_from_where_it_was(
+    runtime: Runtime, stage: Stage, clock: FrozenClock
+) -> None:
+    stage.door.where = {42: VOICE_CHANNEL}
+    await run(runtime, "play", query=f"{stage.base}/one.wav")
+    await run(runtime, "play", query=f"{stage.base}/two.wav")
+    voice = stage.door.voices[0]
+    await eventually(lambda: bool(voice.plays) and seconds(voice.plays[0]) > 0.1)
+    clock.advance(timedelta(seconds=0.5))
+    await stage.stage.voice_lost(GUILD)  # the gateway said: the bot's channel is now none
+    async with runtime.db.read() as session:
+        row = await service.find(session, GUILD)
+        assert row is not None and not row.connected and row.elapsed_ms == 500
+        assert [t.title for t in await service.tracks(session, GUILD)] == ["one", "two"]
+    assert "Resuming the queue with **one**" in text_of(await run(runtime, "resume"))
+    player = stage.stage.players[GUILD]
+    await asyncio.wait_for(player.ended.wait(), 20)
+    resumed = stage.door.voices[1]
+    assert [round(seconds(pcm), 1) for pcm in resumed.plays] == [0.5, 1.0]  # from 0:00.5, then "two"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import subprocess
 from typing import TYPE_CHECKING, cast
 
 import discord
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 RECONNECT = "-reconnect 1 -reconnect_streamed 1 -reconnect_delay_max 5"
 WAITING = N_("⏯️ I was restarted. **{n}** tracks are still queued here; press Resume to go on.")
 FRAME_SECONDS = 0.02
+EXIT_WAIT_SECONDS = 5.0
 
 
 class CountedVolume(discord.PCMVolumeTransformer[discord.FFmpegPCMAudio]):
@@ -40,13 +42,26 @@ class CountedVolume(discord.PCMVolumeTransformer[discord.FFmpegPCMAudio]):
     def __init__(self, original: discord.FFmpegPCMAudio, volume: float) -> None:
         super().__init__(original, volume)
         self.frames = 0
+        self.exit_code: int | None = None
 
     def read(self) -> bytes:
-        """One 20 ms frame of PCM, counted."""
+        """One 20 ms frame of PCM, counted; at the end, FFmpeg's exit code is kept."""
         data = super().read()
         if data:
             self.frames += 1
+        elif self.exit_code is None:
+            process = getattr(self.original, "_process", None)
+            if isinstance(process, subprocess.Popen):
+                try:
+                    self.exit_code = process.wait(timeout=EXIT_WAIT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    self.exit_code = None
         return data
+
+    @property
+    def failed(self) -> bool:
+        """Whether FFmpeg ended with an error (it could not open the stream, or lost it)."""
+        return self.exit_code not in (None, 0)
 
     @property
     def played_seconds(self) -> float:

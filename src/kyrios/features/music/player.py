@@ -2,9 +2,9 @@
 voice connection, and moves on when the source ends. No discord.py here: the voice connection and
 the audio sources are ports (the cog gives discord.py's `VoiceClient` and FFmpeg sources).
 
-A source that cannot be resolved, or ends having played almost nothing (FFmpeg could not open
-it), is resolved once more (stream URLs expire; loop track plays one for hours) and then reported
-in the text channel and skipped: the queue never stalls. Everything that changes the player runs
+A source that cannot be resolved, or ends in an FFmpeg error or without a single frame, is
+resolved once more (stream URLs expire; loop track plays one for hours) and then reported in the
+text channel and skipped: the queue never stalls. Everything that changes the player runs
 under one lock per guild, commands and ends of tracks alike, in order.
 """
 
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 
 FRESH_FOR = timedelta(seconds=60)
 """A stream URL expiring sooner than this is resolved again before it plays."""
-DEAD_START_SECONDS = 1.0
-"""A source that ends after less audio than this, well before its end, did not really play."""
 NOW_PLAYING = N_("🎶 Now playing **{title}** ({length}), requested by <@{user}>.")
 SKIPPED = N_("⚠️ Skipped **{title}**: {reason}")
 QUEUE_ENDED = N_("⏹️ The queue has ended.")
@@ -49,6 +47,10 @@ class AudioOut(Protocol):
     @property
     def played_seconds(self) -> float:
         """How much audio it has given so far."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether its reader ended with an error (FFmpeg could not open or lost the stream)."""
 
 
 class Voice(Protocol):
@@ -91,7 +93,9 @@ class GuildPlayer:
     source: AudioOut | None = None
     playing: MusicTrack | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set whenever the queue has run out (tests and the idle timer wait on it)."""
+    """Set whenever the queue has run out (tests wait on it)."""
+    on_idle: Callable[[], Awaitable[None]] | None = None
+    """Called when the queue has run out (the stage starts its idle timer)."""
     _generation: int = 0
     _started_at: float = 0.0
     _fresh: bool = False
@@ -167,6 +171,8 @@ class GuildPlayer:
         if failures == 0:
             await self._tell(QUEUE_ENDED)
         self.ended.set()
+        if self.on_idle is not None:
+            await self.on_idle()
         return None
 
     async def _queue_length(self) -> int:
@@ -227,10 +233,7 @@ class GuildPlayer:
                 return  # a skip, seek or stop replaced this source: its end is already handled
             track, source = self.playing, self.source
             played = 0.0 if source is None else source.played_seconds
-            expected = None if track.duration_seconds is None else track.duration_seconds - self._started_at
-            died = error is not None or (
-                played < DEAD_START_SECONDS and (expected is None or expected > DEAD_START_SECONDS * 2)
-            )
+            died = error is not None or source is None or source.failed or played == 0
             if died and not self._fresh:
                 try:  # an expired stream URL is the usual cause: once more with a fresh one
                     await self._play(track, offset=self._started_at + played, fresh=True)

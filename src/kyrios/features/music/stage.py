@@ -61,6 +61,7 @@ class MusicStage:
         found = self.players.get(guild_id)
         if found is None:
             found = GuildPlayer(guild_id, self.db, self.clock, self.resolver, self.make_source, self.say)
+            found.on_idle = lambda: self.start_idle(guild_id)
             self.players[guild_id] = found
         return found
 
@@ -83,6 +84,7 @@ class MusicStage:
         channel = self.door.channel_of(guild_id, user_id)
         if channel is None:
             raise Conflict("Join a voice channel first, then use /play.")
+        self.cancel_idle(guild_id)
         found = self.player(guild_id)
         where = await self.db.run(lambda s: service.lock(s, guild_id, self.clock.now()))
         if found.voice is not None and found.voice.is_connected():
