@@ -5,6 +5,7 @@ console), where the commands that need voice say where to use them."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -61,6 +62,18 @@ class Stage:
     base: str
 
 
+@functools.cache
+def sample_files() -> dict[str, bytes]:
+    """Three short tones, and two long ones for tests that act while a track plays."""
+    return {
+        "one.wav": tone(1.0),
+        "two.wav": tone(1.0, frequency=660),
+        "three.wav": tone(1.0, frequency=880),
+        "long1.wav": tone(6.0, frequency=330),
+        "long2.wav": tone(6.0, frequency=550),
+    }
+
+
 @pytest.fixture
 async def stage(runtime: Runtime) -> AsyncIterator[Stage]:
     if shutil.which("ffmpeg") is None and not os.environ.get("KYRIOS_REQUIRE_SERVICES"):
@@ -70,8 +83,7 @@ async def stage(runtime: Runtime) -> AsyncIterator[Stage]:
     async def say(channel: int, text: str) -> None:
         said.append(text)
 
-    files = {"one.wav": tone(1.0), "two.wav": tone(1.0, frequency=660), "three.wav": tone(1.0, frequency=880)}
-    async with audio_server(files) as base:
+    async with audio_server(sample_files()) as base:
         door = Door()
         music = MusicStage(runtime.db, runtime.clock, Resolver(timeout=20), ffmpeg_sources(), say, door)
         runtime.registry.adapters[ADAPTER] = music
@@ -135,24 +147,24 @@ async def test_skip_needs_a_majority_unless_requester_and_pause_resume(
     runtime: Runtime, stage: Stage
 ) -> None:
     stage.door.where = {42: VOICE_CHANNEL, 43: VOICE_CHANNEL, 44: VOICE_CHANNEL, 45: VOICE_CHANNEL}
-    await run(runtime, "play", query=f"{stage.base}/one.wav")
-    await run(runtime, "play", query=f"{stage.base}/two.wav")
-    await run(runtime, "play", query=f"{stage.base}/three.wav")
+    await run(runtime, "play", query=f"{stage.base}/long1.wav")
+    await run(runtime, "play", query=f"{stage.base}/long2.wav")
+    await run(runtime, "play", query=f"{stage.base}/long1.wav")
     voice = stage.door.voices[0]
     await eventually(lambda: bool(voice.plays) and seconds(voice.plays[0]) > 0.1)
     paused = await run(runtime, "pause", user_id=43)
-    assert "Paused" in text_of(paused)
+    assert "Paused" in text_of(paused) and voice._paused.is_set()
     assert "already paused" in text_of(await run(runtime, "pause"))
-    assert "Resumed" in text_of(await run(runtime, "resume", user_id=44))
+    assert "Resumed" in text_of(await run(runtime, "resume", user_id=44)) and not voice._paused.is_set()
     outsider = await run(runtime, "skip", user_id=99)
     assert outsider.is_error and "Join my voice channel" in text_of(outsider)
     assert "1/3" in text_of(await run(runtime, "skip", user_id=43))
     assert "2/3" in text_of(await run(runtime, "skip", user_id=44))
-    assert "1/3" not in text_of(await run(runtime, "skip", user_id=45)) and len(voice.plays) >= 1
-    await eventually(lambda: len(voice.plays) >= 2)  # the vote passed: "two" plays
-    assert seconds(voice.plays[0]) < 0.95
+    assert "Skipped **long1**" in text_of(await run(runtime, "skip", user_id=45))  # 3 of 4 listeners
+    await eventually(lambda: len(voice.plays) >= 2)  # "long2" plays
+    assert seconds(voice.plays[0]) < 5.9
     skipped = await run(runtime, "skip")  # the requester skips at once
-    assert "Skipped **two**" in text_of(skipped)
+    assert "Skipped **long2**" in text_of(skipped)
     await eventually(lambda: len(voice.plays) >= 3)
     stopped = await run(runtime, "stop")
     assert "Stopped and cleared 1 track" in text_of(stopped) and stage.door.left == 1
