@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from kyrios.core.errors import Conflict
 from kyrios.features.music import service
 from kyrios.features.music.cog import ffmpeg_sources
 from kyrios.features.music.models import LoopMode
@@ -197,3 +198,16 @@ async def test_skip_and_pause_are_heard(runtime: Runtime, harness: Harness) -> N
     first, second = harness.voice.plays
     assert 0.2 <= seconds(first) < 1.4  # cut short by the skip
     assert seconds(second) == pytest.approx(1.2, abs=0.05)
+
+
+async def test_seek_plays_the_track_again_from_the_position(runtime: Runtime, harness: Harness) -> None:
+    harness.voice.paced = True
+    await queue(runtime, direct(harness.base, "low.wav", 2))
+    await harness.player.start()
+    await eventually(lambda: seconds(harness.voice.plays[0]) >= 0.1)
+    await harness.player.seek(1)
+    await asyncio.wait_for(harness.player.ended.wait(), 20)
+    first, sought = harness.voice.plays
+    assert seconds(first) < 1.4 and seconds(sought) == pytest.approx(0.5, abs=0.05)
+    with pytest.raises(Conflict):  # nothing plays any more
+        await harness.player.seek(0)
