@@ -41,6 +41,7 @@ class ReadLoopVoice:
     (paced like discord.py when `paced`), honours pause and stop, then calls `after`."""
 
     paced: bool = False
+    connected: bool = True
     plays: list[bytearray] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _paused: threading.Event = field(default_factory=threading.Event)
@@ -81,7 +82,7 @@ class ReadLoopVoice:
         self._paused.clear()
 
     def is_connected(self) -> bool:
-        return True
+        return self.connected
 
 
 @dataclass
@@ -211,3 +212,20 @@ async def test_seek_plays_the_track_again_from_the_position(runtime: Runtime, ha
     assert seconds(first) < 1.4 and seconds(sought) == pytest.approx(0.5, abs=0.05)
     with pytest.raises(Conflict):  # nothing plays any more
         await harness.player.seek(0)
+
+
+async def test_losing_the_voice_connection_keeps_the_queue(runtime: Runtime, harness: Harness) -> None:
+    harness.voice.paced = True
+    await queue(runtime, direct(harness.base, "low.wav"), direct(harness.base, "high.wav"))
+    await harness.player.start()
+    await eventually(lambda: seconds(harness.voice.plays[0]) >= 0.1)
+    harness.voice.connected = False  # dropped by Discord: the source ends, nothing may advance
+    harness.voice.stop()
+    await eventually(lambda: harness.player.playing is None)
+    assert len(harness.voice.plays) == 1
+    assert await harness.player.start() is None
+    async with runtime.db.read() as session:
+        assert [t.title for t in await service.tracks(session, GUILD)] == ["low.wav", "high.wav"]
+        playing = await service.current(session, GUILD)
+        assert playing is not None and playing.title == "low.wav"
+    assert not any("Skipped" in s for s in harness.said)

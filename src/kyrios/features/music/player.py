@@ -152,6 +152,9 @@ class GuildPlayer:
         The caller holds the lock."""
         failures = 0
         while track is not None:
+            if self.voice is None or not self.voice.is_connected():
+                self.playing = self.source = None  # gone from voice: the queue waits for a resume
+                return None
             try:
                 await self._play(track, offset=offset)
                 return track
@@ -228,9 +231,18 @@ class GuildPlayer:
         asyncio.run_coroutine_threadsafe(self._source_ended(generation, error), loop)
 
     async def _source_ended(self, generation: int, error: Exception | None) -> None:
+        try:
+            await self._advance_after(generation, error)
+        except Exception:  # nobody awaits this: say it in the log, and let the next command recover
+            log.exception("music: moving on after a track failed in guild %s", self.guild_id)
+
+    async def _advance_after(self, generation: int, error: Exception | None) -> None:
         async with self.lock:
             if generation != self._generation or self.playing is None:
                 return  # a skip, seek or stop replaced this source: its end is already handled
+            if self.voice is None or not self.voice.is_connected():
+                self.playing = self.source = None  # disconnected: the queue waits for a resume
+                return
             track, source = self.playing, self.source
             played = 0.0 if source is None else source.played_seconds
             died = error is not None or source is None or source.failed or played == 0
