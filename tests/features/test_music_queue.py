@@ -225,7 +225,8 @@ async def test_the_queue_survives_a_restart_and_is_offered_for_resume(
 
     fresh = Database(runtime.settings.database_url)  # a new process on the same database
     try:
-        waiting = await fresh.run(lambda s: service.forget_connections(s, clock.now()))
+        assert await fresh.run(lambda s: service.forget_connections(s, [GUILD + 1], clock.now())) == []
+        waiting = await fresh.run(lambda s: service.forget_connections(s, [GUILD], clock.now()))
         assert [(w.guild_id, w.connected, w.voice_channel_id, w.text_channel_id) for w in waiting] == [
             (GUILD, False, 5, 6)
         ]

@@ -138,6 +138,7 @@ class Music(commands.Cog, name="music"):
 
     def __init__(self, bot: KyriosBot) -> None:
         self.bot = bot
+        self._offered = False
         runtime = bot.runtime
         settings = runtime.settings
         self.stage: MusicStage | None = None
@@ -173,12 +174,18 @@ class Music(commands.Cog, name="music"):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """After a (re)start nothing is connected: offer each waiting queue for a resume."""
+        """After a start nothing of this process is connected: offer each waiting queue of its
+        guilds (a sharded deployment's other processes keep theirs) for a resume. Once: a later
+        READY (a new gateway session) leaves the voice connections as they are."""
+        if self._offered:
+            return
+        self._offered = True
         runtime = self.bot.runtime
         now = runtime.clock.now()
-        waiting = await runtime.db.run(lambda s: service.forget_connections(s, now))
+        guild_ids = [guild.id for guild in self.bot.guilds]
+        waiting = await runtime.db.run(lambda s: service.forget_connections(s, guild_ids, now))
         for row in waiting:
-            if row.text_channel_id is None or self.bot.get_guild(row.guild_id) is None:
+            if row.text_channel_id is None:
                 continue
             async with runtime.db.read() as session:
                 count = len(await service.tracks(session, row.guild_id))

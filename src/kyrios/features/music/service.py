@@ -10,7 +10,7 @@ modes a track leaves the queue when it ends. Nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -414,17 +414,21 @@ async def disconnected(session: AsyncSession, guild_id: int, now: datetime) -> M
     return row
 
 
-async def forget_connections(session: AsyncSession, now: datetime) -> list[MusicSession]:
-    """At start: no session is connected any more. Returns the sessions whose queue waits to be resumed."""
-    rows = list(await session.scalars(select(MusicSession).where(MusicSession.connected.is_(True))))
+async def forget_connections(
+    session: AsyncSession, guild_ids: Collection[int], now: datetime
+) -> list[MusicSession]:
+    """At start: no session of these guilds (this process's) is connected any more. Returns those
+    whose queue waits to be resumed."""
+    if not guild_ids:
+        return []
+    ours = MusicSession.guild_id.in_(list(guild_ids))
+    rows = list(await session.scalars(select(MusicSession).where(ours, MusicSession.connected.is_(True))))
     for row in rows:
         _freeze(row, now)
         row.connected = False
         row.updated_at = now
     waiting = await session.scalars(
-        select(MusicSession).where(
-            MusicSession.guild_id.in_(select(MusicTrack.guild_id).distinct()),
-        )
+        select(MusicSession).where(ours, MusicSession.guild_id.in_(select(MusicTrack.guild_id).distinct()))
     )
     return list(waiting)
 
