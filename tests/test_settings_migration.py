@@ -31,6 +31,7 @@ NEW_REVISIONS_DOWN = (
     "auto_role@base",
     "tickets@base",
     "rumble@base",
+    "music@base",
     "wallet@base",
     "economy@base",
     "achievements@base",

@@ -139,6 +139,7 @@ def test_the_gateway_loads_the_cog_of_every_slice_that_has_one() -> None:
         "kyrios.features.wallet.cog",
         "kyrios.features.stock.cog",
         "kyrios.features.tickets.cog",
+        "kyrios.features.music.cog",
         "kyrios.gateway.prefix",
     }
     for name in cog_modules():
@@ -151,7 +152,7 @@ def test_intents_are_the_union_of_the_running_slices_and_leave_with_their_cog() 
     for manifest in gateway_slices():
         assert all(getattr(every, flag) for flag in manifest.intents), manifest.feature
     assert not every.presences  # nobody asks for it
-    assert every.voice_states and intents_of(without(Feature.ECONOMY)).voice_states is False
+    assert every.voice_states and intents_of(without(Feature.ECONOMY, Feature.MUSIC)).voice_states is False
     # Without the modlog's cog, message content is left to the prefix door, moderation to nobody.
     no_modlog = intents_of(without(Feature.MODLOG))
     assert no_modlog.message_content and not no_modlog.moderation
@@ -191,6 +192,7 @@ async def test_a_deployment_without_the_member_slices_asks_for_no_members_intent
             "kyrios.features.stock.cog",
             "kyrios.features.wallet.cog",
             "kyrios.features.tickets.cog",
+            "kyrios.features.music.cog",
             "kyrios.gateway.prefix",
         }
     finally:

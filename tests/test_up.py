@@ -46,6 +46,7 @@ def test_up_creates_the_database_and_serves_interactions(tmp_path: Path, signer:
         "KYRIOS_DISCORD_PUBLIC_KEY": signer.public_key_hex,
         "KYRIOS_DISCORD_TOKEN": "",
         "KYRIOS_DATABASE_URL": "",
+        "KYRIOS_FFMPEG": str(tmp_path / "no-ffmpeg-here"),
     }
     env.pop("KYRIOS_DATABASE_URL")
     env.pop("KYRIOS_DISCORD_TOKEN")
@@ -73,6 +74,7 @@ def test_up_creates_the_database_and_serves_interactions(tmp_path: Path, signer:
     assert "Application shutdown complete" in output
     assert "Kyrios on http://127.0.0.1" in output
     assert "KYRIOS_DISCORD_TOKEN is unset" in output
+    assert "is not installed: music is unavailable, everything else works" in output
 
 
 def start_up(tmp_path: Path, port: int, *extra: str) -> subprocess.Popen[str]:

@@ -14,6 +14,7 @@ import asyncio
 import gc
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from types import FrameType
 import uvicorn
 
 from kyrios.core.errors import DomainError
+from kyrios.core.features import Feature
 from kyrios.core.migrate import upgrade
 from kyrios.exchange.owner import DEFAULT_LEASE_SECONDS, DEFAULT_RENEW_SECONDS, ExchangeLease, LeaseHeld
 from kyrios.features.avatars.archive import ArchiveLimits
@@ -106,6 +108,12 @@ async def _serve_until_stopped(
     )
     if not settings.discord_public_key:
         log.warning("KYRIOS_DISCORD_PUBLIC_KEY is unset: POST /interactions answers 503 until it is set")
+    if any(m.feature is Feature.MUSIC for m in runtime.manifests) and shutil.which(settings.ffmpeg) is None:
+        log.warning(
+            "FFmpeg (%s) is not installed: music is unavailable, everything else works"
+            " (Debian: apt-get install ffmpeg)",
+            settings.ffmpeg,
+        )
     stop_jobs = asyncio.Event()
     retention = asyncio.create_task(run_retention_job(runtime.db, runtime.clock, stop=stop_jobs))
     limits = ArchiveLimits(settings.avatar_image_max_bytes, settings.avatar_archive_max_bytes)

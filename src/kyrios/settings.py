@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     bots: bool = True
     """`kyrios up` lists a few symbols on an empty exchange and starts `kyrios bots` against itself
     (a subprocess) so the market lives; `KYRIOS_BOTS=0` turns that off."""
+    music_cookies_file: Path | None = None
+    """A cookies.txt (Netscape format) yt-dlp sends with its requests: the documented remedy when
+    YouTube answers "Sign in to confirm you're not a bot". A deployment setting, not a guild's: it
+    names a file on this machine (and yt-dlp writes refreshed cookies back to it)."""
+    music_resolve_timeout_seconds: float = 30.0
+    """How long resolving one `/play` may take before it is given up."""
+    ffmpeg: str = "ffmpeg"
+    """The FFmpeg executable music plays through (Debian: `apt-get install ffmpeg`)."""
     disabled_features: str = ""
     """Slices this deployment does not run, comma-separated (`modlog,avatars`): no commands, no cog,
     no gateway intents for them. Guilds switch features for themselves with `/settings feature`."""

@@ -98,6 +98,7 @@ def test_the_models_type_every_enum_column() -> None:
         "modlog_entry.attribution": "Attribution",
         "modlog_entry.log_type": "LogType",
         "modlog_event_config.log_type": "LogType",
+        "music_session.loop_mode": "LoopMode",
         "rumble_battle.status": "BattleStatus",
         "wallet_challenge.chain": "Chain",
         "wallet_link.chain": "Chain",

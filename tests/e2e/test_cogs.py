@@ -54,6 +54,7 @@ async def test_every_slice_cog_is_loaded_and_discord_py_answers_nothing(
         "wallet",
         "stock",
         "tickets",
+        "music",
         "prefix",
     }
     assert gateway_bot.all_commands == {}  # no text commands, not even discord.py's help
@@ -110,6 +111,7 @@ async def test_the_bot_runs_only_the_cogs_of_the_slices_its_runtime_runs(
                 "wallet",
                 "stock",
                 "tickets",
+                "music",
                 "prefix",
             }
     finally:

@@ -71,7 +71,7 @@ MANIFEST = SliceManifest(
     migrations="music",
 )
 
-# slices.py: the one line (here: in place of today's music manifest, which has no code yet)
+# slices.py: the one line (here: in place of the real music manifest, to show a tiny one)
 WITH_MUSIC = tuple(MANIFEST if manifest.feature is Feature.MUSIC else manifest for manifest in MANIFESTS)
 
 
@@ -112,5 +112,5 @@ async def test_a_new_slice_is_answered_switched_and_listened_for_from_its_manife
     without_economy = [manifest for manifest in WITH_MUSIC if manifest.feature is not Feature.ECONOMY]
     assert intents_of(without_economy).voice_states and intents_for().voice_states
     assert not intents_of(
-        manifest for manifest in MANIFESTS if manifest.feature is not Feature.ECONOMY
+        manifest for manifest in MANIFESTS if manifest.feature not in (Feature.ECONOMY, Feature.MUSIC)
     ).voice_states

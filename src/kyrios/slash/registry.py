@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
@@ -57,6 +57,9 @@ class Context:
     """How this process reaches the exchange (the runtime's client), for the exchange's commands."""
     site_url: str = "http://127.0.0.1:8000"
     """The web app's address as members reach it (links in replies)."""
+    adapters: Mapping[str, object] = field(default_factory=dict)
+    """What a door attached for slices, by slice name (the gateway's music player); a door that
+    attached nothing (the console, an HTTP-only process) has none, and the slice says so."""
 
     @property
     def exchange(self) -> ExchangeClient:
@@ -151,6 +154,8 @@ class Component:
     handler: Handler
     feature: Feature | None = None
     switch: Feature | None = None
+    unit_of_work: bool = True
+    """As for `Command`: False runs it on a read session (its writes are made elsewhere)."""
 
 
 class CommandSet:
@@ -211,12 +216,14 @@ class CommandSet:
 
         return register
 
-    def component(self, prefix: str, *, always_on: bool = False) -> Callable[[Handler], Handler]:
+    def component(
+        self, prefix: str, *, always_on: bool = False, unit_of_work: bool = True
+    ) -> Callable[[Handler], Handler]:
         """Declare a button handler for custom ids starting with `prefix:`."""
 
         def register(handler: Handler) -> Handler:
             self.components.append(
-                Component(prefix, handler, self.feature, None if always_on else self.switch)
+                Component(prefix, handler, self.feature, None if always_on else self.switch, unit_of_work)
             )
             return handler
 
@@ -281,6 +288,8 @@ class Registry:
         self.exchange: Callable[[], ExchangeClient] | None = None
         """The runtime's current exchange client (set by the `Runtime`; it changes when the
         process starts or stops running the exchange)."""
+        self.adapters: dict[str, object] = {}
+        """Door-provided adapters handed to every handler as `Context.adapters` (see there)."""
 
     def include(self, command_set: CommandSet) -> None:
         """Add a slice's declarations; duplicate names and unknown features are programming errors."""
@@ -403,7 +412,13 @@ class Registry:
         if component is None or len(custom_id) > MAX_CUSTOM_ID:
             raise Conflict("This button is no longer active.")
         args = rest.split(":") if rest else []
-        return await self._run(inv, component.switch, lambda context: component.handler(context, *args), used)
+        return await self._run(
+            inv,
+            component.switch,
+            lambda context: component.handler(context, *args),
+            used,
+            unit_of_work=component.unit_of_work,
+        )
 
     async def _run(
         self,
@@ -435,6 +450,7 @@ class Registry:
                 translator=translator,
                 exchange_client=exchange,
                 site_url=self.site_url,
+                adapters=self.adapters,
             )
             attempts.append(context)
             if switch is not None and inv.guild_id is not None:
