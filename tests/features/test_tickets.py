@@ -16,7 +16,7 @@ from kyrios.runtime import Runtime
 from kyrios.slash.invocation import Actor, Invocation, Source
 from kyrios.slash.reply import Reply
 from tests.features.test_locale import ask
-from tests.helpers import count_rows, invoke, press, text_of
+from tests.helpers import announced, count_rows, invoke, press, text_of
 
 STAFF_ROLE = 7000
 CATEGORY = 555
@@ -380,3 +380,25 @@ async def test_japanese_readers_get_japanese_replies_refusals_and_forms(
     assert console.is_error and "title" in (console.content or "")
     panel = await ask(runtime, "ticket panel", user_locale="ja", admin=True)
     assert [b.label for b in panel.buttons[0]] == ["技術的な問題", "モデレーション", "一般", "その他"]
+
+
+async def test_opening_and_handling_tickets_unlock_their_achievements_once(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    await ready(runtime, clock)
+    for number in range(10):
+        opened = await invoke(runtime, "ticket open", category="general", title=f"Question {number}")
+        assert not opened.is_error, opened.content
+        ticket = (await tickets(runtime))[-1]
+        if number < 9:
+            closed = await staff_press(runtime, f"ticket-close-yes:{ticket.id}")
+        else:  # the last one the opener closes on staff's request: its claimer handled it
+            await staff(runtime, "ticket claim", ticket=ticket.id)
+            asked = await staff(runtime, "ticket request-close", ticket=ticket.id, user_id=51)
+            custom_id = asked.buttons[0][0].custom_id
+            assert custom_id is not None
+            closed = await press(runtime, custom_id)
+        assert not closed.is_error, closed.content
+    assert await announced(runtime, user_id=42) == ["ticket_first"]  # the first open only
+    assert await announced(runtime, user_id=50) == ["ticket_helper"]  # ten handled, once
+    assert await announced(runtime, user_id=51) == []  # asked once, handled none

@@ -104,6 +104,7 @@ async def _open(ctx: Context, category: TicketCategory, title: str, description:
         title=title,
         description=description,
         now=ctx.now,
+        channel_id=ctx.inv.channel_id,
     )
     work(ctx, Work.OPEN, ticket)
     return Reply(
@@ -318,7 +319,9 @@ async def close_confirmed(ctx: Context, *args: str) -> Reply:
     """Confirmed: close with the reason given to `/ticket close`; the gateway archives the channel."""
     found = await service.get(ctx.session, ctx.guild_id, ticket_id(args))
     await _may_close(ctx, found)
-    await service.close(ctx.session, found, ctx.user_id, found.close_reason, ctx.now)
+    await service.close(
+        ctx.session, found, ctx.user_id, found.close_reason, ctx.now, channel_id=ctx.inv.channel_id
+    )
     work(ctx, Work.CLOSE, found)
     return Reply(content=ctx.t("🔒 Ticket #{id} is closed.", id=found.id), update=True)
 
@@ -343,7 +346,12 @@ async def accept_close(ctx: Context, *args: str) -> Reply:
     if found.opener_id != ctx.user_id:
         raise Forbidden("Only <@{user}> can answer this.", user=str(found.opener_id))
     await service.close(
-        ctx.session, found, ctx.user_id, ctx.t("The opener accepted the close request."), ctx.now
+        ctx.session,
+        found,
+        ctx.user_id,
+        ctx.t("The opener accepted the close request."),
+        ctx.now,
+        channel_id=ctx.inv.channel_id,
     )
     work(ctx, Work.CLOSE, found)
     return Reply(content=ctx.t("🔒 Ticket #{id} is closed.", id=found.id), update=True)

@@ -20,7 +20,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kyrios.core.db import Sql
 from kyrios.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kyrios.features.achievements import service as achievements
+from kyrios.features.achievements.catalogue import Stat
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.features.tickets.models import (
     LIVE,
@@ -41,6 +44,12 @@ MAX_AUTO_CLOSE_HOURS = 24 * 30
 LIST_LIMIT = 25
 REMIND_EVERY = timedelta(hours=2)
 """How often staff are pinged again about a ticket past its deadline that nobody has answered."""
+_OPENED = "SELECT COUNT(*) FROM tickets_ticket WHERE guild_id = ? AND opener_id = ?"
+_HANDLED = (
+    "SELECT COUNT(*) FROM tickets_ticket WHERE guild_id = ? AND closed_at IS NOT NULL"
+    " AND opener_id <> ? AND (closed_by = ? OR claimed_by = ?)"
+)
+"""Closed tickets a member handled as staff: closed or claimed, and not their own."""
 ORPHAN_AFTER = timedelta(minutes=2)
 """How long a live ticket may wait for its channel before the sweeper asks for it again."""
 
@@ -90,8 +99,10 @@ async def open_ticket(
     title: str,
     description: str,
     now: datetime,
+    channel_id: int | None = None,
 ) -> Ticket:
-    """Open a ticket (its channel is made by the gateway once this commits)."""
+    """Open a ticket (its channel is made by the gateway once this commits); an achievement it
+    earns the opener is announced in `channel_id`."""
     rules = await settings(session, guild_id)
     if rules.category_id is None:
         raise InvalidInput(
@@ -145,6 +156,16 @@ async def open_ticket(
     session.add(ticket)
     await session.flush()
     await _line(session, ticket, user_id, f"Ticket opened ({category.value}): {title}", now)
+    sql = await Sql.of(session)
+    opened = int(await sql.scalar(_OPENED, (guild_id, user_id)) or 0)
+    await achievements.observe(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        stats={Stat.TICKETS_OPENED: opened},
+        now=now,
+        channel_id=channel_id,
+    )
     return ticket
 
 
@@ -218,8 +239,20 @@ async def set_priority(
     return ticket
 
 
-async def close(session: AsyncSession, ticket: Ticket, by: int, reason: str, now: datetime) -> Ticket:
-    """Close a live ticket with a reason; the gateway then archives or deletes its channel."""
+async def close(
+    session: AsyncSession,
+    ticket: Ticket,
+    by: int,
+    reason: str,
+    now: datetime,
+    *,
+    channel_id: int | None = None,
+) -> Ticket:
+    """Close a live ticket with a reason; the gateway then archives or deletes its channel.
+
+    The staff member who handled it (the closer, or its claimer when the opener closed it) has
+    one more ticket closed as staff; an achievement that earns is announced in `channel_id`.
+    """
     require_live(ticket)
     reason = reason.strip()
     if len(reason) > MAX_REASON:
@@ -228,6 +261,19 @@ async def close(session: AsyncSession, ticket: Ticket, by: int, reason: str, now
     ticket.closed_at, ticket.closed_by, ticket.close_reason = now, by, reason
     ticket.close_requested_at = None
     await _line(session, ticket, by, f"Ticket closed: {reason or '-'}", now)
+    handler = by if by != ticket.opener_id else ticket.claimed_by
+    if handler is not None:
+        await session.flush()
+        sql = await Sql.of(session)
+        handled = int(await sql.scalar(_HANDLED, (ticket.guild_id, handler, handler, handler)) or 0)
+        await achievements.observe(
+            session,
+            guild_id=ticket.guild_id,
+            user_id=handler,
+            stats={Stat.TICKETS_CLOSED_AS_STAFF: handled},
+            now=now,
+            channel_id=channel_id,
+        )
     return ticket
 
 
