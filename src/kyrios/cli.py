@@ -78,6 +78,11 @@ def up(
 
     settings = Settings()
     configure_from(settings)
+    if problems := settings.production_problems():
+        typer.echo("KYRIOS_MODE=production refuses to start:", err=True)
+        for problem in problems:
+            typer.echo(f"- {problem}", err=True)
+        raise typer.Exit(2)
     ownership = Ownership(standby=standby, lease_seconds=lease_seconds, renew_seconds=renew_seconds)
     code = asyncio.run(
         serve(settings, host=host or settings.host, port=port or settings.port, ownership=ownership)

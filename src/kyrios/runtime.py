@@ -108,6 +108,11 @@ class Runtime:
         if isinstance(self.bus, RedisBus):
             await self.bus.start()
 
+    async def flush(self) -> None:
+        """Return once what was published on the Redis bus has left (Lambda: before it freezes)."""
+        if isinstance(self.bus, RedisBus):
+            await self.bus.flush()
+
     async def aclose(self) -> None:
         """Stop the exchange (if it ran here) and give its lease up, stop the bus, release connections."""
         if self.recorder is not None:

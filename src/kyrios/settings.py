@@ -147,3 +147,37 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite default."""
         return self.database_url.startswith("sqlite")
+
+    def production_problems(self) -> list[str]:
+        """Why this configuration must not start in production mode (empty: it may, or mode is local).
+
+        The dev login is refused per request in production mode (`web.auth.kit`); what is checked
+        here is what a production process needs before it serves anything."""
+        if self.mode != "production":
+            return []
+        problems = []
+        if self.is_sqlite:
+            problems.append(
+                "KYRIOS_DATABASE_URL is SQLite: production needs a server database"
+                " (mysql://user:password@host/db or postgresql://user:password@host/db)"
+            )
+        if self.jwt_secret is None:
+            problems.append(
+                "KYRIOS_JWT_SECRET is unset: production needs one of 32+ bytes (`openssl rand -hex 32`)"
+            )
+        return problems
+
+
+class ProductionRefused(RuntimeError):
+    """`KYRIOS_MODE=production` with a configuration that must not serve: the process does not start."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("KYRIOS_MODE=production refuses to start:\n" + "\n".join(f"- {p}" for p in problems))
+        self.problems = problems
+
+
+def require_production_ready(settings: Settings) -> None:
+    """Raise `ProductionRefused` naming every problem when production mode's needs are unmet."""
+    problems = settings.production_problems()
+    if problems:
+        raise ProductionRefused(problems)

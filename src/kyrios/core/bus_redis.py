@@ -99,6 +99,11 @@ class RedisBus:
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
+    async def flush(self) -> None:
+        """Return once everything published so far has reached Redis (a no-op before `start`)."""
+        if self._outbox is not None:
+            await self._outbox.join()
+
     async def aclose(self) -> None:
         """Flush what was published, stop listening and disconnect."""
         if self._outbox is not None:

@@ -13,6 +13,7 @@ from kyrios import __version__
 from kyrios.features.avatars import routes as avatar_routes
 from kyrios.ops import logs
 from kyrios.runtime import Runtime
+from kyrios.settings import require_production_ready
 from kyrios.slash.respond import DEFAULT_BUDGET_SECONDS
 from kyrios.web import interactions, ops, pages, wallet
 from kyrios.web.api import admin as admin_api
@@ -135,4 +136,5 @@ def app_from_environment(*, inline_replies: bool = True) -> KyriosApp:
 
     runtime = build_runtime()
     logs.configure_from(runtime.settings)
+    require_production_ready(runtime.settings)  # Lambda: the cold start fails, naming each problem
     return create_app(runtime, owns_runtime=True, inline_replies=inline_replies)
