@@ -4,6 +4,7 @@ exchange, sharing the test database and Redis (KYRIOS_TEST_REDIS_URL; skipped wi
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -18,7 +19,7 @@ from kyrios.exchange.engine import Side
 from kyrios.exchange.models import ExchangeOrder, Role
 from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.schemas import AssetListing, OrderRequest
-from kyrios.exchange.streams import PREFIX, NoAnswer, StreamClient
+from kyrios.exchange.streams import CONSUMER, GROUP, PREFIX, NoAnswer, StreamClient
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from kyrios.testing.database import wipe
@@ -217,3 +218,27 @@ async def test_without_an_owner_a_command_times_out_and_is_never_run_later(
         assert [u.username for u in await remote.exchange.users()] == [user.username]
     finally:
         await late.aclose()
+
+
+async def test_a_command_read_by_an_owner_that_died_before_acknowledging_is_run_by_the_next(
+    shared: Settings, clock: FrozenClock, remote: Runtime, redis: Redis
+) -> None:
+    client = remote.exchange
+    assert isinstance(client, StreamClient)
+    await redis.xgroup_create(client.stream, GROUP, id="0", mkstream=True)
+    reply = await client.send("create_user", username="pending", role=Role.PLAYER, discord_id=None)
+    taken: Any = await redis.xreadgroup(GROUP, CONSUMER, {client.stream: ">"}, count=10)
+    assert len(taken[0][1]) == 1  # read by an owner that then died: pending, never acknowledged
+
+    successor = build_runtime(shared, clock=clock, rng=RandomSource(15))
+    await successor.start()
+    try:
+        lease = ExchangeLease(successor.db, program="successor")
+        await lease.acquire()
+        await successor.run_exchange(lease)
+        user = await client.receive("create_user", reply)
+        assert user.username == "pending"
+        assert [u.username for u in await successor.exchange.users()] == ["pending"]
+    finally:
+        await successor.aclose()  # waits for the commands in flight
+    assert (await redis.xpending(client.stream, GROUP))["pending"] == 0  # acknowledged after it ran
