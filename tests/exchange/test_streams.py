@@ -242,3 +242,14 @@ async def test_a_command_read_by_an_owner_that_died_before_acknowledging_is_run_
     finally:
         await successor.aclose()  # waits for the commands in flight
     assert (await redis.xpending(client.stream, GROUP))["pending"] == 0  # acknowledged after it ran
+
+
+async def test_the_owner_serves_again_after_its_stream_was_deleted(
+    owner: Runtime, remote: Runtime, redis: Redis
+) -> None:
+    client = remote.exchange
+    assert isinstance(client, StreamClient)
+    await client.create_user("before", role=Role.PLAYER)
+    await redis.delete(client.stream)  # a flushed Redis: the stream and its consumer group are gone
+    after = await client.create_user("after", role=Role.PLAYER)
+    assert after.username == "after"

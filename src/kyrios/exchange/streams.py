@@ -35,6 +35,7 @@ from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kyrios.core.clock import Clock
@@ -325,9 +326,13 @@ class StreamServer:
 
     async def start(self) -> None:
         """Create the consumer group (once per stream) and start serving."""
-        with contextlib.suppress(Exception):  # BUSYGROUP: it exists already
-            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        await self._group()
         self._task = asyncio.create_task(self._serve())
+
+    async def _group(self) -> None:
+        """Create the stream and its consumer group unless they exist."""
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
+            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
 
     async def aclose(self) -> None:
         """Stop reading; let the commands in flight finish (their entries are acknowledged)."""
@@ -348,9 +353,11 @@ class StreamServer:
                 )
             except asyncio.CancelledError:
                 raise
-            except Exception:  # Redis went away: keep trying, the entries wait in the stream
+            except Exception:  # Redis went away or lost the stream: keep trying, entries wait there
                 log.exception("reading the exchange's command stream failed")
                 await asyncio.sleep(1)
+                with contextlib.suppress(Exception):
+                    await self._group()  # NOGROUP: the stream was deleted (a flushed Redis)
                 continue
             entries = [entry for _, items in batches for entry in items]
             if pending and not entries:
