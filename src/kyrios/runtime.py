@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from redis.asyncio import Redis
+
 from kyrios.core.bus import EventBus, InMemoryBus
 from kyrios.core.bus_redis import RedisBus
 from kyrios.core.clock import Clock, SystemClock
@@ -20,6 +22,7 @@ from kyrios.exchange.client import DetachedClient, ExchangeClient, InProcessClie
 from kyrios.exchange.owner import ExchangeLease
 from kyrios.exchange.recorder import NetWorthRecorder
 from kyrios.exchange.service import Exchange
+from kyrios.exchange.streams import StreamClient, StreamServer
 from kyrios.features.guild_settings import service as guild_settings
 from kyrios.ops.metrics import Metrics
 from kyrios.settings import Settings
@@ -56,8 +59,9 @@ class Runtime:
     bus: EventBus = field(default_factory=InMemoryBus)
     discord: DiscordPort | None = None  # REST when a token is set; the gateway bot's port while it runs
     exchange: ExchangeClient = field(init=False)
-    """How this process reaches the exchange: in-process once it runs it (`run_exchange`), else
-    a client that reads from the database and refuses writes (no route to the owner yet)."""
+    """How this process reaches the exchange: in-process once it runs it (`run_exchange`); else
+    over Redis Streams when Redis is configured (`StreamClient`), or a client that reads from the
+    database and refuses writes (`DetachedClient`)."""
     _running: Exchange | None = field(default=None, repr=False)
     recorder: NetWorthRecorder | None = field(default=None, repr=False)
     """Records the players' net-worth history while the exchange runs here."""
@@ -67,15 +71,27 @@ class Runtime:
     """The gateway bot while it runs here (set by the bot)."""
     gateway_expected: bool = False
     """True when this process is meant to run a gateway bot (readiness waits for it)."""
+    _redis: Redis | None = field(default=None, repr=False)
+    """The exchange's command streams' connection (`settings.exchange_over_redis` with Redis)."""
+    _server: StreamServer | None = field(default=None, repr=False)
+    """Serves the command stream while the exchange runs here (with `_redis`)."""
 
     def __post_init__(self) -> None:
         self.registry.bus = self.bus  # commands publish on the runtime's bus after they commit
         self.registry.exchange = lambda: self.exchange  # the exchange's commands use this client
-        self.exchange = DetachedClient(self.db, self.clock)
+        if self.settings.redis_url and self.settings.exchange_over_redis:
+            self._redis = Redis.from_url(self.settings.redis_url)
+        self.exchange = self._remote()
         if self.discord is None and self.settings.discord_token:
             token, api_base = self.settings.discord_token.get_secret_value(), self.settings.discord_api_base
             self.discord = RestDiscordPort(token, api_base=api_base)
         self._instrument()
+
+    def _remote(self) -> ExchangeClient:
+        """The client of this process while another one runs the exchange."""
+        if self._redis is None:
+            return DetachedClient(self.db, self.clock)
+        return StreamClient(self.db, self.clock, self._redis, timeout=self.settings.exchange_timeout_seconds)
 
     def _instrument(self) -> None:
         """Point the parts that count events at this runtime's metrics."""
@@ -99,6 +115,9 @@ class Runtime:
         self.lease = lease
         restored = await exchange.start()
         self.exchange = InProcessClient(exchange)
+        if self._redis is not None:  # the other processes' commands
+            self._server = StreamServer(self._redis, self.exchange)
+            await self._server.start()
         self.recorder = NetWorthRecorder(self.db, self.clock, fence=lease.fence)
         self.recorder.start()
         return restored
@@ -115,6 +134,9 @@ class Runtime:
 
     async def aclose(self) -> None:
         """Stop the exchange (if it ran here) and give its lease up, stop the bus, release connections."""
+        if self._server is not None:
+            await self._server.aclose()
+            self._server = None
         if self.recorder is not None:
             await self.recorder.aclose()
             self.recorder = None
@@ -124,9 +146,11 @@ class Runtime:
                 await self._running.lease.release()
             self._running = None
             self.lease = None
-            self.exchange = DetachedClient(self.db, self.clock)
+            self.exchange = self._remote()
         if isinstance(self.bus, RedisBus):
             await self.bus.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
         if isinstance(self.discord, RestDiscordPort):
             await self.discord.aclose()
         await self.db.dispose()

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         default_factory=lambda: f"sqlite+aiosqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}"
     )
     redis_url: str | None = None
+    exchange_over_redis: bool = True
+    """With `redis_url`, a process that does not run the exchange sends its exchange commands to the
+    one that does over Redis Streams (`exchange/streams.py`); `KYRIOS_EXCHANGE_OVER_REDIS=0` keeps
+    such a process read-only for the exchange, as without Redis."""
+    exchange_timeout_seconds: float = 5.0
+    """How long a command sent to the exchange over Redis waits for the answer."""
     discord_token: SecretStr | None = None
     discord_application_id: int | None = None
     discord_public_key: str | None = None

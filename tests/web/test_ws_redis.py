@@ -9,9 +9,10 @@ from redis.asyncio import Redis
 
 from kyrios.core.clock import FrozenClock
 from kyrios.core.rng import RandomSource
-from kyrios.exchange.client import DetachedClient, InProcessClient
+from kyrios.exchange.client import InProcessClient
 from kyrios.exchange.engine import Side
 from kyrios.exchange.schemas import AssetListing, OrderRequest
+from kyrios.exchange.streams import StreamClient
 from kyrios.runtime import Runtime, build_runtime
 from kyrios.settings import Settings
 from tests.web.auth_helpers import SECRET, SecretStr, client, create_app, exchange_runtime
@@ -43,7 +44,7 @@ async def web_runtime(runtime: Runtime, clock: FrozenClock) -> AsyncIterator[Run
     web = build_runtime(runtime.settings, clock=clock, rng=RandomSource(8))
     await web.start()
     try:
-        assert isinstance(web.exchange, DetachedClient)
+        assert isinstance(web.exchange, StreamClient)  # its writes go to the owner over Redis
         yield web
     finally:
         await web.aclose()

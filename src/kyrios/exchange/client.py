@@ -2,9 +2,9 @@
 
 One process per database owns the exchange (`owner.ExchangeLease`). Inside it, `InProcessClient`
 calls the running `Exchange` directly; admin writes run in transactions fenced by the lease.
-Elsewhere, without a route to the owner (the Redis Streams transport comes with scale-out),
-`DetachedClient` answers reads from the database and refuses every write, saying why and what
-to do: it never writes behind the owner's back.
+Elsewhere, `exchange.streams.StreamClient` sends the commands to the owner over Redis; without
+Redis (or with `KYRIOS_EXCHANGE_OVER_REDIS=0`), `DetachedClient` answers reads from the database
+and refuses every write, saying why and what to do: it never writes behind the owner's back.
 
 Invariants:
 - reads come from the database (or the owner's live book for `depth`) and change nothing;
@@ -572,9 +572,8 @@ class DetachedClient(DatabaseReads):
             )
         return ExchangeUnavailable(
             "The exchange is run by `{program}` (pid {pid} on host {host}, since {since:f}) and this "
-            "process has no route to it, so nothing was changed. Stop that process and try again "
-            "(reaching a running exchange from another process needs the Redis transport, which is "
-            "not available yet).",
+            "process has no route to it, so nothing was changed. Stop that process and try again, or "
+            "give both processes the same Redis (`KYRIOS_REDIS_URL`) so that this one reaches it.",
             **holder.values(),
         )
 
