@@ -90,6 +90,40 @@ def up(
     raise typer.Exit(code)
 
 
+@app.command("api")
+def api_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API worker processes")] = 2,
+    graceful_seconds: Annotated[
+        int, typer.Option(help="How long a retiring worker may finish its requests before it is stopped")
+    ] = 30,
+) -> None:
+    """Serve the web API and the interactions endpoint from worker processes, without the exchange
+    or the gateway bot (`kyrios up` runs those). Run `kyrios migrate` first; SIGHUP replaces the
+    workers one by one without dropping a request."""
+    import uvicorn
+
+    from kyrios.web.draining import DrainingHttpProtocol
+
+    settings = Settings()
+    configure_from(settings)
+    # The supervisor binds the socket once and hands it to every worker; on SIGHUP it starts a new
+    # worker, waits until it serves, then stops an old one, which finishes its requests first.
+    uvicorn.run(
+        "kyrios.web.main:app_from_environment",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        http=DrainingHttpProtocol,  # a retiring worker answers the requests already sent to it
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=graceful_seconds,
+        timeout_worker_healthcheck=60,  # how long a new worker may take to start before the old one stays
+    )
+
+
 @app.command("bots")
 def bots_command(
     url: Annotated[str, typer.Option(help="The exchange's base URL")] = "http://127.0.0.1:8000",
