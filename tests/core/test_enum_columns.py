@@ -100,6 +100,8 @@ def test_the_models_type_every_enum_column() -> None:
         "modlog_event_config.log_type": "LogType",
         "music_session.loop_mode": "LoopMode",
         "rumble_battle.status": "BattleStatus",
+        "tickets_ticket.category": "TicketCategory",
+        "tickets_ticket.status": "TicketStatus",
         "wallet_challenge.chain": "Chain",
         "wallet_link.chain": "Chain",
     }
