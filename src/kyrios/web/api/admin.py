@@ -23,6 +23,7 @@ from kyrios.core.errors import NotFound
 from kyrios.exchange.models import AssetStatus, Role
 from kyrios.exchange.rules import TUNABLE, ExchangeRules
 from kyrios.exchange.schemas import AssetListing, AssetView, UserView
+from kyrios.web.api.params import MAX_ID
 from kyrios.web.auth.routes import ExchangeAdmin
 from kyrios.web.deps import RuntimeDep
 from kyrios.web.errors import error_responses
@@ -31,7 +32,7 @@ DETAIL_LENGTH = 200
 """The ledger's `detail` column."""
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
 Symbol = Annotated[str, Path(max_length=16, description="The listed symbol.")]
-AccountId = Annotated[int, Path(ge=1, description="The exchange account (`exchange_user.id`).")]
+AccountId = Annotated[int, Path(ge=1, le=MAX_ID, description="The exchange account (`exchange_user.id`).")]
 
 
 class NewAccount(BaseModel):
