@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from kyrios.features.music import service
 from kyrios.gateway.bot import KyriosBot
 from kyrios.gateway.intents import intents_for
 from kyrios.runtime import Runtime
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.skipif(
     reason="FFmpeg is not installed (CI installs it and fails without it)",
 )
 
-GUILD, TEXT, VOICE, MEMBER = 1, 10, 50, 42
+GUILD, TEXT, VOICE, STUDIO, MEMBER = 1, 10, 50, 51, 42
 LOW_HZ, HIGH_HZ = 440, 880
 # Whole numbers of 20 ms frames (discord.py drops a short last frame), and told apart by pitch.
 LOW = tone(1.0, frequency=LOW_HZ, amplitude=0.3)
@@ -189,3 +190,30 @@ async def test_loop_track_repeats_it_and_stop_leaves_in_japanese(
         assert abs(pcm_seconds(whole) - pcm_seconds(pcm_of(LOW))) <= 2 * FRAME_SECONDS
         assert rms(whole) == pytest.approx(rms(pcm_of(LOW)), rel=0.1)
     assert pcm_seconds(third) > 0
+
+
+async def test_play_from_another_channel_moves_the_bot_there_when_nobody_listens(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    emu.add_channel(GUILD, "studio", channel_id=STUDIO, type=ChannelType.VOICE)
+    async with music_session(emu, runtime) as s:
+        await s.command("play", {"query": f"{s.base}/high.wav"})
+        first = await emu.wait_for_voice_connection(GUILD)
+        await emu.wait_until(lambda: len(first.audio_frames) >= 10, what="high playing")
+        await emu.voice_state(GUILD, MEMBER, STUDIO)  # the member goes elsewhere, leaving the bot alone
+        queued = await s.command("play", {"query": f"{s.base}/low.wav"})
+        assert queued.endswith("at position 2.")
+        second = await emu.wait_for_voice_connection(GUILD, nth=2)  # moved: a new voice session
+        moved = emu.voice_of(GUILD, emu.bot_user.id)
+        assert moved is not None and moved.channel_id == STUDIO
+        await s.posted("Now playing **low**")
+        await s.posted("⏹️ The queue has ended.")
+        await emu.wait_until(lambda: ends_silent(second), what="the silence after low")
+        assert first.closed_with is not None  # the old session is gone
+        *_, low = second.bursts()
+        assert abs(pcm_seconds(low) - pcm_seconds(pcm_of(LOW))) <= 2 * FRAME_SECONDS
+        assert pitch(low) == pytest.approx(LOW_HZ, rel=0.05)
+    async with runtime.db.read() as session:
+        row = await service.find(session, GUILD)
+        assert row is not None and row.voice_channel_id == STUDIO
