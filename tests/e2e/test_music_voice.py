@@ -216,3 +216,31 @@ async def test_play_from_another_channel_moves_the_bot_there_when_nobody_listens
     async with runtime.db.read() as session:
         row = await service.find(session, GUILD)
         assert row is not None and row.voice_channel_id == STUDIO
+
+
+async def test_a_bot_disconnected_by_someone_keeps_the_queue_and_resume_goes_on(
+    discord_emulator: DiscordEmulator, runtime: Runtime
+) -> None:
+    emu = discord_emulator
+    async with music_session(emu, runtime) as s:
+        await s.command("play", {"query": f"{s.base}/high.wav"})
+        first = await emu.wait_for_voice_connection(GUILD)
+        await emu.wait_until(lambda: len(first.audio_frames) >= 15, what="high playing")
+        await emu.voice_state(GUILD, emu.bot_user.id, None)  # a moderator disconnects the bot
+        await emu.wait_until(lambda: first.closed_with is not None, what="the voice connection closing")
+
+        async def detached() -> bool:
+            async with runtime.db.read() as session:
+                row = await service.find(session, GUILD)
+            return row is not None and not row.connected
+
+        await eventually(detached)
+        assert await s.command("resume") == "▶️ Resuming the queue with **high**."
+        second = await emu.wait_for_voice_connection(GUILD, nth=2)
+        await s.posted("⏹️ The queue has ended.")
+        await emu.wait_until(lambda: ends_silent(second), what="the end of high")
+        [rest] = second.bursts()
+        assert pitch(rest) == pytest.approx(HIGH_HZ, rel=0.05)
+        before = pcm_seconds(first.pcm(with_silence=False))
+        heard = before + pcm_seconds(rest)  # it went on where it was cut off, not from the start
+        assert abs(heard - pcm_seconds(pcm_of(HIGH))) <= 3 * FRAME_SECONDS
