@@ -1,5 +1,5 @@
 """Music through the emulator's gateway: the cog offers a queue kept over a restart, and the
-commands answer in the member's language. (Playing into voice needs the emulator's voice server.)"""
+commands answer in the member's language. (Playing into voice: `test_music_voice.py`.)"""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import socket
 import subprocess
 from typing import TYPE_CHECKING, cast
 
@@ -91,6 +92,12 @@ def ffmpeg_sources(executable: str = "ffmpeg") -> SourceFactory:
     return make
 
 
+def udp_socket(client: discord.VoiceClient) -> socket.socket | None:
+    """The voice client's UDP socket (discord.py keeps it on its private connection state)."""
+    found = getattr(getattr(client, "_connection", None), "socket", None)
+    return found if isinstance(found, socket.socket) else None
+
+
 class GatewayVoice:
     """The `VoiceDoor` over discord.py's cache and voice clients."""
 
@@ -121,7 +128,10 @@ class GatewayVoice:
             raise LookupError(f"voice channel {channel_id} of guild {guild_id} is not in the cache")
         current = guild.voice_client
         if isinstance(current, discord.VoiceClient) and current.is_connected():
+            old = udp_socket(current)
             await current.move_to(channel)
+            if old is not None and udp_socket(current) is not old:
+                old.close()  # discord.py 2.7 opens a new UDP socket on its own move, leaking the old one
             return cast(Voice, current)
         client: discord.VoiceClient = await channel.connect(timeout=30.0, reconnect=True, self_deaf=True)
         return cast(Voice, client)

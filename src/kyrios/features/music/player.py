@@ -322,10 +322,16 @@ class GuildPlayer:
         """The voice connection is gone (left, moved away, kicked): keep the queue for a resume."""
         async with self.lock:
             self._silence()
+            # The audio the source gave, not the wall clock: the voice connection may have been gone
+            # for a while before Discord told us, and nothing was heard meanwhile.
+            source = self.source
+            position = None if source is None else self._started_at + source.played_seconds
             self.voice = None
             self.playing = self.source = None
             now = self.clock.now()
-            row: MusicSession = await self._run(lambda s: service.disconnected(s, self.guild_id, now))
+            row: MusicSession = await self._run(
+                lambda s: service.disconnected(s, self.guild_id, now, position=position)
+            )
             return row
 
     async def shuffle(self, rng: RandomSource) -> int:

@@ -404,11 +404,16 @@ async def seek(session: AsyncSession, guild_id: int, seconds: int, now: datetime
     return track
 
 
-async def disconnected(session: AsyncSession, guild_id: int, now: datetime) -> MusicSession:
+async def disconnected(
+    session: AsyncSession, guild_id: int, now: datetime, *, position: float | None = None
+) -> MusicSession:
     """The player left its channel (moved away, kicked, stopped, restarted): the queue stays for
-    a later resume; the position is kept."""
+    a later resume; the position is kept: `position` (seconds of audio actually played) when the
+    player knows it, else the session's clock."""
     row = await lock(session, guild_id, now)
     _freeze(row, now)
+    if position is not None and row.current_track_id is not None:
+        row.elapsed_ms = int(position * 1000)
     row.connected = False
     row.updated_at = now
     return row
