@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -31,54 +32,43 @@ async def schema_heads(url: URL) -> list[str]:
     """The Alembic revisions the database is at (empty for an unmigrated one)."""
     if url.get_backend_name() == "sqlite" and not await asyncio.to_thread(Path(url.database or "").is_file):
         raise BackupError(f"there is no SQLite database at {url.database}")
-    try:
-        return await _heads(url)
-    except (DBAPIError, OSError) as error:
-        raise _unreachable(url, error) from error
 
+    def heads(sync: Connection) -> list[str]:
+        if ALEMBIC_TABLE not in inspect(sync).get_table_names():
+            return []
+        rows = sync.execute(text(f"SELECT version_num FROM {ALEMBIC_TABLE}"))  # noqa: S608
+        return sorted(str(row[0]) for row in rows)
 
-async def _heads(url: URL) -> list[str]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-
-            def heads(sync: Connection) -> list[str]:
-                if ALEMBIC_TABLE not in inspect(sync).get_table_names():
-                    return []
-                rows = sync.execute(text(f"SELECT version_num FROM {ALEMBIC_TABLE}"))  # noqa: S608
-                return sorted(str(row[0]) for row in rows)
-
-            return await connection.run_sync(heads)
-    finally:
-        await engine.dispose()
+    return await _inspected(url, heads)
 
 
 async def tables_with_rows(url: URL) -> list[str]:
     """The tables holding at least one row (Alembic's bookkeeping aside)."""
     if url.get_backend_name() == "sqlite" and not await asyncio.to_thread(Path(url.database or "").exists):
         return []
+
+    def filled(sync: Connection) -> list[str]:
+        names = [n for n in inspect(sync).get_table_names() if n != ALEMBIC_TABLE]
+        return [
+            name
+            for name in sorted(names)
+            if sync.execute(text(f"SELECT 1 FROM {_quote(sync, name)} LIMIT 1")).first()  # noqa: S608
+        ]
+
+    return await _inspected(url, filled)
+
+
+async def _inspected(url: URL, look: Callable[[Connection], list[str]]) -> list[str]:
+    """`look` run on a connection of its own; an unreachable server is a `BackupError`."""
     try:
-        return await _filled(url)
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(look)
+        finally:
+            await engine.dispose()
     except (DBAPIError, OSError) as error:
         raise _unreachable(url, error) from error
-
-
-async def _filled(url: URL) -> list[str]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-
-            def filled(sync: Connection) -> list[str]:
-                names = [n for n in inspect(sync).get_table_names() if n != ALEMBIC_TABLE]
-                return [
-                    name
-                    for name in sorted(names)
-                    if sync.execute(text(f"SELECT 1 FROM {_quote(sync, name)} LIMIT 1")).first()  # noqa: S608
-                ]
-
-            return await connection.run_sync(filled)
-    finally:
-        await engine.dispose()
 
 
 # What PostgreSQL keeps beside tables (keyed by dialect: the template test runs each on its own).
