@@ -119,20 +119,16 @@ def new_scratch_url(url: URL, scratch_dir: Path) -> URL:
 
 async def create_database(url: URL) -> None:
     """Create the (server) database `url` names, connecting through its server's default one."""
-    if url.get_backend_name() == "sqlite":
-        return
-    admin = url.set(database="postgres" if url.get_backend_name() == "postgresql" else "information_schema")
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            quoted = connection.dialect.identifier_preparer.quote(str(url.database))
-            await connection.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        await engine.dispose()
+    await _on_server(url, "CREATE DATABASE {name}")
 
 
 async def drop_database(url: URL) -> None:
     """Drop the (server) database `url` names; a SQLite file is left to its temporary directory."""
+    await _on_server(url, "DROP DATABASE IF EXISTS {name}")
+
+
+async def _on_server(url: URL, statement: str) -> None:
+    """Run `statement` about `url`'s database (quoted into `{name}`) from the server's default one."""
     if url.get_backend_name() == "sqlite":
         return
     admin = url.set(database="postgres" if url.get_backend_name() == "postgresql" else "information_schema")
@@ -140,7 +136,7 @@ async def drop_database(url: URL) -> None:
     try:
         async with engine.connect() as connection:
             quoted = connection.dialect.identifier_preparer.quote(str(url.database))
-            await connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+            await connection.execute(text(statement.format(name=quoted)))
     finally:
         await engine.dispose()
 
